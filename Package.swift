@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "runbook",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "runbook", targets: ["runbook"]),
+    .library(name: "RunbookKit", targets: ["RunbookKit"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CCmark",
+      pkgConfig: "libcmark",
+      providers: [.apt(["libcmark-dev"]), .brew(["cmark"])]
+    ),
+    .target(
+      name: "RunbookKit",
+      dependencies: [
+        "CCmark",
+        .product(name: "Yams", package: "Yams"),
+      ]
+    ),
+    .executableTarget(
+      name: "runbook",
+      dependencies: [
+        "RunbookKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(
+      name: "runbook-bench",
+      dependencies: ["RunbookKit"]
+    ),
+    .testTarget(
+      name: "RunbookKitTests",
+      dependencies: ["RunbookKit"],
+      resources: [.copy("Fixtures")]
+    ),
+    .testTarget(
+      name: "RunbookCLITests",
+      dependencies: ["RunbookKit"]
+    ),
+  ]
+)

@@ -1,0 +1,117 @@
+/// The raw `{key=value flag key="quoted value"}` list of a fence's info string.
+public struct AttributeList: Sendable, Equatable {
+  /// One `key=value` pair, or a bare flag (`value == nil`).
+  public struct Entry: Sendable, Equatable {
+    /// The attribute's name.
+    public var key: String
+    /// The value, quotes removed; `nil` for a bare flag.
+    public var value: String?
+
+    /// Creates an entry.
+    public init(key: String, value: String?) {
+      self.key = key
+      self.value = value
+    }
+  }
+
+  /// A syntax problem in the info string, with a message that says what to write.
+  public struct SyntaxError: Error, Sendable, Equatable {
+    /// What is wrong and how to fix it.
+    public var message: String
+  }
+
+  /// The language word before the braces (`sh` in ```` ```sh {role=db} ````).
+  public var language: String
+  /// The entries in the order written.
+  public var entries: [Entry]
+
+  /// Creates a list.
+  public init(language: String, entries: [Entry]) {
+    self.language = language
+    self.entries = entries
+  }
+
+  /// Splits an info string into its language and attribute list.
+  ///
+  /// Returns `nil` when the info string has no `{`: such a block is documentation.
+  public static func parse(info: String) throws(SyntaxError) -> AttributeList? {
+    let trimmed = info.trimmingWhitespace()
+    guard let open = trimmed.firstIndex(of: "{") else { return nil }
+    let language = String(trimmed[..<open]).trimmingWhitespace()
+    if language.contains(where: \.isWhitespace) {
+      throw SyntaxError(
+        message:
+          "expected one language word before '{', found '\(language)'; write it as ```LANG {role=NAME}")
+    }
+    var rest = trimmed[trimmed.index(after: open)...]
+    var entries: [Entry] = []
+    while true {
+      rest = rest.drop(while: { $0.isWhitespace || $0 == "," })
+      guard let first = rest.first else {
+        throw SyntaxError(message: "attribute list is not closed; add '}' at the end of the fence line")
+      }
+      if first == "}" {
+        let after = rest.dropFirst().trimmingWhitespace()
+        if !after.isEmpty {
+          throw SyntaxError(message: "unexpected text '\(after)' after the closing '}'")
+        }
+        return AttributeList(language: language, entries: entries)
+      }
+      let key = rest.prefix(while: { isKeyCharacter($0) })
+      if key.isEmpty {
+        throw SyntaxError(
+          message:
+            "unexpected '\(first)' in attribute list; attributes are key=value, key=\"value\" or a bare flag")
+      }
+      rest = rest.dropFirst(key.count)
+      guard rest.first == "=" else {
+        entries.append(Entry(key: String(key), value: nil))
+        continue
+      }
+      rest = rest.dropFirst()
+      if let quote = rest.first, quote == "\"" || quote == "'" {
+        var value = ""
+        var index = rest.index(after: rest.startIndex)
+        var closed = false
+        while index < rest.endIndex {
+          let c = rest[index]
+          if c == "\\", rest.index(after: index) < rest.endIndex,
+            rest[rest.index(after: index)] == quote || rest[rest.index(after: index)] == "\\"
+          {
+            index = rest.index(after: index)
+            value.append(rest[index])
+          } else if c == quote {
+            closed = true
+            break
+          } else {
+            value.append(c)
+          }
+          index = rest.index(after: index)
+        }
+        if !closed {
+          throw SyntaxError(
+            message: "value of '\(key)' has no closing \(quote); close the quote before '}'")
+        }
+        rest = rest[rest.index(after: index)...]
+        entries.append(Entry(key: String(key), value: value))
+      } else {
+        let value = rest.prefix(while: { !$0.isWhitespace && $0 != "}" })
+        rest = rest.dropFirst(value.count)
+        entries.append(Entry(key: String(key), value: String(value)))
+      }
+    }
+  }
+
+  private static func isKeyCharacter(_ c: Character) -> Bool {
+    c.isLetter || c.isNumber || c == "-" || c == "_"
+  }
+}
+
+extension StringProtocol {
+  /// The string without leading and trailing white space.
+  func trimmingWhitespace() -> String {
+    guard let start = firstIndex(where: { !$0.isWhitespace }) else { return "" }
+    let end = lastIndex(where: { !$0.isWhitespace })!
+    return String(self[start...end])
+  }
+}

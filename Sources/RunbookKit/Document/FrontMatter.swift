@@ -1,0 +1,107 @@
+import Yams
+
+/// The YAML block at the top of a runbook: title, default variables, secrets and roles.
+public struct FrontMatter: Sendable, Equatable {
+  /// The runbook's title; the first heading stands in when there is none.
+  public var title: String?
+  /// Default values of variables, the lowest precedence of all.
+  public var vars: [String: Value] = [:]
+  /// The line each default variable is defined on, for diagnostics.
+  public var varLines: [String: Int] = [:]
+  /// Names of variables whose values are masked everywhere the run writes.
+  public var secrets: [String] = []
+  /// The roles the runbook expects, with a description each, in the order written.
+  public var roles: [(name: String, description: String)] = []
+  /// The line of the `roles:` key, for diagnostics about undeclared roles.
+  public var rolesLine: Int?
+
+  /// Creates empty front matter.
+  public init() {}
+
+  public static func == (lhs: FrontMatter, rhs: FrontMatter) -> Bool {
+    lhs.title == rhs.title && lhs.vars == rhs.vars && lhs.secrets == rhs.secrets
+      && lhs.roles.map(\.name) == rhs.roles.map(\.name)
+      && lhs.roles.map(\.description) == rhs.roles.map(\.description)
+  }
+
+  /// The keys front matter may have.
+  static let keys = ["title", "vars", "secrets", "roles"]
+
+  /// Parses the YAML text that starts at `firstLine` of `file`.
+  static func parse(_ yaml: String, file: String, firstLine: Int) -> (FrontMatter, [Diagnostic]) {
+    var result = FrontMatter()
+    var diagnostics: [Diagnostic] = []
+    func line(_ node: Node) -> Int { firstLine + (node.mark?.line ?? 1) - 1 }
+    func error(_ node: Node, _ message: String) {
+      diagnostics.append(.error(file, line(node), message))
+    }
+
+    let root: Node?
+    do {
+      root = try Yams.compose(yaml: yaml)
+    } catch {
+      let (line, message) = yamlProblem(error, firstLine: firstLine)
+      return (result, [.error(file, line, "front matter: " + message)])
+    }
+    guard let root else { return (result, []) }
+    guard case .mapping(let mapping) = root else {
+      error(root, "front matter must be a mapping with keys title, vars, secrets, roles")
+      return (result, diagnostics)
+    }
+    for (keyNode, value) in mapping {
+      let key = keyNode.string ?? ""
+      switch key {
+      case "title":
+        guard case .scalar(let scalar) = value else {
+          error(value, "'title' must be text")
+          continue
+        }
+        result.title = scalar.string
+      case "vars":
+        guard case .mapping(let vars) = value else {
+          if case .scalar(let s) = value, s.string.isEmpty { continue }
+          error(value, "'vars' must be a mapping of variable names to values")
+          continue
+        }
+        for (nameNode, valueNode) in vars {
+          let name = nameNode.string ?? ""
+          if !Template.isIdentifier(name) {
+            error(nameNode, "'\(name)' cannot be a variable name; use letters, digits and '_'")
+            continue
+          }
+          result.vars[name] = Value(yaml: valueNode)
+          result.varLines[name] = line(nameNode)
+        }
+      case "secrets":
+        guard case .sequence(let names) = value else {
+          error(value, "'secrets' must be a list of variable names, like secrets: [db_password]")
+          continue
+        }
+        for nameNode in names {
+          guard let name = nameNode.string, Template.isIdentifier(name) else {
+            error(nameNode, "a secret must be a variable name")
+            continue
+          }
+          result.secrets.append(name)
+        }
+      case "roles":
+        result.rolesLine = line(keyNode)
+        switch value {
+        case .mapping(let roles):
+          for (nameNode, description) in roles {
+            result.roles.append((nameNode.string ?? "", description.string ?? ""))
+          }
+        case .sequence(let roles):
+          for nameNode in roles { result.roles.append((nameNode.string ?? "", "")) }
+        default:
+          error(value, "'roles' must map each role to a description, like roles: {db: Database node}")
+        }
+      default:
+        var message = "unknown front matter key '\(key)'"
+        if let near = StepAttributes.nearest(key, in: keys) { message += "; did you mean '\(near)'?" }
+        error(keyNode, message + " (known: " + keys.joined(separator: ", ") + ")")
+      }
+    }
+    return (result, diagnostics)
+  }
+}

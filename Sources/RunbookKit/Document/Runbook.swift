@@ -1,0 +1,80 @@
+import Foundation
+
+/// A parsed runbook: its front matter, headings and steps, with their lines in the file.
+public struct Runbook: Sendable {
+  /// A heading of the document.
+  public struct Heading: Sendable, Equatable {
+    /// 1 to 6.
+    public var level: Int
+    /// The heading's plain text.
+    public var text: String
+    /// The line the heading is on.
+    public var line: Int
+  }
+
+  /// The file as the user named it (used in every diagnostic).
+  public var file: String
+  /// The file's text, BOM removed and line endings normalised to LF.
+  public var source: String
+  /// The front matter (empty when there is none).
+  public var frontMatter: FrontMatter
+  /// The headings in document order.
+  public var headings: [Heading]
+  /// The steps in document order.
+  public var steps: [Step]
+
+  /// The title from front matter, or the first heading, or the file name.
+  public var title: String {
+    frontMatter.title ?? headings.first?.text
+      ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+  }
+
+  /// The roles the steps use, in order of first use.
+  public var rolesUsed: [String] {
+    var seen: Set<String> = []
+    return steps.flatMap(\.attributes.roles).filter { seen.insert($0).inserted }
+  }
+}
+
+extension Runbook {
+  /// Reads and parses the runbook at `path`.
+  public static func load(path: String) throws(DiagnosticsError) -> (Runbook, [Diagnostic]) {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw DiagnosticsError([
+        Diagnostic(.error, at: nil, "cannot read runbook '\(path)': no such file or not readable")
+      ])
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw DiagnosticsError([.error(path, 1, "runbook is not valid UTF-8 text")])
+    }
+    return parse(text, file: path)
+  }
+
+  /// Parses runbook text; problems come back as diagnostics, never as a crash.
+  public static func parse(_ text: String, file: String) -> (Runbook, [Diagnostic]) {
+    let source = SourceText(text)
+    var diagnostics: [Diagnostic] = []
+    var frontMatter = FrontMatter()
+    if let line = source.unterminatedFrontMatterLine {
+      diagnostics.append(
+        .error(file, line, "front matter opened with '---' is never closed; end it with a '---' line"))
+    }
+    if let yaml = source.frontMatter {
+      let (parsed, problems) = FrontMatter.parse(
+        yaml, file: file, firstLine: source.frontMatterFirstLine)
+      frontMatter = parsed
+      diagnostics += problems
+    }
+
+    let document = MarkdownParser.parse(source.markdown)
+    var builder = StepBuilder(file: file, text: source.text)
+    for block in document.blocks { builder.add(block) }
+    let (headings, steps, problems) = builder.finish()
+    diagnostics += problems
+
+    let runbook = Runbook(
+      file: file, source: source.text, frontMatter: frontMatter, headings: headings,
+      steps: steps)
+    return (runbook, diagnostics)
+  }
+}

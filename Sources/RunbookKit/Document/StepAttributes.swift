@@ -1,0 +1,245 @@
+/// The validated attributes of a step. Defaults are what a step without the attribute gets.
+public struct StepAttributes: Sendable, Equatable {
+  /// The roles (inventory groups) whose hosts run the step.
+  public var roles: [String] = []
+  /// A stable step id chosen by the author.
+  public var name: String?
+  /// The file a file, ini or append step writes.
+  public var file: String?
+  /// The file mode to set, in octal (`0644`).
+  public var mode: String?
+  /// The owner to set, as `user` or `user:group`.
+  public var owner: String?
+  /// The INI section for keys of a block that has no `[section]` header.
+  public var section: String?
+  /// Add the block once between marker lines instead of replacing the file.
+  public var append = false
+  /// The variable that receives the step's trimmed standard output.
+  public var capture: String?
+  /// Skip the step on a host where this path exists.
+  public var creates: String?
+  /// Skip the step on a host where this command succeeds.
+  public var unless: String?
+  /// Stop the step and fail it after this long.
+  public var timeout: Duration?
+  /// How many times to try again after a failure.
+  public var retries = 0
+  /// How long to wait between tries.
+  public var delay: Duration = .seconds(5)
+  /// A regular expression the step's output must match.
+  public var expect: String?
+  /// Run through `sudo -n`.
+  public var become = false
+  /// The user to become (implies `become`).
+  public var user: String?
+  /// Record a failure and go on.
+  public var allowFail = false
+  /// Tags for `--tags` selection.
+  public var tags: [String] = []
+  /// Run on one host at a time instead of all at once.
+  public var serial = false
+  /// The client command of a sql step.
+  public var client: String?
+  /// Leave `{{ }}` in the block alone: no variable substitution.
+  public var raw = false
+
+  /// Creates the defaults.
+  public init() {}
+
+  /// How an attribute takes its value, for validation and for the README's reference.
+  enum Form {
+    case text, list, flag, duration, count, identifier, octal
+  }
+
+  /// Every attribute a step may carry, and the form of its value.
+  static let known: [(key: String, form: Form)] = [
+    ("role", .list), ("name", .text), ("file", .text), ("mode", .octal), ("owner", .text),
+    ("section", .text), ("append", .flag), ("capture", .identifier), ("creates", .text),
+    ("unless", .text), ("timeout", .duration), ("retries", .count), ("delay", .duration),
+    ("expect", .text), ("become", .flag), ("user", .text), ("allow-fail", .flag),
+    ("tags", .list), ("serial", .flag), ("client", .text), ("raw", .flag),
+  ]
+
+  /// Validates `list`, returning the attributes and one message per problem.
+  static func validate(_ list: AttributeList) -> (StepAttributes, [String]) {
+    var attributes = StepAttributes()
+    var problems: [String] = []
+    var seen: Set<String> = []
+    let forms = Dictionary(uniqueKeysWithValues: known.map { ($0.key, $0.form) })
+
+    for entry in list.entries {
+      guard let form = forms[entry.key] else {
+        var message = "unknown attribute '\(entry.key)'"
+        if let near = nearest(entry.key, in: known.map(\.key)) {
+          message += "; did you mean '\(near)'?"
+        } else {
+          message += "; known attributes: " + known.map(\.key).joined(separator: ", ")
+        }
+        problems.append(message)
+        continue
+      }
+      if !seen.insert(entry.key).inserted {
+        problems.append("attribute '\(entry.key)' is given twice; keep one")
+        continue
+      }
+      let key = entry.key
+      switch form {
+      case .flag:
+        switch entry.value?.lowercased() {
+        case nil, "true", "yes": attributes.setFlag(key, true)
+        case "false", "no": attributes.setFlag(key, false)
+        case let other?:
+          problems.append("'\(key)' is a flag; write '\(key)' alone, not '\(key)=\(other)'")
+        }
+        continue
+      default: break
+      }
+      guard let value = entry.value else {
+        problems.append("'\(key)' needs a value: write \(key)=\(example(for: key))")
+        continue
+      }
+      switch form {
+      case .flag: break
+      case .text:
+        if value.isEmpty {
+          problems.append("'\(key)' is empty; write \(key)=\(example(for: key)) or remove it")
+        } else {
+          attributes.setText(key, value)
+        }
+      case .list:
+        let items = value.split(separator: ",").map { $0.trimmingWhitespace() }
+        if items.isEmpty || items.contains(where: \.isEmpty) {
+          problems.append(
+            "'\(key)' needs a comma-separated list without empty items: \(key)=\(example(for: key))")
+        } else if key == "role" {
+          attributes.roles = items
+        } else {
+          attributes.tags = items
+        }
+      case .duration:
+        if let duration = parseDuration(value) {
+          if key == "timeout" { attributes.timeout = duration } else { attributes.delay = duration }
+        } else {
+          problems.append(
+            "'\(value)' is not a duration for '\(key)'; write a number with a unit: 500ms, 90s, 5m, 1h or 1m30s")
+        }
+      case .count:
+        if let count = Int(value), count >= 0 {
+          attributes.retries = count
+        } else {
+          problems.append("'\(key)' needs a whole number of 0 or more, not '\(value)'")
+        }
+      case .identifier:
+        if value.isEmpty {
+          problems.append("'capture' is empty; name the variable that receives the output: capture=token")
+        } else if !Template.isIdentifier(value) {
+          problems.append(
+            "'\(value)' cannot be a variable name; use letters, digits and '_', not starting with a digit")
+        } else {
+          attributes.capture = value
+        }
+      case .octal:
+        if (3...4).contains(value.count), value.allSatisfy({ ("0"..."7").contains($0) }) {
+          attributes.mode = value
+        } else {
+          problems.append("mode '\(value)' is not an octal file mode; write it like mode=0644")
+        }
+      }
+    }
+    if let retriesGiven = list.entries.first(where: { $0.key == "delay" }), attributes.retries == 0,
+      !list.entries.contains(where: { $0.key == "retries" })
+    {
+      _ = retriesGiven
+      problems.append("'delay' has no effect without 'retries'; add retries=N")
+    }
+    return (attributes, problems)
+  }
+
+  private mutating func setFlag(_ key: String, _ value: Bool) {
+    switch key {
+    case "append": append = value
+    case "become": become = value
+    case "allow-fail": allowFail = value
+    case "serial": serial = value
+    case "raw": raw = value
+    default: preconditionFailure("flag \(key) missing from setFlag")
+    }
+  }
+
+  private mutating func setText(_ key: String, _ value: String) {
+    switch key {
+    case "name": name = value
+    case "file": file = value
+    case "owner": owner = value
+    case "section": section = value
+    case "creates": creates = value
+    case "unless": unless = value
+    case "expect": expect = value
+    case "user": user = value
+    case "client": client = value
+    default: preconditionFailure("text attribute \(key) missing from setText")
+    }
+  }
+
+  static func example(for key: String) -> String {
+    switch key {
+    case "role": return "controller"
+    case "tags": return "keystone,db"
+    case "name": return "create-keystone-db"
+    case "file": return "/etc/keystone/keystone.conf"
+    case "owner": return "root:keystone"
+    case "section": return "database"
+    case "creates": return "/etc/keystone/fernet-keys/0"
+    case "unless": return "\"test -f /etc/done\""
+    case "expect": return "\"active \\\\(running\\\\)\""
+    case "user": return "keystone"
+    case "client": return "\"mysql -uroot\""
+    default: return "VALUE"
+    }
+  }
+
+  /// Parses `500ms`, `90s`, `5m`, `1h`, `1m30s`, or a bare number of seconds.
+  public static func parseDuration(_ text: String) -> Duration? {
+    if let seconds = Int(text), seconds >= 0 { return .seconds(seconds) }
+    var total: Duration = .zero
+    var rest = Substring(text)
+    guard !rest.isEmpty else { return nil }
+    while !rest.isEmpty {
+      let digits = rest.prefix(while: \.isNumber)
+      guard let number = Int(digits) else { return nil }
+      rest = rest.dropFirst(digits.count)
+      let unit = rest.prefix(while: \.isLetter)
+      rest = rest.dropFirst(unit.count)
+      switch unit {
+      case "ms": total += .milliseconds(number)
+      case "s": total += .seconds(number)
+      case "m": total += .seconds(number * 60)
+      case "h": total += .seconds(number * 3600)
+      default: return nil
+      }
+    }
+    return total
+  }
+
+  /// The closest known word within two edits, for "did you mean" hints.
+  static func nearest(_ word: String, in candidates: [String]) -> String? {
+    let scored = candidates.map { ($0, editDistance(word, $0)) }.filter { $0.1 <= 2 }
+    return scored.min { $0.1 < $1.1 }?.0
+  }
+
+  static func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+      var current = [i] + Array(repeating: 0, count: b.count)
+      for j in 1...b.count {
+        current[j] = Swift.min(
+          previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+      }
+      previous = current
+    }
+    return previous[b.count]
+  }
+}

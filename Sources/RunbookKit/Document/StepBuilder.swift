@@ -1,0 +1,197 @@
+/// Turns cmark's leaf blocks into headings and validated steps, collecting every problem.
+struct StepBuilder {
+  let file: String
+  let lines: [Substring]
+  private(set) var headings: [Runbook.Heading] = []
+  private(set) var steps: [Step] = []
+  private(set) var diagnostics: [Diagnostic] = []
+  /// The heading stack: level and text of each open section.
+  private var path: [(level: Int, text: String)] = []
+  /// The step the next image-only paragraph belongs to, while nothing else came between.
+  private var screenshotOwner: Int?
+
+  init(file: String, text: String) {
+    self.file = file
+    self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+  }
+
+  mutating func add(_ block: MarkdownDocument.Block) {
+    switch block {
+    case .heading(let level, let text, let line):
+      headings.append(Runbook.Heading(level: level, text: text, line: line))
+      while let last = path.last, last.level >= level { path.removeLast() }
+      path.append((level, text))
+      screenshotOwner = nil
+    case .codeBlock(let code):
+      screenshotOwner = nil
+      addCodeBlock(code)
+    case .paragraph(let images, let imagesOnly, _):
+      if imagesOnly, let owner = screenshotOwner {
+        steps[owner].screenshots += images
+      } else {
+        screenshotOwner = nil
+      }
+    case .html, .thematicBreak:
+      screenshotOwner = nil
+    }
+  }
+
+  private mutating func error(_ line: Int, _ message: String) {
+    diagnostics.append(.error(file, line, message))
+  }
+
+  private mutating func addCodeBlock(_ code: MarkdownDocument.CodeBlock) {
+    let list: AttributeList
+    do {
+      guard let parsed = try AttributeList.parse(info: code.info) else { return }
+      list = parsed
+    } catch {
+      if !code.inBlockQuote { self.error(code.startLine, error.message) }
+      return
+    }
+    if code.inBlockQuote {
+      diagnostics.append(
+        .warning(
+          file, code.startLine,
+          "annotated block inside a block quote is documentation and does not run; move it out of the quote to run it"
+        ))
+      return
+    }
+    if !isClosingFence(code.endLine) || code.endLine == code.startLine {
+      error(
+        code.startLine,
+        "code fence is never closed, so it swallows the rest of its section; close it with a matching fence line"
+      )
+    }
+
+    let (attributes, problems) = StepAttributes.validate(list)
+    for problem in problems { error(code.startLine, problem) }
+    let kind = classify(list.language, attributes, line: code.startLine)
+    if kind == .console, !code.literal.split(separator: "\n").contains(where: { isPrompt($0) }) {
+      error(
+        code.startLine,
+        "console transcript has no command line; start commands with '$ ' (or '# ' for root)")
+    }
+    steps.append(
+      Step(
+        id: attributes.name ?? "", index: steps.count, language: list.language, kind: kind ?? .shell,
+        attributes: attributes, body: code.literal, line: code.startLine, endLine: code.endLine,
+        headingPath: path.map(\.text)))
+    screenshotOwner = steps.count - 1
+  }
+
+  private func isPrompt(_ line: Substring) -> Bool {
+    line.hasPrefix("$ ") || line.hasPrefix("# ") || line == "$" || line == "#"
+  }
+
+  /// Whether `line` is a closing fence: only backticks or tildes, after container markers.
+  private func isClosingFence(_ line: Int) -> Bool {
+    guard line >= 1, line <= lines.count else { return false }
+    let text = lines[line - 1].drop(while: { $0 == " " || $0 == ">" || $0 == "\t" })
+      .trimmingWhitespace()
+    guard text.count >= 3, let first = text.first, first == "`" || first == "~" else { return false }
+    return text.allSatisfy { $0 == first }
+  }
+
+  /// Chooses the step kind, reporting combinations that cannot work.
+  private mutating func classify(_ language: String, _ a: StepAttributes, line: Int) -> StepKind? {
+    let lang = language.lowercased()
+    var kind: StepKind?
+    if lang.isEmpty {
+      error(line, "the fence has attributes but no language; write it as ```sh {...}")
+    } else if lang == "manual" {
+      kind = .manual
+    } else if a.file != nil {
+      kind = a.append ? .appendBlock : (lang == "ini" ? .iniMerge : .writeFile)
+    } else if let shell = StepKind.shellLanguages[lang] {
+      kind = shell
+    } else if StepKind.consoleLanguages.contains(lang) {
+      kind = .console
+    } else if StepKind.sqlLanguages.contains(lang) {
+      kind = .sql
+    } else {
+      error(
+        line,
+        "a '\(language)' block cannot run; add file=PATH to write it to a file, or use sh, bash, console, sql or manual"
+      )
+    }
+
+    if kind != .manual, a.roles.isEmpty {
+      error(line, "step has no role; add role=NAME (an inventory group, such as role=controller)")
+    }
+    let writes = kind?.writesFile ?? false
+    if a.file == nil {
+      if a.mode != nil { error(line, "'mode' applies to file steps; add file=PATH or remove it") }
+      if a.owner != nil { error(line, "'owner' applies to file steps; add file=PATH or remove it") }
+      if a.append { error(line, "'append' needs file=PATH to know where to append") }
+    } else if kind == .manual {
+      error(line, "a manual step does not write files; remove file=")
+    } else if let path = a.file, !path.hasPrefix("/"), !path.hasPrefix("{{"), !path.hasPrefix("~") {
+      error(line, "file=\(path) must be an absolute path (targets have no shared working directory)")
+    }
+    if a.section != nil, kind != .iniMerge {
+      error(line, "'section' applies to ini merges; use ```ini {file=PATH section=NAME}")
+    }
+    if a.append, lang == "ini" {
+      error(line, "'append' and an ini merge exclude each other; choose one")
+    }
+    if a.client != nil, kind != .sql { error(line, "'client' applies to sql steps only") }
+    if writes, a.capture != nil {
+      error(line, "'capture' needs a command's output; a file step prints nothing")
+    }
+    if writes, a.expect != nil {
+      error(line, "'expect' checks a command's output; a file step prints nothing")
+    }
+    return kind
+  }
+
+  /// Gives every step its id and reports duplicate names.
+  mutating func finish() -> ([Runbook.Heading], [Step], [Diagnostic]) {
+    var firstUse: [String: Int] = [:]
+    for step in steps {
+      guard let name = step.attributes.name else { continue }
+      if !Self.isValidID(name) {
+        error(
+          step.line,
+          "step name '\(name)' may hold only letters, digits, '.', '_' and '-'; write it like name=keystone-db"
+        )
+      }
+      if let first = firstUse[name] {
+        error(step.line, "step name '\(name)' is already used at line \(first); step names must be unique")
+      } else {
+        firstUse[name] = step.line
+      }
+    }
+    var derivedCount: [String: Int] = [:]
+    for i in steps.indices where steps[i].attributes.name == nil {
+      let base = Self.slug(steps[i].headingPath.last ?? "step")
+      var id = base
+      repeat {
+        derivedCount[base, default: 0] += 1
+        let n = derivedCount[base]!
+        id = n == 1 ? base : "\(base)-\(n)"
+      } while firstUse[id] != nil
+      firstUse[id] = steps[i].line
+      steps[i].id = id
+    }
+    return (headings, steps, diagnostics)
+  }
+
+  static func isValidID(_ id: String) -> Bool {
+    !id.isEmpty && id.allSatisfy { $0.isLetter || $0.isNumber || "._-".contains($0) }
+  }
+
+  /// A lower-case id from heading text: letters and digits kept, anything else one '-'.
+  static func slug(_ text: String) -> String {
+    var out = ""
+    for c in text.lowercased() {
+      if c.isLetter || c.isNumber {
+        out.append(c)
+      } else if !out.isEmpty, out.last != "-" {
+        out.append("-")
+      }
+    }
+    while out.last == "-" { out.removeLast() }
+    return out.isEmpty ? "step" : out
+  }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Yams
+
+/// Everything before a step runs, from file names to a `Plan`: read the runbook, the
+/// inventory and the variables, and plan; all problems are collected together.
+public struct Preflight: Sendable {
+  /// The runbook file.
+  public var runbookPath: String
+  /// The inventory file; `nil` maps every role to this machine.
+  public var inventoryPath: String?
+  /// `--var NAME=VALUE` arguments as given.
+  public var variables: [String] = []
+  /// `--vars-file` paths, later files winning.
+  public var varsFiles: [String] = []
+  /// `--secret NAME` arguments.
+  public var secretNames: [String] = []
+  /// `--allow-empty-roles`.
+  public var allowEmptyRoles = false
+
+  /// Creates a preflight for a runbook.
+  public init(runbookPath: String, inventoryPath: String? = nil) {
+    self.runbookPath = runbookPath
+    self.inventoryPath = inventoryPath
+  }
+
+  /// The outcome: the plan when the runbook could be read at all, and every diagnostic.
+  public struct Outcome: Sendable {
+    /// The plan; `nil` when the runbook or inventory could not be read.
+    public var plan: Plan?
+    /// The parsed runbook, when it could be read.
+    public var runbook: Runbook?
+    /// Errors and warnings, in file and line order.
+    public var diagnostics: [Diagnostic]
+    /// Whether nothing stops a run.
+    public var isClean: Bool { plan != nil && !diagnostics.hasErrors }
+  }
+
+  /// Reads, validates and plans.
+  public func run() -> Outcome {
+    var diagnostics: [Diagnostic] = []
+    let runbook: Runbook
+    do {
+      let (parsed, problems) = try Runbook.load(path: runbookPath)
+      runbook = parsed
+      diagnostics += problems
+    } catch {
+      return Outcome(plan: nil, runbook: nil, diagnostics: error.diagnostics)
+    }
+
+    var inventory: Inventory?
+    if let inventoryPath {
+      do {
+        inventory = try InventoryParser.load(path: inventoryPath)
+      } catch {
+        diagnostics += error.diagnostics
+      }
+    }
+
+    var options = PlanOptions()
+    options.secretNames = secretNames
+    options.allowEmptyRoles = allowEmptyRoles
+    for assignment in variables {
+      guard let eq = assignment.firstIndex(of: "="),
+        Template.isIdentifier(assignment[..<eq])
+      else {
+        diagnostics.append(
+          Diagnostic(.error, at: nil, "--var '\(assignment)' must be NAME=VALUE, like --var vip=10.0.0.5"))
+        continue
+      }
+      options.variables[String(assignment[..<eq])] = .string(String(assignment[assignment.index(after: eq)...]))
+    }
+    for path in varsFiles {
+      switch Self.readVarsFile(path) {
+      case .success(let vars): options.varsFile.merge(vars) { $1 }
+      case .failure(let error): diagnostics += error.diagnostics
+      }
+    }
+    if inventoryPath != nil, inventory == nil {
+      return Outcome(plan: nil, runbook: runbook, diagnostics: diagnostics.sortedByLocation())
+    }
+    let (plan, problems) = Planner.plan(runbook, inventory: inventory, options: options)
+    diagnostics += problems
+    return Outcome(plan: plan, runbook: runbook, diagnostics: diagnostics.sortedByLocation())
+  }
+
+  /// A YAML or JSON mapping of variable names to values.
+  static func readVarsFile(_ path: String) -> Result<[String: Value], DiagnosticsError> {
+    guard let data = FileManager.default.contents(atPath: path),
+      let text = String(data: data, encoding: .utf8)
+    else {
+      return .failure(DiagnosticsError([Diagnostic(.error, at: nil, "cannot read vars file '\(path)'")]))
+    }
+    do {
+      guard let node = try Yams.compose(yaml: SourceText(text).text) else { return .success([:]) }
+      guard case .map(let vars) = Value(yaml: node) else {
+        return .failure(DiagnosticsError([.error(path, 1, "vars file must be a mapping of NAME: value")]))
+      }
+      return .success(vars)
+    } catch {
+      let (line, message) = yamlProblem(error, firstLine: 1)
+      return .failure(DiagnosticsError([.error(path, line, message)]))
+    }
+  }
+}

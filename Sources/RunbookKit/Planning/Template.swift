@@ -1,0 +1,168 @@
+/// A parsed `{{ variable }}` template, strict about names: every reference is known up front
+/// so an undefined one is an error before anything runs.
+///
+/// Syntax: `{{ name }}`, `{{ a.b.c }}` (a key of a mapping, `host.address`,
+/// `roles.db.address`), and `{{ "{{" }}` or `{{ '}}' }}` for literal braces. General-purpose
+/// engines (Stencil, Mustache) render an unknown name as empty text, which is the wrong
+/// default for commands run as root on production hosts.
+public struct Template: Sendable, Equatable {
+  /// A piece of a template.
+  public enum Segment: Sendable, Equatable {
+    /// Text copied as it is.
+    case text(String)
+    /// A reference to a variable, by its dotted path.
+    case variable(Reference)
+  }
+
+  /// A variable reference and where it is.
+  public struct Reference: Sendable, Hashable {
+    /// The dotted path, split (`["host", "address"]`).
+    public var path: [String]
+    /// The 0-based line within the template's text.
+    public var lineOffset: Int
+
+    /// The path as written, dots included.
+    public var name: String { path.joined(separator: ".") }
+  }
+
+  /// A syntax problem at a line of the template.
+  public struct Problem: Error, Sendable, Equatable {
+    /// The 0-based line within the template's text.
+    public var lineOffset: Int
+    /// What is wrong and how to write it.
+    public var message: String
+  }
+
+  /// The pieces in order.
+  public var segments: [Segment]
+
+  /// Every variable reference, in order.
+  public var references: [Reference] {
+    segments.compactMap { if case .variable(let r) = $0 { return r } else { return nil } }
+  }
+
+  /// Whether the template is plain text.
+  public var isConstant: Bool { !segments.contains { if case .variable = $0 { true } else { false } } }
+
+  /// A template that is `text` with no substitution (for `raw` steps).
+  public init(verbatim text: String) {
+    segments = text.isEmpty ? [] : [.text(text)]
+  }
+
+  /// Parses `text`, collecting every syntax problem.
+  public static func parse(_ text: String) -> (Template, [Problem]) {
+    var segments: [Segment] = []
+    var problems: [Problem] = []
+    let bytes = Array(text.utf8)
+    var literalStart = 0
+    var i = 0
+    var line = 0
+    func flush(_ end: Int) {
+      if end > literalStart {
+        let chunk = String(decoding: bytes[literalStart..<end], as: UTF8.self)
+        if case .text(let previous)? = segments.last {
+          segments[segments.count - 1] = .text(previous + chunk)
+        } else {
+          segments.append(.text(chunk))
+        }
+      }
+    }
+    while i < bytes.count {
+      let b = bytes[i]
+      if b == UInt8(ascii: "\n") {
+        line += 1
+        i += 1
+        continue
+      }
+      guard b == UInt8(ascii: "{"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "{") else {
+        i += 1
+        continue
+      }
+      let openLine = line
+      // Find the matching "}}" on the same line; templates never span lines.
+      var j = i + 2
+      var close: Int?
+      var quote: UInt8?
+      while j < bytes.count, bytes[j] != UInt8(ascii: "\n") {
+        let c = bytes[j]
+        if let q = quote {
+          if c == q { quote = nil }
+        } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+          quote = c
+        } else if c == UInt8(ascii: "}"), j + 1 < bytes.count, bytes[j + 1] == UInt8(ascii: "}") {
+          close = j
+          break
+        }
+        j += 1
+      }
+      guard let close else {
+        problems.append(
+          Problem(
+            lineOffset: openLine,
+            message:
+              "'{{' is not closed on its line; close it with '}}', or write {{ \"{{\" }} for literal braces"
+          ))
+        i += 2
+        continue
+      }
+      flush(i)
+      let inner = String(decoding: bytes[(i + 2)..<close], as: UTF8.self).trimmingWhitespace()
+      if let first = inner.first, first == "\"" || first == "'" {
+        if inner.count >= 2, inner.last == first, !inner.dropFirst().dropLast().contains(first) {
+          segments.append(.text(String(inner.dropFirst().dropLast())))
+          if case .text(let a)? = segments.dropLast().last, case .text(let b)? = segments.last {
+            segments.removeLast(2)
+            segments.append(.text(a + b))
+          }
+        } else {
+          problems.append(
+            Problem(lineOffset: openLine, message: "string literal \(inner) is not closed"))
+        }
+      } else {
+        let path = inner.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        if inner.isEmpty {
+          problems.append(Problem(lineOffset: openLine, message: "empty '{{ }}'; name a variable inside"))
+        } else if !isIdentifier(path[0]) || !path.dropFirst().allSatisfy(isKey) {
+          problems.append(
+            Problem(
+              lineOffset: openLine,
+              message:
+                "'{{ \(inner) }}' is not a variable reference; write {{ name }} or {{ host.address }} (no filters or expressions), or {{ \"{{\" }} for literal braces"
+            ))
+        } else {
+          segments.append(.variable(Reference(path: path, lineOffset: openLine)))
+        }
+      }
+      i = close + 2
+      literalStart = i
+    }
+    flush(bytes.count)
+    return (Template(segments: segments), problems)
+  }
+
+  private init(segments: [Segment]) { self.segments = segments }
+
+  /// Renders with `resolve` giving each reference's text; `nil` from it leaves the
+  /// reference as written (`{{ name }}`) so callers can show what is still unknown.
+  public func render(_ resolve: (Reference) -> String?) -> String {
+    var out = ""
+    for segment in segments {
+      switch segment {
+      case .text(let text): out += text
+      case .variable(let reference): out += resolve(reference) ?? "{{ \(reference.name) }}"
+      }
+    }
+    return out
+  }
+
+  /// Whether `name` is a variable name: letters, digits and `_`, not starting with a digit.
+  public static func isIdentifier<S: StringProtocol>(_ name: S) -> Bool {
+    guard let first = name.first, first.isLetter || first == "_" else { return false }
+    return name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+  }
+
+  /// A path part after the first: a mapping key, a list index or a group name with dashes.
+  private static func isKey(_ part: String) -> Bool {
+    !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+  }
+}

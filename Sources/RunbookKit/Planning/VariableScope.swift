@@ -1,0 +1,257 @@
+/// Resolves `{{ }}` references for a host with the runbook's precedence, lowest first:
+/// front matter `vars`, inventory (`all`, groups by depth, host), `--vars-file`, `--var`,
+/// then values captured by earlier steps (known only at run time).
+final class VariableScope {
+  /// What a reference comes to on one host.
+  enum Outcome: Equatable {
+    case text(String)
+    /// A value captured by an earlier step: known at run time.
+    case pending(String)
+    /// A declared secret with no value yet: prompted for before a run.
+    case missingSecret(String)
+    case failure(String)
+  }
+
+  let frontMatter: [String: Value]
+  let varsFile: [String: Value]
+  let cli: [String: Value]
+  let inventory: Inventory?
+  let secretNames: Set<String>
+  /// The steps that capture each name, by step index.
+  let captureSteps: [String: [Int]]
+  /// Names some group other than `all`, or some host, sets: their value can differ by host.
+  private let hostVarying: Set<String>
+  private var inventoryVars: [String: [String: Value]] = [:]
+  private var planHosts: [String: Result<PlanHost, HostProblem>] = [:]
+  private var roleHosts: [String: [String]?] = [:]
+  private var varyingMemo: [String: Bool] = [:]
+  private var templates: [String: Template] = [:]
+
+  struct HostProblem: Error, Equatable {
+    var message: String
+  }
+
+  init(
+    frontMatter: [String: Value], varsFile: [String: Value], cli: [String: Value],
+    inventory: Inventory?, secretNames: Set<String>, captureSteps: [String: [Int]]
+  ) {
+    self.frontMatter = frontMatter
+    self.varsFile = varsFile
+    self.cli = cli
+    self.inventory = inventory
+    self.secretNames = secretNames
+    self.captureSteps = captureSteps
+    var varying: Set<String> = []
+    if let inventory {
+      for (name, group) in inventory.groups where name != "all" { varying.formUnion(group.vars.keys) }
+      for host in inventory.hosts.values { varying.formUnion(host.vars.keys) }
+    }
+    hostVarying = varying
+  }
+
+  /// The name of the single host every role maps to without an inventory.
+  static let localHostName = "localhost"
+
+  /// The hosts of a role (an inventory group or host name); `nil` when there is no such role.
+  func hosts(ofRole role: String) -> [String]? {
+    if let cached = roleHosts[role] { return cached }
+    let hosts: [String]?
+    if let inventory {
+      hosts = inventory.groups[role] != nil || inventory.hosts[role] != nil
+        ? inventory.hosts(in: role) : nil
+    } else {
+      hosts = [Self.localHostName]
+    }
+    roleHosts[role] = hosts
+    return hosts
+  }
+
+  /// The host's inventory variables after Ansible's precedence.
+  func inventoryVariables(of host: String) -> [String: Value] {
+    if let cached = inventoryVars[host] { return cached }
+    let vars = inventory?.variables(of: host) ?? [:]
+    inventoryVars[host] = vars
+    return vars
+  }
+
+  /// The static value of `name` on `host`, from the highest layer that sets it.
+  func staticValue(_ name: String, host: String) -> Value? {
+    cli[name] ?? varsFile[name] ?? inventoryVariables(of: host)[name] ?? frontMatter[name]
+  }
+
+  /// The connection settings of a host from its `ansible_*` variables.
+  func planHost(_ name: String) -> Result<PlanHost, HostProblem> {
+    if let cached = planHosts[name] { return cached }
+    let result = makePlanHost(name)
+    planHosts[name] = result
+    return result
+  }
+
+  private func makePlanHost(_ name: String) -> Result<PlanHost, HostProblem> {
+    guard inventory != nil else {
+      return .success(PlanHost(name: name, address: "127.0.0.1", connection: .local))
+    }
+    func get(_ key: String) -> Value? { staticValue(key, host: name) }
+    var host = PlanHost(name: name, address: name, connection: .ssh)
+    if let address = get("ansible_host")?.rendered, !address.isEmpty { host.address = address }
+    switch get("ansible_port") {
+    case nil: break
+    case .int(let port)? where (1...65535).contains(port): host.port = port
+    case .string(let text)? where Int(text).map({ (1...65535).contains($0) }) == true:
+      host.port = Int(text)
+    case let other?:
+      return .failure(HostProblem(message: "ansible_port of host '\(name)' must be a port number, not '\(other.rendered)'"))
+    }
+    if let user = get("ansible_user")?.rendered, !user.isEmpty { host.user = user }
+    if let key = get("ansible_ssh_private_key_file")?.rendered, !key.isEmpty { host.privateKeyFile = key }
+    switch get("ansible_become") {
+    case .bool(let b)?: host.become = b
+    case .string(let s)?: host.become = ["true", "yes", "1", "on"].contains(s.lowercased())
+    case .int(let i)?: host.become = i != 0
+    default: break
+    }
+    switch get("ansible_connection")?.rendered {
+    case nil, "ssh", "smart", "paramiko": host.connection = .ssh
+    case "local": host.connection = .local
+    case let other?:
+      return .failure(
+        HostProblem(
+          message: "ansible_connection=\(other) of host '\(name)' is not supported; runbook connects with ssh or local"))
+    }
+    return .success(host)
+  }
+
+  /// Whether `reference` can render differently from one host to another.
+  func isHostVarying(_ reference: Template.Reference) -> Bool {
+    let head = reference.path[0]
+    if head == "host" || head == "inventory_hostname" { return true }
+    if head == "roles" { return false }
+    return isNameVarying(head, visiting: [])
+  }
+
+  private func isNameVarying(_ name: String, visiting: Set<String>) -> Bool {
+    if let memo = varyingMemo[name] { return memo }
+    if visiting.contains(name) { return false }
+    let value: Value?
+    if let v = cli[name] ?? varsFile[name] {
+      value = v
+    } else if hostVarying.contains(name) {
+      varyingMemo[name] = true
+      return true
+    } else {
+      value = inventory?.groups["all"]?.vars[name] ?? frontMatter[name]
+    }
+    var varying = false
+    if case .string(let text)? = value, text.contains("{{") {
+      varying = template(text).references.contains { ref in
+        let head = ref.path[0]
+        if head == "host" || head == "inventory_hostname" { return true }
+        if head == "roles" { return false }
+        return isNameVarying(head, visiting: visiting.union([name]))
+      }
+    }
+    varyingMemo[name] = varying
+    return varying
+  }
+
+  private func template(_ text: String) -> Template {
+    if let cached = templates[text] { return cached }
+    let parsed = Template.parse(text).0
+    templates[text] = parsed
+    return parsed
+  }
+
+  /// What `reference` renders to on `host`, in step number `stepIndex`.
+  func resolve(_ reference: Template.Reference, host: String, stepIndex: Int) -> Outcome {
+    resolve(reference.path, host: host, stepIndex: stepIndex, stack: [])
+  }
+
+  private func resolve(_ path: [String], host: String, stepIndex: Int, stack: [String]) -> Outcome {
+    let head = path[0]
+    let written = path.joined(separator: ".")
+    switch head {
+    case "host":
+      guard path.count == 2 else {
+        return .failure("'\(written)' is not a host field; use host.name, host.address, host.port or host.user")
+      }
+      guard case .success(let record) = planHost(host) else { return .failure("host '\(host)' has invalid connection settings") }
+      switch path[1] {
+      case "name": return .text(record.name)
+      case "address": return .text(record.address)
+      case "port": return .text(String(record.port ?? 22))
+      case "user": return .text(record.user ?? "")
+      default:
+        return .failure("'\(written)' is not a host field; use host.name, host.address, host.port or host.user")
+      }
+    case "inventory_hostname" where path.count == 1:
+      return .text(host)
+    case "roles":
+      guard path.count == 3 else {
+        return .failure(
+          "'\(written)' is not a role field; use roles.ROLE.address, .name, .addresses or .names")
+      }
+      guard let members = hosts(ofRole: path[1]), !members.isEmpty else {
+        return .failure("'\(written)' names role '\(path[1])', which has no hosts in the inventory")
+      }
+      let records = members.compactMap { try? planHost($0).get() }
+      switch path[2] {
+      case "address": return .text(records.first?.address ?? members[0])
+      case "name": return .text(members[0])
+      case "addresses": return .text(records.map(\.address).joined(separator: " "))
+      case "names", "hosts": return .text(members.joined(separator: " "))
+      default:
+        return .failure(
+          "'\(written)' is not a role field; use roles.ROLE.address, .name, .addresses or .names")
+      }
+    default:
+      break
+    }
+
+    if let captures = captureSteps[head] {
+      if captures.contains(where: { $0 < stepIndex }) { return .pending(head) }
+    }
+    guard var value = staticValue(head, host: host) else {
+      if secretNames.contains(head) { return .missingSecret(head) }
+      if let later = captureSteps[head]?.first {
+        return .failure(
+          "'\(head)' is captured by step \(later + 1), which runs after this one; move the capturing step earlier"
+        )
+      }
+      return .failure(
+        "undefined variable '\(head)'; define it in the front matter's vars, in the inventory, with --vars-file or with --var \(head)=VALUE"
+      )
+    }
+    for key in path.dropFirst() {
+      switch value {
+      case .map(let dict) where dict[key] != nil: value = dict[key]!
+      case .list(let items) where Int(key).map({ items.indices.contains($0) }) == true:
+        value = items[Int(key)!]
+      default:
+        return .failure("'\(written)': '\(head)' has no key '\(key)'")
+      }
+    }
+    let text = value.rendered
+    guard text.contains("{{") else { return .text(text) }
+    if stack.contains(head) {
+      return .failure("variable '\(head)' refers to itself through \(stack.joined(separator: " → "))")
+    }
+    let nested = template(text)
+    var failure: String?
+    var pending: String?
+    let rendered = nested.render { ref in
+      switch resolve(ref.path, host: host, stepIndex: stepIndex, stack: stack + [head]) {
+      case .text(let t): return t
+      case .missingSecret: return SecretMasker.mask
+      case .pending(let name):
+        pending = pending ?? name
+        return nil
+      case .failure(let message):
+        failure = failure ?? "in the value of '\(head)': \(message)"
+        return nil
+      }
+    }
+    if let failure { return .failure(failure) }
+    if let pending { return .pending(pending) }
+    return .text(rendered)
+  }
+}

@@ -1,0 +1,55 @@
+import Yams
+
+extension Value {
+  /// Converts a composed YAML node with YAML 1.1 typing (`yes` is true, `0755` is octal),
+  /// which is how PyYAML, and so Ansible, reads the same file.
+  init(yaml node: Node) {
+    switch node {
+    case .scalar(let scalar):
+      switch node.resolvedType {
+      case "null": self = .null
+      case "bool": self = node.bool.map(Value.bool) ?? .string(scalar.string)
+      case "int": self = node.int.map(Value.int) ?? .string(scalar.string)
+      case "float": self = node.float.map(Value.double) ?? .string(scalar.string)
+      default: self = .string(scalar.string)
+      }
+    case .sequence(let sequence):
+      self = .list(sequence.map(Value.init(yaml:)))
+    case .mapping(let mapping):
+      var dict: [String: Value] = [:]
+      for (key, value) in mapping {
+        dict[key.string ?? Value(yaml: key).rendered] = Value(yaml: value)
+      }
+      self = .map(dict)
+    case .alias:
+      self = .null
+    }
+  }
+}
+
+/// Turns a Yams error into a line of the original file and a message.
+func yamlProblem(_ error: Error, firstLine: Int) -> (line: Int, message: String) {
+  guard let yaml = error as? YamlError else { return (firstLine, "\(error)") }
+  switch yaml {
+  case .scanner(let context, let problem, let mark, _),
+    .parser(let context, let problem, let mark, _),
+    .composer(let context, let problem, let mark, _):
+    let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }
+    return (firstLine + mark.line - 1, "invalid YAML: " + what.joined(separator: " "))
+  case .duplicatedKeysInMapping(let duplicates, let context):
+    return (
+      firstLine + context.mark.line - 1,
+      "duplicate key \(duplicates.joined(separator: ", ")) in mapping; keep one"
+    )
+  default:
+    return (firstLine, "invalid YAML: \(yaml)")
+  }
+}
+
+extension Node {
+  /// The resolved YAML type of a scalar: "null", "bool", "int", "float", "str", ….
+  var resolvedType: String {
+    let tag = self.tag.description
+    return tag.split(separator: ":").last.map(String.init) ?? tag
+  }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import RunbookKit
+
+/// `runbook check`: every problem of a runbook, its inventory and variables, at once.
+struct Check: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Validate a runbook against an inventory; report all problems at once (exit 2).")
+
+  @OptionGroup var options: RunbookOptions
+
+  func run() throws {
+    let outcome = options.preflight.run()
+    try report(outcome.diagnostics)
+    if let plan = outcome.plan {
+      let hosts = plan.hosts.count
+      print("\(options.runbook): \(plan.steps.count) steps on \(hosts) host\(hosts == 1 ? "" : "s"): ok")
+    }
+  }
+}
