@@ -39,7 +39,7 @@ let package = Package(
     .testTarget(
       name: "RunbookKitTests",
       dependencies: ["RunbookKit"],
-      resources: [.copy("Fixtures")]
+      exclude: ["Fixtures"]
     ),
     .testTarget(
       name: "RunbookCLITests",

@@ -31,7 +31,19 @@ struct StepBuilder {
       } else {
         screenshotOwner = nil
       }
-    case .html, .thematicBreak:
+    case .html(let range):
+      screenshotOwner = nil
+      for line in range where line <= lines.count {
+        let text = lines[line - 1].trimmingWhitespace()
+        if (text.hasPrefix("```") || text.hasPrefix("~~~")), text.contains("{") {
+          diagnostics.append(
+            .warning(
+              file, line,
+              "this fence is inside an HTML block, which CommonMark ends only at a blank line, so it does not run; put a blank line before it"
+            ))
+        }
+      }
+    case .thematicBreak:
       screenshotOwner = nil
     }
   }
@@ -109,10 +121,15 @@ struct StepBuilder {
       kind = .console
     } else if StepKind.sqlLanguages.contains(lang) {
       kind = .sql
+    } else if lang == "ini" {
+      error(
+        line,
+        "an ini block needs file=PATH to say which file it merges into; write ```ini {role=NAME file=/etc/app.conf section=NAME}"
+      )
     } else {
       error(
         line,
-        "a '\(language)' block cannot run; add file=PATH to write it to a file, or use sh, bash, console, sql or manual"
+        "'\(language)' blocks do not run; add file=PATH to write the block to a file, or use sh, bash, console, sql or manual"
       )
     }
 

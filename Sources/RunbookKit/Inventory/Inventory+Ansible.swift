@@ -22,7 +22,7 @@ extension Inventory {
       if !vars.isEmpty { hostvars[host] = .map(vars) }
     }
     top["_meta"] = .map(["hostvars": .map(hostvars), "profile": .string("inventory_legacy")])
-    return Value.map(top).json(indent: 4, asciiOnly: true)
+    return Value.map(top).json(indent: 4)
   }
 
   /// The tree of `ansible-inventory --graph`.

@@ -35,16 +35,15 @@ public enum Value: Sendable, Hashable {
   ///
   /// With `indent`, the layout is Python's `json.dumps(indent=N)`, so output can be
   /// compared with `ansible-inventory` line for line.
-  /// With `asciiOnly`, non-ASCII text is escaped as Python's default `ensure_ascii` does.
-  public func json(indent: Int?, asciiOnly: Bool = false) -> String {
+  public func json(indent: Int?) -> String {
     var out = ""
-    writeJSON(into: &out, indent: indent, level: 0, asciiOnly: asciiOnly)
+    writeJSON(into: &out, indent: indent, level: 0)
     return out
   }
 
-  func writeJSON(into out: inout String, indent: Int?, level: Int, asciiOnly: Bool) {
+  func writeJSON(into out: inout String, indent: Int?, level: Int) {
     switch self {
-    case .string(let s): Value.writeJSONString(s, into: &out, asciiOnly: asciiOnly)
+    case .string(let s): Value.writeJSONString(s, into: &out)
     case .int(let i): out += String(i)
     case .double(let d):
       if d.isNaN {
@@ -60,16 +59,16 @@ public enum Value: Sendable, Hashable {
       Value.writeContainer(
         open: "[", close: "]", count: items.count, into: &out, indent: indent, level: level
       ) { i, out in
-        items[i].writeJSON(into: &out, indent: indent, level: level + 1, asciiOnly: asciiOnly)
+        items[i].writeJSON(into: &out, indent: indent, level: level + 1)
       }
     case .map(let dict):
       let keys = dict.keys.sorted()
       Value.writeContainer(
         open: "{", close: "}", count: keys.count, into: &out, indent: indent, level: level
       ) { i, out in
-        Value.writeJSONString(keys[i], into: &out, asciiOnly: asciiOnly)
+        Value.writeJSONString(keys[i], into: &out)
         out += ": "
-        dict[keys[i]]!.writeJSON(into: &out, indent: indent, level: level + 1, asciiOnly: asciiOnly)
+        dict[keys[i]]!.writeJSON(into: &out, indent: indent, level: level + 1)
       }
     }
   }
@@ -101,7 +100,7 @@ public enum Value: Sendable, Hashable {
   }
 
   /// Writes a JSON string with `ensure_ascii=False` escaping (only what JSON requires).
-  public static func writeJSONString(_ s: String, into out: inout String, asciiOnly: Bool = false) {
+  public static func writeJSONString(_ s: String, into out: inout String) {
     out += "\""
     for scalar in s.unicodeScalars {
       switch scalar {
@@ -113,7 +112,7 @@ public enum Value: Sendable, Hashable {
       case "\u{08}": out += "\\b"
       case "\u{0C}": out += "\\f"
       default:
-        if scalar.value < 0x20 || (asciiOnly && scalar.value > 0x7E) {
+        if scalar.value < 0x20 {
           for unit in String(scalar).utf16 { out += String(format: "\\u%04x", unit) }
         } else {
           out.unicodeScalars.append(scalar)

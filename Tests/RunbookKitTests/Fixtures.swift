@@ -1,0 +1,21 @@
+import Foundation
+
+/// Test fixtures, found next to this file so tests need no resource bundle.
+enum Fixtures {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("Fixtures")
+
+  static func url(_ path: String) -> URL { root.appendingPathComponent(path) }
+
+  static func text(_ path: String) throws -> String {
+    try String(contentsOf: url(path), encoding: .utf8)
+  }
+
+  /// The files of a fixture folder with the given extensions, sorted.
+  static func files(in folder: String, extensions: Set<String>) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: url(folder).path)) ?? []
+    return names.filter { name in
+      extensions.contains((name as NSString).pathExtension) && !name.contains(".expected")
+    }.sorted()
+  }
+}
