@@ -1,0 +1,130 @@
+import Testing
+
+@testable import RunbookKit
+
+@Suite struct PlannerTests {
+  static let inventoryText = """
+    [controller]
+    ctl1 ansible_host=192.0.2.10
+
+    [compute]
+    cmp1 ansible_host=192.0.2.20 nic=eth1
+    cmp2 ansible_host=192.0.2.21 nic=eth2
+    cmp3 ansible_host=192.0.2.22
+
+    [lb]
+
+    [all:vars]
+    db_password=s3cr3t-value
+    region=RegionOne
+    """
+
+  func plan(
+    _ markdown: String, inventory: String? = inventoryText, options: PlanOptions = PlanOptions()
+  ) throws -> (Plan, [String]) {
+    let (runbook, problems) = Runbook.parse(markdown, file: "r.md")
+    let inv = try inventory.map { try InventoryParser.parse($0, file: "hosts") }
+    let (plan, more) = Planner.plan(runbook, inventory: inv, options: options)
+    return (plan, (problems + more).sortedByLocation().map(\.description))
+  }
+
+  @Test func rolesMapToTheirHostsInInventoryOrder() throws {
+    let (plan, problems) = try plan("```sh {role=compute,controller}\ntrue\n```\n")
+    #expect(problems.isEmpty)
+    #expect(plan.steps[0].hosts == ["cmp1", "cmp2", "cmp3", "ctl1"])
+    #expect(plan.hosts.map(\.name) == ["ctl1", "cmp1", "cmp2", "cmp3"])
+    #expect(plan.hosts[0].address == "192.0.2.10")
+  }
+
+  @Test func withoutInventoryEveryRoleIsThisMachine() throws {
+    let (plan, problems) = try plan("```sh {role=anything}\necho {{ host.name }}\n```\n", inventory: nil)
+    #expect(problems.isEmpty)
+    #expect(plan.hosts == [PlanHost(name: "localhost", address: "127.0.0.1", connection: .local)])
+    #expect(plan.steps[0].renderings[0].rendered.body == "echo localhost\n")
+  }
+
+  @Test func hostVariablesRenderPerHostAndShareIdenticalResults() throws {
+    let (plan, problems) = try plan(
+      "```sh {role=compute}\nip link show {{ nic }}\n```\n```sh {role=compute}\necho {{ region }} {{ roles.controller.address }}\n```\n",
+      options: { var o = PlanOptions(); o.variables["nic"] = .string("bond0"); return o }())
+    #expect(problems.isEmpty)
+    // --var wins over host variables, so every host renders the same.
+    #expect(plan.steps[0].renderings.count == 1)
+    #expect(plan.steps[1].renderings.map(\.rendered.body) == ["echo RegionOne 192.0.2.10\n"])
+
+    let (perHost, _) = try self.plan("```sh {role=compute}\necho {{ host.address }}\n```\n")
+    #expect(perHost.steps[0].renderings.map(\.hosts) == [["cmp1"], ["cmp2"], ["cmp3"]])
+    #expect(perHost.steps[0].rendered(for: "cmp2")?.body == "echo 192.0.2.21\n")
+  }
+
+  @Test func variableMissingOnSomeHostsNamesThem() throws {
+    let (_, problems) = try plan("# T\n\n```sh {role=compute}\nip link set {{ nic }} up\n```\n")
+    #expect(
+      problems == [
+        "r.md:4: error: undefined variable 'nic'; define it in the front matter's vars, in the inventory, with --vars-file or with --var nic=VALUE (on cmp3)"
+      ])
+  }
+
+  @Test func unknownAndEmptyRolesAreErrorsUnlessAllowed() throws {
+    let text = "```sh {role=controler}\ntrue\n```\n```sh {role=lb}\ntrue\n```\n"
+    let (_, problems) = try plan(text)
+    #expect(problems.count == 2)
+    #expect(problems[0].hasPrefix("r.md:1: error: role 'controler' is not a group or host of inventory hosts; did you mean 'controller'?"))
+    #expect(problems[1] == "r.md:4: error: role 'lb' has no hosts in inventory hosts; add hosts to [lb] or pass --allow-empty-roles")
+    var options = PlanOptions()
+    options.allowEmptyRoles = true
+    let (plan, lenient) = try self.plan("```sh {role=lb}\ntrue\n```\n", options: options)
+    #expect(!lenient.hasErrorLine)
+    #expect(plan.steps[0].hosts.isEmpty)
+  }
+
+  @Test func secretsAreMaskedInPlanOutput() throws {
+    let text = "---\nsecrets: [db_password, admin_token]\n---\n```sql {role=controller}\nGRANT ALL TO 'k' IDENTIFIED BY '{{ db_password }}';\n```\n```sh {role=controller}\necho {{ admin_token }}\n```\n"
+    let (plan, problems) = try plan(text)
+    #expect(problems.isEmpty)
+    #expect(plan.missingSecrets == ["admin_token"])
+    #expect(plan.steps[0].renderings[0].rendered.body.contains("s3cr3t-value"))
+    #expect(!plan.text().contains("s3cr3t-value"))
+    #expect(!plan.json().contains("s3cr3t-value"))
+    #expect(plan.text().contains("IDENTIFIED BY '********'"))
+  }
+
+  @Test func capturedVariablesArePendingOnlyAfterTheCapture() throws {
+    let text = "```sh {role=controller}\necho {{ token }}\n```\n```sh {role=controller capture=token}\nopenssl rand -hex 10\n```\n```sh {role=controller}\necho {{ token }}\n```\n"
+    let (plan, problems) = try plan(text)
+    #expect(
+      problems == [
+        "r.md:2: error: 'token' is captured by step 2, which runs after this one; move the capturing step earlier"
+      ])
+    #expect(plan.steps[2].renderings[0].rendered.pending == ["token"])
+    #expect(plan.steps[2].renderings[0].rendered.body == "echo {{ token }}\n")
+  }
+
+  @Test func variablesMayReferToVariables() throws {
+    let text = "---\nvars:\n  url: \"http://{{ roles.controller.address }}:{{ port }}/v3\"\n  port: 5000\n  a: \"{{ b }}\"\n  b: \"{{ a }}\"\n---\n```sh {role=compute}\necho {{ url }}\n```\n```sh {role=compute}\necho {{ a }}\n```\n"
+    let (plan, problems) = try plan(text)
+    #expect(plan.steps[0].renderings[0].rendered.body == "echo http://192.0.2.10:5000/v3\n")
+    #expect(problems.count == 1)
+    #expect(problems.first?.hasPrefix("r.md:12: error: in the value of 'a'") == true)
+  }
+
+  @Test func rawStepsAreNotRendered() throws {
+    let (plan, problems) = try plan("```sh {role=controller raw}\necho {{ .Name }}\n```\n")
+    #expect(problems.isEmpty)
+    #expect(plan.steps[0].renderings[0].rendered.body == "echo {{ .Name }}\n")
+  }
+
+  @Test func badConnectionSettingsPointAtTheInventoryLine() throws {
+    let inventory = "[web]\nw1 ansible_connection=docker\nw2 ansible_port=http\n"
+    let (_, problems) = try plan("```sh {role=web}\ntrue\n```\n", inventory: inventory)
+    #expect(
+      problems == [
+        "hosts:2: error: ansible_connection=docker of host 'w1' is not supported; runbook connects with ssh or local",
+        "hosts:3: error: ansible_port of host 'w2' must be a port number, not 'http'",
+      ])
+  }
+}
+
+extension Array where Element == String {
+  var hasErrorLine: Bool { contains { $0.contains(": error: ") } }
+}
