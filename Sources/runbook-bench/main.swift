@@ -1,0 +1,115 @@
+import Foundation
+import RunbookKit
+
+// Front-half benchmark: parse + check + plan of a generated runbook with 10,000 steps over
+// an inventory of 500 hosts. Prints wall time per stage and peak resident memory.
+// Run: swift run -c release runbook-bench [steps] [hosts]
+
+let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let stepCount = arguments.first ?? 10_000
+let hostCount = arguments.dropFirst().first ?? 500
+
+func generateInventory(hosts: Int) -> String {
+  let controllers = 3, lbs = 2, dbs = 15
+  let computes = max(1, hosts - controllers - lbs - dbs)
+  var text = "[controller]\n"
+  for i in 1...controllers { text += "ctl\(i) ansible_host=127.0.1.\(i)\n" }
+  text += "\n[compute]\ncompute[001:\(String(format: "%03d", computes))] nic=eth1\n"
+  text += "\n[lb]\n"
+  for i in 1...lbs { text += "lb\(i) ansible_host=127.0.2.\(i) priority=\(100 - i)\n" }
+  text += "\n[db]\n"
+  for i in 1...dbs { text += "db\(i) ansible_host=127.0.3.\(i)\n" }
+  text += "\n[openstack:children]\ncontroller\ncompute\nlb\ndb\n"
+  text += "\n[all:vars]\nregion=RegionOne\nvip=127.0.0.100\n"
+  return text
+}
+
+func generateRunbook(steps: Int) -> String {
+  var text = """
+    ---
+    title: Generated benchmark runbook
+    vars:
+      keystone_url: "http://{{ vip }}:5000/v3"
+      release: ocata
+    secrets: [db_password]
+    ---
+
+    """
+  text += "\n"
+  let roles = ["compute", "controller", "compute", "db", "controller", "lb", "compute", "controller", "db", "compute"]
+  for i in 0..<steps {
+    if i % 25 == 0 { text += "## Section \(i / 25)\n\nProse explaining the next steps, with `code` and a [link](https://example.com).\n\n" }
+    let role = roles[i % roles.count]
+    switch i % 10 {
+    case 0:
+      text += "1. Configure the service:\n    ```ini {role=\(role) file=/etc/svc\(i).conf section=DEFAULT}\n    auth_url = {{ keystone_url }}\n    region = {{ region }}\n    ```\n\n"
+    case 3:
+      text += "```sql {role=db}\nMariaDB [(none)]> GRANT ALL ON svc\(i).* TO 'svc'@'%' IDENTIFIED BY '{{ db_password }}';\n```\n\n"
+    case 6:
+      text += "```sh {role=\(role)}\nip addr show {{ nic }} | grep {{ host.address }}\n```\n\n![output](shot\(i).png)\n\n"
+    default:
+      text += "```sh {role=\(role) timeout=90s}\nyum install -y openstack-\(i) # {{ release }}\nsystemctl enable --now svc\(i)\n```\n\n"
+    }
+  }
+  return text
+}
+
+func peakResidentMB() -> Double {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+  else { return .nan }
+  let kb = Double(line.split(separator: " ").dropFirst().first ?? "") ?? .nan
+  return kb / 1024
+}
+
+func time<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+  let start = ContinuousClock.now
+  let value = try body()
+  let elapsed = ContinuousClock.now - start
+  return (value, elapsed.seconds * 1000)
+}
+
+let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runbook-bench-\(getpid())")
+try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: dir) }
+let runbookPath = dir.appendingPathComponent("generated.md").path
+let inventoryPath = dir.appendingPathComponent("generated.hosts").path
+try generateRunbook(steps: stepCount).write(toFile: runbookPath, atomically: true, encoding: .utf8)
+try generateInventory(hosts: hostCount).write(toFile: inventoryPath, atomically: true, encoding: .utf8)
+let size = (try FileManager.default.attributesOfItem(atPath: runbookPath)[.size] as? Int) ?? 0
+
+if CommandLine.arguments.contains("--parse-detail") {
+  let text = try String(contentsOfFile: runbookPath, encoding: .utf8)
+  let (source, sMS) = time { SourceText(text) }
+  let (doc, cMS) = time { MarkdownParser.parse(source.markdown) }
+  let (_, rMS) = time { Runbook.parse(text, file: "x") }
+  print(String(format: "sourcetext %.1f ms, cmark+walk %.1f ms (%d blocks), full parse %.1f ms", sMS, cMS, doc.blocks.count, rMS))
+}
+let baseline = peakResidentMB()
+let totalStart = ContinuousClock.now
+let ((runbook, parseProblems), parseMS) = try time { try Runbook.load(path: runbookPath) }
+let (inventory, inventoryMS) = try time { try InventoryParser.load(path: inventoryPath) }
+var options = PlanOptions()
+options.variables["db_password"] = .string("bench-secret")
+let ((plan, planProblems), planMS) = time { Planner.plan(runbook, inventory: inventory, options: options) }
+let totalMS = (ContinuousClock.now - totalStart).seconds * 1000
+let peak = peakResidentMB()
+
+let problems = (parseProblems + planProblems).filter { $0.severity == .error }
+let targets = plan.steps.reduce(0) { $0 + $1.hosts.count }
+let renderings = plan.steps.reduce(0) { $0 + $1.distinctRenderings }
+
+print("runbook front-half benchmark")
+print(String(format: "input: %d steps (%.1f MB of Markdown), %d hosts", runbook.steps.count, Double(size) / 1_048_576, inventory.hostOrder.count))
+print(String(format: "plan: %d step×host targets, %d distinct renderings, %d errors", targets, renderings, problems.count))
+print("stage            wall ms")
+print(String(format: "parse (cmark)    %8.1f", parseMS))
+print(String(format: "inventory        %8.1f", inventoryMS))
+print(String(format: "check + plan     %8.1f", planMS))
+print(String(format: "total            %8.1f   (target < 300)", totalMS))
+print(String(format: "peak RSS MB      %8.1f   (target < 200; %.1f before loading)", peak, baseline))
+if !problems.isEmpty {
+  print("unexpected problems:")
+  for p in problems.prefix(5) { print("  \(p)") }
+  exit(1)
+}

@@ -40,7 +40,7 @@ import Testing
     let (plan, problems) = try plan("```sh {role=anything}\necho {{ host.name }}\n```\n", inventory: nil)
     #expect(problems.isEmpty)
     #expect(plan.hosts == [PlanHost(name: "localhost", address: "127.0.0.1", connection: .local)])
-    #expect(plan.steps[0].renderings[0].rendered.body == "echo localhost\n")
+    #expect(plan.steps[0].renderings[0].body == "echo localhost\n")
   }
 
   @Test func hostVariablesRenderPerHostAndShareIdenticalResults() throws {
@@ -50,10 +50,10 @@ import Testing
     #expect(problems.isEmpty)
     // --var wins over host variables, so every host renders the same.
     #expect(plan.steps[0].renderings.count == 1)
-    #expect(plan.steps[1].renderings.map(\.rendered.body) == ["echo RegionOne 192.0.2.10\n"])
+    #expect(plan.steps[1].renderings.map(\.body) == ["echo RegionOne 192.0.2.10\n"])
 
     let (perHost, _) = try self.plan("```sh {role=compute}\necho {{ host.address }}\n```\n")
-    #expect(perHost.steps[0].renderings.map(\.hosts) == [["cmp1"], ["cmp2"], ["cmp3"]])
+    #expect(perHost.steps[0].groups.map(\.hosts) == [["cmp1"], ["cmp2"], ["cmp3"]])
     #expect(perHost.steps[0].rendered(for: "cmp2")?.body == "echo 192.0.2.21\n")
   }
 
@@ -83,7 +83,7 @@ import Testing
     let (plan, problems) = try plan(text)
     #expect(problems.isEmpty)
     #expect(plan.missingSecrets == ["admin_token"])
-    #expect(plan.steps[0].renderings[0].rendered.body.contains("s3cr3t-value"))
+    #expect(plan.steps[0].renderings[0].body.contains("s3cr3t-value"))
     #expect(!plan.text().contains("s3cr3t-value"))
     #expect(!plan.json().contains("s3cr3t-value"))
     #expect(plan.text().contains("IDENTIFIED BY '********'"))
@@ -96,14 +96,14 @@ import Testing
       problems == [
         "r.md:2: error: 'token' is captured by step 2, which runs after this one; move the capturing step earlier"
       ])
-    #expect(plan.steps[2].renderings[0].rendered.pending == ["token"])
-    #expect(plan.steps[2].renderings[0].rendered.body == "echo {{ token }}\n")
+    #expect(plan.steps[2].renderings[0].pending == ["token"])
+    #expect(plan.steps[2].renderings[0].body == "echo {{ token }}\n")
   }
 
   @Test func variablesMayReferToVariables() throws {
     let text = "---\nvars:\n  url: \"http://{{ roles.controller.address }}:{{ port }}/v3\"\n  port: 5000\n  a: \"{{ b }}\"\n  b: \"{{ a }}\"\n---\n```sh {role=compute}\necho {{ url }}\n```\n```sh {role=compute}\necho {{ a }}\n```\n"
     let (plan, problems) = try plan(text)
-    #expect(plan.steps[0].renderings[0].rendered.body == "echo http://192.0.2.10:5000/v3\n")
+    #expect(plan.steps[0].renderings[0].body == "echo http://192.0.2.10:5000/v3\n")
     #expect(problems.count == 1)
     #expect(problems.first?.hasPrefix("r.md:12: error: in the value of 'a'") == true)
   }
@@ -111,7 +111,7 @@ import Testing
   @Test func rawStepsAreNotRendered() throws {
     let (plan, problems) = try plan("```sh {role=controller raw}\necho {{ .Name }}\n```\n")
     #expect(problems.isEmpty)
-    #expect(plan.steps[0].renderings[0].rendered.body == "echo {{ .Name }}\n")
+    #expect(plan.steps[0].renderings[0].body == "echo {{ .Name }}\n")
   }
 
   @Test func badConnectionSettingsPointAtTheInventoryLine() throws {

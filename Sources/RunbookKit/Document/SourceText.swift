@@ -18,7 +18,7 @@ public struct SourceText: Sendable {
   public init(_ raw: String) {
     var text = raw
     if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-    if text.contains("\r") {
+    if text.utf8.contains(UInt8(ascii: "\r")) {
       // "\r\n" is one Character in Swift, so this replaces both CRLF and lone CR.
       text = String(text.map { $0 == "\r\n" || $0 == "\r" ? "\n" : $0 })
     }
@@ -27,21 +27,28 @@ public struct SourceText: Sendable {
     var frontMatter: String?
     var markdown = text
     var unterminated: Int?
-    if text.hasPrefix("---\n") || text == "---" || text.hasPrefix("--- ") {
-      let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-      let opener = lines[0].trimmingTrailingSpaces()
-      if opener == "---" {
-        if let close = lines.dropFirst().firstIndex(where: {
-          let t = $0.trimmingTrailingSpaces()
-          return t == "---" || t == "..."
-        }) {
-          frontMatter = lines[1..<close].joined(separator: "\n")
-          let blank = String(repeating: "\n", count: close + 1)
-          markdown = blank + lines[(close + 1)...].joined(separator: "\n")
-        } else {
-          unterminated = 1
+    var lines = text.utf8.split(
+      separator: UInt8(ascii: "\n"), maxSplits: 1, omittingEmptySubsequences: false
+    ).makeIterator()
+    if let first = lines.next(), Self.isDelimiter(Substring(first), closing: false) {
+      // Walk line by line until the closing delimiter; the body is never split.
+      var lineStart = text.utf8.index(first.endIndex, offsetBy: 1, limitedBy: text.utf8.endIndex)
+      var yamlLines: [Substring] = []
+      var found = false
+      while let start = lineStart, start < text.utf8.endIndex {
+        let end = text.utf8[start...].firstIndex(of: UInt8(ascii: "\n")) ?? text.utf8.endIndex
+        let line = text[start..<end]
+        if Self.isDelimiter(line, closing: true) {
+          let rest = end < text.utf8.endIndex ? text[text.utf8.index(after: end)...] : ""
+          frontMatter = yamlLines.joined(separator: "\n")
+          markdown = String(repeating: "\n", count: yamlLines.count + 2) + rest
+          found = true
+          break
         }
+        yamlLines.append(line)
+        lineStart = end < text.utf8.endIndex ? text.utf8.index(after: end) : nil
       }
+      if !found { unterminated = 1 }
     }
     self.frontMatter = frontMatter
     self.frontMatterFirstLine = 2
@@ -50,10 +57,11 @@ public struct SourceText: Sendable {
   }
 }
 
-extension Substring {
-  fileprivate func trimmingTrailingSpaces() -> Substring {
-    var s = self
+extension SourceText {
+  /// `---` (or `...` to close), trailing blanks allowed.
+  fileprivate static func isDelimiter(_ line: Substring, closing: Bool) -> Bool {
+    var s = line
     while let last = s.last, last == " " || last == "\t" { s.removeLast() }
-    return s
+    return s == "---" || (closing && s == "...")
   }
 }

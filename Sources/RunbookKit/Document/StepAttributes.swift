@@ -60,12 +60,13 @@ public struct StepAttributes: Sendable, Equatable {
     ("tags", .list), ("serial", .flag), ("client", .text), ("raw", .flag),
   ]
 
+  private static let forms = Dictionary(uniqueKeysWithValues: known.map { ($0.key, $0.form) })
+
   /// Validates `list`, returning the attributes and one message per problem.
   static func validate(_ list: AttributeList) -> (StepAttributes, [String]) {
     var attributes = StepAttributes()
     var problems: [String] = []
     var seen: Set<String> = []
-    let forms = Dictionary(uniqueKeysWithValues: known.map { ($0.key, $0.form) })
 
     for entry in list.entries {
       guard let form = forms[entry.key] else {
@@ -146,10 +147,7 @@ public struct StepAttributes: Sendable, Equatable {
         }
       }
     }
-    if let retriesGiven = list.entries.first(where: { $0.key == "delay" }), attributes.retries == 0,
-      !list.entries.contains(where: { $0.key == "retries" })
-    {
-      _ = retriesGiven
+    if seen.contains("delay"), !seen.contains("retries") {
       problems.append("'delay' has no effect without 'retries'; add retries=N")
     }
     return (attributes, problems)

@@ -1,7 +1,7 @@
 /// Turns cmark's leaf blocks into headings and validated steps, collecting every problem.
 struct StepBuilder {
   let file: String
-  let lines: [Substring]
+  let lines: LineIndex
   private(set) var headings: [Runbook.Heading] = []
   private(set) var steps: [Step] = []
   private(set) var diagnostics: [Diagnostic] = []
@@ -12,7 +12,7 @@ struct StepBuilder {
 
   init(file: String, text: String) {
     self.file = file
-    self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    self.lines = LineIndex(text)
   }
 
   mutating func add(_ block: MarkdownDocument.Block) {
@@ -34,7 +34,7 @@ struct StepBuilder {
     case .html(let range):
       screenshotOwner = nil
       for line in range where line <= lines.count {
-        let text = lines[line - 1].trimmingWhitespace()
+        let text = lines[line].trimmingWhitespace()
         if (text.hasPrefix("```") || text.hasPrefix("~~~")), text.contains("{") {
           diagnostics.append(
             .warning(
@@ -99,7 +99,7 @@ struct StepBuilder {
   /// Whether `line` is a closing fence: only backticks or tildes, after container markers.
   private func isClosingFence(_ line: Int) -> Bool {
     guard line >= 1, line <= lines.count else { return false }
-    let text = lines[line - 1].drop(while: { $0 == " " || $0 == ">" || $0 == "\t" })
+    let text = lines[line].drop(while: { $0 == " " || $0 == ">" || $0 == "\t" })
       .trimmingWhitespace()
     guard text.count >= 3, let first = text.first, first == "`" || first == "~" else { return false }
     return text.allSatisfy { $0 == first }

@@ -14,14 +14,12 @@ extension Plan {
       let roles = step.attributes.roles.joined(separator: ", ")
       out += "    on: " + (roles.isEmpty ? "(operator)" : roles) + " → "
         + (planned.hosts.isEmpty ? "no hosts" : planned.hosts.joined(separator: ", ")) + "\n"
-      for (hosts, rendered) in planned.renderings {
+      for (hosts, rendered) in planned.groups {
         let r = rendered.map(masker.mask)
         if planned.renderings.count > 1 { out += "    for \(hosts.joined(separator: ", ")):\n" }
-        let details: [(String, String?)] = [
-          ("file", r.file), ("owner", r.owner), ("creates", r.creates), ("unless", r.unless),
-          ("expect", r.expect), ("user", r.user), ("client", r.client),
-        ]
-        for case (let key, let value?) in details { out += "    \(key): \(value)\n" }
+        for field in StepField.allCases {
+          if let value = r.fields[field] { out += "    \(field.rawValue): \(value)\n" }
+        }
         if !r.pending.isEmpty { out += "    captured at run time: \(r.pending.joined(separator: ", "))\n" }
         for line in r.body.split(separator: "\n", omittingEmptySubsequences: false).dropLast(r.body.hasSuffix("\n") ? 1 : 0) {
           out += "    | \(line)\n"
@@ -48,17 +46,15 @@ extension Plan {
         var m = planned.step.summaryValue
         m["hosts"] = .list(planned.hosts.map(Value.string))
         m["renderings"] = .list(
-          planned.renderings.map { hosts, rendered in
+          planned.groups.map { hosts, rendered in
             let r = rendered.map(masker.mask)
             var item: [String: Value] = [
               "hosts": .list(hosts.map(Value.string)), "body": .string(r.body),
               "pending": .list(r.pending.map(Value.string)),
             ]
-            let optional: [(String, String?)] = [
-              ("file", r.file), ("owner", r.owner), ("creates", r.creates), ("unless", r.unless),
-              ("expect", r.expect), ("user", r.user), ("client", r.client),
-            ]
-            for (key, value) in optional { item[key] = value.map(Value.string) ?? .null }
+            for field in StepField.allCases {
+              item[field.rawValue] = r.fields[field].map(Value.string) ?? .null
+            }
             return .map(item)
           })
         return .map(m)

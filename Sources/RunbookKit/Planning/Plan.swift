@@ -59,64 +59,131 @@ public struct PlanHost: Sendable, Hashable {
   }
 }
 
-/// A step's text fields after variable substitution on one or more hosts.
+/// The attributes of a step whose text is rendered like the body.
+public enum StepField: String, Sendable, Hashable, CaseIterable {
+  /// `file=`
+  case file
+  /// `owner=`
+  case owner
+  /// `creates=`
+  case creates
+  /// `unless=`
+  case unless
+  /// `expect=`
+  case expect
+  /// `user=`
+  case user
+  /// `client=`
+  case client
+}
+
+/// A step's text after variable substitution on one or more hosts.
 public struct RenderedStep: Sendable, Hashable {
   /// The block's content.
   public var body: String
-  /// The rendered `file=`.
-  public var file: String?
-  /// The rendered `creates=`.
-  public var creates: String?
-  /// The rendered `unless=`.
-  public var unless: String?
-  /// The rendered `expect=`.
-  public var expect: String?
-  /// The rendered `user=`.
-  public var user: String?
-  /// The rendered `owner=`.
-  public var owner: String?
-  /// The rendered `client=`.
-  public var client: String?
+  /// The rendered attributes the step has (most steps have none).
+  public var fields: [StepField: String]
   /// Captured variables the text still refers to; they are filled in at run time.
   public var pending: [String]
 
   /// Creates a rendering.
-  public init(
-    body: String, file: String? = nil, creates: String? = nil, unless: String? = nil,
-    expect: String? = nil, user: String? = nil, owner: String? = nil, client: String? = nil,
-    pending: [String] = []
-  ) {
+  public init(body: String, fields: [StepField: String] = [:], pending: [String] = []) {
     self.body = body
-    self.file = file
-    self.creates = creates
-    self.unless = unless
-    self.expect = expect
-    self.user = user
-    self.owner = owner
-    self.client = client
+    self.fields = fields
     self.pending = pending
   }
 
-  /// Every field with `transform` applied (used to mask secrets).
+  /// The rendered `file=`.
+  public var file: String? { fields[.file] }
+
+  /// Every text with `transform` applied (used to mask secrets).
   public func map(_ transform: (String) -> String) -> RenderedStep {
-    RenderedStep(
-      body: transform(body), file: file.map(transform), creates: creates.map(transform),
-      unless: unless.map(transform), expect: expect.map(transform), user: user.map(transform),
-      owner: owner.map(transform), client: client.map(transform), pending: pending)
+    RenderedStep(body: transform(body), fields: fields.mapValues(transform), pending: pending)
   }
 }
 
-/// A step with its hosts and renderings; hosts that render identically share one.
+/// A step with its hosts and the texts they get.
+///
+/// Texts are kept as templates with every reference resolved per host, and rendered when
+/// asked for: a step on hundreds of hosts with a host-specific value would otherwise hold
+/// hundreds of near-identical scripts in memory.
 public struct PlannedStep: Sendable {
   /// The runbook step.
   public var step: Step
   /// Names of the hosts the step runs on, in order.
   public var hosts: [String]
-  /// Each distinct rendering and the hosts that get it, in host order of first use.
-  public var renderings: [(hosts: [String], rendered: RenderedStep)]
+  let texts: StepTexts
+
+  /// How many different texts the hosts get (1 when nothing in the step varies by host).
+  public var distinctRenderings: Int { texts.groupCount }
+
+  /// The rendering of the host at `position` in `hosts` (or of the operator's machine when
+  /// the step has no hosts).
+  public func rendered(at position: Int) -> RenderedStep {
+    texts.render(position: hosts.isEmpty ? 0 : position)
+  }
 
   /// The rendering `host` gets.
   public func rendered(for host: String) -> RenderedStep? {
-    renderings.first { $0.hosts.contains(host) }?.rendered
+    hosts.firstIndex(of: host).map(rendered(at:))
+  }
+
+  /// Each distinct rendering, in order of first use.
+  public var renderings: [RenderedStep] { groups.map(\.rendered) }
+
+  /// Each distinct rendering with the hosts that get it.
+  public var groups: [(hosts: [String], rendered: RenderedStep)] {
+    guard !hosts.isEmpty else { return [([], rendered(at: 0))] }
+    var first: [Int] = []
+    var hostsOf: [[String]] = Array(repeating: [], count: texts.groupCount)
+    for (position, host) in hosts.enumerated() {
+      let group = Int(texts.groupOfHost[position])
+      if hostsOf[group].isEmpty { first.append(position) }
+      hostsOf[group].append(host)
+    }
+    return first.map { position in
+      (hostsOf[Int(texts.groupOfHost[position])], rendered(at: position))
+    }
+  }
+}
+
+/// The resolved pieces of a step's texts: templates, and for each reference either one
+/// outcome for all hosts or a column with one per host.
+struct StepTexts: Sendable {
+  enum Slot: Sendable {
+    case fixed(VariableScope.Outcome)
+    case column(Int)
+  }
+
+  var fields: [(key: StepField?, template: Template)]
+  var slots: [[Slot]]
+  var columns: [[VariableScope.Outcome]]
+  /// For each host position, which distinct rendering it gets.
+  var groupOfHost: [Int32]
+  var groupCount: Int
+
+  func render(position: Int) -> RenderedStep {
+    var pending: [String] = []
+    var rendered = RenderedStep(body: "")
+    for (field, fieldSlots) in zip(fields, slots) {
+      let text = field.template.render(byPosition: { ordinal in
+        let outcome: VariableScope.Outcome
+        switch fieldSlots[ordinal] {
+        case .fixed(let fixed): outcome = fixed
+        case .column(let column): outcome = columns[column][position]
+        }
+        switch outcome {
+        case .text(let t): return t
+        case .missingSecret: return SecretMasker.mask
+        case .pending(let name):
+          if !pending.contains(name) { pending.append(name) }
+          return nil
+        case .failure: return nil
+        }
+      })
+      if let key = field.key { rendered.fields[key] = text } else { rendered.body = text }
+    }
+    rendered.pending = pending
+    return rendered
   }
 }

@@ -39,15 +39,18 @@ public enum Planner {
 
     let declared = Set(fm.roles.map(\.name))
     let groupNames = inventory?.groupOrder ?? []
-    var hostProblemsReported: Set<String> = []
-    var targeted: Set<String> = []
+    var targeted = Array(repeating: false, count: scope.allHosts.count)
+    var rolesSeen: Set<String> = []
     var planned: [PlannedStep] = []
     planned.reserveCapacity(runbook.steps.count)
+    var epoch = 0
+    let captureIndices = Set(captureSteps.values.joined())
 
     for step in runbook.steps {
-      // Roles to hosts.
-      var hosts: [String] = []
-      var seen: Set<String> = []
+      if step.index > 0, captureIndices.contains(step.index - 1) { epoch += 1 }
+
+      // Roles to hosts, by position in the inventory.
+      var indices: [Int] = []
       for role in step.attributes.roles {
         if !declared.isEmpty, !declared.contains(role), role != "all" {
           diagnostics.append(
@@ -56,7 +59,7 @@ public enum Planner {
               "role '\(role)' is not declared in the front matter's roles (declared: \(fm.roles.map(\.name).joined(separator: ", ")))"
                 + hint(role, declared.sorted())))
         }
-        guard let members = scope.hosts(ofRole: role) else {
+        guard let members = scope.hostIndices(ofRole: role) else {
           diagnostics.append(
             .error(
               file, step.line,
@@ -77,104 +80,137 @@ public enum Planner {
               ))
           }
         }
-        for host in members where seen.insert(host).inserted { hosts.append(host) }
-      }
-      for host in hosts where targeted.insert(host).inserted {
-        if case .failure(let problem) = scope.planHost(host), hostProblemsReported.insert(host).inserted {
-          let line = inventory?.hosts[host]?.line ?? 1
-          diagnostics.append(.error(inventory?.source ?? file, line, problem.message))
+        if rolesSeen.insert(role).inserted {
+          for host in members { targeted[host] = true }
+        }
+        if indices.isEmpty {
+          indices = members
+        } else {
+          let present = Set(indices)
+          indices += members.filter { !present.contains($0) }
         }
       }
+      let hosts = indices.map { scope.allHosts[$0] }
 
       // Templates of the body and the attributes that take text.
-      var fields: [(key: String, template: Template, line: Int)] = []
+      var fields: [(key: StepField?, template: Template, line: Int)] = []
       let a = step.attributes
-      let textFields: [(String, String?)] = [
-        ("body", step.body), ("file", a.file), ("creates", a.creates), ("unless", a.unless),
-        ("expect", a.expect), ("user", a.user), ("owner", a.owner), ("client", a.client),
+      let textFields: [(StepField?, String?)] = [
+        (nil, step.body), (.file, a.file), (.creates, a.creates), (.unless, a.unless),
+        (.expect, a.expect), (.user, a.user), (.owner, a.owner), (.client, a.client),
       ]
       for case (let key, let text?) in textFields {
-        if a.raw && key == "body" {
+        if a.raw && key == nil {
           fields.append((key, Template(verbatim: text), step.bodyLine))
           continue
         }
         let (template, problems) = Template.parse(text)
-        let base = key == "body" ? step.bodyLine : step.line
+        let base = key == nil ? step.bodyLine : step.line
         for problem in problems {
           diagnostics.append(.error(file, base + problem.lineOffset, problem.message))
         }
         fields.append((key, template, base))
       }
 
-      // Check every reference on the hosts it can differ on.
-      let references = fields.flatMap { field in
-        field.template.references.map { (ref: $0, line: field.key == "body" ? field.line + $0.lineOffset : field.line) }
-      }
-      let renderHosts = hosts.isEmpty ? [VariableScope.localHostName] : hosts
-      var varying = false
+      // Resolve each distinct reference: once when it cannot vary by host, else per host.
+      // Every occurrence gets a slot: a fixed outcome, or a column of per-host outcomes.
+      let renderHosts = indices.isEmpty ? [0] : indices
+      var uniform: [String: VariableScope.Outcome] = [:]
+      var columns: [[(outcome: VariableScope.Outcome, id: Int)]] = []
+      var columnOfName: [String: Int] = [:]
+      var slots: [[StepTexts.Slot]] = []
       var reported: Set<String> = []
-      for (ref, line) in references {
-        let refVaries = inventory != nil && scope.isHostVarying(ref)
-        varying = varying || refVaries
-        var failed: [String] = []
-        var message: String?
-        for host in refVaries ? renderHosts : [renderHosts[0]] {
-          if case .failure(let text) = scope.resolve(ref, host: host, stepIndex: step.index) {
-            failed.append(host)
-            message = message ?? text
+      for field in fields {
+        var fieldSlots: [StepTexts.Slot] = []
+        for ref in field.template.references {
+          let line = field.key == nil ? field.line + ref.lineOffset : field.line
+          let name = ref.name
+          var message: String?
+          if inventory != nil, scope.isHostVarying(ref) {
+            let column: Int
+            if let known = columnOfName[name] {
+              column = known
+            } else {
+              column = columns.count
+              columnOfName[name] = column
+              columns.append(scope.column(ref, hosts: renderHosts, stepIndex: step.index, epoch: epoch))
+            }
+            fieldSlots.append(.column(column))
+            var failed: [String] = []
+            for (position, cell) in columns[column].enumerated() {
+              if case .failure(let text) = cell.outcome {
+                failed.append(scope.allHosts[renderHosts[position]])
+                message = message ?? text
+              }
+            }
+            if message != nil, failed.count < renderHosts.count {
+              message! += " (on " + failed.prefix(3).joined(separator: ", ")
+                + (failed.count > 3 ? " and \(failed.count - 3) more" : "") + ")"
+            }
+          } else {
+            let outcome =
+              uniform[name]
+              ?? scope.resolve(ref, host: scope.allHosts[renderHosts[0]], stepIndex: step.index)
+            uniform[name] = outcome
+            fieldSlots.append(.fixed(outcome))
+            if case .failure(let text) = outcome { message = text }
+          }
+          if let message, reported.insert("\(line):\(message)").inserted {
+            diagnostics.append(.error(file, line, message))
           }
         }
-        guard var message, reported.insert("\(line):\(ref.name)").inserted else { continue }
-        if refVaries, failed.count < renderHosts.count {
-          message += " (on " + failed.prefix(3).joined(separator: ", ")
-            + (failed.count > 3 ? " and \(failed.count - 3) more" : "") + ")"
-        }
-        diagnostics.append(.error(file, line, message))
+        slots.append(fieldSlots)
       }
 
-      // Render once when no reference varies by host; otherwise per host, grouped.
-      func render(for host: String) -> RenderedStep {
-        var pending: [String] = []
-        func text(_ key: String) -> String? {
-          guard let field = fields.first(where: { $0.key == key }) else { return nil }
-          return field.template.render { ref in
-            switch scope.resolve(ref, host: host, stepIndex: step.index) {
-            case .text(let t): return t
-            case .missingSecret: return SecretMasker.mask
-            case .pending(let name):
-              if !pending.contains(name) { pending.append(name) }
-              return nil
-            case .failure: return nil
-            }
-          }
-        }
-        var r = RenderedStep(body: text("body") ?? "")
-        r.file = text("file")
-        r.creates = text("creates")
-        r.unless = text("unless")
-        r.expect = text("expect")
-        r.user = text("user")
-        r.owner = text("owner")
-        r.client = text("client")
-        r.pending = pending
-        return r
-      }
-      var renderings: [(hosts: [String], rendered: RenderedStep)] = []
-      if !varying {
-        renderings = [(hosts, render(for: renderHosts[0]))]
-      } else {
-        var index: [RenderedStep: Int] = [:]
-        for host in hosts {
-          let r = render(for: host)
-          if let i = index[r] {
-            renderings[i].hosts.append(host)
+      // Hosts with the same value ids render the same. The ids of all columns fold into
+      // one integer (mixed radix: an id is below the number of hosts) unless that could
+      // overflow, when the list of ids is the key.
+      var groupOfHost = [Int32](repeating: 0, count: indices.count)
+      var groupCount = 1
+      if !columns.isEmpty {
+        let radix = max(scope.allHosts.count, 1)
+        let fits = !columns.dropFirst().reduce((1, false)) { acc, _ in
+          let (product, overflow) = acc.0.multipliedReportingOverflow(by: radix)
+          return (product, acc.1 || overflow)
+        }.1
+        var byKey: [Int: Int32] = [:]
+        var byIDs: [[Int]: Int32] = [:]
+        groupCount = 0
+        for position in indices.indices {
+          let next = Int32(groupCount)
+          let group: Int32
+          if fits {
+            var key = 0
+            for column in columns { key = key * radix + column[position].id }
+            group = byKey[key, default: next]
+            byKey[key] = group
           } else {
-            index[r] = renderings.count
-            renderings.append(([host], r))
+            let ids = columns.map { $0[position].id }
+            group = byIDs[ids, default: next]
+            byIDs[ids] = group
           }
+          if group == next { groupCount += 1 }
+          groupOfHost[position] = group
         }
       }
-      planned.append(PlannedStep(step: step, hosts: hosts, renderings: renderings))
+      let texts = StepTexts(
+        fields: fields.map { ($0.key, $0.template) },
+        slots: slots,
+        columns: columns.map { $0.map(\.outcome) },
+        groupOfHost: groupOfHost, groupCount: groupCount)
+      planned.append(PlannedStep(step: step, hosts: hosts, texts: texts))
+    }
+
+    // Connection settings of every targeted host, problems at the host's inventory line.
+    var planHosts: [PlanHost] = []
+    for (position, isTargeted) in targeted.enumerated() where isTargeted {
+      let name = scope.allHosts[position]
+      switch scope.planHost(name) {
+      case .success(let host): planHosts.append(host)
+      case .failure(let problem):
+        diagnostics.append(
+          .error(inventory?.source ?? file, inventory?.hosts[name]?.line ?? 1, problem.message))
+      }
     }
 
     // Secrets: every value any layer gives a secret name is masked.
@@ -190,8 +226,6 @@ public enum Planner {
       }
     }
 
-    let order = inventory?.hostOrder ?? [VariableScope.localHostName]
-    let planHosts = order.filter(targeted.contains).compactMap { try? scope.planHost($0).get() }
     var globals = fm.vars
     globals.merge(options.varsFile) { $1 }
     globals.merge(options.variables) { $1 }

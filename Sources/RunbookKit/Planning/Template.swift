@@ -17,12 +17,18 @@ public struct Template: Sendable, Equatable {
   /// A variable reference and where it is.
   public struct Reference: Sendable, Hashable {
     /// The dotted path, split (`["host", "address"]`).
-    public var path: [String]
-    /// The 0-based line within the template's text.
-    public var lineOffset: Int
-
+    public let path: [String]
     /// The path as written, dots included.
-    public var name: String { path.joined(separator: ".") }
+    public let name: String
+    /// The 0-based line within the template's text.
+    public let lineOffset: Int
+
+    /// Creates a reference to `path` at a line of the template.
+    public init(path: [String], lineOffset: Int) {
+      self.path = path
+      self.name = path.joined(separator: ".")
+      self.lineOffset = lineOffset
+    }
   }
 
   /// A syntax problem at a line of the template.
@@ -150,6 +156,22 @@ public struct Template: Sendable, Equatable {
       switch segment {
       case .text(let text): out += text
       case .variable(let reference): out += resolve(reference) ?? "{{ \(reference.name) }}"
+      }
+    }
+    return out
+  }
+
+  /// Renders with the text of each reference given by its position among `references`;
+  /// `nil` leaves the reference as written. Cheaper than `render(_:)` on hot paths.
+  public func render(byPosition resolve: (Int) -> String?) -> String {
+    var out = ""
+    var position = 0
+    for segment in segments {
+      switch segment {
+      case .text(let text): out += text
+      case .variable(let reference):
+        out += resolve(position) ?? "{{ \(reference.name) }}"
+        position += 1
       }
     }
     return out

@@ -3,7 +3,7 @@
 /// then values captured by earlier steps (known only at run time).
 final class VariableScope {
   /// What a reference comes to on one host.
-  enum Outcome: Equatable {
+  enum Outcome: Hashable {
     case text(String)
     /// A value captured by an earlier step: known at run time.
     case pending(String)
@@ -27,6 +27,59 @@ final class VariableScope {
   private var varyingMemo: [String: Bool] = [:]
   private var templates: [String: Template] = [:]
 
+  /// Every host runbook may target, in inventory order; steps refer to hosts by position.
+  let allHosts: [String]
+  private var roleIndices: [String: [Int]?] = [:]
+
+  /// Per reference name, each host's outcome and a small id shared by equal outcomes, so
+  /// the planner groups hosts by integers instead of hashing rendered text. Valid until the
+  /// next capturing step takes effect (`epoch`).
+  private var columns: [String: (cells: [(outcome: Outcome, id: Int)?], ids: [Outcome: Int])] = [:]
+  private var epoch = -1
+
+  /// The positions in `allHosts` of a role's hosts; `nil` when there is no such role.
+  func hostIndices(ofRole role: String) -> [Int]? {
+    if let cached = roleIndices[role] { return cached }
+    let positions = Dictionary(allHosts.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    let indices = hosts(ofRole: role)?.compactMap { positions[$0] }
+    roleIndices[role] = indices
+    return indices
+  }
+
+  /// Each host's outcome for a host-varying reference, with ids equal for equal outcomes.
+  func column(
+    _ reference: Template.Reference, hosts: [Int], stepIndex: Int, epoch: Int
+  ) -> [(outcome: Outcome, id: Int)] {
+    if epoch != self.epoch {
+      columns.removeAll(keepingCapacity: true)
+      self.epoch = epoch
+    }
+    let key = reference.name
+    var column =
+      columns.removeValue(forKey: key)
+      ?? (Array(repeating: nil, count: allHosts.count), [:])
+    var result: [(outcome: Outcome, id: Int)] = []
+    result.reserveCapacity(hosts.count)
+    for host in hosts {
+      if let cell = column.cells[host] {
+        result.append(cell)
+        continue
+      }
+      let outcome = resolve(reference, host: allHosts[host], stepIndex: stepIndex)
+      let id: Int
+      if let known = column.ids[outcome] {
+        id = known
+      } else {
+        id = column.ids.count
+        column.ids[outcome] = id
+      }
+      column.cells[host] = (outcome, id)
+      result.append((outcome, id))
+    }
+    columns[key] = column
+    return result
+  }
+
   struct HostProblem: Error, Equatable {
     var message: String
   }
@@ -47,6 +100,7 @@ final class VariableScope {
       for host in inventory.hosts.values { varying.formUnion(host.vars.keys) }
     }
     hostVarying = varying
+    allHosts = inventory?.hostOrder ?? [Self.localHostName]
   }
 
   /// The name of the single host every role maps to without an inventory.
@@ -142,7 +196,7 @@ final class VariableScope {
       value = inventory?.groups["all"]?.vars[name] ?? frontMatter[name]
     }
     var varying = false
-    if case .string(let text)? = value, text.contains("{{") {
+    if case .string(let text)? = value, text.hasTemplateMarker {
       varying = template(text).references.contains { ref in
         let head = ref.path[0]
         if head == "host" || head == "inventory_hostname" { return true }
@@ -231,7 +285,7 @@ final class VariableScope {
       }
     }
     let text = value.rendered
-    guard text.contains("{{") else { return .text(text) }
+    guard text.hasTemplateMarker else { return .text(text) }
     if stack.contains(head) {
       return .failure("variable '\(head)' refers to itself through \(stack.joined(separator: " → "))")
     }
@@ -253,5 +307,17 @@ final class VariableScope {
     if let failure { return .failure(failure) }
     if let pending { return .pending(pending) }
     return .text(rendered)
+  }
+}
+
+extension String {
+  /// Whether the text contains `{{`, found on UTF-8 bytes (much faster than `contains`).
+  var hasTemplateMarker: Bool {
+    var previous: UInt8 = 0
+    for byte in utf8 {
+      if byte == UInt8(ascii: "{"), previous == byte { return true }
+      previous = byte
+    }
+    return false
   }
 }
