@@ -10,7 +10,9 @@ let stepCount = arguments.first ?? 10_000
 let hostCount = arguments.dropFirst().first ?? 500
 
 func generateInventory(hosts: Int) -> String {
-  let controllers = 3, lbs = 2, dbs = 15
+  let controllers = 3
+  let lbs = 2
+  let dbs = 15
   let computes = max(1, hosts - controllers - lbs - dbs)
   var text = "[controller]\n"
   for i in 1...controllers { text += "ctl\(i) ansible_host=127.0.1.\(i)\n" }
@@ -36,19 +38,29 @@ func generateRunbook(steps: Int) -> String {
 
     """
   text += "\n"
-  let roles = ["compute", "controller", "compute", "db", "controller", "lb", "compute", "controller", "db", "compute"]
+  let roles = [
+    "compute", "controller", "compute", "db", "controller", "lb", "compute", "controller", "db",
+    "compute",
+  ]
   for i in 0..<steps {
-    if i % 25 == 0 { text += "## Section \(i / 25)\n\nProse explaining the next steps, with `code` and a [link](https://example.com).\n\n" }
+    if i % 25 == 0 {
+      text +=
+        "## Section \(i / 25)\n\nProse explaining the next steps, with `code` and a [link](https://example.com).\n\n"
+    }
     let role = roles[i % roles.count]
     switch i % 10 {
     case 0:
-      text += "1. Configure the service:\n    ```ini {role=\(role) file=/etc/svc\(i).conf section=DEFAULT}\n    auth_url = {{ keystone_url }}\n    region = {{ region }}\n    ```\n\n"
+      text +=
+        "1. Configure the service:\n    ```ini {role=\(role) file=/etc/svc\(i).conf section=DEFAULT}\n    auth_url = {{ keystone_url }}\n    region = {{ region }}\n    ```\n\n"
     case 3:
-      text += "```sql {role=db}\nMariaDB [(none)]> GRANT ALL ON svc\(i).* TO 'svc'@'%' IDENTIFIED BY '{{ db_password }}';\n```\n\n"
+      text +=
+        "```sql {role=db}\nMariaDB [(none)]> GRANT ALL ON svc\(i).* TO 'svc'@'%' IDENTIFIED BY '{{ db_password }}';\n```\n\n"
     case 6:
-      text += "```sh {role=\(role)}\nip addr show {{ nic }} | grep {{ host.address }}\n```\n\n![output](shot\(i).png)\n\n"
+      text +=
+        "```sh {role=\(role)}\nip addr show {{ nic }} | grep {{ host.address }}\n```\n\n![output](shot\(i).png)\n\n"
     default:
-      text += "```sh {role=\(role) timeout=90s}\nyum install -y openstack-\(i) # {{ release }}\nsystemctl enable --now svc\(i)\n```\n\n"
+      text +=
+        "```sh {role=\(role) timeout=90s}\nyum install -y openstack-\(i) # {{ release }}\nsystemctl enable --now svc\(i)\n```\n\n"
     }
   }
   return text
@@ -75,7 +87,8 @@ defer { try? FileManager.default.removeItem(at: dir) }
 let runbookPath = dir.appendingPathComponent("generated.md").path
 let inventoryPath = dir.appendingPathComponent("generated.hosts").path
 try generateRunbook(steps: stepCount).write(toFile: runbookPath, atomically: true, encoding: .utf8)
-try generateInventory(hosts: hostCount).write(toFile: inventoryPath, atomically: true, encoding: .utf8)
+try generateInventory(hosts: hostCount).write(
+  toFile: inventoryPath, atomically: true, encoding: .utf8)
 let size = (try FileManager.default.attributesOfItem(atPath: runbookPath)[.size] as? Int) ?? 0
 
 if CommandLine.arguments.contains("--parse-detail") {
@@ -83,7 +96,10 @@ if CommandLine.arguments.contains("--parse-detail") {
   let (source, sMS) = time { SourceText(text) }
   let (doc, cMS) = time { MarkdownParser.parse(source.markdown) }
   let (_, rMS) = time { Runbook.parse(text, file: "x") }
-  print(String(format: "sourcetext %.1f ms, cmark+walk %.1f ms (%d blocks), full parse %.1f ms", sMS, cMS, doc.blocks.count, rMS))
+  print(
+    String(
+      format: "sourcetext %.1f ms, cmark+walk %.1f ms (%d blocks), full parse %.1f ms", sMS, cMS,
+      doc.blocks.count, rMS))
 }
 let baseline = peakResidentMB()
 let totalStart = ContinuousClock.now
@@ -91,7 +107,9 @@ let ((runbook, parseProblems), parseMS) = try time { try Runbook.load(path: runb
 let (inventory, inventoryMS) = try time { try InventoryParser.load(path: inventoryPath) }
 var options = PlanOptions()
 options.variables["db_password"] = .string("bench-secret")
-let ((plan, planProblems), planMS) = time { Planner.plan(runbook, inventory: inventory, options: options) }
+let ((plan, planProblems), planMS) = time {
+  Planner.plan(runbook, inventory: inventory, options: options)
+}
 let totalMS = (ContinuousClock.now - totalStart).seconds * 1000
 let peak = peakResidentMB()
 
@@ -100,14 +118,21 @@ let targets = plan.steps.reduce(0) { $0 + $1.hosts.count }
 let renderings = plan.steps.reduce(0) { $0 + $1.distinctRenderings }
 
 print("runbook front-half benchmark")
-print(String(format: "input: %d steps (%.1f MB of Markdown), %d hosts", runbook.steps.count, Double(size) / 1_048_576, inventory.hostOrder.count))
-print(String(format: "plan: %d step×host targets, %d distinct renderings, %d errors", targets, renderings, problems.count))
+print(
+  String(
+    format: "input: %d steps (%.1f MB of Markdown), %d hosts", runbook.steps.count,
+    Double(size) / 1_048_576, inventory.hostOrder.count))
+print(
+  String(
+    format: "plan: %d step×host targets, %d distinct renderings, %d errors", targets, renderings,
+    problems.count))
 print("stage            wall ms")
 print(String(format: "parse (cmark)    %8.1f", parseMS))
 print(String(format: "inventory        %8.1f", inventoryMS))
 print(String(format: "check + plan     %8.1f", planMS))
 print(String(format: "total            %8.1f   (target < 300)", totalMS))
-print(String(format: "peak RSS MB      %8.1f   (target < 200; %.1f before loading)", peak, baseline))
+print(
+  String(format: "peak RSS MB      %8.1f   (target < 200; %.1f before loading)", peak, baseline))
 if !problems.isEmpty {
   print("unexpected problems:")
   for p in problems.prefix(5) { print("  \(p)") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RunbookKit
 
 /// The `runbook` command: execute Markdown runbooks on the hosts of their roles.
@@ -10,4 +11,20 @@ struct RunbookCommand: ParsableCommand {
     version: RunbookVersion.current,
     subcommands: [Check.self, List.self, Plan.self, InventoryCommand.self]
   )
+
+  /// Runs the command, mapping argument errors to exit status 2 as DESIGN.md asks
+  /// (ArgumentParser's own default is 64).
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      if exitCode(for: error) == .validationFailure {
+        var stderr = StandardError()
+        print(fullMessage(for: error), to: &stderr)
+        Foundation.exit(ExitStatus.invalid.rawValue)
+      }
+      exit(withError: error)
+    }
+  }
 }

@@ -7,19 +7,26 @@ struct RunbookOptions: ParsableArguments {
   @Argument(help: "The runbook (a Markdown file).")
   var runbook: String
 
-  @Option(name: [.short, .long], help: "An Ansible inventory (INI or YAML). Without it, every role is this machine.")
+  @Option(
+    name: [.short, .long],
+    help: "An Ansible inventory (INI or YAML). Without it, every role is this machine.")
   var inventory: String?
 
   @Option(name: [.short, .customLong("var")], help: "Set a variable: NAME=VALUE (repeatable).")
   var variables: [String] = []
 
-  @Option(name: .customLong("vars-file"), help: "Read variables from a YAML or JSON file (repeatable).")
+  @Option(
+    name: .customLong("vars-file"), help: "Read variables from a YAML or JSON file (repeatable).")
   var varsFiles: [String] = []
 
-  @Option(name: .customLong("secret"), help: "Treat a variable as secret: masked everywhere (repeatable).")
+  @Option(
+    name: .customLong("secret"), help: "Treat a variable as secret: masked everywhere (repeatable)."
+  )
   var secrets: [String] = []
 
-  @Flag(name: .customLong("allow-empty-roles"), help: "Skip roles that have no hosts instead of failing.")
+  @Flag(
+    name: .customLong("allow-empty-roles"),
+    help: "Skip roles that have no hosts instead of failing.")
   var allowEmptyRoles = false
 
   /// The preflight these options describe.
@@ -45,7 +52,9 @@ func report(_ diagnostics: [Diagnostic]) throws {
   let errors = diagnostics.filter { $0.severity == .error }.count
   let warnings = diagnostics.count - errors
   if errors > 0 {
-    print("\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s"); nothing was run", to: &stderr)
+    print(
+      "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s"); nothing was run",
+      to: &stderr)
     throw ExitStatus.invalid
   }
 }

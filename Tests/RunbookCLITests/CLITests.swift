@@ -41,3 +41,107 @@ enum CLI {
       stderr: String(decoding: errData, as: UTF8.self))
   }
 }
+
+@Suite struct CLITests {
+  static let fixtures = CLI.packageRoot.appendingPathComponent("Tests/RunbookKitTests/Fixtures")
+
+  @Test func checkReportsEveryMistakeAtItsLineAndExits2() throws {
+    let result = try CLI.run(
+      ["check", "many-mistakes.md"], in: Self.fixtures.appendingPathComponent("broken"))
+    #expect(result.status == 2)
+    let lines = result.stderr.split(separator: "\n")
+    let expected = try String(
+      contentsOf: Self.fixtures.appendingPathComponent("broken/many-mistakes.expected"),
+      encoding: .utf8)
+    #expect(
+      Array(lines.dropLast()).map(String.init) == expected.split(separator: "\n").map(String.init))
+    #expect(lines.last == "10 errors, 0 warnings; nothing was run")
+    #expect(result.stdout.isEmpty)
+  }
+
+  @Test func checkOfTheExampleIsClean() throws {
+    let result = try CLI.run(["check", "Runbooks/examples/hello.md"])
+    #expect(result.status == 0)
+    #expect(result.stdout == "Runbooks/examples/hello.md: 6 steps on 1 host: ok\n")
+  }
+
+  @Test func inventoryListPrintsAnsiblesJSON() throws {
+    let dir = Self.fixtures.appendingPathComponent("inventory")
+    let result = try CLI.run(["inventory", "-i", "11-openstack.ini", "--list"], in: dir)
+    #expect(result.status == 0)
+    let expected = try String(
+      contentsOf: dir.appendingPathComponent("11-openstack.expected.json"), encoding: .utf8)
+    #expect(result.stdout == expected)
+  }
+
+  @Test func brokenInventoryExits2WithItsLine() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try "[web]\nweb1\n[web:childs]\nx\n".write(
+      to: dir.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
+    let result = try CLI.run(
+      [
+        "check", CLI.packageRoot.appendingPathComponent("Runbooks/examples/hello.md").path, "-i",
+        "hosts",
+      ], in: dir)
+    #expect(result.status == 2)
+    #expect(
+      result.stderr.hasPrefix("hosts:3: error: section [web:childs] has unknown type 'childs'"))
+  }
+
+  @Test func planJSONIsStableAndMasksSecrets() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try """
+    ---
+    secrets: [db_pass]
+    ---
+    # DB
+    ```sql {role=db}
+    CREATE USER 'k'@'%' IDENTIFIED BY '{{ db_pass }}';
+    ```
+    """.write(to: dir.appendingPathComponent("r.md"), atomically: true, encoding: .utf8)
+    try "[db]\ndb1 ansible_host=127.0.0.5\n".write(
+      to: dir.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
+    let result = try CLI.run(
+      ["plan", "r.md", "-i", "hosts", "--var", "db_pass=Sup3rS3cret", "--json"], in: dir)
+    #expect(result.status == 0)
+    #expect(!result.stdout.contains("Sup3rS3cret"))
+    let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    #expect(object?["schemaVersion"] as? Int == 1)
+    let steps = object?["steps"] as? [[String: Any]]
+    let renderings = steps?.first?["renderings"] as? [[String: Any]]
+    #expect(
+      renderings?.first?["body"] as? String == "CREATE USER 'k'@'%' IDENTIFIED BY '********';\n")
+    #expect(renderings?.first?["hosts"] as? [String] == ["db1"])
+    let text = try CLI.run(
+      ["plan", "r.md", "-i", "hosts", "--var", "db_pass=Sup3rS3cret"], in: dir)
+    #expect(!text.stdout.contains("Sup3rS3cret"))
+    #expect(text.stdout.contains("IDENTIFIED BY '********'"))
+  }
+
+  @Test func listJSONHasEveryStep() throws {
+    let result = try CLI.run(["list", "Runbooks/examples/hello.md", "--json"])
+    #expect(result.status == 0)
+    let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    let ids = (object?["steps"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+    #expect(
+      ids == [
+        "create-workdir", "who-runs", "write-greeting", "merge-settings", "check-greeting",
+        "confirm-user",
+      ])
+  }
+
+  @Test func missingFilesAndBadArgumentsExit2() throws {
+    let missing = try CLI.run(["check", "does-not-exist.md"])
+    #expect(missing.status == 2)
+    #expect(missing.stderr.contains("cannot read runbook 'does-not-exist.md'"))
+    let badVar = try CLI.run(["check", "Runbooks/examples/hello.md", "--var", "novalue"])
+    #expect(badVar.status == 2)
+    #expect(badVar.stderr.contains("--var 'novalue' must be NAME=VALUE"))
+  }
+}

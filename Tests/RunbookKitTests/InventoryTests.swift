@@ -74,7 +74,8 @@ import Testing
       problems("[web]\nweb[01:5]\n") == [
         "hosts:2: error: host range [01:5] must use equal-length begin and end, like [01:20]"
       ])
-    #expect(problems("[web]\nweb[5]\n").first?.hasPrefix("hosts:2: error: host range must be") == true)
+    #expect(
+      problems("[web]\nweb[5]\n").first?.hasPrefix("hosts:2: error: host range must be") == true)
   }
 
   @Test func undefinedGroupsAreReportedAtTheirSection() {

@@ -37,7 +37,8 @@ import Testing
   }
 
   @Test func withoutInventoryEveryRoleIsThisMachine() throws {
-    let (plan, problems) = try plan("```sh {role=anything}\necho {{ host.name }}\n```\n", inventory: nil)
+    let (plan, problems) = try plan(
+      "```sh {role=anything}\necho {{ host.name }}\n```\n", inventory: nil)
     #expect(problems.isEmpty)
     #expect(plan.hosts == [PlanHost(name: "localhost", address: "127.0.0.1", connection: .local)])
     #expect(plan.steps[0].renderings[0].body == "echo localhost\n")
@@ -46,7 +47,11 @@ import Testing
   @Test func hostVariablesRenderPerHostAndShareIdenticalResults() throws {
     let (plan, problems) = try plan(
       "```sh {role=compute}\nip link show {{ nic }}\n```\n```sh {role=compute}\necho {{ region }} {{ roles.controller.address }}\n```\n",
-      options: { var o = PlanOptions(); o.variables["nic"] = .string("bond0"); return o }())
+      options: {
+        var o = PlanOptions()
+        o.variables["nic"] = .string("bond0")
+        return o
+      }())
     #expect(problems.isEmpty)
     // --var wins over host variables, so every host renders the same.
     #expect(plan.steps[0].renderings.count == 1)
@@ -69,8 +74,14 @@ import Testing
     let text = "```sh {role=controler}\ntrue\n```\n```sh {role=lb}\ntrue\n```\n"
     let (_, problems) = try plan(text)
     #expect(problems.count == 2)
-    #expect(problems[0].hasPrefix("r.md:1: error: role 'controler' is not a group or host of inventory hosts; did you mean 'controller'?"))
-    #expect(problems[1] == "r.md:4: error: role 'lb' has no hosts in inventory hosts; add hosts to [lb] or pass --allow-empty-roles")
+    #expect(
+      problems[0].hasPrefix(
+        "r.md:1: error: role 'controler' is not a group or host of inventory hosts; did you mean 'controller'?"
+      ))
+    #expect(
+      problems[1]
+        == "r.md:4: error: role 'lb' has no hosts in inventory hosts; add hosts to [lb] or pass --allow-empty-roles"
+    )
     var options = PlanOptions()
     options.allowEmptyRoles = true
     let (plan, lenient) = try self.plan("```sh {role=lb}\ntrue\n```\n", options: options)
@@ -79,7 +90,8 @@ import Testing
   }
 
   @Test func secretsAreMaskedInPlanOutput() throws {
-    let text = "---\nsecrets: [db_password, admin_token]\n---\n```sql {role=controller}\nGRANT ALL TO 'k' IDENTIFIED BY '{{ db_password }}';\n```\n```sh {role=controller}\necho {{ admin_token }}\n```\n"
+    let text =
+      "---\nsecrets: [db_password, admin_token]\n---\n```sql {role=controller}\nGRANT ALL TO 'k' IDENTIFIED BY '{{ db_password }}';\n```\n```sh {role=controller}\necho {{ admin_token }}\n```\n"
     let (plan, problems) = try plan(text)
     #expect(problems.isEmpty)
     #expect(plan.missingSecrets == ["admin_token"])
@@ -90,7 +102,8 @@ import Testing
   }
 
   @Test func capturedVariablesArePendingOnlyAfterTheCapture() throws {
-    let text = "```sh {role=controller}\necho {{ token }}\n```\n```sh {role=controller capture=token}\nopenssl rand -hex 10\n```\n```sh {role=controller}\necho {{ token }}\n```\n"
+    let text =
+      "```sh {role=controller}\necho {{ token }}\n```\n```sh {role=controller capture=token}\nopenssl rand -hex 10\n```\n```sh {role=controller}\necho {{ token }}\n```\n"
     let (plan, problems) = try plan(text)
     #expect(
       problems == [
@@ -101,7 +114,8 @@ import Testing
   }
 
   @Test func variablesMayReferToVariables() throws {
-    let text = "---\nvars:\n  url: \"http://{{ roles.controller.address }}:{{ port }}/v3\"\n  port: 5000\n  a: \"{{ b }}\"\n  b: \"{{ a }}\"\n---\n```sh {role=compute}\necho {{ url }}\n```\n```sh {role=compute}\necho {{ a }}\n```\n"
+    let text =
+      "---\nvars:\n  url: \"http://{{ roles.controller.address }}:{{ port }}/v3\"\n  port: 5000\n  a: \"{{ b }}\"\n  b: \"{{ a }}\"\n---\n```sh {role=compute}\necho {{ url }}\n```\n```sh {role=compute}\necho {{ a }}\n```\n"
     let (plan, problems) = try plan(text)
     #expect(plan.steps[0].renderings[0].body == "echo http://192.0.2.10:5000/v3\n")
     #expect(problems.count == 1)

@@ -24,7 +24,8 @@ import Testing
   func markdownYieldsTheExpectedSteps(file: String) throws {
     let data = try Data(contentsOf: Fixtures.url("markdown/\(file)"))
     let (runbook, diagnostics) = Runbook.parse(String(decoding: data, as: UTF8.self), file: file)
-    let expected = try Fixtures.text("markdown/\((file as NSString).deletingPathExtension).expected")
+    let expected = try Fixtures.text(
+      "markdown/\((file as NSString).deletingPathExtension).expected")
     #expect(Self.summary(runbook, diagnostics) == expected)
   }
 
@@ -62,9 +63,10 @@ import Testing
 
   @Test func unterminatedFrontMatterIsReported() {
     let (_, diagnostics) = Runbook.parse("---\ntitle: x\n# H\n", file: "f.md")
-    #expect(diagnostics.map(\.description) == [
-      "f.md:1: error: front matter opened with '---' is never closed; end it with a '---' line"
-    ])
+    #expect(
+      diagnostics.map(\.description) == [
+        "f.md:1: error: front matter opened with '---' is never closed; end it with a '---' line"
+      ])
   }
 
   @Test func emptyFileHasNoSteps() {
@@ -75,7 +77,8 @@ import Testing
   }
 
   @Test func tenMegabyteFileKeepsLineNumbers() {
-    let section = "## Section\n\nSome prose that fills the file.\n\n```sh {role=web}\necho step\n```\n\n"
+    let section =
+      "## Section\n\nSome prose that fills the file.\n\n```sh {role=web}\necho step\n```\n\n"
     let count = 10 * 1024 * 1024 / section.utf8.count + 1
     let text = String(repeating: section, count: count)
     let (runbook, diagnostics) = Runbook.parse(text, file: "big.md")

@@ -4,11 +4,13 @@ import Testing
 
 @Suite struct TemplateTests {
   func render(_ text: String, _ values: [String: String]) -> String {
-    Template.parse(text).0.render { values[$0.name] }
+    Template.parse(text).0.render(resolving: { values[$0.name] })
   }
 
   @Test func substitutesNamesAndDottedPaths() {
-    #expect(render("a {{ x }} b {{host.address}}", ["x": "1", "host.address": "10.0.0.1"]) == "a 1 b 10.0.0.1")
+    #expect(
+      render("a {{ x }} b {{host.address}}", ["x": "1", "host.address": "10.0.0.1"])
+        == "a 1 b 10.0.0.1")
   }
 
   @Test func stringLiteralsGiveLiteralBraces() {
@@ -58,13 +60,18 @@ import Testing
   @Test func syntaxErrorsSayWhatToWrite() {
     #expect(throws: AttributeList.SyntaxError.self) { try AttributeList.parse(info: "sh {role=db") }
     #expect(throws: AttributeList.SyntaxError.self) { try AttributeList.parse(info: "sh {a=\"b}") }
-    #expect(throws: AttributeList.SyntaxError.self) { try AttributeList.parse(info: "sh {role=db} extra") }
-    #expect(throws: AttributeList.SyntaxError.self) { try AttributeList.parse(info: "sh x {role=db}") }
+    #expect(throws: AttributeList.SyntaxError.self) {
+      try AttributeList.parse(info: "sh {role=db} extra")
+    }
+    #expect(throws: AttributeList.SyntaxError.self) {
+      try AttributeList.parse(info: "sh x {role=db}")
+    }
   }
 
   @Test func typedAttributesValidate() throws {
     let list = try #require(
-      try AttributeList.parse(info: "sh {role=a timeout=1m30s retries=2 delay=500ms tags=x,y serial}"))
+      try AttributeList.parse(
+        info: "sh {role=a timeout=1m30s retries=2 delay=500ms tags=x,y serial}"))
     let (a, problems) = StepAttributes.validate(list)
     #expect(problems.isEmpty)
     #expect(a.timeout == .seconds(90))
@@ -76,7 +83,8 @@ import Testing
 
   @Test func misspelledAttributeGetsASuggestion() throws {
     let list = try #require(try AttributeList.parse(info: "sh {role=a timout=5s}"))
-    #expect(StepAttributes.validate(list).1 == ["unknown attribute 'timout'; did you mean 'timeout'?"])
+    #expect(
+      StepAttributes.validate(list).1 == ["unknown attribute 'timout'; did you mean 'timeout'?"])
   }
 
   @Test func durationForms() {

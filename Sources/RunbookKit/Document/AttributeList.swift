@@ -1,3 +1,5 @@
+import Foundation
+
 /// The raw `{key=value flag key="quoted value"}` list of a fence's info string.
 public struct AttributeList: Sendable, Equatable {
   /// One `key=value` pair, or a bare flag (`value == nil`).
@@ -41,14 +43,16 @@ public struct AttributeList: Sendable, Equatable {
     if language.contains(where: \.isWhitespace) {
       throw SyntaxError(
         message:
-          "expected one language word before '{', found '\(language)'; write it as ```LANG {role=NAME}")
+          "expected one language word before '{', found '\(language)'; write it as ```LANG {role=NAME}"
+      )
     }
     var rest = trimmed[trimmed.index(after: open)...]
     var entries: [Entry] = []
     while true {
       rest = rest.drop(while: { $0.isWhitespace || $0 == "," })
       guard let first = rest.first else {
-        throw SyntaxError(message: "attribute list is not closed; add '}' at the end of the fence line")
+        throw SyntaxError(
+          message: "attribute list is not closed; add '}' at the end of the fence line")
       }
       if first == "}" {
         let after = rest.dropFirst().trimmingWhitespace()
@@ -61,7 +65,8 @@ public struct AttributeList: Sendable, Equatable {
       if key.isEmpty {
         throw SyntaxError(
           message:
-            "unexpected '\(first)' in attribute list; attributes are key=value, key=\"value\" or a bare flag")
+            "unexpected '\(first)' in attribute list; attributes are key=value, key=\"value\" or a bare flag"
+        )
       }
       rest = rest.dropFirst(key.count)
       guard rest.first == "=" else {
@@ -95,9 +100,19 @@ public struct AttributeList: Sendable, Equatable {
         rest = rest[rest.index(after: index)...]
         entries.append(Entry(key: String(key), value: value))
       } else {
-        let value = rest.prefix(while: { !$0.isWhitespace && $0 != "}" })
-        rest = rest.dropFirst(value.count)
-        entries.append(Entry(key: String(key), value: String(value)))
+        // An unquoted value ends at white space or '}', except inside a `{{ variable }}`,
+        // so file={{ workdir }}/app.ini needs no quotes.
+        var value = ""
+        while let c = rest.first, !c.isWhitespace, c != "}" {
+          if rest.hasPrefix("{{"), let close = rest.range(of: "}}") {
+            value += rest[..<close.upperBound]
+            rest = rest[close.upperBound...]
+          } else {
+            value.append(c)
+            rest = rest.dropFirst()
+          }
+        }
+        entries.append(Entry(key: String(key), value: value))
       }
     }
   }

@@ -94,11 +94,14 @@ public struct FrontMatter: Sendable, Equatable {
         case .sequence(let roles):
           for nameNode in roles { result.roles.append((nameNode.string ?? "", "")) }
         default:
-          error(value, "'roles' must map each role to a description, like roles: {db: Database node}")
+          error(
+            value, "'roles' must map each role to a description, like roles: {db: Database node}")
         }
       default:
         var message = "unknown front matter key '\(key)'"
-        if let near = StepAttributes.nearest(key, in: keys) { message += "; did you mean '\(near)'?" }
+        if let near = StepAttributes.nearest(key, in: keys) {
+          message += "; did you mean '\(near)'?"
+        }
         error(keyNode, message + " (known: " + keys.joined(separator: ", ") + ")")
       }
     }

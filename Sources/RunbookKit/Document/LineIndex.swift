@@ -23,7 +23,8 @@ struct LineIndex {
   subscript(number: Int) -> Substring {
     let utf8 = text.utf8
     let start = utf8.index(utf8.startIndex, offsetBy: starts[number - 1])
-    var end = number < starts.count
+    var end =
+      number < starts.count
       ? utf8.index(utf8.startIndex, offsetBy: starts[number] - 1) : utf8.endIndex
     if end < start { end = start }
     return text[start..<end]

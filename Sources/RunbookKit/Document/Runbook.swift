@@ -57,7 +57,8 @@ extension Runbook {
     var frontMatter = FrontMatter()
     if let line = source.unterminatedFrontMatterLine {
       diagnostics.append(
-        .error(file, line, "front matter opened with '---' is never closed; end it with a '---' line"))
+        .error(
+          file, line, "front matter opened with '---' is never closed; end it with a '---' line"))
     }
     if let yaml = source.frontMatter {
       let (parsed, problems) = FrontMatter.parse(

@@ -111,7 +111,8 @@ public struct StepAttributes: Sendable, Equatable {
         let items = value.split(separator: ",").map { $0.trimmingWhitespace() }
         if items.isEmpty || items.contains(where: \.isEmpty) {
           problems.append(
-            "'\(key)' needs a comma-separated list without empty items: \(key)=\(example(for: key))")
+            "'\(key)' needs a comma-separated list without empty items: \(key)=\(example(for: key))"
+          )
         } else if key == "role" {
           attributes.roles = items
         } else {
@@ -122,7 +123,8 @@ public struct StepAttributes: Sendable, Equatable {
           if key == "timeout" { attributes.timeout = duration } else { attributes.delay = duration }
         } else {
           problems.append(
-            "'\(value)' is not a duration for '\(key)'; write a number with a unit: 500ms, 90s, 5m, 1h or 1m30s")
+            "'\(value)' is not a duration for '\(key)'; write a number with a unit: 500ms, 90s, 5m, 1h or 1m30s"
+          )
         }
       case .count:
         if let count = Int(value), count >= 0 {
@@ -132,10 +134,12 @@ public struct StepAttributes: Sendable, Equatable {
         }
       case .identifier:
         if value.isEmpty {
-          problems.append("'capture' is empty; name the variable that receives the output: capture=token")
+          problems.append(
+            "'capture' is empty; name the variable that receives the output: capture=token")
         } else if !Template.isIdentifier(value) {
           problems.append(
-            "'\(value)' cannot be a variable name; use letters, digits and '_', not starting with a digit")
+            "'\(value)' cannot be a variable name; use letters, digits and '_', not starting with a digit"
+          )
         } else {
           attributes.capture = value
         }
@@ -226,7 +230,8 @@ public struct StepAttributes: Sendable, Equatable {
   }
 
   static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
     var previous = Array(0...b.count)

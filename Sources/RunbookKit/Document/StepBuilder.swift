@@ -35,7 +35,7 @@ struct StepBuilder {
       screenshotOwner = nil
       for line in range where line <= lines.count {
         let text = lines[line].trimmingWhitespace()
-        if (text.hasPrefix("```") || text.hasPrefix("~~~")), text.contains("{") {
+        if text.hasPrefix("```") || text.hasPrefix("~~~"), text.contains("{") {
           diagnostics.append(
             .warning(
               file, line,
@@ -86,7 +86,8 @@ struct StepBuilder {
     }
     steps.append(
       Step(
-        id: attributes.name ?? "", index: steps.count, language: list.language, kind: kind ?? .shell,
+        id: attributes.name ?? "", index: steps.count, language: list.language,
+        kind: kind ?? .shell,
         attributes: attributes, body: code.literal, line: code.startLine, endLine: code.endLine,
         headingPath: path.map(\.text)))
     screenshotOwner = steps.count - 1
@@ -101,7 +102,9 @@ struct StepBuilder {
     guard line >= 1, line <= lines.count else { return false }
     let text = lines[line].drop(while: { $0 == " " || $0 == ">" || $0 == "\t" })
       .trimmingWhitespace()
-    guard text.count >= 3, let first = text.first, first == "`" || first == "~" else { return false }
+    guard text.count >= 3, let first = text.first, first == "`" || first == "~" else {
+      return false
+    }
     return text.allSatisfy { $0 == first }
   }
 
@@ -144,7 +147,8 @@ struct StepBuilder {
     } else if kind == .manual {
       error(line, "a manual step does not write files; remove file=")
     } else if let path = a.file, !path.hasPrefix("/"), !path.hasPrefix("{{"), !path.hasPrefix("~") {
-      error(line, "file=\(path) must be an absolute path (targets have no shared working directory)")
+      error(
+        line, "file=\(path) must be an absolute path (targets have no shared working directory)")
     }
     if a.section != nil, kind != .iniMerge {
       error(line, "'section' applies to ini merges; use ```ini {file=PATH section=NAME}")
@@ -174,7 +178,9 @@ struct StepBuilder {
         )
       }
       if let first = firstUse[name] {
-        error(step.line, "step name '\(name)' is already used at line \(first); step names must be unique")
+        error(
+          step.line,
+          "step name '\(name)' is already used at line \(first); step names must be unique")
       } else {
         firstUse[name] = step.line
       }

@@ -22,7 +22,8 @@ public enum HostPattern {
   private static let ipv4 = try! NSRegularExpression(
     pattern: #"^(?:\#(ipv4Component)\.){3}\#(ipv4Component)$"#, options: [.caseInsensitive])
   private static let ipv6 = try! NSRegularExpression(
-    pattern: #"^(?:[0-9a-f]{0,4}|\[[0-9a-f]+:[0-9a-f]+(?::[0-9]+)?\]|[0-9.]+)(?::(?:[0-9a-f]{0,4}|\[[0-9a-f]+:[0-9a-f]+(?::[0-9]+)?\]|[0-9.]+)){2,8}$"#,
+    pattern:
+      #"^(?:[0-9a-f]{0,4}|\[[0-9a-f]+:[0-9a-f]+(?::[0-9]+)?\]|[0-9.]+)(?::(?:[0-9a-f]{0,4}|\[[0-9a-f]+:[0-9a-f]+(?::[0-9]+)?\]|[0-9.]+)){2,8}$"#,
     options: [.caseInsensitive])
   private static let hostname = try! NSRegularExpression(
     pattern: #"^\#(label)(?:\.\#(label))*$"#, options: [.caseInsensitive])
@@ -79,13 +80,16 @@ public enum HostPattern {
     }
     let begin = bounds[0].isEmpty ? "0" : bounds[0]
     let end = bounds[1]
-    guard !end.isEmpty else { throw Problem(message: "host range [\(body)] must specify an end value") }
+    guard !end.isEmpty else {
+      throw Problem(message: "host range [\(body)] must specify an end value")
+    }
     guard let step = bounds.count == 3 ? Int(bounds[2]) : 1, step > 0 else {
       throw Problem(message: "host range step in [\(body)] must be a positive whole number")
     }
     let width = begin.hasPrefix("0") && begin.count > 1 ? begin.count : 0
     if width > 0, width != end.count {
-      throw Problem(message: "host range [\(body)] must use equal-length begin and end, like [01:20]")
+      throw Problem(
+        message: "host range [\(body)] must use equal-length begin and end, like [01:20]")
     }
     var items: [String] = []
     let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")

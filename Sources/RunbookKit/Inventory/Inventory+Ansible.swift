@@ -10,7 +10,9 @@ extension Inventory {
     func format(_ name: String) {
       let group = groups[name]!
       var entry: [String: Value] = [:]
-      if name != "all", !group.hosts.isEmpty { entry["hosts"] = .list(group.hosts.map(Value.string)) }
+      if name != "all", !group.hosts.isEmpty {
+        entry["hosts"] = .list(group.hosts.map(Value.string))
+      }
       if !group.children.isEmpty { entry["children"] = .list(group.children.map(Value.string)) }
       if !entry.isEmpty { top[name] = .map(entry) }
       for child in group.children where seen.insert(child).inserted { format(child) }

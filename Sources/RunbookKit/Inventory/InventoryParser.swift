@@ -73,7 +73,8 @@ enum InventoryINIReader {
       if line.hasPrefix("[") {
         guard let section = parseSection(line) else {
           error(
-            "invalid section '\(line)'; write [group], [group:vars] or [group:children] with no spaces")
+            "invalid section '\(line)'; write [group], [group:vars] or [group:children] with no spaces"
+          )
           continue
         }
         group = section.name
@@ -142,7 +143,9 @@ enum InventoryINIReader {
         if inventory.groups[child] == nil {
           pendingChildren[child, default: (lineNumber, [])].parents.append(group)
         } else {
-          do { try inventory.addChild(child, to: group) } catch { self.error(file, lineNumber, error.message, into: &problems) }
+          do { try inventory.addChild(child, to: group) } catch {
+            self.error(file, lineNumber, error.message, into: &problems)
+          }
         }
       default:
         continue
@@ -150,7 +153,10 @@ enum InventoryINIReader {
     }
     for (name, line) in pendingVars.sorted(by: { $0.value < $1.value }) {
       problems.append(
-        .error(file, line, "section [\(name):vars] is for group '\(name)', which is never defined; add a [\(name)] section"))
+        .error(
+          file, line,
+          "section [\(name):vars] is for group '\(name)', which is never defined; add a [\(name)] section"
+        ))
     }
     for (name, pending) in pendingChildren.sorted(by: { $0.value.line < $1.value.line }) {
       problems.append(
@@ -162,7 +168,9 @@ enum InventoryINIReader {
     return problems
   }
 
-  private static func error(_ file: String, _ line: Int, _ message: String, into problems: inout [Diagnostic]) {
+  private static func error(
+    _ file: String, _ line: Int, _ message: String, into problems: inout [Diagnostic]
+  ) {
     problems.append(.error(file, line, message))
   }
 
@@ -182,7 +190,9 @@ enum InventoryINIReader {
     guard !name.isEmpty, !name.contains(where: \.isWhitespace) else { return nil }
     if parts.count == 2 {
       let kind = String(parts[1])
-      guard !kind.isEmpty, kind.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
+      guard !kind.isEmpty, kind.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+        return nil
+      }
       return (name, kind)
     }
     return (name, nil)
@@ -192,7 +202,8 @@ enum InventoryINIReader {
   static func parseGroupName(_ line: String) -> String? {
     let name = line.prefix { !$0.isWhitespace && $0 != "#" }
     let rest = line.dropFirst(name.count).trimmingWhitespace()
-    guard !name.isEmpty, !name.contains(":"), !name.contains("]"), rest.isEmpty || rest.hasPrefix("#")
+    guard !name.isEmpty, !name.contains(":"), !name.contains("]"),
+      rest.isEmpty || rest.hasPrefix("#")
     else { return nil }
     return String(name)
   }

@@ -12,13 +12,18 @@ enum InventoryYAMLReader {
       let (line, message) = yamlProblem(error, firstLine: 1)
       return [.error(file, line, message)]
     }
-    guard let root else { return [.error(file, 1, "inventory is empty; define at least one group")] }
+    guard let root else {
+      return [.error(file, 1, "inventory is empty; define at least one group")]
+    }
     guard case .mapping(let groups) = root else {
       return [.error(file, root.mark?.line ?? 1, "YAML inventory must be a mapping of group names")]
     }
     if groups.keys.contains(where: { $0.string == "plugin" }) {
       return [
-        .error(file, 1, "this is an inventory plugin configuration, not a YAML inventory; give the inventory itself")
+        .error(
+          file, 1,
+          "this is an inventory plugin configuration, not a YAML inventory; give the inventory itself"
+        )
       ]
     }
     for (name, data) in groups {
@@ -59,7 +64,8 @@ enum InventoryYAMLReader {
           problems.append(
             .error(file, sectionLine, "'\(key)' of group '\(name)' must be a mapping"))
         } else {
-          problems.append(.warning(file, sectionLine, "skipping '\(key)' in group '\(name)': not a mapping"))
+          problems.append(
+            .warning(file, sectionLine, "skipping '\(key)' in group '\(name)': not a mapping"))
         }
         continue
       }
@@ -85,7 +91,9 @@ enum InventoryYAMLReader {
           let hostLine = patternNode.mark?.line ?? sectionLine
           guard patternNode.resolvedType == "str", let pattern = patternNode.string else {
             problems.append(
-              .error(file, hostLine, "host pattern \(patternNode.string ?? "") must be a string; quote it"))
+              .error(
+                file, hostLine,
+                "host pattern \(patternNode.string ?? "") must be a string; quote it"))
             continue
           }
           let expanded: (hosts: [String], port: Int?)
@@ -102,7 +110,8 @@ enum InventoryYAMLReader {
           case .scalar where varsNode.resolvedType == "null": break
           default:
             problems.append(
-              .error(file, hostLine, "variables of host '\(pattern)' must be a mapping of name: value"))
+              .error(
+                file, hostLine, "variables of host '\(pattern)' must be a mapping of name: value"))
             continue
           }
           for host in expanded.hosts {
@@ -114,7 +123,8 @@ enum InventoryYAMLReader {
         problems.append(
           .warning(
             file, sectionLine,
-            "skipping unexpected key '\(key)' in group '\(name)'; only vars, children and hosts are valid"))
+            "skipping unexpected key '\(key)' in group '\(name)'; only vars, children and hosts are valid"
+          ))
       }
     }
     return name

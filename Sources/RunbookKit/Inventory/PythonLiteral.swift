@@ -89,11 +89,16 @@ enum PythonLiteral {
       }
       if clean.allSatisfy({ ("0"..."9").contains($0) }) {
         // Python rejects leading zeros on non-zero integers ("010" is a syntax error).
-        if clean.count > 1, clean.hasPrefix("0"), clean.contains(where: { $0 != "0" }) { return nil }
+        if clean.count > 1, clean.hasPrefix("0"), clean.contains(where: { $0 != "0" }) {
+          return nil
+        }
         return Int(clean).map(Value.int)
       }
       if lower.hasSuffix("j") { return nil }
-      guard lower.allSatisfy({ ("0"..."9").contains($0) || $0 == "." || $0 == "e" || $0 == "+" || $0 == "-" }),
+      guard
+        lower.allSatisfy({
+          ("0"..."9").contains($0) || $0 == "." || $0 == "e" || $0 == "+" || $0 == "-"
+        }),
         let d = Double(clean)
       else { return nil }
       return .double(d)
@@ -117,7 +122,9 @@ enum PythonLiteral {
           case "'": out += "'"
           case "\"": out += "\""
           case "0": out += "\0"
-          default: out += "\\"; out.unicodeScalars.append(e)
+          default:
+            out += "\\"
+            out.unicodeScalars.append(e)
           }
         } else {
           out.unicodeScalars.append(c)

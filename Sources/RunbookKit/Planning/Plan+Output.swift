@@ -1,27 +1,52 @@
+import Foundation
+
 extension Plan {
   /// The plan for a person: each step with its place, hosts and rendered text, masked.
   public func text() -> String {
     var out = "Plan: \(runbook.title) (\(runbook.file))"
     out += inventorySource.map { ", inventory \($0)" } ?? ", every role on this machine"
-    out += "\n\(steps.count) step\(steps.count == 1 ? "" : "s") on \(hosts.count) host\(hosts.count == 1 ? "" : "s")\n"
+    out +=
+      "\n\(steps.count) step\(steps.count == 1 ? "" : "s") on \(hosts.count) host\(hosts.count == 1 ? "" : "s")\n"
     if !missingSecrets.isEmpty {
       out += "secrets to supply at run time: \(missingSecrets.joined(separator: ", "))\n"
     }
     for planned in steps {
       let step = planned.step
       out += "\n[\(step.index + 1)] \(step.id)  \(step.kind.rawValue)  line \(step.line)\n"
-      if !step.headingPath.isEmpty { out += "    in: " + step.headingPath.joined(separator: " › ") + "\n" }
+      if !step.headingPath.isEmpty {
+        out += "    in: " + step.headingPath.joined(separator: " › ") + "\n"
+      }
       let roles = step.attributes.roles.joined(separator: ", ")
-      out += "    on: " + (roles.isEmpty ? "(operator)" : roles) + " → "
+      out +=
+        "    on: " + (roles.isEmpty ? "(operator)" : roles) + " → "
         + (planned.hosts.isEmpty ? "no hosts" : planned.hosts.joined(separator: ", ")) + "\n"
+      let a = step.attributes
+      var options: [String] = []
+      if let section = a.section { options.append("section=\(section)") }
+      if let mode = a.mode { options.append("mode=\(mode)") }
+      if let timeout = a.timeout { options.append("timeout=\(timeout.seconds)s") }
+      if a.retries > 0 { options.append("retries=\(a.retries) delay=\(a.delay.seconds)s") }
+      if let capture = a.capture { options.append("capture=\(capture)") }
+      for (flag, on) in [
+        ("append", a.append), ("become", a.become), ("allow-fail", a.allowFail),
+        ("serial", a.serial), ("raw", a.raw),
+      ] where on {
+        options.append(flag)
+      }
+      if !a.tags.isEmpty { options.append("tags=" + a.tags.joined(separator: ",")) }
+      if !options.isEmpty { out += "    with: " + options.joined(separator: " ") + "\n" }
       for (hosts, rendered) in planned.groups {
         let r = rendered.map(masker.mask)
         if planned.renderings.count > 1 { out += "    for \(hosts.joined(separator: ", ")):\n" }
         for field in StepField.allCases {
           if let value = r.fields[field] { out += "    \(field.rawValue): \(value)\n" }
         }
-        if !r.pending.isEmpty { out += "    captured at run time: \(r.pending.joined(separator: ", "))\n" }
-        for line in r.body.split(separator: "\n", omittingEmptySubsequences: false).dropLast(r.body.hasSuffix("\n") ? 1 : 0) {
+        if !r.pending.isEmpty {
+          out += "    captured at run time: \(r.pending.joined(separator: ", "))\n"
+        }
+        for line in r.body.split(separator: "\n", omittingEmptySubsequences: false).dropLast(
+          r.body.hasSuffix("\n") ? 1 : 0)
+        {
           out += "    | \(line)\n"
         }
       }
@@ -88,8 +113,10 @@ extension Step {
       attrs["retries"] = .int(a.retries)
       attrs["delay"] = .double(a.delay.seconds)
     }
-    for (key, on) in [("append", a.append), ("become", a.become), ("allow-fail", a.allowFail),
-                      ("serial", a.serial), ("raw", a.raw)] where on {
+    for (key, on) in [
+      ("append", a.append), ("become", a.become), ("allow-fail", a.allowFail),
+      ("serial", a.serial), ("raw", a.raw),
+    ] where on {
       attrs[key] = .bool(true)
     }
     return [
@@ -117,7 +144,8 @@ extension Runbook {
     for step in steps {
       let id = step.id.padding(toLength: max(idWidth, step.id.count), withPad: " ", startingAt: 0)
       let roles = step.attributes.roles.isEmpty ? "-" : step.attributes.roles.joined(separator: ",")
-      out += "\(file):\(step.line)  \(id)  \(step.kind.rawValue)  \(roles)  \(step.headingPath.joined(separator: " › "))\n"
+      out +=
+        "\(file):\(step.line)  \(id)  \(step.kind.rawValue)  \(roles)  \(step.headingPath.joined(separator: " › "))\n"
     }
     return out
   }
@@ -132,5 +160,3 @@ extension Runbook {
     return root.json(indent: 2) + "\n"
   }
 }
-
-import Foundation

@@ -166,7 +166,7 @@ struct StepTexts: Sendable {
     var pending: [String] = []
     var rendered = RenderedStep(body: "")
     for (field, fieldSlots) in zip(fields, slots) {
-      let text = field.template.render(byPosition: { ordinal in
+      let text = field.template.renderByPosition { ordinal in
         let outcome: VariableScope.Outcome
         switch fieldSlots[ordinal] {
         case .fixed(let fixed): outcome = fixed
@@ -180,7 +180,7 @@ struct StepTexts: Sendable {
           return nil
         case .failure: return nil
         }
-      })
+      }
       if let key = field.key { rendered.fields[key] = text } else { rendered.body = text }
     }
     rendered.pending = pending

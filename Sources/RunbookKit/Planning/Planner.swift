@@ -133,7 +133,8 @@ public enum Planner {
             } else {
               column = columns.count
               columnOfName[name] = column
-              columns.append(scope.column(ref, hosts: renderHosts, stepIndex: step.index, epoch: epoch))
+              columns.append(
+                scope.column(ref, hosts: renderHosts, stepIndex: step.index, epoch: epoch))
             }
             fieldSlots.append(.column(column))
             var failed: [String] = []
@@ -144,7 +145,8 @@ public enum Planner {
               }
             }
             if message != nil, failed.count < renderHosts.count {
-              message! += " (on " + failed.prefix(3).joined(separator: ", ")
+              message! +=
+                " (on " + failed.prefix(3).joined(separator: ", ")
                 + (failed.count > 3 ? " and \(failed.count - 3) more" : "") + ")"
             }
           } else {
@@ -218,8 +220,12 @@ public enum Planner {
     var missing: [String] = []
     let allHosts = inventory?.hostOrder ?? []
     for name in secretNames.sorted() {
-      var values = [fm.vars[name], options.varsFile[name], options.variables[name]].compactMap { $0 }
-      for host in allHosts { if let v = scope.inventoryVariables(of: host)[name] { values.append(v) } }
+      var values = [fm.vars[name], options.varsFile[name], options.variables[name]].compactMap {
+        $0
+      }
+      for host in allHosts {
+        if let v = scope.inventoryVariables(of: host)[name] { values.append(v) }
+      }
       secretValues += values.map(\.rendered)
       if values.isEmpty, fm.secrets.contains(name) || options.secretNames.contains(name) {
         missing.append(name)

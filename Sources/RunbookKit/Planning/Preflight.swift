@@ -64,10 +64,12 @@ public struct Preflight: Sendable {
         Template.isIdentifier(assignment[..<eq])
       else {
         diagnostics.append(
-          Diagnostic(.error, at: nil, "--var '\(assignment)' must be NAME=VALUE, like --var vip=10.0.0.5"))
+          Diagnostic(
+            .error, at: nil, "--var '\(assignment)' must be NAME=VALUE, like --var vip=10.0.0.5"))
         continue
       }
-      options.variables[String(assignment[..<eq])] = .string(String(assignment[assignment.index(after: eq)...]))
+      options.variables[String(assignment[..<eq])] = .string(
+        String(assignment[assignment.index(after: eq)...]))
     }
     for path in varsFiles {
       switch Self.readVarsFile(path) {
@@ -88,12 +90,14 @@ public struct Preflight: Sendable {
     guard let data = FileManager.default.contents(atPath: path),
       let text = String(data: data, encoding: .utf8)
     else {
-      return .failure(DiagnosticsError([Diagnostic(.error, at: nil, "cannot read vars file '\(path)'")]))
+      return .failure(
+        DiagnosticsError([Diagnostic(.error, at: nil, "cannot read vars file '\(path)'")]))
     }
     do {
       guard let node = try Yams.compose(yaml: SourceText(text).text) else { return .success([:]) }
       guard case .map(let vars) = Value(yaml: node) else {
-        return .failure(DiagnosticsError([.error(path, 1, "vars file must be a mapping of NAME: value")]))
+        return .failure(
+          DiagnosticsError([.error(path, 1, "vars file must be a mapping of NAME: value")]))
       }
       return .success(vars)
     } catch {

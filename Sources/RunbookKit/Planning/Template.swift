@@ -48,7 +48,9 @@ public struct Template: Sendable, Equatable {
   }
 
   /// Whether the template is plain text.
-  public var isConstant: Bool { !segments.contains { if case .variable = $0 { true } else { false } } }
+  public var isConstant: Bool {
+    !segments.contains { if case .variable = $0 { true } else { false } }
+  }
 
   /// A template that is `text` with no substitution (for `raw` steps).
   public init(verbatim text: String) {
@@ -127,7 +129,8 @@ public struct Template: Sendable, Equatable {
       } else {
         let path = inner.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         if inner.isEmpty {
-          problems.append(Problem(lineOffset: openLine, message: "empty '{{ }}'; name a variable inside"))
+          problems.append(
+            Problem(lineOffset: openLine, message: "empty '{{ }}'; name a variable inside"))
         } else if !isIdentifier(path[0]) || !path.dropFirst().allSatisfy(isKey) {
           problems.append(
             Problem(
@@ -150,7 +153,7 @@ public struct Template: Sendable, Equatable {
 
   /// Renders with `resolve` giving each reference's text; `nil` from it leaves the
   /// reference as written (`{{ name }}`) so callers can show what is still unknown.
-  public func render(_ resolve: (Reference) -> String?) -> String {
+  public func render(resolving resolve: (Reference) -> String?) -> String {
     var out = ""
     for segment in segments {
       switch segment {
@@ -163,7 +166,7 @@ public struct Template: Sendable, Equatable {
 
   /// Renders with the text of each reference given by its position among `references`;
   /// `nil` leaves the reference as written. Cheaper than `render(_:)` on hot paths.
-  public func render(byPosition resolve: (Int) -> String?) -> String {
+  public func renderByPosition(_ resolve: (Int) -> String?) -> String {
     var out = ""
     var position = 0
     for segment in segments {

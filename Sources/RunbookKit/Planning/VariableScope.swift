@@ -40,7 +40,8 @@ final class VariableScope {
   /// The positions in `allHosts` of a role's hosts; `nil` when there is no such role.
   func hostIndices(ofRole role: String) -> [Int]? {
     if let cached = roleIndices[role] { return cached }
-    let positions = Dictionary(allHosts.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    let positions = Dictionary(
+      allHosts.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     let indices = hosts(ofRole: role)?.compactMap { positions[$0] }
     roleIndices[role] = indices
     return indices
@@ -96,7 +97,9 @@ final class VariableScope {
     self.captureSteps = captureSteps
     var varying: Set<String> = []
     if let inventory {
-      for (name, group) in inventory.groups where name != "all" { varying.formUnion(group.vars.keys) }
+      for (name, group) in inventory.groups where name != "all" {
+        varying.formUnion(group.vars.keys)
+      }
       for host in inventory.hosts.values { varying.formUnion(host.vars.keys) }
     }
     hostVarying = varying
@@ -111,7 +114,8 @@ final class VariableScope {
     if let cached = roleHosts[role] { return cached }
     let hosts: [String]?
     if let inventory {
-      hosts = inventory.groups[role] != nil || inventory.hosts[role] != nil
+      hosts =
+        inventory.groups[role] != nil || inventory.hosts[role] != nil
         ? inventory.hosts(in: role) : nil
     } else {
       hosts = [Self.localHostName]
@@ -154,10 +158,14 @@ final class VariableScope {
     case .string(let text)? where Int(text).map({ (1...65535).contains($0) }) == true:
       host.port = Int(text)
     case let other?:
-      return .failure(HostProblem(message: "ansible_port of host '\(name)' must be a port number, not '\(other.rendered)'"))
+      return .failure(
+        HostProblem(
+          message: "ansible_port of host '\(name)' must be a port number, not '\(other.rendered)'"))
     }
     if let user = get("ansible_user")?.rendered, !user.isEmpty { host.user = user }
-    if let key = get("ansible_ssh_private_key_file")?.rendered, !key.isEmpty { host.privateKeyFile = key }
+    if let key = get("ansible_ssh_private_key_file")?.rendered, !key.isEmpty {
+      host.privateKeyFile = key
+    }
     switch get("ansible_become") {
     case .bool(let b)?: host.become = b
     case .string(let s)?: host.become = ["true", "yes", "1", "on"].contains(s.lowercased())
@@ -170,7 +178,9 @@ final class VariableScope {
     case let other?:
       return .failure(
         HostProblem(
-          message: "ansible_connection=\(other) of host '\(name)' is not supported; runbook connects with ssh or local"))
+          message:
+            "ansible_connection=\(other) of host '\(name)' is not supported; runbook connects with ssh or local"
+        ))
     }
     return .success(host)
   }
@@ -226,16 +236,20 @@ final class VariableScope {
     switch head {
     case "host":
       guard path.count == 2 else {
-        return .failure("'\(written)' is not a host field; use host.name, host.address, host.port or host.user")
+        return .failure(
+          "'\(written)' is not a host field; use host.name, host.address, host.port or host.user")
       }
-      guard case .success(let record) = planHost(host) else { return .failure("host '\(host)' has invalid connection settings") }
+      guard case .success(let record) = planHost(host) else {
+        return .failure("host '\(host)' has invalid connection settings")
+      }
       switch path[1] {
       case "name": return .text(record.name)
       case "address": return .text(record.address)
       case "port": return .text(String(record.port ?? 22))
       case "user": return .text(record.user ?? "")
       default:
-        return .failure("'\(written)' is not a host field; use host.name, host.address, host.port or host.user")
+        return .failure(
+          "'\(written)' is not a host field; use host.name, host.address, host.port or host.user")
       }
     case "inventory_hostname" where path.count == 1:
       return .text(host)
@@ -287,12 +301,13 @@ final class VariableScope {
     let text = value.rendered
     guard text.hasTemplateMarker else { return .text(text) }
     if stack.contains(head) {
-      return .failure("variable '\(head)' refers to itself through \(stack.joined(separator: " → "))")
+      return .failure(
+        "variable '\(head)' refers to itself through \(stack.joined(separator: " → "))")
     }
     let nested = template(text)
     var failure: String?
     var pending: String?
-    let rendered = nested.render { ref in
+    let rendered = nested.render(resolving: { ref in
       switch resolve(ref.path, host: host, stepIndex: stepIndex, stack: stack + [head]) {
       case .text(let t): return t
       case .missingSecret: return SecretMasker.mask
@@ -303,7 +318,7 @@ final class VariableScope {
         failure = failure ?? "in the value of '\(head)': \(message)"
         return nil
       }
-    }
+    })
     if let failure { return .failure(failure) }
     if let pending { return .pending(pending) }
     return .text(rendered)

@@ -13,7 +13,9 @@ struct Check: ParsableCommand {
     try report(outcome.diagnostics)
     if let plan = outcome.plan {
       let hosts = plan.hosts.count
-      print("\(options.runbook): \(plan.steps.count) steps on \(hosts) host\(hosts == 1 ? "" : "s"): ok")
+      print(
+        "\(options.runbook): \(plan.steps.count) steps on \(hosts) host\(hosts == 1 ? "" : "s"): ok"
+      )
     }
   }
 }
