@@ -4,20 +4,24 @@ import RunbookKit
 
 /// The `runbook` command: execute Markdown runbooks on the hosts of their roles.
 @main
-struct RunbookCommand: ParsableCommand {
+struct RunbookCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "runbook",
     abstract: "Execute Markdown runbooks on the hosts of their roles.",
     version: RunbookVersion.current,
-    subcommands: [Check.self, List.self, Plan.self, InventoryCommand.self]
+    subcommands: [Exec.self, Check.self, List.self, Plan.self, InventoryCommand.self]
   )
 
   /// Runs the command, mapping argument errors to exit status 2 as DESIGN.md asks
   /// (ArgumentParser's own default is 64).
-  static func main() {
+  static func main() async {
     do {
       var command = try parseAsRoot()
-      try command.run()
+      if var asyncCommand = command as? AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
     } catch {
       if exitCode(for: error) == .validationFailure {
         var stderr = StandardError()

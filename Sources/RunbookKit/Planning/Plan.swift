@@ -4,6 +4,8 @@ public struct Plan: Sendable {
   public var runbook: Runbook
   /// The inventory file, or `nil` for the embedded default (every role on this machine).
   public var inventorySource: String?
+  /// The inventory itself (for `--limit`), `nil` for the embedded default.
+  public var inventory: Inventory?
   /// Every host a step targets, in inventory order.
   public var hosts: [PlanHost]
   /// The steps in document order.
@@ -120,7 +122,13 @@ public struct PlannedStep: Sendable {
   /// The rendering of the host at `position` in `hosts` (or of the operator's machine when
   /// the step has no hosts).
   public func rendered(at position: Int) -> RenderedStep {
-    texts.render(position: hosts.isEmpty ? 0 : position)
+    texts.render(position: hosts.isEmpty ? 0 : position, captured: [:])
+  }
+
+  /// The rendering of the host at `position` with the values earlier steps captured
+  /// filled in; names not in `captured` stay as written.
+  public func rendered(at position: Int, captured: [String: String]) -> RenderedStep {
+    texts.render(position: hosts.isEmpty ? 0 : position, captured: captured)
   }
 
   /// The rendering `host` gets.
@@ -162,7 +170,7 @@ struct StepTexts: Sendable {
   var groupOfHost: [Int32]
   var groupCount: Int
 
-  func render(position: Int) -> RenderedStep {
+  func render(position: Int, captured: [String: String]) -> RenderedStep {
     var pending: [String] = []
     var rendered = RenderedStep(body: "")
     for (field, fieldSlots) in zip(fields, slots) {
@@ -176,6 +184,7 @@ struct StepTexts: Sendable {
         case .text(let t): return t
         case .missingSecret: return SecretMasker.mask
         case .pending(let name):
+          if let value = captured[name] { return value }
           if !pending.contains(name) { pending.append(name) }
           return nil
         case .failure: return nil

@@ -236,7 +236,8 @@ public enum Planner {
     globals.merge(options.varsFile) { $1 }
     globals.merge(options.variables) { $1 }
     let plan = Plan(
-      runbook: runbook, inventorySource: inventory?.source, hosts: planHosts, steps: planned,
+      runbook: runbook, inventorySource: inventory?.source, inventory: inventory, hosts: planHosts,
+      steps: planned,
       secretNames: secretNames.filter { !connectionSecrets.contains($0) }.sorted(),
       missingSecrets: missing, masker: SecretMasker(values: secretValues), globalVariables: globals)
     return (plan, diagnostics)

@@ -306,13 +306,16 @@ final class VariableScope {
     }
     let nested = template(text)
     var failure: String?
-    var pending: String?
     let rendered = nested.render(resolving: { ref in
       switch resolve(ref.path, host: host, stepIndex: stepIndex, stack: stack + [head]) {
       case .text(let t): return t
       case .missingSecret: return SecretMasker.mask
       case .pending(let name):
-        pending = pending ?? name
+        // A captured value is substituted where a step names it; inside another
+        // variable's value it would be too late to know at plan time.
+        failure =
+          failure
+          ?? "the value of '\(head)' uses '\(name)', which an earlier step captures; write {{ \(name) }} in the step itself"
         return nil
       case .failure(let message):
         failure = failure ?? "in the value of '\(head)': \(message)"
@@ -320,7 +323,6 @@ final class VariableScope {
       }
     })
     if let failure { return .failure(failure) }
-    if let pending { return .pending(pending) }
     return .text(rendered)
   }
 }

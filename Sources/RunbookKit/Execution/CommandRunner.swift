@@ -1,0 +1,168 @@
+import Foundation
+import Subprocess
+
+#if canImport(System)
+  import System
+#else
+  import SystemPackage
+#endif
+
+/// A program and its arguments, run without a shell.
+public struct ProcessCommand: Sendable, Equatable {
+  /// The program (a path, or a name looked up on PATH).
+  public var executable: String
+  /// The arguments.
+  public var arguments: [String]
+
+  /// Creates a command.
+  public init(_ executable: String, _ arguments: [String]) {
+    self.executable = executable
+    self.arguments = arguments
+  }
+}
+
+/// How a command ended.
+public struct CommandOutcome: Sendable, Equatable {
+  /// The exit status, when the program exited.
+  public var exitStatus: Int32?
+  /// The signal that ended it, when one did.
+  public var signal: Int32?
+  /// It ran past its timeout and was stopped.
+  public var timedOut = false
+  /// The run was interrupted (Ctrl-C, SIGTERM) and the command stopped.
+  public var interrupted = false
+  /// The program could not be started.
+  public var launchError: String?
+
+  /// Whether it exited with status 0.
+  public var succeeded: Bool { exitStatus == 0 && !timedOut && !interrupted }
+
+  /// Creates an outcome.
+  public init(
+    exitStatus: Int32? = nil, signal: Int32? = nil, timedOut: Bool = false,
+    interrupted: Bool = false, launchError: String? = nil
+  ) {
+    self.exitStatus = exitStatus
+    self.signal = signal
+    self.timedOut = timedOut
+    self.interrupted = interrupted
+    self.launchError = launchError
+  }
+}
+
+/// Runs programs: the one door through which execution starts processes, so that the
+/// executor is tested with real processes and the planner and renderers without any.
+public protocol CommandRunning: Sendable {
+  /// Runs `command` with `input` on standard input, streaming what it prints. On timeout or
+  /// task cancellation the command's process group is stopped (TERM, then KILL) and `stop`
+  /// runs, so a transport can stop what it started elsewhere.
+  func run(
+    _ command: ProcessCommand, input: String, timeout: Duration?,
+    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void,
+    stop: (@Sendable () async -> Void)?
+  ) async -> CommandOutcome
+}
+
+/// Runs programs as child processes in their own process group (swift-subprocess).
+public struct SubprocessRunner: CommandRunning {
+  /// How long a stopped command gets between TERM and KILL.
+  public var gracePeriod: Duration = .seconds(2)
+
+  /// Creates a runner.
+  public init() {}
+
+  public func run(
+    _ command: ProcessCommand, input: String, timeout: Duration?,
+    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void,
+    stop: (@Sendable () async -> Void)?
+  ) async -> CommandOutcome {
+    var options = PlatformOptions()
+    options.processGroupID = 0
+    let executable: Executable =
+      command.executable.contains("/")
+      ? .path(FilePath(command.executable)) : .name(command.executable)
+    let state = StopState()
+    do {
+      let result = try await Subprocess.run(
+        executable, arguments: Arguments(command.arguments), platformOptions: options,
+        input: .inputWriter, output: .sequence, error: .sequence
+      ) { execution in
+        let group = execution.processIdentifier.value
+        @Sendable func stopGroup(_ why: StopState.Reason) async {
+          guard state.begin(why) else { return }
+          kill(-group, SIGTERM)
+          if let stop { await stop() }
+          try? await Task.sleep(for: gracePeriod)
+          kill(-group, SIGKILL)
+        }
+        await withTaskCancellationHandler {
+          await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+              _ = try? await execution.standardInputWriter.write(input)
+              try? await execution.standardInputWriter.finish()
+            }
+            tasks.addTask {
+              do {
+                for try await chunk in execution.standardOutput {
+                  stdout(chunk.withUnsafeBytes { Array($0) })
+                }
+              } catch {}
+            }
+            tasks.addTask {
+              do {
+                for try await chunk in execution.standardError {
+                  stderr(chunk.withUnsafeBytes { Array($0) })
+                }
+              } catch {}
+            }
+            if let timeout {
+              tasks.addTask {
+                do {
+                  try await Task.sleep(for: timeout)
+                  await stopGroup(.timeout)
+                } catch {}
+              }
+            }
+            // Output ends when the process (and everything holding its pipes) is gone;
+            // then the timer is no longer needed.
+            await tasks.next()
+            await tasks.next()
+            await tasks.next()
+            tasks.cancelAll()
+          }
+        } onCancel: {
+          Task { await stopGroup(.interrupt) }
+        }
+      }
+      var outcome = CommandOutcome()
+      switch result.terminationStatus {
+      case .exited(let code): outcome.exitStatus = code
+      case .signaled(let signal): outcome.signal = signal
+      }
+      outcome.timedOut = state.reason == .timeout
+      outcome.interrupted = state.reason == .interrupt
+      return outcome
+    } catch {
+      return CommandOutcome(launchError: "\(error)")
+    }
+  }
+}
+
+/// Remembers why a command was stopped, so a timeout and an interrupt are told apart and
+/// the stop sequence runs once.
+final class StopState: @unchecked Sendable {
+  enum Reason { case timeout, interrupt }
+  private let lock = NSLock()
+  private var _reason: Reason?
+
+  var reason: Reason? { lock.withLock { _reason } }
+
+  /// Records `why`; false when a stop is already under way.
+  func begin(_ why: Reason) -> Bool {
+    lock.withLock {
+      guard _reason == nil else { return false }
+      _reason = why
+      return true
+    }
+  }
+}

@@ -1,0 +1,615 @@
+import Crypto
+import Foundation
+
+/// What `runbook exec` was asked for beyond the plan.
+public struct ExecOptions: Sendable {
+  /// How many hosts run a step at once.
+  public var forks = 10
+  /// Record failures and go on instead of stopping after the failing step.
+  public var continueOnError = false
+  /// Plan and record, run nothing.
+  public var dryRun = false
+  /// The run directory (created if needed).
+  public var runDirectory: String
+  /// Steps and hosts to run.
+  public var selection = Selection()
+  /// The ssh client settings.
+  public var ssh: SSHSettings
+  /// The journal of the run being resumed, read from `runDirectory`.
+  public var resume = false
+  /// `user@machine`.
+  public var operatorName: String
+
+  /// Creates options.
+  public init(runDirectory: String, ssh: SSHSettings, operatorName: String) {
+    self.runDirectory = runDirectory
+    self.ssh = ssh
+    self.operatorName = operatorName
+  }
+}
+
+/// How a run ended.
+public struct RunSummary: Sendable, Equatable {
+  /// passed, failed, interrupted or dry-run.
+  public var status: String
+  /// The run directory.
+  public var runDirectory: String
+  /// Step×host records per status.
+  public var counts: [String: Int]
+
+  /// DESIGN.md's exit status: 0 passed, 1 a step failed, 130 interrupted.
+  public var exitStatus: Int32 {
+    switch status {
+    case "failed": return 1
+    case "interrupted": return 130
+    default: return 0
+    }
+  }
+}
+
+/// Runs a plan: steps in order, each on all its hosts at once (bounded by `forks`),
+/// recording every step on every host in the journal as it finishes.
+public struct Executor: Sendable {
+  /// The plan to run.
+  public var plan: Plan
+  /// The options.
+  public var options: ExecOptions
+  /// Starts processes.
+  public var runner: any CommandRunning
+  /// The clock.
+  public var now: @Sendable () -> Date = { Date() }
+  /// Receives progress and output lines for the terminal (already masked).
+  public var echo: (@Sendable (String) -> Void)?
+
+  /// Creates an executor.
+  public init(plan: Plan, options: ExecOptions, runner: any CommandRunning = SubprocessRunner()) {
+    self.plan = plan
+    self.options = options
+    self.runner = runner
+  }
+
+  // MARK: Preflight
+
+  /// Checks every host the selected steps touch answers, all at once; opens the ssh
+  /// masters the run then reuses. Problems point at the host's inventory line.
+  public func checkConnectivity(hosts names: Set<String>) async -> [Diagnostic] {
+    let hosts = plan.hosts.filter { names.contains($0.name) && $0.connection == .ssh }
+    return await withTaskGroup(of: Diagnostic?.self) { group in
+      var results: [Diagnostic] = []
+      var started = 0
+      for host in hosts {
+        if started >= max(options.forks, 1), let result = await group.next() {
+          if let result { results.append(result) }
+        }
+        started += 1
+        group.addTask {
+          let connection = HostConnection(host: host, ssh: options.ssh)
+          let errors = LineBuffer()
+          let outcome = await runner.run(
+            connection.check, input: "", timeout: .seconds(options.ssh.connectTimeout + 5),
+            stdout: { _ in }, stderr: { errors.append($0) }, stop: nil)
+          guard !outcome.succeeded else { return nil }
+          let why = errors.firstLine ?? (outcome.timedOut ? "no answer in time" : "ssh failed")
+          let line = plan.inventory?.hosts[host.name]?.line ?? 1
+          let target = host.address + (host.port.map { ":\($0)" } ?? "")
+          return Diagnostic(
+            .error, at: SourceLocation(file: plan.inventorySource ?? plan.runbook.file, line: line),
+            "host '\(host.name)' (\(target)) does not answer over ssh: \(why)")
+        }
+      }
+      for await result in group { if let result { results.append(result) } }
+      return results.sorted { ($0.location?.line ?? 0) < ($1.location?.line ?? 0) }
+    }
+  }
+
+  /// Closes the ssh masters of the run.
+  public func closeConnections() async {
+    await withTaskGroup(of: Void.self) { group in
+      for host in plan.hosts where host.connection == .ssh {
+        group.addTask {
+          guard let command = HostConnection(host: host, ssh: options.ssh).closeMaster else {
+            return
+          }
+          _ = await runner.run(
+            command, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in }, stop: nil
+          )
+        }
+      }
+    }
+  }
+
+  // MARK: Run
+
+  /// Runs the selected steps and writes the journal. Task cancellation (Ctrl-C, SIGTERM)
+  /// stops the running commands on every host and ends the run as interrupted.
+  public func run() async throws -> RunSummary {
+    let fm = FileManager.default
+    try fm.createDirectory(
+      atPath: options.runDirectory + "/logs", withIntermediateDirectories: true)
+    let journalPath = options.runDirectory + "/journal.jsonl"
+    var previous: [String: StepRecord] = [:]
+    var resumes: String?
+    if options.resume, fm.fileExists(atPath: journalPath) {
+      let old = try Journal.read(path: journalPath)
+      resumes = old.run?.runID
+      for record in old.steps
+      where record.status == .ok || (record.status == .skipped && record.reason != "dry run") {
+        previous["\(record.index)\u{0}\(record.host)"] = record
+      }
+    }
+    let journal = try Journal(path: journalPath)
+    let (selected, _) = options.selection.apply(to: plan)
+    let state = RunState(masker: plan.masker, secretNames: Set(plan.secretNames))
+
+    let runID = URL(fileURLWithPath: options.runDirectory).lastPathComponent
+    try await journal.append(
+      RunRecord(
+        runID: runID, runbook: plan.runbook.file, title: plan.runbook.title,
+        runbookSHA256: Self.sha256(file: plan.runbook.file),
+        inventory: plan.inventorySource,
+        inventorySHA256: plan.inventorySource.map(Self.sha256(file:)),
+        operator_: options.operatorName, toolVersion: RunbookVersion.current,
+        startedAt: Self.timestamp(now()),
+        variables: plan.globalVariables.mapValues { plan.masker.mask($0.rendered) },
+        stepCount: plan.steps.count, hosts: plan.hosts.map(\.name), dryRun: options.dryRun,
+        resumes: resumes))
+
+    var counts: [String: Int] = [:]
+    var stopped: String?
+    let total = selected.compactMap { $0 }.count
+    var ordinal = 0
+    for (index, planned) in plan.steps.enumerated() {
+      guard let positions = selected[index] else { continue }
+      if Task.isCancelled {
+        stopped = "interrupted"
+        break
+      }
+      ordinal += 1
+      let step = planned.step
+      let hostNames = positions.map { planned.hosts[$0] }
+      echo?(
+        "==> [\(ordinal)/\(total)] \(step.id) (\(step.kind.rawValue), line \(step.line)) on "
+          + (hostNames.isEmpty ? "the operator" : hostNames.joined(separator: ", ")))
+      let records = await runStep(
+        planned, positions: positions, state: state, previous: previous)
+      var failed = false
+      for record in records {
+        try await journal.append(record)
+        counts[record.status.rawValue, default: 0] += 1
+        let mark = record.status.rawValue + (record.changed == true ? " (changed)" : "")
+        echo?(
+          "    \(record.host): \(mark)\(record.reason.map { " — \($0)" } ?? "") [\(record.durationMs) ms]"
+        )
+        if record.status == .failed || record.status == .timeout, !step.attributes.allowFail {
+          failed = true
+        }
+        if record.status == .interrupted { stopped = "interrupted" }
+      }
+      if stopped != nil { break }
+      if failed {
+        if options.continueOnError {
+          stopped = stopped ?? nil
+          counts["failures", default: 0] += 1
+        } else {
+          stopped = "failed"
+          break
+        }
+      }
+    }
+    let status =
+      stopped
+      ?? (options.dryRun
+        ? "dry-run" : (counts["failures", default: 0] > 0 ? "failed" : "passed"))
+    counts["failures"] = nil
+    try await journal.append(
+      RunEndRecord(status: status, endedAt: Self.timestamp(now()), counts: counts))
+    await journal.close()
+    return RunSummary(status: status, runDirectory: options.runDirectory, counts: counts)
+  }
+
+  /// Runs one step on its hosts, at most `forks` at once (one at a time when `serial`).
+  private func runStep(
+    _ planned: PlannedStep, positions: [Int], state: RunState, previous: [String: StepRecord]
+  ) async -> [StepRecord] {
+    if positions.isEmpty {
+      // A manual step without a role concerns the operator, not a host.
+      return [await runOnHost(planned, position: nil, state: state, previous: previous)]
+    }
+    let width = planned.step.attributes.serial ? 1 : max(options.forks, 1)
+    return await withTaskGroup(of: (Int, StepRecord).self) { group in
+      var results: [(Int, StepRecord)] = []
+      var next = 0
+      for (order, position) in positions.enumerated() {
+        if next >= width, let done = await group.next() { results.append(done) }
+        next += 1
+        group.addTask {
+          (order, await runOnHost(planned, position: position, state: state, previous: previous))
+        }
+      }
+      for await done in group { results.append(done) }
+      return results.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+  }
+
+  /// Runs one step on one host, with its guards, retries and checks.
+  private func runOnHost(
+    _ planned: PlannedStep, position: Int?, state: RunState, previous: [String: StepRecord]
+  ) async -> StepRecord {
+    let step = planned.step
+    let hostName = position.map { planned.hosts[$0] } ?? "operator"
+    let captured = await state.captured(for: hostName)
+    let rendered = planned.rendered(at: position ?? 0, captured: captured)
+    let masker = await state.masker
+    let started = now()
+    let contentHash = Self.contentHash(step, rendered)
+    var record = StepRecord(
+      step: step.id, index: step.index, kind: step.kind.rawValue, line: step.line,
+      headingPath: step.headingPath, host: hostName, status: .ok, reason: nil, exitCode: nil,
+      attempts: 0, startedAt: Self.timestamp(started), endedAt: "", durationMs: 0,
+      script: masker.mask(rendered.body), contentSHA256: contentHash, log: nil, outputBytes: 0,
+      outputSHA256: Self.emptySHA, outputTail: "", outputTruncated: false)
+    func finish(_ status: StepStatus, _ reason: String? = nil) -> StepRecord {
+      let ended = now()
+      record.status = status
+      record.reason = reason
+      record.endedAt = Self.timestamp(ended)
+      record.durationMs = Int((ended.timeIntervalSince(started) * 1000).rounded())
+      return record
+    }
+
+    if let done = previous["\(step.index)\u{0}\(hostName)"], done.contentSHA256 == contentHash,
+      done.captured?.values.contains(where: { $0.contains(SecretMasker.mask) }) != true
+    {
+      if let values = done.captured { await state.capture(values, host: hostName) }
+      record.captured = done.captured
+      return finish(.skipped, "done in an earlier attempt of this run")
+    }
+    if options.dryRun { return finish(.skipped, "dry run") }
+    if step.kind == .manual {
+      return finish(.pending, "manual step: confirm it with --interactive")
+    }
+    if !rendered.pending.isEmpty {
+      return finish(
+        .failed,
+        "captured variables have no value on this host: \(rendered.pending.joined(separator: ", "))"
+      )
+    }
+    guard let position, let host = plan.hosts.first(where: { $0.name == planned.hosts[position] })
+    else {
+      return finish(.failed, "host is not in the plan")
+    }
+    let connection = HostConnection(host: host, ssh: options.ssh)
+    let logDirectory = String(format: "logs/%03d-%@", step.index + 1, step.id)
+    try? FileManager.default.createDirectory(
+      atPath: options.runDirectory + "/" + logDirectory, withIntermediateDirectories: true)
+    let logPath = logDirectory + "/" + Self.fileName(hostName) + ".log"
+    record.log = logPath
+
+    let fields = rendered.fields
+    let a = step.attributes
+    let nonce = StepScript.makeNonce()
+    let prefix = planned.hosts.count > 1 ? "[\(hostName)] " : ""
+    let echo = self.echo
+    let collector = OutputCollector(
+      logPath: options.runDirectory + "/" + logPath, masker: masker,
+      hiddenPrefixes: [nonce, HostConnection.groupMarker],
+      echo: echo.map { e in { @Sendable line in e("    " + prefix + line) } })
+
+    // File merges read the file first (guards included), then write like a file step.
+    var script: StepScript
+    switch step.kind {
+    case .iniMerge, .appendBlock:
+      let path = fields[.file] ?? ""
+      let fetchCollector = OutputCollector(
+        logPath: nil, masker: masker, hiddenPrefixes: [], echo: nil)
+      let fetch = await execute(
+        StepScript.fetch(path, creates: fields[.creates], unless: fields[.unless], nonce: nonce),
+        on: connection, become: a.become, user: fields[.user], timeout: a.timeout,
+        collector: fetchCollector)
+      let fetched = fetchCollector.finish()
+      record.attempts = 1
+      if !fetch.succeeded {
+        record.exitCode = fetch.exitStatus
+        _ = collector.finish()
+        return finish(
+          Self.status(of: fetch),
+          "cannot read \(path): "
+            + (fetched.firstErrorLines.first ?? "exit \(fetch.exitStatus ?? -1)"))
+      }
+      if let skip = Self.skipReason(
+        fetched.stdout, nonce: nonce, creates: fields[.creates], unless: fields[.unless])
+      {
+        _ = collector.finish()
+        return finish(.skipped, skip)
+      }
+      if fetched.stdoutTruncated {
+        _ = collector.finish()
+        return finish(
+          .failed,
+          "\(path) is larger than \(OutputCollector.keptStdoutLimit) bytes; merge it with a shell step"
+        )
+      }
+      let marker = "\(nonce) content\n"
+      let current =
+        fetched.stdout.hasPrefix(marker) ? String(fetched.stdout.dropFirst(marker.count)) : ""
+      let merged =
+        step.kind == .iniMerge
+        ? FileEdit.mergeINI(rendered.body, into: current, section: a.section)
+        : FileEdit.appendBlock(rendered.body, to: current, id: step.id)
+      script = StepScript.writeFile(
+        path, content: merged, mode: a.mode, owner: fields[.owner], nonce: nonce)
+    case .writeFile:
+      script = StepScript.writeFile(
+        fields[.file] ?? "", content: rendered.body, mode: a.mode, owner: fields[.owner],
+        creates: fields[.creates], unless: fields[.unless], nonce: nonce)
+    case .console:
+      script = StepScript.console(
+        ConsoleTranscript(rendered.body), creates: fields[.creates], unless: fields[.unless],
+        nonce: nonce)
+    case .sql:
+      script = StepScript.sql(
+        rendered.body, client: fields[.client], creates: fields[.creates], unless: fields[.unless],
+        nonce: nonce)
+    case .shell, .bash, .manual:
+      script = StepScript.shell(
+        rendered.body, bash: step.kind == .bash, creates: fields[.creates], unless: fields[.unless],
+        nonce: nonce)
+    }
+
+    // Run, with retries.
+    var outcome = CommandOutcome()
+    var verdict: (StepStatus, String?) = (.ok, nil)
+    let tries = a.retries + 1
+    for attempt in 1...tries {
+      record.attempts += 1
+      if attempt > 1 {
+        collector.note("--- attempt \(attempt) of \(tries) ---\n")
+        try? await Task.sleep(for: a.delay)
+        if Task.isCancelled { break }
+      }
+      collector.resetKeptStdout()
+      outcome = await execute(
+        script, on: connection, become: a.become, user: fields[.user], timeout: a.timeout,
+        collector: collector)
+      record.exitCode = outcome.exitStatus
+      verdict = evaluate(
+        step, rendered, outcome: outcome, stdout: collector.keptStdout(), nonce: nonce,
+        record: &record)
+      if verdict.0 != .failed || outcome.interrupted || Task.isCancelled { break }
+    }
+    let output = collector.finish()
+    record.outputBytes = output.bytes
+    record.outputSHA256 = output.sha256
+    record.outputTail = output.tail
+    record.outputTruncated = output.truncatedTail
+
+    if verdict.0 == .ok, let name = a.capture {
+      let value = Self.strip(collector.lastStdout, nonce: nonce).trimmingWhitespace()
+      await state.capture([name: value], host: hostName)
+      let masked = await state.masker.mask(value)
+      record.captured = [name: masked]
+    }
+    var reason = verdict.1
+    if verdict.0 == .failed, reason == nil {
+      reason = output.firstErrorLines.last.map { $0.trimmingWhitespace() }
+    }
+    return finish(verdict.0, reason)
+  }
+
+  /// Runs a script on a host, stopping the remote process group too when the run stops it.
+  private func execute(
+    _ script: StepScript, on connection: HostConnection, become: Bool, user: String?,
+    timeout: Duration?, collector: OutputCollector
+  ) async -> CommandOutcome {
+    let command = connection.shell(script.shell, become: become, user: user)
+    let group = RemoteGroup()
+    let runner = self.runner
+    return await runner.run(
+      command, input: script.text, timeout: timeout,
+      stdout: { collector.stdout($0) },
+      stderr: { bytes in
+        group.scan(bytes)
+        collector.stderr(bytes)
+      },
+      stop: {
+        guard let pgid = group.value,
+          let stop = connection.stopRemote(group: pgid, become: become || user != nil)
+        else { return }
+        _ = await runner.run(
+          stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in }, stop: nil)
+      })
+  }
+
+  /// Reads the result of a run of a step: status and reason, and file diffs and console
+  /// mismatches into the record.
+  private func evaluate(
+    _ step: Step, _ rendered: RenderedStep, outcome: CommandOutcome, stdout: String, nonce: String,
+    record: inout StepRecord
+  ) -> (StepStatus, String?) {
+    if outcome.interrupted { return (.interrupted, "stopped by the operator") }
+    if outcome.timedOut {
+      return (.timeout, "stopped after \(step.attributes.timeout.map { "\($0.seconds)" } ?? "?")s")
+    }
+    if let error = outcome.launchError { return (.failed, "cannot start: \(error)") }
+    if let skip = Self.skipReason(
+      stdout, nonce: nonce, creates: rendered.fields[.creates], unless: rendered.fields[.unless])
+    {
+      return (.skipped, skip)
+    }
+    let masker = plan.masker
+    if step.kind == .console {
+      let transcript = ConsoleTranscript(rendered.body)
+      let outputs = Self.consoleOutputs(stdout, nonce: nonce)
+      for (i, command) in transcript.commands.enumerated() {
+        guard i < outputs.count else {
+          return (.failed, "console: '\(masker.mask(command.command))' did not run")
+        }
+        let (lines, status) = outputs[i]
+        if status != command.expectedStatus || !ConsoleTranscript.matches(lines, command.expected) {
+          var diff = ["$ " + command.command] + LineDiff.lines(command.expected, lines)
+          if status != command.expectedStatus {
+            diff.append("exit status \(status), expected \(command.expectedStatus)")
+          }
+          record.mismatch = masker.mask(diff.joined(separator: "\n"))
+          return (
+            .failed,
+            "console: output of '\(masker.mask(command.command))' differs from the transcript"
+          )
+        }
+      }
+      return (.ok, nil)
+    }
+    if let code = outcome.exitStatus, code != 0 { return (.failed, nil) }
+    if let signal = outcome.signal { return (.failed, "killed by signal \(signal)") }
+    if step.kind.writesFile {
+      if stdout.contains("\(nonce) unchanged") {
+        record.changed = false
+      } else if let diffStart = stdout.range(of: "\(nonce) diff\n") {
+        let rest = stdout[diffStart.upperBound...]
+        let diff = rest.range(of: "\(nonce) changed").map { rest[..<$0.lowerBound] } ?? rest
+        record.changed = true
+        record.diff = masker.mask(String(diff))
+      }
+    }
+    if let pattern = rendered.fields[.expect] {
+      let text = Self.strip(stdout, nonce: nonce)
+      if text.range(of: pattern, options: .regularExpression) == nil {
+        record.mismatch = "output does not match expect=\(masker.mask(pattern))"
+        return (.failed, "output does not match expect=\(masker.mask(pattern))")
+      }
+    }
+    return (.ok, nil)
+  }
+
+  // MARK: Helpers
+
+  static func status(of outcome: CommandOutcome) -> StepStatus {
+    outcome.interrupted ? .interrupted : outcome.timedOut ? .timeout : .failed
+  }
+
+  static func skipReason(_ stdout: String, nonce: String, creates: String?, unless: String?)
+    -> String?
+  {
+    if stdout.contains("\(nonce) skip creates") { return "\(creates ?? "path") exists (creates)" }
+    if stdout.contains("\(nonce) skip unless") { return "'\(unless ?? "")' succeeded (unless)" }
+    return nil
+  }
+
+  /// Standard output without control lines.
+  static func strip(_ stdout: String, nonce: String) -> String {
+    stdout.split(separator: "\n", omittingEmptySubsequences: false)
+      .filter { !$0.hasPrefix(nonce) }.joined(separator: "\n")
+  }
+
+  /// Each console command's output lines and exit status, from the marker lines.
+  static func consoleOutputs(_ stdout: String, nonce: String) -> [([String], Int32)] {
+    var results: [([String], Int32)] = []
+    var current: [String]?
+    for line in stdout.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix("\(nonce) begin ") {
+        current = []
+      } else if let marker = line.range(of: "\(nonce) end "), var lines = current {
+        // Output without a final newline runs into the marker: keep its text.
+        if marker.lowerBound > line.startIndex { lines.append(String(line[..<marker.lowerBound])) }
+        let status = Int32(line[marker.upperBound...].split(separator: " ").last ?? "") ?? -1
+        results.append((lines, status))
+        current = nil
+      } else if current != nil {
+        current!.append(String(line))
+      }
+    }
+    return results
+  }
+
+  static let emptySHA = SHA256.hash(data: Data()).map { String(format: "%02x", $0) }.joined()
+
+  static func sha256(file path: String) -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { return "" }
+    return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+  }
+
+  static func contentHash(_ step: Step, _ rendered: RenderedStep) -> String {
+    var text = step.kind.rawValue + "\u{0}" + rendered.body
+    for field in StepField.allCases { text += "\u{0}" + (rendered.fields[field] ?? "") }
+    return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+  }
+
+  static func timestamp(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: date)
+  }
+
+  /// A host name safe as a file name.
+  static func fileName(_ name: String) -> String {
+    String(name.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
+  }
+}
+
+/// Values captured so far, per host, and the masker that hides secret ones.
+actor RunState {
+  private(set) var masker: SecretMasker
+  private let secretNames: Set<String>
+  private var values: [String: [String: String]] = [:]
+  /// The latest value of each name on any host, for hosts that did not run the capture.
+  private var latest: [String: String] = [:]
+
+  init(masker: SecretMasker, secretNames: Set<String>) {
+    self.masker = masker
+    self.secretNames = secretNames
+  }
+
+  /// A host's own captured values over those captured elsewhere.
+  func captured(for host: String) -> [String: String] {
+    latest.merging(values[host] ?? [:]) { $1 }
+  }
+
+  func capture(_ new: [String: String], host: String) {
+    values[host, default: [:]].merge(new) { $1 }
+    latest.merge(new) { $1 }
+    let secret = new.filter { secretNames.contains($0.key) }.map(\.value)
+    if !secret.isEmpty { masker = SecretMasker(values: masker.values + secret) }
+  }
+}
+
+/// Finds the remote process group in the first line a remote shell writes to stderr.
+final class RemoteGroup: @unchecked Sendable {
+  private let lock = NSLock()
+  private var buffer: [UInt8] = []
+  private var found: Int32?
+  private var done = false
+
+  var value: Int32? { lock.withLock { found } }
+
+  func scan(_ bytes: [UInt8]) {
+    lock.withLock {
+      guard !done else { return }
+      buffer += bytes
+      guard let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) else {
+        if buffer.count > 256 { done = true }
+        return
+      }
+      let line = String(decoding: buffer[..<newline], as: UTF8.self)
+      if line.hasPrefix(HostConnection.groupMarker) {
+        found = Int32(line.dropFirst(HostConnection.groupMarker.count))
+      }
+      done = true
+    }
+  }
+}
+
+/// Collects the first line of standard error of a short command.
+final class LineBuffer: @unchecked Sendable {
+  private let lock = NSLock()
+  private var bytes: [UInt8] = []
+
+  func append(_ chunk: [UInt8]) { lock.withLock { if bytes.count < 4096 { bytes += chunk } } }
+
+  var firstLine: String? {
+    lock.withLock {
+      String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map {
+        String($0).trimmingWhitespace()
+      }
+    }
+  }
+}

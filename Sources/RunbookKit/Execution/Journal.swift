@@ -1,0 +1,183 @@
+import Foundation
+
+/// What happened to a step on a host.
+public enum StepStatus: String, Sendable, Codable, Hashable {
+  /// It ran and succeeded.
+  case ok
+  /// It ran and failed.
+  case failed
+  /// It did not run: `creates`/`unless` said it was done, or `--resume` found it done.
+  case skipped
+  /// A manual step not confirmed in a batch run.
+  case pending
+  /// It was stopped by its timeout.
+  case timeout
+  /// The run was interrupted while it ran.
+  case interrupted
+}
+
+/// The first record of a journal: who ran what, where, with which inputs.
+public struct RunRecord: Codable, Sendable, Equatable {
+  /// Always "run".
+  public var type = "run"
+  /// The run's id (the run directory's name).
+  public var runID: String
+  /// The runbook file as given.
+  public var runbook: String
+  /// The runbook's title.
+  public var title: String
+  /// SHA-256 of the runbook file.
+  public var runbookSHA256: String
+  /// The inventory file, or nil for the embedded default.
+  public var inventory: String?
+  /// SHA-256 of the inventory file.
+  public var inventorySHA256: String?
+  /// `user@machine` of the operator.
+  public var operator_: String
+  /// The tool version.
+  public var toolVersion: String
+  /// When the run started (ISO 8601, UTC).
+  public var startedAt: String
+  /// Variables shared by all hosts, secrets masked.
+  public var variables: [String: String]
+  /// The number of steps in the plan.
+  public var stepCount: Int
+  /// The hosts the plan targets.
+  public var hosts: [String]
+  /// `--dry-run`.
+  public var dryRun: Bool
+  /// The run this one resumes, if any.
+  public var resumes: String?
+
+  enum CodingKeys: String, CodingKey {
+    case type, runID, runbook, title, runbookSHA256, inventory, inventorySHA256
+    case operator_ = "operator"
+    case toolVersion, startedAt, variables, stepCount, hosts, dryRun, resumes
+  }
+}
+
+/// One step on one host.
+public struct StepRecord: Codable, Sendable, Equatable {
+  /// Always "step".
+  public var type = "step"
+  /// The step's id.
+  public var step: String
+  /// The step's 0-based index in the runbook.
+  public var index: Int
+  /// The step's kind.
+  public var kind: String
+  /// The fence's line in the runbook.
+  public var line: Int
+  /// The headings above the step.
+  public var headingPath: [String]
+  /// The host's inventory name.
+  public var host: String
+  /// What happened.
+  public var status: StepStatus
+  /// Why a step was skipped or failed, in a few words.
+  public var reason: String?
+  /// The exit status of the last attempt.
+  public var exitCode: Int32?
+  /// How many times it ran.
+  public var attempts: Int
+  /// Start and end (ISO 8601, UTC) and duration.
+  public var startedAt: String
+  public var endedAt: String
+  public var durationMs: Int
+  /// The rendered script or content, secrets masked.
+  public var script: String
+  /// SHA-256 of the rendered text with real values: `--resume` skips a step only when it
+  /// would run the same thing.
+  public var contentSHA256: String
+  /// The log file, relative to the run directory.
+  public var log: String?
+  /// Size and SHA-256 of the log.
+  public var outputBytes: Int
+  public var outputSHA256: String
+  /// The end of the output, masked.
+  public var outputTail: String
+  /// The tail is not all of the output.
+  public var outputTruncated: Bool
+  /// Variables captured on this host (secrets masked).
+  public var captured: [String: String]?
+  /// For file steps: whether the file changed, and the unified diff (masked).
+  public var changed: Bool?
+  public var diff: String?
+  /// For console steps and `expect`: what did not match.
+  public var mismatch: String?
+}
+
+/// The last record of a run.
+public struct RunEndRecord: Codable, Sendable, Equatable {
+  /// Always "end".
+  public var type = "end"
+  /// passed, failed, interrupted or dry-run.
+  public var status: String
+  /// When the run ended.
+  public var endedAt: String
+  /// Step×host records per status.
+  public var counts: [String: Int]
+}
+
+/// The run's journal: JSON Lines, each record flushed and fsynced as it is written, so a
+/// crash or power loss leaves every finished step on record.
+public actor Journal {
+  private let handle: FileHandle
+  /// The file's path.
+  public nonisolated let path: String
+  private let encoder: JSONEncoder
+
+  /// Opens (creating or appending to) the journal at `path`.
+  public init(path: String) throws {
+    if !FileManager.default.fileExists(atPath: path) {
+      FileManager.default.createFile(atPath: path, contents: nil)
+    }
+    guard let handle = FileHandle(forWritingAtPath: path) else {
+      throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+    }
+    handle.seekToEndOfFile()
+    self.handle = handle
+    self.path = path
+    encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+  }
+
+  /// Appends one record and makes it durable.
+  public func append<R: Encodable>(_ record: R) throws {
+    var data = try encoder.encode(record)
+    data.append(UInt8(ascii: "\n"))
+    handle.write(data)
+    try handle.synchronize()
+  }
+
+  /// Closes the file.
+  public func close() {
+    try? handle.close()
+  }
+
+  /// Reads the step records of a journal (for `--resume` and reports); a torn last line
+  /// from a crash is ignored.
+  public static func read(path: String) throws -> (
+    run: RunRecord?, steps: [StepRecord], end: RunEndRecord?
+  ) {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    let decoder = JSONDecoder()
+    var run: RunRecord?
+    var steps: [StepRecord] = []
+    var end: RunEndRecord?
+    for line in text.split(separator: "\n") {
+      let data = Data(line.utf8)
+      guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        let type = object["type"] as? String
+      else { continue }
+      switch type {
+      case "run": run = run ?? (try? decoder.decode(RunRecord.self, from: data))
+      case "step":
+        if let record = try? decoder.decode(StepRecord.self, from: data) { steps.append(record) }
+      case "end": end = try? decoder.decode(RunEndRecord.self, from: data)
+      default: continue
+      }
+    }
+    return (run, steps, end)
+  }
+}

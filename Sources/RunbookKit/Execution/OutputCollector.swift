@@ -1,0 +1,161 @@
+import Crypto
+import Foundation
+
+/// Everything one step prints on one host: written to its log file and to the terminal as
+/// it arrives, line by line with secrets masked, and never held whole in memory.
+///
+/// It keeps only what later stages need: the start of standard output (for `capture`,
+/// `expect` and console transcripts), the last part of the masked output (for the journal
+/// and reports), a SHA-256 of the log and its size.
+public final class OutputCollector: @unchecked Sendable {
+  /// How much of standard output is kept for captures, `expect` and transcripts.
+  public static let keptStdoutLimit = 1 << 20
+  /// How much of the end of the output the journal keeps.
+  public static let tailLimit = 64 << 10
+  /// A line longer than this is written out in pieces (masking looks within a piece).
+  static let longLine = 64 << 10
+
+  private let lock = NSLock()
+  private let masker: SecretMasker
+  private let hiddenPrefixes: [String]
+  private let log: FileHandle?
+  private let echo: (@Sendable (String) -> Void)?
+  private var pending: [Stream: [UInt8]] = [:]
+  private var stdoutKept: [UInt8] = []
+  private var stdoutTruncated = false
+  private var tail: [UInt8] = []
+  private var hasher = SHA256()
+  private var count = 0
+  private var stderrLines: [String] = []
+
+  enum Stream: Hashable { case stdout, stderr }
+
+  /// Creates a collector writing to `logPath` (created), echoing masked lines to `echo`;
+  /// lines starting with a `hiddenPrefixes` entry are control lines, kept out of the log.
+  public init(
+    logPath: String?, masker: SecretMasker, hiddenPrefixes: [String],
+    echo: (@Sendable (String) -> Void)?
+  ) {
+    self.masker = masker
+    self.hiddenPrefixes = hiddenPrefixes
+    self.echo = echo
+    if let logPath {
+      FileManager.default.createFile(atPath: logPath, contents: nil)
+      log = FileHandle(forWritingAtPath: logPath)
+    } else {
+      log = nil
+    }
+  }
+
+  /// Takes a chunk of standard output.
+  public func stdout(_ bytes: [UInt8]) { take(bytes, from: .stdout) }
+  /// Takes a chunk of standard error.
+  public func stderr(_ bytes: [UInt8]) { take(bytes, from: .stderr) }
+
+  private func take(_ bytes: [UInt8], from stream: Stream) {
+    lock.withLock {
+      if stream == .stdout {
+        let room = Self.keptStdoutLimit - stdoutKept.count
+        if room >= bytes.count {
+          stdoutKept += bytes
+        } else {
+          stdoutKept += bytes.prefix(max(room, 0))
+          stdoutTruncated = true
+        }
+      }
+      var buffer = pending[stream, default: []]
+      buffer += bytes
+      var start = 0
+      while let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+        emit(Array(buffer[start...newline]), from: stream)
+        start = newline + 1
+      }
+      if buffer.count - start > Self.longLine {
+        emit(Array(buffer[start...]), from: stream)
+        start = buffer.count
+      }
+      pending[stream] = Array(buffer[start...])
+    }
+  }
+
+  /// Writes one line (with its newline, if any) masked; must hold the lock.
+  private func emit(_ line: [UInt8], from stream: Stream) {
+    var text = String(decoding: line, as: UTF8.self)
+    // Control lines are not output; one that follows output without a final newline
+    // shares its line, so only the marker part is cut.
+    for prefix in hiddenPrefixes where !prefix.isEmpty {
+      if let marker = text.range(of: prefix) {
+        if marker.lowerBound == text.startIndex { return }
+        text = String(text[..<marker.lowerBound]) + "\n"
+      }
+    }
+    let masked = masker.mask(text)
+    if stream == .stderr, stderrLines.count < 20 { stderrLines.append(masked) }
+    let data = Data(masked.utf8)
+    log?.write(data)
+    hasher.update(data: data)
+    count += data.count
+    tail += data
+    if tail.count > Self.tailLimit * 2 { tail.removeFirst(tail.count - Self.tailLimit) }
+    echo?(masked.hasSuffix("\n") ? String(masked.dropLast()) : masked)
+  }
+
+  /// Writes a line of the tool's own (between retries) to the log and terminal.
+  public func note(_ text: String) {
+    lock.withLock { emit(Array(text.utf8), from: .stderr) }
+  }
+
+  /// Forgets the kept standard output (a retry starts afresh); keeps the last attempt's.
+  public func resetKeptStdout() {
+    lock.withLock {
+      stdoutKept = []
+      stdoutTruncated = false
+    }
+  }
+
+  /// The standard output kept so far (unmasked).
+  public func keptStdout() -> String {
+    lock.withLock { String(decoding: stdoutKept, as: UTF8.self) }
+  }
+
+  /// The standard output of the last attempt (unmasked).
+  public var lastStdout: String { keptStdout() }
+
+  /// Flushes partial lines and closes the log; returns what was collected.
+  public func finish() -> CollectedOutput {
+    lock.withLock {
+      for stream in [Stream.stdout, .stderr] {
+        if let rest = pending[stream], !rest.isEmpty {
+          emit(rest + [UInt8(ascii: "\n")], from: stream)
+        }
+        pending[stream] = []
+      }
+      try? log?.synchronize()
+      try? log?.close()
+      let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+      return CollectedOutput(
+        stdout: String(decoding: stdoutKept, as: UTF8.self), stdoutTruncated: stdoutTruncated,
+        tail: String(decoding: tail.suffix(Self.tailLimit), as: UTF8.self),
+        truncatedTail: count > Self.tailLimit, bytes: count, sha256: digest,
+        firstErrorLines: stderrLines)
+    }
+  }
+}
+
+/// What a step printed on a host, as much as is kept.
+public struct CollectedOutput: Sendable, Equatable {
+  /// The start of standard output, unmasked (for capture, expect, transcripts).
+  public var stdout: String
+  /// Standard output was longer than was kept.
+  public var stdoutTruncated: Bool
+  /// The end of the masked output (standard output and error as they came).
+  public var tail: String
+  /// The tail is not the whole output.
+  public var truncatedTail: Bool
+  /// The size of the masked output (the log).
+  public var bytes: Int
+  /// SHA-256 of the masked output (the log), hex.
+  public var sha256: String
+  /// The first lines of standard error, masked (for one-line failure summaries).
+  public var firstErrorLines: [String]
+}

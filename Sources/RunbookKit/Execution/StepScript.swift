@@ -1,0 +1,149 @@
+import Foundation
+
+/// The text sent to a host's shell on standard input for one step, and how to read back
+/// what it prints.
+///
+/// Every script runs its commands inside `{ …; } </dev/null`: the shell reads the whole
+/// group before it runs anything, so a command that reads standard input cannot swallow the
+/// rest of the script, and nothing is ever passed as an argument (no quoting or length
+/// limits). Marker lines carry a per-run nonce so output cannot forge them.
+public struct StepScript: Sendable, Equatable {
+  /// The interpreter on the target.
+  public enum Shell: String, Sendable {
+    case sh = "/bin/sh"
+    case bash = "/bin/bash"
+  }
+
+  /// Which shell reads the script.
+  public var shell: Shell
+  /// The script itself.
+  public var text: String
+  /// The marker prefix of this script's control lines.
+  public var nonce: String
+
+  /// A fresh random nonce.
+  public static func makeNonce() -> String {
+    "RUNBOOK-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16)
+  }
+
+  /// Lines that end the script early, with a marker, when `creates` exists or `unless`
+  /// succeeds.
+  static func guards(creates: String?, unless: String?, nonce: String) -> String {
+    var text = ""
+    if let creates {
+      text +=
+        "if [ -e \(ShellQuote.word(creates)) ]; then echo '\(nonce) skip creates'; exit 0; fi\n"
+    }
+    if let unless {
+      text +=
+        "if { \(unless)\n} >/dev/null 2>&1 </dev/null; then echo '\(nonce) skip unless'; exit 0; fi\n"
+    }
+    return text
+  }
+
+  /// A `sh` or `bash` step: errexit, and pipefail for bash.
+  public static func shell(
+    _ body: String, bash: Bool, creates: String? = nil, unless: String? = nil,
+    nonce: String = makeNonce()
+  ) -> StepScript {
+    let options = bash ? "set -eo pipefail\n" : "set -e\n"
+    let text =
+      guards(creates: creates, unless: unless, nonce: nonce) + options + "{\n" + body
+      + (body.hasSuffix("\n") ? "" : "\n") + "} </dev/null\n"
+    return StepScript(shell: bash ? .bash : .sh, text: text, nonce: nonce)
+  }
+
+  /// A console transcript: each command runs with standard error merged into its output,
+  /// between marker lines, and the script stops at the first unexpected exit status.
+  public static func console(
+    _ transcript: ConsoleTranscript, creates: String? = nil, unless: String? = nil,
+    nonce: String = makeNonce()
+  ) -> StepScript {
+    var text = guards(creates: creates, unless: unless, nonce: nonce)
+    for (i, command) in transcript.commands.enumerated() {
+      text += "printf '%s\\n' '\(nonce) begin \(i)'\n"
+      text += "{\n\(command.command)\n} </dev/null 2>&1\n"
+      text += "runbook_status=$?\nprintf '%s\\n' \"\(nonce) end \(i) $runbook_status\"\n"
+      text += "[ \"$runbook_status\" -eq \(command.expectedStatus) ] || exit 1\n"
+    }
+    return StepScript(shell: .sh, text: text, nonce: nonce)
+  }
+
+  /// Database prompts that guides copy along with the statements.
+  static let sqlPrompt = try! NSRegularExpression(
+    pattern: #"^(?:(?:MariaDB|mysql) \[[^\]]*\]> |mysql> |MariaDB> |\s*-> )"#)
+
+  /// SQL statements with prompts stripped, piped to `client` through a here-document.
+  public static func sql(
+    _ body: String, client: String?, creates: String? = nil, unless: String? = nil,
+    nonce: String = makeNonce()
+  ) -> StepScript {
+    let statements = stripPrompts(body)
+    let text =
+      guards(creates: creates, unless: unless, nonce: nonce)
+      + "set -e\n{\n\(client ?? "mysql") <<'\(nonce)'\n"
+      + statements + (statements.hasSuffix("\n") ? "" : "\n") + "\(nonce)\n} </dev/null\n"
+    return StepScript(shell: .sh, text: text, nonce: nonce)
+  }
+
+  /// The statements of a SQL block without the prompts copied from a terminal.
+  public static func stripPrompts(_ body: String) -> String {
+    body.split(separator: "\n", omittingEmptySubsequences: false).map { raw in
+      let line = String(raw)
+      let range = NSRange(line.startIndex..., in: line)
+      guard let match = sqlPrompt.firstMatch(in: line, range: range),
+        let prefix = Range(match.range, in: line)
+      else { return line }
+      return String(line[prefix.upperBound...])
+    }.joined(separator: "\n")
+  }
+
+  /// Prints a file between markers, or a `missing` marker when it does not exist.
+  public static func fetch(
+    _ path: String, creates: String? = nil, unless: String? = nil, nonce: String = makeNonce()
+  ) -> StepScript {
+    let f = ShellQuote.word(path)
+    let text =
+      guards(creates: creates, unless: unless, nonce: nonce)
+      + "if [ -e \(f) ]; then printf '%s\\n' '\(nonce) content'; cat \(f); else echo '\(nonce) missing'; fi\n"
+    return StepScript(shell: .sh, text: text, nonce: nonce)
+  }
+
+  /// Writes `content` to `path` atomically: keeps the file's mode and owner unless told,
+  /// backs up the original once (`PATH.runbook-orig`), prints a unified diff between
+  /// markers, and changes nothing when the content is already there.
+  public static func writeFile(
+    _ path: String, content: String, mode: String?, owner: String?, creates: String? = nil,
+    unless: String? = nil, nonce: String = makeNonce()
+  ) -> StepScript {
+    let f = ShellQuote.word(path)
+    var text = guards(creates: creates, unless: unless, nonce: nonce) + "set -e\n"
+    text += "runbook_dir=$(dirname \(f))\nmkdir -p \"$runbook_dir\"\n"
+    text += "runbook_tmp=$(mktemp \"$runbook_dir/.runbook.XXXXXX\")\n"
+    text += "trap 'rm -f \"$runbook_tmp\"' EXIT\n"
+    text += "if [ -e \(f) ]; then cp -p \(f) \"$runbook_tmp\"; fi\n"
+    text +=
+      "cat > \"$runbook_tmp\" <<'\(nonce)'\n" + content
+      + (content.hasSuffix("\n") || content.isEmpty ? "" : "\n") + "\(nonce)\n"
+    if let mode { text += "chmod \(mode) \"$runbook_tmp\"\n" }
+    if let owner { text += "chown \(ShellQuote.word(owner)) \"$runbook_tmp\"\n" }
+    text += """
+      if [ -e \(f) ] && cmp -s \(f) "$runbook_tmp"; then
+        \(mode.map { "chmod \($0) \(f)\n  " } ?? "")\(owner.map { "chown \(ShellQuote.word($0)) \(f)\n  " } ?? "")echo '\(nonce) unchanged'
+        exit 0
+      fi
+      printf '%s\\n' '\(nonce) diff'
+      if [ -e \(f) ]; then
+        [ -e \(ShellQuote.word(path + ".runbook-orig")) ] || cp -p \(f) \(ShellQuote.word(path + ".runbook-orig"))
+        diff -u \(f) "$runbook_tmp" | sed '1,2d' || true
+      else
+        sed 's/^/+/' "$runbook_tmp"
+      fi
+      printf '%s\\n' '\(nonce) changed'
+      mv -f "$runbook_tmp" \(f)
+      trap - EXIT
+
+      """
+    return StepScript(shell: .sh, text: text, nonce: nonce)
+  }
+}

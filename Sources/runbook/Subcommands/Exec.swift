@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import RunbookKit
+
+/// `runbook exec`: preflight everything, then run the steps on the hosts of their roles.
+struct Exec: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run a runbook: preflight (exit 2 on any problem), then every step in order.",
+    discussion:
+      "Exit status: 0 all steps passed, 1 a step failed, 2 invalid input, 130 interrupted.")
+
+  @OptionGroup var options: RunbookOptions
+
+  @Option(help: "How many hosts run a step at once.")
+  var forks = 10
+
+  @Flag(help: "Record failures and go on instead of stopping after the failing step.")
+  var continueOnError = false
+
+  @Flag(help: "Preflight and record the plan; run nothing.")
+  var dryRun = false
+
+  @Option(help: "The run directory (default: Reports/<runbook>-<UTC timestamp>).")
+  var reportDir: String?
+
+  @Option(
+    help: "Continue the run in RUN_DIR: steps that succeeded with the same content are skipped.")
+  var resume: String?
+
+  @Option(help: "Only these hosts or groups (comma-separated).")
+  var limit: String?
+
+  @Option(help: "Only steps of these roles (comma-separated).")
+  var role: String?
+
+  @Option(help: "Only steps with one of these tags (comma-separated).")
+  var tags: String?
+
+  @Option(help: "Start at this step id.")
+  var from: String?
+
+  @Option(help: "Stop after this step id.")
+  var to: String?
+
+  @Option(help: "An ssh configuration file to use instead of ~/.ssh/config (ssh -F).")
+  var sshConfig: String?
+
+  @Option(help: "An extra ssh option, Key=Value (repeatable).")
+  var sshOption: [String] = []
+
+  func run() async throws {
+    var preflight = options.preflight
+    let environment = ProcessInfo.processInfo.environment
+    var outcome = preflight.run()
+    // Secrets without a value come from RUNBOOK_SECRET_<NAME>, or a prompt without echo.
+    if let plan = outcome.plan, !plan.missingSecrets.isEmpty, !outcome.diagnostics.hasErrors {
+      for name in plan.missingSecrets {
+        if let value = environment["RUNBOOK_SECRET_" + name.uppercased()] {
+          preflight.variables.append("\(name)=\(value)")
+        } else if isatty(STDIN_FILENO) == 1,
+          let value = SecretPrompt.read("Value of secret '\(name)': ")
+        {
+          preflight.variables.append("\(name)=\(value)")
+        } else {
+          try report([
+            Diagnostic(
+              .error, at: nil,
+              "secret '\(name)' has no value; set RUNBOOK_SECRET_\(name.uppercased()) or run on a terminal to be asked"
+            )
+          ])
+        }
+      }
+      outcome = preflight.run()
+    }
+    try report(outcome.diagnostics)
+    guard let plan = outcome.plan else { return }
+
+    var selection = Selection()
+    selection.limit = split(limit)
+    selection.roles = split(role)
+    selection.tags = split(tags)
+    selection.from = from
+    selection.to = to
+    let (chosen, selectionProblems) = selection.apply(to: plan)
+    try report(selectionProblems)
+
+    var ssh = try SSHSettings.makePrivate()
+    ssh.configFile = sshConfig
+    ssh.options = sshOption
+    defer { try? FileManager.default.removeItem(atPath: ssh.controlDirectory) }
+
+    let runDirectory = resume ?? reportDir ?? defaultRunDirectory(for: options.runbook)
+    var execOptions = ExecOptions(
+      runDirectory: runDirectory, ssh: ssh, operatorName: operatorName())
+    execOptions.forks = max(forks, 1)
+    execOptions.continueOnError = continueOnError
+    execOptions.dryRun = dryRun
+    execOptions.selection = selection
+    execOptions.resume = resume != nil
+    var executor = Executor(plan: plan, options: execOptions)
+    executor.echo = { line in print(line) }
+
+    if !dryRun {
+      var touched: Set<String> = []
+      for (planned, positions) in zip(plan.steps, chosen) {
+        for position in positions ?? [] { touched.insert(planned.hosts[position]) }
+      }
+      let unreachable = await executor.checkConnectivity(hosts: touched)
+      if !unreachable.isEmpty {
+        await executor.closeConnections()
+        try report(unreachable)
+      }
+    }
+
+    let running = executor
+    let task = Task { try await running.run() }
+    let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number)
+      source.setEventHandler {
+        print("\ninterrupted: stopping the running commands…")
+        task.cancel()
+      }
+      source.resume()
+      return source
+    }
+    let summary = try await task.value
+    signals.forEach { $0.cancel() }
+    await executor.closeConnections()
+    let counts = summary.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+    print("run \(summary.status): \(counts.joined(separator: ", "))")
+    print("run directory: \(summary.runDirectory)")
+    if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
+  }
+
+  private func split(_ text: String?) -> [String] {
+    (text ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+      .filter { !$0.isEmpty }
+  }
+
+  private func defaultRunDirectory(for runbook: String) -> String {
+    let name = URL(fileURLWithPath: runbook).deletingPathExtension().lastPathComponent
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+    return "Reports/\(name)-\(formatter.string(from: Date()))"
+  }
+
+  private func operatorName() -> String {
+    let user = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+    return "\(user)@\(ProcessInfo.processInfo.hostName)"
+  }
+}
+
+/// Reads a line from the terminal without echo.
+enum SecretPrompt {
+  static func read(_ prompt: String) -> String? {
+    FileHandle.standardError.write(Data(prompt.utf8))
+    var old = termios()
+    tcgetattr(STDIN_FILENO, &old)
+    var silent = old
+    silent.c_lflag &= ~tcflag_t(ECHO)
+    tcsetattr(STDIN_FILENO, TCSANOW, &silent)
+    defer {
+      tcsetattr(STDIN_FILENO, TCSANOW, &old)
+      FileHandle.standardError.write(Data("\n".utf8))
+    }
+    return readLine(strippingNewline: true)
+  }
+}
