@@ -1,0 +1,311 @@
+import Foundation
+import Testing
+
+@testable import RunbookKit
+
+/// Runs runbooks for real on this machine (local transport) in a temporary directory.
+struct LocalRun {
+  let dir: URL
+  var records: [StepRecord] = []
+  var end: RunEndRecord?
+  var summary: RunSummary?
+  var lines: [String] = []
+
+  init() throws {
+    dir = FileManager.default.temporaryDirectory.appendingPathComponent("runbook-exec-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  }
+
+  var path: String { dir.path }
+
+  func cleanUp() { try? FileManager.default.removeItem(at: dir) }
+
+  /// Plans `markdown` (with `{{ dir }}` set to the temporary directory) and runs it.
+  mutating func exec(
+    _ markdown: String, vars: [String: String] = [:], runDirectory: String? = nil,
+    configure: (inout ExecOptions) -> Void = { _ in }
+  ) async throws {
+    let file = dir.appendingPathComponent("runbook.md")
+    try markdown.write(to: file, atomically: true, encoding: .utf8)
+    var preflight = Preflight(runbookPath: file.path)
+    preflight.variables = ["dir=\(dir.path)"] + vars.map { "\($0.key)=\($0.value)" }
+    let outcome = preflight.run()
+    guard let plan = outcome.plan, !outcome.diagnostics.hasErrors else {
+      throw DiagnosticsError(outcome.diagnostics)
+    }
+    var options = ExecOptions(
+      runDirectory: runDirectory ?? dir.appendingPathComponent("run").path,
+      ssh: SSHSettings(controlDirectory: dir.path), operatorName: "tester@test")
+    configure(&options)
+    var executor = Executor(plan: plan, options: options)
+    let sink = LineSink()
+    executor.echo = { sink.add($0) }
+    summary = try await executor.run()
+    lines = sink.lines
+    let journal = try Journal.read(path: options.runDirectory + "/journal.jsonl")
+    records = journal.steps
+    end = journal.end
+  }
+
+  func status(_ step: String) -> StepStatus? { records.last { $0.step == step }?.status }
+  func record(_ step: String) -> StepRecord? { records.last { $0.step == step } }
+  func read(_ name: String) -> String? { try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8) }
+}
+
+final class LineSink: @unchecked Sendable {
+  private let lock = NSLock()
+  private var stored: [String] = []
+  func add(_ line: String) { lock.withLock { stored.append(line) } }
+  var lines: [String] { lock.withLock { stored } }
+}
+
+@Suite(.serialized) struct LocalExecutionTests {
+  @Test func shellStopsAtTheFirstFailingCommandAndTheRunStops() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      # S
+      ```sh {role=a name=fails}
+      echo one > {{ dir }}/one
+      false
+      echo two > {{ dir }}/two
+      ```
+      ```sh {role=a name=never}
+      touch {{ dir }}/never
+      ```
+      """)
+    #expect(run.status("fails") == .failed)
+    #expect(run.record("fails")?.exitCode == 1)
+    #expect(run.read("one") == "one\n")
+    #expect(run.read("two") == nil)
+    #expect(run.record("never") == nil)
+    #expect(run.summary?.status == "failed")
+    #expect(run.summary?.exitStatus == 1)
+  }
+
+  @Test func bashUsesPipefailAndCommandsCannotSwallowTheScript() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ```sh {role=a name=stdin}
+      cat > {{ dir }}/stdin.txt
+      echo after > {{ dir }}/after
+      ```
+      ```bash {role=a name=pipe}
+      false | true
+      ```
+      """)
+    #expect(run.status("stdin") == .ok)
+    #expect(run.read("stdin.txt") == "")
+    #expect(run.read("after") == "after\n")
+    #expect(run.status("pipe") == .failed)
+  }
+
+  @Test func consoleTranscriptsAreChecked() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ```console {role=a name=good}
+      $ echo hello
+      hello
+      $ printf 'no newline'
+      no newline
+      $ sh -c 'exit 3'
+      [3]
+      $ seq 1 5
+      1
+      ...
+      5
+      ```
+      ```console {role=a name=bad allow-fail}
+      $ echo actual
+      expected
+      ```
+      """)
+    #expect(run.status("good") == .ok)
+    #expect(run.status("bad") == .failed)
+    #expect(run.record("bad")?.mismatch == "$ echo actual\n- expected\n+ actual")
+    #expect(run.summary?.status == "passed")
+  }
+
+  @Test func sqlIsPipedToTheClientWithoutPrompts() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ```sql {role=a client="cat > {{ dir }}/sql.txt"}
+      MariaDB [(none)]> CREATE DATABASE glance;
+      MariaDB [(none)]> GRANT ALL PRIVILEGES ON glance.* TO 'glance'@'%' IDENTIFIED BY 'g';
+      ```
+      """)
+    #expect(run.records.first?.status == .ok)
+    #expect(
+      run.read("sql.txt")
+        == "CREATE DATABASE glance;\nGRANT ALL PRIVILEGES ON glance.* TO 'glance'@'%' IDENTIFIED BY 'g';\n")
+  }
+
+  @Test func fileStepsWriteMergeAppendOnceAndRecordDiffs() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try "[database]\n# keep me\nconnection = sqlite://\n".write(
+      to: run.dir.appendingPathComponent("app.conf"), atomically: true, encoding: .utf8)
+    let runbook = """
+      ```text {role=a name=write file={{ dir }}/motd mode=0600}
+      Welcome
+      ```
+      ```ini {role=a name=merge file={{ dir }}/app.conf section=database}
+      connection = mysql://db/app
+      ```
+      ```conf {role=a name=add file={{ dir }}/haproxy.cfg append}
+      listen keystone
+        bind :5000
+      ```
+      """
+    try await run.exec(runbook, runDirectory: run.path + "/first")
+    #expect(run.records.map(\.status) == [.ok, .ok, .ok])
+    #expect(run.records.map(\.changed) == [true, true, true])
+    #expect(run.read("motd") == "Welcome\n")
+    let mode = try FileManager.default.attributesOfItem(atPath: run.path + "/motd")[.posixPermissions] as? Int
+    #expect(mode == 0o600)
+    #expect(run.read("app.conf") == "[database]\n# keep me\nconnection = mysql://db/app\n")
+    #expect(run.read("app.conf.runbook-orig") == "[database]\n# keep me\nconnection = sqlite://\n")
+    #expect(run.record("merge")?.diff?.contains("-connection = sqlite://\n+connection = mysql://db/app") == true)
+    #expect(run.read("haproxy.cfg") == "# BEGIN RUNBOOK add\nlisten keystone\n  bind :5000\n# END RUNBOOK add\n")
+
+    try await run.exec(runbook, runDirectory: run.path + "/second")
+    #expect(run.records.map(\.status) == [.ok, .ok, .ok])
+    #expect(run.records.map(\.changed) == [false, false, false])
+    #expect(run.read("app.conf.runbook-orig") == "[database]\n# keep me\nconnection = sqlite://\n")
+  }
+
+  @Test func guardsCapturesExpectAndManual() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ```sh {role=a name=guarded creates={{ dir }}}
+      touch {{ dir }}/should-not-exist
+      ```
+      ```sh {role=a name=unless unless="true"}
+      touch {{ dir }}/nor-this
+      ```
+      ```sh {role=a name=cap capture=token}
+      echo "  abc123  "
+      ```
+      ```sh {role=a name=use expect="^token=abc123$"}
+      echo "token={{ token }}"
+      ```
+      ```sh {role=a name=nomatch expect="^never$" allow-fail}
+      echo something
+      ```
+      ```manual {name=browse}
+      Open the dashboard.
+      ```
+      """)
+    #expect(run.status("guarded") == .skipped)
+    #expect(run.status("unless") == .skipped)
+    #expect(run.read("should-not-exist") == nil)
+    #expect(run.record("cap")?.captured == ["token": "abc123"])
+    #expect(run.status("use") == .ok)
+    #expect(run.status("nomatch") == .failed)
+    #expect(run.record("browse")?.status == .pending)
+    #expect(run.record("browse")?.host == "operator")
+  }
+
+  @Test func timeoutStopsAHungCommandAndItsChildren() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    let start = ContinuousClock.now
+    try await run.exec(
+      """
+      ```sh {role=a name=hang timeout=1s}
+      sleep 60 &
+      echo $! > {{ dir }}/child.pid
+      sleep 60
+      ```
+      """)
+    let elapsed = ContinuousClock.now - start
+    #expect(run.status("hang") == .timeout)
+    #expect(elapsed < .seconds(10))
+    let pid = Int32(run.read("child.pid")?.trimmingWhitespace() ?? "") ?? 0
+    #expect(pid > 0)
+    try await Task.sleep(for: .milliseconds(200))
+    // Gone, or a zombie waiting for a parent that does not reap (PID 1 of a container).
+    let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
+      .split(separator: ")").last?.split(separator: " ").first
+    #expect(state == nil || state == "Z", "the background child must be stopped with its group")
+  }
+
+  @Test func retriesUntilTheCommandSucceeds() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ```sh {role=a name=flaky retries=3 delay=100ms}
+      n=$(cat {{ dir }}/count 2>/dev/null || echo 0)
+      echo $((n + 1)) > {{ dir }}/count
+      [ "$n" -ge 2 ]
+      ```
+      """)
+    #expect(run.status("flaky") == .ok)
+    #expect(run.record("flaky")?.attempts == 3)
+  }
+
+  @Test func secretsNeverReachLogsJournalOrTerminal() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ---
+      secrets: [db_pass]
+      ---
+      ```sh {role=a name=leak}
+      echo "password is {{ db_pass }}"
+      echo "{{ db_pass }}" >&2
+      ```
+      """, vars: ["db_pass": "Tr0ub4dor&3"])
+    #expect(run.status("leak") == .ok)
+    let journal = try String(contentsOfFile: run.path + "/run/journal.jsonl", encoding: .utf8)
+    let log = try String(contentsOfFile: run.path + "/run/" + (run.record("leak")?.log ?? ""), encoding: .utf8)
+    #expect(!journal.contains("Tr0ub4dor"))
+    #expect(!log.contains("Tr0ub4dor"))
+    #expect(log == "password is ********\n********\n")
+    #expect(!run.lines.joined().contains("Tr0ub4dor"))
+  }
+
+  @Test func continueOnErrorAndResume() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    let runbook = """
+      ```sh {role=a name=first}
+      echo x >> {{ dir }}/first-count
+      ```
+      ```sh {role=a name=gate}
+      test -e {{ dir }}/ready
+      ```
+      ```sh {role=a name=last}
+      echo done > {{ dir }}/last
+      ```
+      """
+    let runDir = run.path + "/resumable"
+    try await run.exec(runbook, runDirectory: runDir)
+    #expect(run.summary?.status == "failed")
+    #expect(run.record("last") == nil)
+
+    FileManager.default.createFile(atPath: run.path + "/ready", contents: nil)
+    try await run.exec(runbook, runDirectory: runDir) { $0.resume = true }
+    #expect(run.summary?.status == "passed")
+    #expect(run.read("first-count") == "x\n", "the step that succeeded is not run again")
+    #expect(run.records.filter { $0.step == "first" }.map(\.status) == [.ok, .skipped])
+    #expect(run.read("last") == "done\n")
+
+    var other = try LocalRun()
+    defer { other.cleanUp() }
+    try await other.exec(runbook) { $0.continueOnError = true }
+    #expect(other.summary?.status == "failed")
+    #expect(other.status("last") == .ok)
+  }
+}
