@@ -23,6 +23,35 @@ enum CLI {
     var stderr: String
   }
 
+  /// A started process whose output is read to the end by `finish`.
+  struct Running {
+    let process: Process
+    let out: Pipe
+    let err: Pipe
+  }
+
+  static func start(_ arguments: [String], in directory: URL) throws -> Running {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    return Running(process: process, out: out, err: err)
+  }
+
+  static func finish(_ running: Running) -> Result {
+    let outData = running.out.fileHandleForReading.readDataToEndOfFile()
+    let errData = running.err.fileHandleForReading.readDataToEndOfFile()
+    running.process.waitUntilExit()
+    return Result(
+      status: running.process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+
   static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
     let process = Process()
     process.executableURL = binary

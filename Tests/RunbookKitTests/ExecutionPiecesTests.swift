@@ -56,7 +56,9 @@ import Testing
 
         """)
     // A second merge changes nothing.
-    #expect(FileEdit.mergeINI("[token]\nprovider = fernet\nexpiration = 3600\n", into: merged, section: nil) == merged)
+    #expect(
+      FileEdit.mergeINI(
+        "[token]\nprovider = fernet\nexpiration = 3600\n", into: merged, section: nil) == merged)
   }
 
   @Test func sectionAttributeAndNewSections() {
@@ -69,7 +71,8 @@ import Testing
 
   @Test func appendIsIdempotentAndReplacesItsBlock() {
     let once = FileEdit.appendBlock("listen x\n  bind :5000\n", to: "global\n", id: "haproxy")
-    #expect(once == "global\n# BEGIN RUNBOOK haproxy\nlisten x\n  bind :5000\n# END RUNBOOK haproxy\n")
+    #expect(
+      once == "global\n# BEGIN RUNBOOK haproxy\nlisten x\n  bind :5000\n# END RUNBOOK haproxy\n")
     #expect(FileEdit.appendBlock("listen x\n  bind :5000\n", to: once, id: "haproxy") == once)
     let changed = FileEdit.appendBlock("listen y\n", to: once + "tail\n", id: "haproxy")
     #expect(changed == "global\n# BEGIN RUNBOOK haproxy\nlisten y\n# END RUNBOOK haproxy\ntail\n")
@@ -79,8 +82,12 @@ import Testing
 @Suite struct StepScriptTests {
   @Test func sqlPromptsAreStripped() {
     let sql = StepScript.stripPrompts(
-      "MariaDB [(none)]> CREATE DATABASE keystone;\nmysql> GRANT ALL ON keystone.* TO 'k'@'%'\n    -> IDENTIFIED BY 'p';\nSELECT 1;")
-    #expect(sql == "CREATE DATABASE keystone;\nGRANT ALL ON keystone.* TO 'k'@'%'\nIDENTIFIED BY 'p';\nSELECT 1;")
+      "MariaDB [(none)]> CREATE DATABASE keystone;\nmysql> GRANT ALL ON keystone.* TO 'k'@'%'\n    -> IDENTIFIED BY 'p';\nSELECT 1;"
+    )
+    #expect(
+      sql
+        == "CREATE DATABASE keystone;\nGRANT ALL ON keystone.* TO 'k'@'%'\nIDENTIFIED BY 'p';\nSELECT 1;"
+    )
   }
 
   @Test func shellScriptsRunInsideAGroupWithoutStdin() {
@@ -88,7 +95,8 @@ import Testing
     #expect(script.shell == .bash)
     #expect(
       script.text
-        == "if [ -e '/x y' ]; then echo 'N skip creates'; exit 0; fi\nset -eo pipefail\n{\necho hi\n} </dev/null\n")
+        == "if [ -e '/x y' ]; then echo 'N skip creates'; exit 0; fi\nset -eo pipefail\n{\necho hi\n} </dev/null\n"
+    )
   }
 
   @Test func lineDiffMarksChanges() {

@@ -12,7 +12,8 @@ struct LocalRun {
   var lines: [String] = []
 
   init() throws {
-    dir = FileManager.default.temporaryDirectory.appendingPathComponent("runbook-exec-\(UUID().uuidString)")
+    dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-exec-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   }
 
@@ -49,7 +50,9 @@ struct LocalRun {
 
   func status(_ step: String) -> StepStatus? { records.last { $0.step == step }?.status }
   func record(_ step: String) -> StepRecord? { records.last { $0.step == step } }
-  func read(_ name: String) -> String? { try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8) }
+  func read(_ name: String) -> String? {
+    try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+  }
 }
 
 final class LineSink: @unchecked Sendable {
@@ -144,7 +147,8 @@ final class LineSink: @unchecked Sendable {
     #expect(run.records.first?.status == .ok)
     #expect(
       run.read("sql.txt")
-        == "CREATE DATABASE glance;\nGRANT ALL PRIVILEGES ON glance.* TO 'glance'@'%' IDENTIFIED BY 'g';\n")
+        == "CREATE DATABASE glance;\nGRANT ALL PRIVILEGES ON glance.* TO 'glance'@'%' IDENTIFIED BY 'g';\n"
+    )
   }
 
   @Test func fileStepsWriteMergeAppendOnceAndRecordDiffs() async throws {
@@ -168,12 +172,18 @@ final class LineSink: @unchecked Sendable {
     #expect(run.records.map(\.status) == [.ok, .ok, .ok])
     #expect(run.records.map(\.changed) == [true, true, true])
     #expect(run.read("motd") == "Welcome\n")
-    let mode = try FileManager.default.attributesOfItem(atPath: run.path + "/motd")[.posixPermissions] as? Int
+    let mode =
+      try FileManager.default.attributesOfItem(atPath: run.path + "/motd")[.posixPermissions]
+      as? Int
     #expect(mode == 0o600)
     #expect(run.read("app.conf") == "[database]\n# keep me\nconnection = mysql://db/app\n")
     #expect(run.read("app.conf.runbook-orig") == "[database]\n# keep me\nconnection = sqlite://\n")
-    #expect(run.record("merge")?.diff?.contains("-connection = sqlite://\n+connection = mysql://db/app") == true)
-    #expect(run.read("haproxy.cfg") == "# BEGIN RUNBOOK add\nlisten keystone\n  bind :5000\n# END RUNBOOK add\n")
+    #expect(
+      run.record("merge")?.diff?.contains("-connection = sqlite://\n+connection = mysql://db/app")
+        == true)
+    #expect(
+      run.read("haproxy.cfg")
+        == "# BEGIN RUNBOOK add\nlisten keystone\n  bind :5000\n# END RUNBOOK add\n")
 
     try await run.exec(runbook, runDirectory: run.path + "/second")
     #expect(run.records.map(\.status) == [.ok, .ok, .ok])
@@ -269,7 +279,8 @@ final class LineSink: @unchecked Sendable {
       """, vars: ["db_pass": "Tr0ub4dor&3"])
     #expect(run.status("leak") == .ok)
     let journal = try String(contentsOfFile: run.path + "/run/journal.jsonl", encoding: .utf8)
-    let log = try String(contentsOfFile: run.path + "/run/" + (run.record("leak")?.log ?? ""), encoding: .utf8)
+    let log = try String(
+      contentsOfFile: run.path + "/run/" + (run.record("leak")?.log ?? ""), encoding: .utf8)
     #expect(!journal.contains("Tr0ub4dor"))
     #expect(!log.contains("Tr0ub4dor"))
     #expect(log == "password is ********\n********\n")

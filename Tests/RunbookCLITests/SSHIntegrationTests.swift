@@ -1,0 +1,246 @@
+import Foundation
+import Testing
+
+/// `runbook exec` against real sshd instances on loopback addresses.
+@Suite(.serialized) struct SSHIntegrationTests {
+  static let groups = ["ctl": "controller", "cmp": "compute", "lb1": "lb", "lb2": "lb", "db": "db"]
+
+  struct Workspace {
+    let dir: URL
+    init() throws {
+      dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "runbook-e2e-\(UUID().uuidString.prefix(8))")
+      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+    func write(_ name: String, _ text: String) throws {
+      try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+    func read(_ name: String) -> String? {
+      try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+    }
+    func journal(_ run: String) -> [[String: Any]] {
+      (read("\(run)/journal.jsonl") ?? "").split(separator: "\n").compactMap {
+        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+      }
+    }
+    func steps(_ run: String) -> [[String: Any]] {
+      journal(run).filter { $0["type"] as? String == "step" }
+    }
+  }
+
+  static let runbook = """
+    ---
+    title: Four roles over ssh
+    vars:
+      region: RegionOne
+    roles:
+      controller: API services
+      compute: Hypervisors
+      lb: Load balancers
+      db: Database
+    ---
+    # Every host
+
+    ```sh {role=controller,compute,lb,db name=whoami}
+    mkdir -p {{ dir }}/{{ host.name }}
+    echo "$SSH_CONNECTION" | cut -d' ' -f3 > {{ dir }}/{{ host.name }}/server
+    ```
+
+    # Database
+
+    ```ini {role=db name=mycnf file={{ dir }}/db/openstack.cnf section=mysqld}
+    bind-address = {{ host.address }}
+    max_connections = 4096
+    ```
+
+    # Controller
+
+    ```sh {role=controller name=token capture=admin_token}
+    echo "tok-$(hostname)-{{ region }}"
+    ```
+
+    # Compute
+
+    ```sh {role=compute name=use-token}
+    echo "{{ admin_token }}" > {{ dir }}/cmp/token
+    ```
+
+    # Load balancers
+
+    ```console {role=lb name=lb-check}
+    $ cat {{ dir }}/{{ host.name }}/server
+    {{ host.address }}
+    ```
+
+    ```sh {role=lb name=one-by-one serial}
+    date +%s%N > {{ dir }}/{{ host.name }}/serial
+    sleep 0.2
+    ```
+    """
+
+  @Test func runsEachRoleOnItsHostsOverSSH() throws {
+    let hosts = try SSHHosts(["ctl", "cmp", "lb1", "lb2", "db"], base: 23100)
+    defer { hosts.tearDown() }
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write("runbook.md", Self.runbook)
+    try ws.write("hosts", hosts.inventory(groups: Self.groups))
+
+    let result = try CLI.run(
+      [
+        "exec", "runbook.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--ssh-config",
+        hosts.sshConfig,
+        "--report-dir", "run",
+      ], in: ws.dir)
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    for host in hosts.hosts {
+      #expect(
+        ws.read("\(host.name)/server") == host.address + "\n", "\(host.name) ran over its own sshd")
+    }
+    #expect(
+      ws.read("db/openstack.cnf") == "[mysqld]\nbind-address = 127.0.0.25\nmax_connections = 4096\n"
+    )
+    #expect(ws.read("cmp/token")?.hasPrefix("tok-") == true)
+    #expect(ws.read("cmp/token")?.hasSuffix("-RegionOne\n") == true)
+    let serial = ["lb1", "lb2"].compactMap {
+      ws.read("\($0)/serial").flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+    #expect(serial.count == 2)
+    if serial.count == 2 {
+      #expect(abs(serial[1] - serial[0]) >= 150_000_000, "serial steps do not overlap")
+    }
+
+    let steps = ws.steps("run")
+    #expect(steps.count == 12)
+    #expect(steps.allSatisfy { $0["status"] as? String == "ok" })
+    #expect(
+      result.stdout.contains("[lb1] "), "output of a multi-host step is prefixed with the host")
+
+    // A second run changes no file.
+    let again = try CLI.run(
+      [
+        "exec", "runbook.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--ssh-config",
+        hosts.sshConfig,
+        "--report-dir", "run2",
+      ], in: ws.dir)
+    #expect(again.status == 0)
+    #expect(
+      ws.steps("run2").first { $0["step"] as? String == "mycnf" }?["changed"] as? Bool == false)
+  }
+
+  @Test func aHostDownAtPreflightStopsEverythingBeforeItRuns() throws {
+    let hosts = try SSHHosts(["ctl", "cmp"], base: 23200)
+    defer { hosts.tearDown() }
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write(
+      "runbook.md", "```sh {role=controller,compute}\ntouch {{ dir }}/ran-{{ host.name }}\n```\n")
+    try ws.write("hosts", hosts.inventory(groups: ["ctl": "controller", "cmp": "compute"]))
+    try hosts.stop("cmp")
+    let result = try CLI.run(
+      [
+        "exec", "runbook.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--ssh-config",
+        hosts.sshConfig,
+        "--report-dir", "run",
+      ], in: ws.dir)
+    #expect(result.status == 2)
+    #expect(
+      result.stderr.contains(
+        "hosts:2: error: host 'cmp' (127.0.0.22:23201) does not answer over ssh"))
+    #expect(ws.read("ran-ctl") == nil)
+    #expect(!FileManager.default.fileExists(atPath: ws.dir.appendingPathComponent("run").path))
+  }
+
+  @Test func sshdKilledMidStepFailsThatHostAndResumeFinishes() throws {
+    let hosts = try SSHHosts(["ctl", "cmp"], base: 23300)
+    defer { hosts.tearDown() }
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write(
+      "runbook.md",
+      """
+      ```sh {role=controller,compute name=slow}
+      sleep 3
+      echo ok > {{ dir }}/slow-{{ host.name }}
+      ```
+      ```sh {role=controller,compute name=after}
+      touch {{ dir }}/after-{{ host.name }}
+      ```
+      """)
+    try ws.write("hosts", hosts.inventory(groups: ["ctl": "controller", "cmp": "compute"]))
+    let args = [
+      "exec", "runbook.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--ssh-config",
+      hosts.sshConfig, "--report-dir", "run",
+    ]
+    let process = try CLI.start(args, in: ws.dir)
+    Thread.sleep(forTimeInterval: 1.2)
+    try hosts.stop("cmp")
+    let result = CLI.finish(process)
+    #expect(result.status == 1)
+    let steps = ws.steps("run")
+    let slow = steps.filter { $0["step"] as? String == "slow" }
+    #expect(slow.first { $0["host"] as? String == "ctl" }?["status"] as? String == "ok")
+    #expect(slow.first { $0["host"] as? String == "cmp" }?["status"] as? String == "failed")
+    #expect(!steps.contains { $0["step"] as? String == "after" })
+    #expect(ws.journal("run").last?["status"] as? String == "failed")
+
+    try hosts.start("cmp")
+    let resumed = try CLI.run(
+      [
+        "exec", "runbook.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--ssh-config",
+        hosts.sshConfig, "--resume", "run",
+      ],
+      in: ws.dir)
+    #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+    #expect(ws.read("slow-cmp") == "ok\n")
+    #expect(ws.read("after-ctl") != nil && ws.read("after-cmp") != nil)
+    let resumedSlow = ws.steps("run").filter {
+      $0["step"] as? String == "slow" && $0["host"] as? String == "ctl"
+    }
+    #expect(resumedSlow.map { $0["status"] as? String } == ["ok", "skipped"])
+  }
+
+  @Test func interruptStopsTheRemoteCommandAndExits130() throws {
+    let hosts = try SSHHosts(["ctl"], base: 23400)
+    defer { hosts.tearDown() }
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write(
+      "runbook.md",
+      """
+      ```sh {role=controller name=long}
+      sleep 120 &
+      echo $! > {{ dir }}/remote.pid
+      wait
+      ```
+      """)
+    try ws.write("hosts", hosts.inventory(groups: ["ctl": "controller"]))
+    let process = try CLI.start(
+      [
+        "exec", "runbook.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--ssh-config",
+        hosts.sshConfig, "--report-dir", "run",
+      ],
+      in: ws.dir)
+    var waited = 0
+    while ws.read("remote.pid") == nil, waited < 100 {
+      Thread.sleep(forTimeInterval: 0.1)
+      waited += 1
+    }
+    let start = Date()
+    kill(process.process.processIdentifier, SIGINT)
+    let result = CLI.finish(process)
+    #expect(result.status == 130)
+    #expect(Date().timeIntervalSince(start) < 10)
+    let steps = ws.steps("run")
+    #expect(steps.first?["status"] as? String == "interrupted")
+    #expect(ws.journal("run").last?["status"] as? String == "interrupted")
+    let pid =
+      Int32(ws.read("remote.pid")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+    Thread.sleep(forTimeInterval: 0.5)
+    let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
+      .split(separator: ")").last?.split(separator: " ").first
+    #expect(
+      pid > 0 && (state == nil || state == "Z"),
+      "the remote sleep was stopped, not only the local ssh")
+  }
+}
