@@ -293,7 +293,12 @@ public struct Executor: Sendable {
     let collector = OutputCollector(
       logPath: options.runDirectory + "/" + logPath, masker: masker,
       hiddenPrefixes: [nonce, HostConnection.groupMarker],
-      echo: echo.map { e in { @Sendable line in e("    " + prefix + line) } })
+      echo: echo.map { e in
+        { @Sendable text in
+          // Several lines may come at once; each gets the host prefix.
+          e("    " + prefix + ByteSearch.prefixingLines(text, with: "    " + prefix))
+        }
+      })
 
     // File merges read the file first (guards included), then write like a file step.
     var script: StepScript

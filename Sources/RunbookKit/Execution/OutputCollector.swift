@@ -58,46 +58,62 @@ public final class OutputCollector: @unchecked Sendable {
         let room = Self.keptStdoutLimit - stdoutKept.count
         if room >= bytes.count {
           stdoutKept += bytes
+        } else if room > 0 {
+          stdoutKept += bytes.prefix(room)
+          stdoutTruncated = true
         } else {
-          stdoutKept += bytes.prefix(max(room, 0))
           stdoutTruncated = true
         }
       }
-      var buffer = pending[stream, default: []]
+      var buffer = pending.removeValue(forKey: stream) ?? []
       buffer += bytes
-      var start = 0
-      while let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
-        emit(Array(buffer[start...newline]), from: stream)
-        start = newline + 1
+      // Whole lines go out together; a partial line waits for its end (masking never
+      // sees half a secret), unless it grows past `longLine`.
+      var cut = (buffer.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+      if cut == 0, buffer.count > Self.longLine { cut = buffer.count }
+      if cut > 0 {
+        let region = Array(buffer[..<cut])
+        if hiddenPrefixes.contains(where: { ByteSearch.contains(region, $0) }) {
+          var start = 0
+          while start < region.count {
+            let end =
+              (region[start...].firstIndex(of: UInt8(ascii: "\n")) ?? (region.count - 1)) + 1
+            emit(Array(region[start..<end]), from: stream)
+            start = end
+          }
+        } else {
+          emit(region, from: stream)
+        }
       }
-      if buffer.count - start > Self.longLine {
-        emit(Array(buffer[start...]), from: stream)
-        start = buffer.count
-      }
-      pending[stream] = Array(buffer[start...])
+      pending[stream] = Array(buffer[cut...])
     }
   }
 
-  /// Writes one line (with its newline, if any) masked; must hold the lock.
+  /// Writes whole lines (or one line) masked, dropping control lines; holds the lock.
   private func emit(_ line: [UInt8], from stream: Stream) {
-    var text = String(decoding: line, as: UTF8.self)
+    var bytes = line
     // Control lines are not output; one that follows output without a final newline
     // shares its line, so only the marker part is cut.
     for prefix in hiddenPrefixes where !prefix.isEmpty {
-      if let marker = text.range(of: prefix) {
-        if marker.lowerBound == text.startIndex { return }
-        text = String(text[..<marker.lowerBound]) + "\n"
+      let needle = Array(prefix.utf8)
+      if let at = bytes.withUnsafeBufferPointer({ ByteSearch.firstIndex(of: needle, in: $0) }) {
+        if at == 0 { return }
+        bytes = Array(bytes[..<at]) + [UInt8(ascii: "\n")]
       }
     }
-    let masked = masker.mask(text)
-    if stream == .stderr, stderrLines.count < 20 { stderrLines.append(masked) }
+    let masked = masker.mask(String(decoding: bytes, as: UTF8.self))
+    if stream == .stderr, stderrLines.count < 20 {
+      stderrLines += masked.split(separator: "\n").prefix(20 - stderrLines.count).map(String.init)
+    }
     let data = Data(masked.utf8)
     log?.write(data)
     hasher.update(data: data)
     count += data.count
     tail += data
     if tail.count > Self.tailLimit * 2 { tail.removeFirst(tail.count - Self.tailLimit) }
-    echo?(masked.hasSuffix("\n") ? String(masked.dropLast()) : masked)
+    if let echo {
+      echo(masked.utf8.last == UInt8(ascii: "\n") ? String(masked.utf8.dropLast())! : masked)
+    }
   }
 
   /// Writes a line of the tool's own (between retries) to the log and terminal.

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Replaces every occurrence of a secret's value with a mask, wherever text is written.
 public struct SecretMasker: Sendable {
   /// What a secret becomes.
@@ -17,10 +15,6 @@ public struct SecretMasker: Sendable {
 
   /// `text` with every secret value replaced by the mask.
   public func mask(_ text: String) -> String {
-    var out = text
-    for value in values where out.contains(value) {
-      out = out.replacingOccurrences(of: value, with: Self.mask)
-    }
-    return out
+    values.isEmpty ? text : ByteSearch.replacing(values, in: text, with: Self.mask)
   }
 }
