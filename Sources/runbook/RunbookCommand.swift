@@ -9,7 +9,10 @@ struct RunbookCommand: AsyncParsableCommand {
     commandName: "runbook",
     abstract: "Execute Markdown runbooks on the hosts of their roles.",
     version: RunbookVersion.current,
-    subcommands: [Exec.self, Check.self, List.self, Plan.self, InventoryCommand.self]
+    subcommands: [
+      Exec.self, Check.self, List.self, Plan.self, InventoryCommand.self, Report.self, Verify.self,
+      Diff.self,
+    ]
   )
 
   /// Runs the command, mapping argument errors to exit status 2 as DESIGN.md asks

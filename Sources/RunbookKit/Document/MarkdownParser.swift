@@ -1,5 +1,11 @@
 import CCmark
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Parses CommonMark with libcmark into a `MarkdownDocument`.
 ///
 /// This is the one file of the project that calls cmark: every string is copied out of the
@@ -59,6 +65,20 @@ public enum MarkdownParser {
       }
     }
     return MarkdownDocument(blocks: blocks)
+  }
+
+  /// Renders `markdown` to HTML with cmark's safe default: raw HTML and dangerous URLs
+  /// (`javascript:`) are left out, so a runbook cannot inject script into a report.
+  public static func renderHTML(_ markdown: String) -> String {
+    var utf8 = Array(markdown.utf8)
+    let rendered: UnsafeMutablePointer<CChar>? = utf8.withUnsafeMutableBufferPointer { buffer in
+      buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(buffer.count, 1)) {
+        cmark_markdown_to_html($0, buffer.count, CMARK_OPT_DEFAULT)
+      }
+    }
+    guard let rendered else { return "" }
+    defer { free(rendered) }
+    return String(cString: rendered)
   }
 
   private static func string(_ pointer: UnsafePointer<CChar>?) -> String {

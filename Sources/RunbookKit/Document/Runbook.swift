@@ -18,6 +18,8 @@ public struct Runbook: Sendable {
   public var source: String
   /// The front matter (empty when there is none).
   public var frontMatter: FrontMatter
+  /// The last line of the front matter's closing `---` (0 without front matter).
+  public var frontMatterEndLine: Int = 0
   /// The headings in document order.
   public var headings: [Heading]
   /// The steps in document order.
@@ -73,9 +75,10 @@ extension Runbook {
     let (headings, steps, problems) = builder.finish()
     diagnostics += problems
 
-    let runbook = Runbook(
+    var runbook = Runbook(
       file: file, source: source.text, frontMatter: frontMatter, headings: headings,
       steps: steps)
+    runbook.frontMatterEndLine = source.frontMatterEndLine
     return (runbook, diagnostics)
   }
 }

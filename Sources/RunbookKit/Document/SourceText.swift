@@ -13,6 +13,8 @@ public struct SourceText: Sendable {
   public let markdown: String
   /// The line of an opening `---` that has no closing delimiter, if any.
   public let unterminatedFrontMatterLine: Int?
+  /// The line of the closing delimiter (0 without front matter).
+  public let frontMatterEndLine: Int
 
   /// Normalises `raw` and splits off its front matter.
   public init(_ raw: String) {
@@ -27,6 +29,7 @@ public struct SourceText: Sendable {
     var frontMatter: String?
     var markdown = text
     var unterminated: Int?
+    var endLine = 0
     var lines = text.utf8.split(
       separator: UInt8(ascii: "\n"), maxSplits: 1, omittingEmptySubsequences: false
     ).makeIterator()
@@ -41,6 +44,7 @@ public struct SourceText: Sendable {
         if Self.isDelimiter(line, closing: true) {
           let rest = end < text.utf8.endIndex ? text[text.utf8.index(after: end)...] : ""
           frontMatter = yamlLines.joined(separator: "\n")
+          endLine = yamlLines.count + 2
           markdown = String(repeating: "\n", count: yamlLines.count + 2) + rest
           found = true
           break
@@ -54,6 +58,7 @@ public struct SourceText: Sendable {
     self.frontMatterFirstLine = 2
     self.markdown = markdown
     self.unterminatedFrontMatterLine = unterminated
+    self.frontMatterEndLine = endLine
   }
 }
 

@@ -142,17 +142,22 @@ public struct Executor: Sendable {
     let state = RunState(masker: plan.masker, secretNames: Set(plan.secretNames))
 
     let runID = URL(fileURLWithPath: options.runDirectory).lastPathComponent
+    // The run directory keeps the runbook as it was run, for reports and audits.
+    let runbookBytes = fm.contents(atPath: plan.runbook.file) ?? Data(plan.runbook.source.utf8)
+    try runbookBytes.write(
+      to: URL(fileURLWithPath: options.runDirectory + "/" + RunReport.snapshotName),
+      options: .atomic)
     try await journal.append(
       RunRecord(
         runID: runID, runbook: plan.runbook.file, title: plan.runbook.title,
-        runbookSHA256: Self.sha256(file: plan.runbook.file),
+        runbookSHA256: SHA256.hash(data: runbookBytes).map { String(format: "%02x", $0) }.joined(),
         inventory: plan.inventorySource,
         inventorySHA256: plan.inventorySource.map(Self.sha256(file:)),
         operator_: options.operatorName, toolVersion: RunbookVersion.current,
         startedAt: Self.timestamp(now()),
         variables: plan.globalVariables.mapValues { plan.masker.mask($0.rendered) },
         stepCount: plan.steps.count, hosts: plan.hosts.map(\.name), dryRun: options.dryRun,
-        resumes: resumes))
+        resumes: resumes, selectedSteps: selected.indices.filter { selected[$0] != nil }))
 
     var counts: [String: Int] = [:]
     var stopped: String?
@@ -343,6 +348,7 @@ public struct Executor: Sendable {
         : FileEdit.appendBlock(rendered.body, to: current, id: step.id)
       script = StepScript.writeFile(
         path, content: merged, mode: a.mode, owner: fields[.owner], nonce: nonce)
+      record.attempts = 0  // reading the file is not an attempt at the step
     case .writeFile:
       script = StepScript.writeFile(
         fields[.file] ?? "", content: rendered.body, mode: a.mode, owner: fields[.owner],
@@ -410,7 +416,7 @@ public struct Executor: Sendable {
     let group = RemoteGroup()
     let runner = self.runner
     return await runner.run(
-      command, input: script.text, timeout: timeout,
+      command, input: connection.preamble + script.text, timeout: timeout,
       stdout: { collector.stdout($0) },
       stderr: { bytes in
         group.scan(bytes)
@@ -418,7 +424,7 @@ public struct Executor: Sendable {
       },
       stop: {
         guard let pgid = group.value,
-          let stop = connection.stopRemote(group: pgid, become: become || user != nil)
+          let stop = connection.stopRemote(process: pgid, become: become || user != nil)
         else { return }
         _ = await runner.run(
           stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in }, stop: nil)
@@ -540,10 +546,10 @@ public struct Executor: Sendable {
   }
 
   static func timestamp(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: date)
+    date.formatted(Self.timestampStyle)
   }
+
+  private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
   /// A host name safe as a file name.
   static func fileName(_ name: String) -> String {

@@ -42,9 +42,14 @@ public struct HostConnection: Sendable {
   /// The ssh settings (unused for local hosts).
   public var ssh: SSHSettings
 
-  /// The prefix of the line a remote shell prints first on standard error: its process
-  /// group, which sshd made a new session for, so the whole step can be stopped remotely.
+  /// The prefix of the line a remote script prints first on standard error: the pid of
+  /// its shell, whose process group (the session sshd made for it) is what a stop kills.
   public static let groupMarker = "\u{1}RUNBOOK-PGID "
+
+  /// The line a script starts with on this host (remote shells report their pid).
+  public var preamble: String {
+    host.connection == .ssh ? "printf '\\001RUNBOOK-PGID %s\\n' $$ >&2\n" : ""
+  }
 
   /// Creates a connection.
   public init(host: PlanHost, ssh: SSHSettings) {
@@ -79,17 +84,17 @@ public struct HostConnection: Sendable {
       if sudo.isEmpty { return ProcessCommand(shell.rawValue, ["-s"]) }
       return ProcessCommand("/bin/sh", ["-c", "exec \(sudo)\(shell.rawValue) -s"])
     case .ssh:
-      let remote = "printf '\\001RUNBOOK-PGID %s\\n' $$ >&2; exec \(sudo)\(shell.rawValue) -s"
-      return ProcessCommand("ssh", sshArguments + [remote])
+      return ProcessCommand("ssh", sshArguments + ["exec \(sudo)\(shell.rawValue) -s"])
     }
   }
 
-  /// The command that stops a remote process group (TERM, then KILL).
-  public func stopRemote(group: Int32, become: Bool) -> ProcessCommand? {
+  /// The command that stops the process group of a remote shell (TERM, then KILL).
+  public func stopRemote(process pid: Int32, become: Bool) -> ProcessCommand? {
     guard host.connection == .ssh else { return nil }
     let sudo = privilege(become, nil)
     let script =
-      "\(sudo)kill -TERM -- -\(group) 2>/dev/null; sleep 1; \(sudo)kill -KILL -- -\(group) 2>/dev/null; true"
+      "g=$(ps -o pgid= -p \(pid) | tr -d ' '); [ -n \"$g\" ] || exit 0; "
+      + "\(sudo)kill -TERM -- -$g 2>/dev/null; sleep 1; \(sudo)kill -KILL -- -$g 2>/dev/null; true"
     return ProcessCommand("ssh", sshArguments + [script])
   }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// What happened to a step on a host.
@@ -48,11 +49,13 @@ public struct RunRecord: Codable, Sendable, Equatable {
   public var dryRun: Bool
   /// The run this one resumes, if any.
   public var resumes: String?
+  /// The indices of the steps the selection kept (all when nil).
+  public var selectedSteps: [Int]?
 
   enum CodingKeys: String, CodingKey {
     case type, runID, runbook, title, runbookSHA256, inventory, inventorySHA256
     case operator_ = "operator"
-    case toolVersion, startedAt, variables, stepCount, hosts, dryRun, resumes
+    case toolVersion, startedAt, variables, stepCount, hosts, dryRun, resumes, selectedSteps
   }
 }
 
@@ -107,6 +110,17 @@ public struct StepRecord: Codable, Sendable, Equatable {
   public var mismatch: String?
 }
 
+/// The SHA-256 of each report file, written after the reports (again by `runbook report`);
+/// `runbook verify` checks the files against the last such record.
+public struct ReportsRecord: Codable, Sendable, Equatable {
+  /// Always "reports".
+  public var type = "reports"
+  /// File name (in the run directory) to SHA-256.
+  public var files: [String: String]
+  /// The digest of the journal record the reports were rendered up to.
+  public var renderedAt: String
+}
+
 /// The last record of a run.
 public struct RunEndRecord: Codable, Sendable, Equatable {
   /// Always "end".
@@ -121,11 +135,20 @@ public struct RunEndRecord: Codable, Sendable, Equatable {
 
 /// The run's journal: JSON Lines, each record flushed and fsynced as it is written, so a
 /// crash or power loss leaves every finished step on record.
+///
+/// Records form a digest chain: each line ends with `"digest":"<hex>"`, the SHA-256 of the
+/// previous record's digest, a newline, and the line's own bytes up to that member. Editing,
+/// removing or reordering any record breaks the chain from there on (`runbook verify`).
 public actor Journal {
   private let handle: FileHandle
   /// The file's path.
   public nonisolated let path: String
   private let encoder: JSONEncoder
+  /// The digest of the last record written.
+  public private(set) var lastDigest: String
+
+  /// The digest the first record chains from.
+  public static let genesis = String(repeating: "0", count: 64)
 
   /// Opens (creating or appending to) the journal at `path`.
   public init(path: String) throws {
@@ -135,6 +158,10 @@ public actor Journal {
     guard let handle = FileHandle(forWritingAtPath: path) else {
       throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
     }
+    let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    lastDigest =
+      existing.split(separator: "\n").last.flatMap { Self.split(line: String($0))?.digest }
+      ?? Self.genesis
     handle.seekToEndOfFile()
     self.handle = handle
     self.path = path
@@ -142,12 +169,62 @@ public actor Journal {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
   }
 
-  /// Appends one record and makes it durable.
-  public func append<R: Encodable>(_ record: R) throws {
-    var data = try encoder.encode(record)
-    data.append(UInt8(ascii: "\n"))
-    handle.write(data)
+  /// Appends one record and makes it durable; returns its digest.
+  @discardableResult
+  public func append<R: Encodable>(_ record: R) throws -> String {
+    let body = try encoder.encode(record)
+    let (line, digest) = Self.chain(body: body, after: lastDigest)
+    handle.write(line)
     try handle.synchronize()
+    lastDigest = digest
+    return digest
+  }
+
+  /// The line for a record's JSON `body` chained after `previous`, and its digest.
+  static func chain(body: Data, after previous: String) -> (Data, String) {
+    var head = body
+    head.removeLast()  // the closing brace; the digest member goes before it
+    head.append(contentsOf: Array(",\"digest\":\"".utf8))
+    var hasher = SHA256()
+    hasher.update(data: Data((previous + "\n").utf8))
+    hasher.update(data: head)
+    let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    var line = head
+    line.append(contentsOf: Array((digest + "\"}\n").utf8))
+    return (line, digest)
+  }
+
+  /// A journal line's bytes up to its digest member, and the digest it claims.
+  static func split(line: String) -> (head: Data, digest: String)? {
+    let marker = ",\"digest\":\""
+    guard line.hasSuffix("\"}"), let range = line.range(of: marker, options: .backwards) else {
+      return nil
+    }
+    let digest = String(line[range.upperBound...].dropLast(2))
+    guard digest.count == 64 else { return nil }
+    return (Data(line[..<range.upperBound].utf8), digest)
+  }
+
+  /// Checks the chain; returns the 1-based line of the first record that does not match.
+  public static func verifyChain(path: String) throws -> Int? {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    var previous = genesis
+    for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+    {
+      if line.isEmpty,
+        index == text.split(separator: "\n", omittingEmptySubsequences: false).count - 1
+      {
+        break
+      }
+      guard let (head, digest) = split(line: String(line)) else { return index + 1 }
+      var hasher = SHA256()
+      hasher.update(data: Data((previous + "\n").utf8))
+      hasher.update(data: head)
+      let expected = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+      guard expected == digest else { return index + 1 }
+      previous = digest
+    }
+    return nil
   }
 
   /// Closes the file.
@@ -155,29 +232,53 @@ public actor Journal {
     try? handle.close()
   }
 
-  /// Reads the step records of a journal (for `--resume` and reports); a torn last line
-  /// from a crash is ignored.
+  /// Reads the records of a journal (for `--resume`); a torn last line from a crash is
+  /// ignored.
   public static func read(path: String) throws -> (
     run: RunRecord?, steps: [StepRecord], end: RunEndRecord?
   ) {
+    let all = try readAll(path: path)
+    return (all.run, all.steps, all.end)
+  }
+
+  /// Every record of a journal.
+  public struct Contents: Sendable {
+    /// The first run record.
+    public var run: RunRecord?
+    /// Step records in order.
+    public var steps: [StepRecord]
+    /// The last end record.
+    public var end: RunEndRecord?
+    /// The last reports record.
+    public var reports: ReportsRecord?
+    /// The digest of the last record before any reports record (what reports show).
+    public var digest: String
+  }
+
+  /// Reads a whole journal.
+  public static func readAll(path: String) throws -> Contents {
     let text = try String(contentsOfFile: path, encoding: .utf8)
     let decoder = JSONDecoder()
-    var run: RunRecord?
-    var steps: [StepRecord] = []
-    var end: RunEndRecord?
+    var contents = Contents(run: nil, steps: [], end: nil, reports: nil, digest: genesis)
     for line in text.split(separator: "\n") {
       let data = Data(line.utf8)
       guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
         let type = object["type"] as? String
       else { continue }
       switch type {
-      case "run": run = run ?? (try? decoder.decode(RunRecord.self, from: data))
+      case "run": contents.run = contents.run ?? (try? decoder.decode(RunRecord.self, from: data))
       case "step":
-        if let record = try? decoder.decode(StepRecord.self, from: data) { steps.append(record) }
-      case "end": end = try? decoder.decode(RunEndRecord.self, from: data)
+        if let record = try? decoder.decode(StepRecord.self, from: data) {
+          contents.steps.append(record)
+        }
+      case "end": contents.end = try? decoder.decode(RunEndRecord.self, from: data)
+      case "reports":
+        contents.reports = try? decoder.decode(ReportsRecord.self, from: data)
+        continue
       default: continue
       }
+      if let digest = object["digest"] as? String { contents.digest = digest }
     }
-    return (run, steps, end)
+    return contents
   }
 }

@@ -146,7 +146,6 @@ public final class OutputCollector: @unchecked Sendable {
         }
         pending[stream] = []
       }
-      try? log?.synchronize()
       try? log?.close()
       let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
       return CollectedOutput(

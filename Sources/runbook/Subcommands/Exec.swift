@@ -124,12 +124,20 @@ struct Exec: AsyncParsableCommand {
       source.resume()
       return source
     }
-    let summary = try await task.value
+    let result = await task.result
     signals.forEach { $0.cancel() }
     await executor.closeConnections()
+    // Reports are written for every run that has a journal: passed, failed, interrupted.
+    do {
+      try await RunDirectory.writeReports(directory: runDirectory)
+    } catch {
+      var stderr = StandardError()
+      print("warning: reports not written: \(error)", to: &stderr)
+    }
+    let summary = try result.get()
     let counts = summary.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
     print("run \(summary.status): \(counts.joined(separator: ", "))")
-    print("run directory: \(summary.runDirectory)")
+    print("run directory: \(summary.runDirectory) (report.html, report.md, run.json, junit.xml)")
     if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
   }
 

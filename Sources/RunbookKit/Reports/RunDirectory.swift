@@ -1,0 +1,157 @@
+import Crypto
+import Foundation
+
+/// The files of a run directory and the operations on them: render every report, verify
+/// that nothing was changed afterwards.
+public enum RunDirectory {
+  /// The report files, by name.
+  public static let reportFiles = ["report.html", "report.md", "run.json", "junit.xml"]
+
+  /// Renders every report from the journal and records their SHA-256 in the journal.
+  @discardableResult
+  public static func writeReports(directory: String) async throws -> RunReport {
+    let report = try RunReport.load(directory: directory)
+    let rendered: [(String, String)] = [
+      ("report.html", report.html()), ("report.md", report.markdown()),
+      ("run.json", report.json()), ("junit.xml", report.junit()),
+    ]
+    var hashes: [String: String] = [:]
+    for (name, text) in rendered {
+      try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/" + name), options: .atomic)
+      hashes[name] = text.sha256
+    }
+    let journal = try Journal(path: directory + "/journal.jsonl")
+    try await journal.append(ReportsRecord(files: hashes, renderedAt: report.digest))
+    await journal.close()
+    return report
+  }
+
+  /// A file of a run directory that does not match what the journal recorded.
+  public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
+    /// The file, relative to the run directory (with `:LINE` for a journal record).
+    public var file: String
+    /// What does not match.
+    public var problem: String
+    /// `FILE: problem`.
+    public var description: String { "\(file): \(problem)" }
+  }
+
+  /// Checks the journal's digest chain, the runbook snapshot, every log and every report
+  /// against the SHA-256 the journal recorded; the first mismatch comes first.
+  public static func verify(directory: String) -> [Mismatch] {
+    let journalPath = directory + "/journal.jsonl"
+    guard FileManager.default.fileExists(atPath: journalPath) else {
+      return [Mismatch(file: "journal.jsonl", problem: "missing: this is not a run directory")]
+    }
+    var problems: [Mismatch] = []
+    do {
+      if let line = try Journal.verifyChain(path: journalPath) {
+        problems.append(
+          Mismatch(
+            file: "journal.jsonl:\(line)",
+            problem:
+              "record does not match the digest chain (edited, inserted, removed or reordered)"))
+      }
+    } catch {
+      return [Mismatch(file: "journal.jsonl", problem: "cannot be read: \(error)")]
+    }
+    guard let contents = try? Journal.readAll(path: journalPath), let run = contents.run else {
+      return problems + [Mismatch(file: "journal.jsonl", problem: "has no run record")]
+    }
+    if sha256(file: directory + "/" + RunReport.snapshotName) != run.runbookSHA256 {
+      problems.append(
+        Mismatch(
+          file: RunReport.snapshotName,
+          problem: "does not match the runbook SHA-256 in the run record"))
+    }
+    for record in contents.steps {
+      guard let log = record.log else { continue }
+      if sha256(file: directory + "/" + log) != record.outputSHA256 {
+        problems.append(
+          Mismatch(
+            file: log,
+            problem:
+              "does not match the output SHA-256 recorded for \(record.step) on \(record.host)"))
+      }
+    }
+    if let reports = contents.reports {
+      for name in reports.files.keys.sorted()
+      where sha256(file: directory + "/" + name) != reports.files[name] {
+        problems.append(
+          Mismatch(file: name, problem: "does not match the SHA-256 recorded when it was rendered"))
+      }
+    } else {
+      problems.append(
+        Mismatch(
+          file: "journal.jsonl",
+          problem: "has no reports record: run `runbook report` to render them"))
+    }
+    return problems
+  }
+
+  static func sha256(file path: String) -> String? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+  }
+
+  /// What changed between two runs, per step and host: status, rendered script, output.
+  public static func diff(_ a: RunReport, _ b: RunReport) -> String {
+    var out = "--- \(a.run.runID) (\(a.status))\n+++ \(b.run.runID) (\(b.status))\n"
+    let idsA = a.runbook.steps.map(\.id)
+    let idsB = b.runbook.steps.map(\.id)
+    var order = idsA
+    for id in idsB where !order.contains(id) { order.append(id) }
+    var changes = 0
+    for id in order {
+      let stepA = a.runbook.steps.first { $0.id == id }
+      let stepB = b.runbook.steps.first { $0.id == id }
+      guard let stepA, let stepB else {
+        out += "\n\(id): only in \(stepA == nil ? b.run.runID : a.run.runID)\n"
+        changes += 1
+        continue
+      }
+      let recordsA = a.results[stepA.index] ?? []
+      let recordsB = b.results[stepB.index] ?? []
+      var hosts = recordsA.map(\.host)
+      for r in recordsB where !hosts.contains(r.host) { hosts.append(r.host) }
+      if hosts.isEmpty, a.absence(of: stepA) != b.absence(of: stepB) {
+        out += "\n\(id): \(a.absence(of: stepA)) → \(b.absence(of: stepB))\n"
+        changes += 1
+      }
+      for host in hosts {
+        let ra = recordsA.first { $0.host == host }
+        let rb = recordsB.first { $0.host == host }
+        var lines: [String] = []
+        let statusA = ra?.status.rawValue ?? a.absence(of: stepA)
+        let statusB = rb?.status.rawValue ?? b.absence(of: stepB)
+        if statusA != statusB { lines.append("  status: \(statusA) → \(statusB)") }
+        if let ra, let rb {
+          if ra.script != rb.script {
+            lines.append("  script:")
+            lines += LineDiff.lines(splitLines(ra.script), splitLines(rb.script)).map {
+              "    " + $0
+            }
+          }
+          if ra.outputTail != rb.outputTail {
+            lines.append("  output:")
+            lines += LineDiff.lines(splitLines(ra.outputTail), splitLines(rb.outputTail)).filter {
+              !$0.hasPrefix("  ")
+            }
+            .map { "    " + $0 }
+          }
+        }
+        if !lines.isEmpty {
+          changes += 1
+          out += "\n\(id) on \(host):\n" + lines.joined(separator: "\n") + "\n"
+        }
+      }
+    }
+    return out + (changes == 0 ? "\nno differences in status, scripts or output\n" : "")
+  }
+
+  private static func splitLines(_ text: String) -> [String] {
+    var parts = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if parts.last == "" { parts.removeLast() }
+    return parts
+  }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import RunbookKit
+
+/// `runbook diff`: what changed between two runs of a runbook.
+struct Diff: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract:
+      "Show, per step and host, what changed between two runs: status, rendered script, output.")
+
+  @Argument(help: "The earlier run directory.")
+  var runA: String
+
+  @Argument(help: "The later run directory.")
+  var runB: String
+
+  func run() throws {
+    do {
+      print(
+        RunDirectory.diff(try RunReport.load(directory: runA), try RunReport.load(directory: runB)),
+        terminator: "")
+    } catch let error as ReportError {
+      var stderr = StandardError()
+      print("error: \(error)", to: &stderr)
+      throw ExitStatus.invalid
+    }
+  }
+}
