@@ -182,7 +182,8 @@ import Testing
     #expect(slow.first { $0["host"] as? String == "ctl" }?["status"] as? String == "ok")
     #expect(slow.first { $0["host"] as? String == "cmp" }?["status"] as? String == "failed")
     #expect(!steps.contains { $0["step"] as? String == "after" })
-    #expect(ws.journal("run").last?["status"] as? String == "failed")
+    #expect(
+      ws.journal("run").last { $0["type"] as? String == "end" }?["status"] as? String == "failed")
 
     try hosts.start("cmp")
     let resumed = try CLI.run(
@@ -233,7 +234,9 @@ import Testing
     #expect(Date().timeIntervalSince(start) < 10)
     let steps = ws.steps("run")
     #expect(steps.first?["status"] as? String == "interrupted")
-    #expect(ws.journal("run").last?["status"] as? String == "interrupted")
+    #expect(
+      ws.journal("run").last { $0["type"] as? String == "end" }?["status"] as? String
+        == "interrupted")
     let pid =
       Int32(ws.read("remote.pid")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
     Thread.sleep(forTimeInterval: 0.5)

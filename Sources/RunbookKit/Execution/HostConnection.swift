@@ -89,12 +89,16 @@ public struct HostConnection: Sendable {
   }
 
   /// The command that stops the process group of a remote shell (TERM, then KILL).
+  ///
+  /// Without sudo the shell is the session leader sshd made, so its pid is the group; with
+  /// sudo the group is looked up while the shell still lives.
   public func stopRemote(process pid: Int32, become: Bool) -> ProcessCommand? {
     guard host.connection == .ssh else { return nil }
     let sudo = privilege(become, nil)
     let script =
-      "g=$(ps -o pgid= -p \(pid) | tr -d ' '); [ -n \"$g\" ] || exit 0; "
-      + "\(sudo)kill -TERM -- -$g 2>/dev/null; sleep 1; \(sudo)kill -KILL -- -$g 2>/dev/null; true"
+      "g=\"$(ps -o pgid= -p \(pid) 2>/dev/null | tr -d ' ') \(pid)\"; "
+      + "for x in $g; do \(sudo)kill -TERM -- -$x 2>/dev/null; done; sleep 1; "
+      + "for x in $g; do \(sudo)kill -KILL -- -$x 2>/dev/null; done; true"
     return ProcessCommand("ssh", sshArguments + [script])
   }
 
