@@ -1,0 +1,227 @@
+import Foundation
+import Testing
+
+@testable import RunbookKit
+
+/// A run directory made from fixed records (no execution, no clock): the input of the
+/// golden-file tests.
+enum FixedRun {
+  static let runbook = """
+    ---
+    title: Golden <report> & co
+    vars:
+      vip: 10.0.0.5
+    secrets: [db_pass]
+    ---
+    # Install
+
+    1. Packages:
+        ```sh {role=web name=install}
+        apt-get install -y nginx
+        ```
+        ![installed](shot.png)
+    2. Config:
+        ```ini {role=web name=conf file=/etc/app.ini section=main}
+        listen = {{ vip }}
+        ```
+
+    ## Check
+
+    ```console {role=web name=check}
+    $ curl -s http://{{ vip }}/
+    ok
+    ```
+
+    ```sh {role=db name=never}
+    echo not reached
+    ```
+    """
+
+  static func make(in dir: String) async throws {
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: dir + "/logs/001-install", withIntermediateDirectories: true)
+    try fm.createDirectory(atPath: dir + "/logs/003-check", withIntermediateDirectories: true)
+    try runbook.write(toFile: dir + "/runbook.md", atomically: true, encoding: .utf8)
+    let hostile = "line with ```fence``` inside\n</pre><script>alert('x')</script>\n````\n"
+    try hostile.write(toFile: dir + "/logs/001-install/web1.log", atomically: true, encoding: .utf8)
+    try "".write(toFile: dir + "/logs/001-install/web2.log", atomically: true, encoding: .utf8)
+    try "bad gateway\n".write(
+      toFile: dir + "/logs/003-check/web1.log", atomically: true, encoding: .utf8)
+    let journal = try Journal(path: dir + "/journal.jsonl")
+    try await journal.append(
+      RunRecord(
+        runID: "golden-20260101T000000Z", runbook: "guides/golden.md",
+        title: "Golden <report> & co",
+        runbookSHA256: runbook.sha256, inventory: "hosts.ini",
+        inventorySHA256: String(repeating: "ab", count: 32),
+        operator_: "alice@bastion", toolVersion: "0.1.0", startedAt: "2026-01-01T00:00:00.000Z",
+        variables: ["vip": "10.0.0.5", "db_pass": "********"], stepCount: 4,
+        hosts: ["web1", "web2", "db1"],
+        dryRun: false, resumes: nil, selectedSteps: [0, 1, 2, 3]))
+    func record(
+      _ step: String, _ index: Int, _ kind: String, _ line: Int, _ path: [String], _ host: String,
+      _ status: StepStatus, log: String?, tail: String, script: String, ms: Int
+    ) -> StepRecord {
+      StepRecord(
+        step: step, index: index, kind: kind, line: line, headingPath: path, host: host,
+        status: status,
+        reason: status == .failed
+          ? "console: output of 'curl -s http://10.0.0.5/' differs from the transcript" : nil,
+        exitCode: status == .failed ? 1 : 0, attempts: 1,
+        startedAt: "2026-01-01T00:00:0\(index).000Z",
+        endedAt: "2026-01-01T00:00:0\(index).500Z", durationMs: ms, script: script,
+        contentSHA256: script.sha256, log: log, outputBytes: tail.utf8.count,
+        outputSHA256: tail.sha256, outputTail: tail, outputTruncated: false)
+    }
+    try await journal.append(
+      record(
+        "install", 0, "shell", 10, ["Install"], "web1", .ok, log: "logs/001-install/web1.log",
+        tail: hostile,
+        script: "apt-get install -y nginx\n", ms: 1500))
+    try await journal.append(
+      record(
+        "install", 0, "shell", 10, ["Install"], "web2", .ok, log: "logs/001-install/web2.log",
+        tail: "",
+        script: "apt-get install -y nginx\n", ms: 1200))
+    var conf = record(
+      "conf", 1, "ini", 15, ["Install"], "web1", .ok, log: nil, tail: "",
+      script: "listen = 10.0.0.5\n", ms: 20)
+    conf.changed = true
+    conf.diff = " [main]\n-listen = 127.0.0.1\n+listen = 10.0.0.5\n"
+    try await journal.append(conf)
+    var check = record(
+      "check", 2, "console", 22, ["Install", "Check"], "web1", .failed,
+      log: "logs/003-check/web1.log",
+      tail: "bad gateway\n", script: "$ curl -s http://10.0.0.5/\nok\n", ms: 30)
+    check.mismatch = "$ curl -s http://10.0.0.5/\n- ok\n+ bad gateway"
+    try await journal.append(check)
+    try await journal.append(
+      RunEndRecord(
+        status: "failed", endedAt: "2026-01-01T00:00:05.000Z", counts: ["ok": 3, "failed": 1]))
+    await journal.close()
+  }
+}
+
+@Suite(.serialized) struct ReportTests {
+  static func tempDir() throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-report-\(UUID().uuidString)"
+    ).path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+  }
+
+  @Test(arguments: RunDirectory.reportFiles)
+  func reportsMatchTheirGoldenFiles(name: String) async throws {
+    let dir = try Self.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try await FixedRun.make(in: dir)
+    try await RunDirectory.writeReports(directory: dir)
+    let rendered = try String(contentsOfFile: dir + "/" + name, encoding: .utf8)
+    let golden = Fixtures.url("reports/golden-" + name)
+    if ProcessInfo.processInfo.environment["RUNBOOK_UPDATE_GOLDEN"] != nil {
+      try rendered.write(to: golden, atomically: true, encoding: .utf8)
+    }
+    #expect(rendered == (try String(contentsOf: golden, encoding: .utf8)))
+  }
+
+  @Test func outputCannotBreakOutOfTheHTML() async throws {
+    let dir = try Self.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try await FixedRun.make(in: dir)
+    let html = try RunReport.load(directory: dir).html()
+    #expect(html.contains("&lt;/pre&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
+    #expect(html.components(separatedBy: "<script>").count == 2, "only the report's own script")
+    #expect(html.contains("Golden &lt;report&gt; &amp; co"))
+    #expect(!html.contains("src=\"shot.png\""), "no external resource")
+    #expect(!html.contains("http://") || !html.contains("<link"), "no stylesheet links")
+    let markdown = try RunReport.load(directory: dir).markdown()
+    #expect(
+      markdown.contains("    `````text\n    line with ```fence``` inside"),
+      "a fence longer than any in the output")
+  }
+
+  @Test func markdownReplacesTheScreenshotWithTheOutput() async throws {
+    let dir = try Self.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try await FixedRun.make(in: dir)
+    let markdown = try RunReport.load(directory: dir).markdown()
+    #expect(!markdown.contains("![installed](shot.png)"))
+    #expect(markdown.contains("**Output on `web1` (in place of the guide's screenshot)**"))
+    #expect(markdown.contains("> ○ **not reached**"))
+  }
+
+  @Test func verifyAcceptsAnIntactRunAndNamesTheFirstEditedFile() async throws {
+    for (file, offset) in [
+      ("journal.jsonl", 300), ("logs/001-install/web1.log", 3), ("run.json", 40),
+      ("report.html", 100),
+    ] {
+      let dir = try Self.tempDir()
+      defer { try? FileManager.default.removeItem(atPath: dir) }
+      try await FixedRun.make(in: dir)
+      try await RunDirectory.writeReports(directory: dir)
+      #expect(RunDirectory.verify(directory: dir).isEmpty)
+      var data = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + file))
+      data[offset] = data[offset] == UInt8(ascii: "x") ? UInt8(ascii: "y") : UInt8(ascii: "x")
+      try data.write(to: URL(fileURLWithPath: dir + "/" + file))
+      let problems = RunDirectory.verify(directory: dir)
+      #expect(problems.first?.file.hasPrefix(file) == true, "\(file): \(problems)")
+    }
+  }
+
+  @Test func diffShowsStatusScriptAndOutputChanges() async throws {
+    let a = try Self.tempDir()
+    let b = try Self.tempDir()
+    defer {
+      try? FileManager.default.removeItem(atPath: a)
+      try? FileManager.default.removeItem(atPath: b)
+    }
+    try await FixedRun.make(in: a)
+    try await FixedRun.make(in: b)
+    var runB = try RunReport.load(directory: b)
+    runB.results[2]![0].status = .ok
+    runB.results[2]![0].outputTail = "ok\n"
+    let text = RunDirectory.diff(try RunReport.load(directory: a), runB)
+    #expect(
+      text.contains(
+        "check on web1:\n  status: failed → ok\n  output:\n    - bad gateway\n    + ok\n"))
+  }
+}
+
+/// The HTML report opened in a real browser (Debian's chromium, headless).
+@Suite struct BrowserTests {
+  static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+    FileManager.default.isExecutableFile(atPath: $0)
+  }
+
+  @Test(
+    .enabled(if: chromium != nil, "chromium is not installed (Scripts/setup --tests installs it)"))
+  func htmlLoadsWithoutConsoleErrorsAndShowsEveryStep() async throws {
+    let dir = try ReportTests.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try await FixedRun.make(in: dir)
+    try await RunDirectory.writeReports(directory: dir)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Self.chromium!)
+    process.arguments = [
+      "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+      "--user-data-dir=\(dir)/profile", "--dump-dom", "file://\(dir)/report.html",
+    ]
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    #expect(dom.components(separatedBy: "<section class=\"step ").count - 1 == 4)
+    // The script ran: it shows the filter buttons it hides for readers without JavaScript.
+    #expect(dom.contains("<p class=\"filters\">"))
+    let consoleErrors = log.split(separator: "\n").filter {
+      $0.contains("CONSOLE") || $0.contains("Uncaught")
+    }
+    #expect(consoleErrors.isEmpty, "\(consoleErrors)")
+  }
+}
