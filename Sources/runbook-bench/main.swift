@@ -1,9 +1,17 @@
 import Foundation
 import RunbookKit
 
-// Front-half benchmark: parse + check + plan of a generated runbook with 10,000 steps over
-// an inventory of 500 hosts. Prints wall time per stage and peak resident memory.
-// Run: swift run -c release runbook-bench [steps] [hosts]
+// Benchmarks that print numbers (not tests):
+//   runbook-bench [steps] [hosts]        parse + check + plan of a generated runbook with
+//                                        10,000 steps over 500 hosts
+//   runbook-bench reports [steps] [hosts] render every report of a generated journal of
+//                                        10,000 steps × 4 hosts with 1 KB of output each
+// Each prints wall time per stage and peak resident memory.
+
+if CommandLine.arguments.dropFirst().first == "reports" {
+  try await reportsBenchmark()
+  exit(0)
+}
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let stepCount = arguments.first ?? 10_000

@@ -90,8 +90,10 @@ public struct SubprocessRunner: CommandRunning {
         let group = execution.processIdentifier.value
         @Sendable func stopGroup(_ why: StopState.Reason) async {
           guard state.begin(why) else { return }
-          kill(-group, SIGTERM)
+          // What runs elsewhere is stopped first, while the local end (an ssh client) still
+          // carries its output; then the local process group.
           if let stop { await stop() }
+          kill(-group, SIGTERM)
           try? await Task.sleep(for: gracePeriod)
           kill(-group, SIGKILL)
         }

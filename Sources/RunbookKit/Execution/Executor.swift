@@ -423,6 +423,14 @@ public struct Executor: Sendable {
         collector.stderr(bytes)
       },
       stop: {
+        // The remote shell's pid is its first line on stderr; give it a moment to arrive
+        // when the stop comes right after the start.
+        guard connection.host.connection == .ssh else { return }
+        var waited = 0
+        while group.value == nil, waited < 40 {
+          try? await Task.sleep(for: .milliseconds(50))
+          waited += 1
+        }
         guard let pgid = group.value,
           let stop = connection.stopRemote(process: pgid, become: become || user != nil)
         else { return }

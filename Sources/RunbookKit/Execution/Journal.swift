@@ -52,6 +52,30 @@ public struct RunRecord: Codable, Sendable, Equatable {
   /// The indices of the steps the selection kept (all when nil).
   public var selectedSteps: [Int]?
 
+  /// Creates a record.
+  public init(
+    runID: String, runbook: String, title: String, runbookSHA256: String, inventory: String?,
+    inventorySHA256: String?, operator_: String, toolVersion: String, startedAt: String,
+    variables: [String: String], stepCount: Int, hosts: [String], dryRun: Bool,
+    resumes: String? = nil, selectedSteps: [Int]? = nil
+  ) {
+    self.runID = runID
+    self.runbook = runbook
+    self.title = title
+    self.runbookSHA256 = runbookSHA256
+    self.inventory = inventory
+    self.inventorySHA256 = inventorySHA256
+    self.operator_ = operator_
+    self.toolVersion = toolVersion
+    self.startedAt = startedAt
+    self.variables = variables
+    self.stepCount = stepCount
+    self.hosts = hosts
+    self.dryRun = dryRun
+    self.resumes = resumes
+    self.selectedSteps = selectedSteps
+  }
+
   enum CodingKeys: String, CodingKey {
     case type, runID, runbook, title, runbookSHA256, inventory, inventorySHA256
     case operator_ = "operator"
@@ -108,6 +132,40 @@ public struct StepRecord: Codable, Sendable, Equatable {
   public var diff: String?
   /// For console steps and `expect`: what did not match.
   public var mismatch: String?
+  /// Creates a record.
+  public init(
+    step: String, index: Int, kind: String, line: Int, headingPath: [String], host: String,
+    status: StepStatus, reason: String?, exitCode: Int32?, attempts: Int, startedAt: String,
+    endedAt: String, durationMs: Int, script: String, contentSHA256: String, log: String?,
+    outputBytes: Int, outputSHA256: String, outputTail: String, outputTruncated: Bool,
+    captured: [String: String]? = nil, changed: Bool? = nil, diff: String? = nil,
+    mismatch: String? = nil
+  ) {
+    self.step = step
+    self.index = index
+    self.kind = kind
+    self.line = line
+    self.headingPath = headingPath
+    self.host = host
+    self.status = status
+    self.reason = reason
+    self.exitCode = exitCode
+    self.attempts = attempts
+    self.startedAt = startedAt
+    self.endedAt = endedAt
+    self.durationMs = durationMs
+    self.script = script
+    self.contentSHA256 = contentSHA256
+    self.log = log
+    self.outputBytes = outputBytes
+    self.outputSHA256 = outputSHA256
+    self.outputTail = outputTail
+    self.outputTruncated = outputTruncated
+    self.captured = captured
+    self.changed = changed
+    self.diff = diff
+    self.mismatch = mismatch
+  }
 }
 
 /// The SHA-256 of each report file, written after the reports (again by `runbook report`);
@@ -119,6 +177,13 @@ public struct ReportsRecord: Codable, Sendable, Equatable {
   public var files: [String: String]
   /// The digest of the journal record the reports were rendered up to.
   public var renderedAt: String
+  /// Creates a record.
+  public init(
+    files: [String: String], renderedAt: String
+  ) {
+    self.files = files
+    self.renderedAt = renderedAt
+  }
 }
 
 /// The last record of a run.
@@ -131,6 +196,14 @@ public struct RunEndRecord: Codable, Sendable, Equatable {
   public var endedAt: String
   /// Step×host records per status.
   public var counts: [String: Int]
+  /// Creates a record.
+  public init(
+    status: String, endedAt: String, counts: [String: Int]
+  ) {
+    self.status = status
+    self.endedAt = endedAt
+    self.counts = counts
+  }
 }
 
 /// The run's journal: JSON Lines, each record flushed and fsynced as it is written, so a
@@ -155,14 +228,17 @@ public actor Journal {
     if !FileManager.default.fileExists(atPath: path) {
       FileManager.default.createFile(atPath: path, contents: nil)
     }
-    guard let handle = FileHandle(forWritingAtPath: path) else {
+    guard let handle = FileHandle(forUpdatingAtPath: path) else {
       throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
     }
-    let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    // Only the end of an existing journal is read: its last line holds the digest to chain
+    // from (lines are far shorter than 1 MB; outputs are kept as tails).
+    let size = handle.seekToEndOfFile()
+    handle.seek(toFileOffset: size > 1 << 20 ? size - (1 << 20) : 0)
+    let tail = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
     lastDigest =
-      existing.split(separator: "\n").last.flatMap { Self.split(line: String($0))?.digest }
+      tail.split(separator: "\n").last.flatMap { Self.split(line: String($0))?.digest }
       ?? Self.genesis
-    handle.seekToEndOfFile()
     self.handle = handle
     self.path = path
     encoder = JSONEncoder()
@@ -255,29 +331,55 @@ public actor Journal {
     public var digest: String
   }
 
-  /// Reads a whole journal.
+  /// Reads a whole journal, decoding each line once; the record type is found on the raw
+  /// bytes (quotes inside values are escaped, so `"type":"step"` cannot occur in them).
   public static func readAll(path: String) throws -> Contents {
-    let text = try String(contentsOfFile: path, encoding: .utf8)
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+    }
     let decoder = JSONDecoder()
     var contents = Contents(run: nil, steps: [], end: nil, reports: nil, digest: genesis)
-    for line in text.split(separator: "\n") {
-      let data = Data(line.utf8)
-      guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-        let type = object["type"] as? String
-      else { continue }
-      switch type {
-      case "run": contents.run = contents.run ?? (try? decoder.decode(RunRecord.self, from: data))
-      case "step":
-        if let record = try? decoder.decode(StepRecord.self, from: data) {
+    let kinds = ["step", "run", "end", "reports"].map { (Array("\"type\":\"\($0)\"".utf8), $0) }
+    let digestMarker = Array(",\"digest\":\"".utf8)
+    data.withUnsafeBytes { raw in
+      let bytes = raw.bindMemory(to: UInt8.self)
+      var start = 0
+      while start < bytes.count {
+        let end = (bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count)
+        let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        defer { start = end + 1 }
+        guard let kind = kinds.first(where: { ByteSearch.firstIndex(of: $0.0, in: line) != nil })?.1
+        else { continue }
+        let lineData = Data(line)
+        switch kind {
+        case "step":
+          guard let record = try? decoder.decode(StepRecord.self, from: lineData) else { continue }
           contents.steps.append(record)
+        case "run":
+          guard contents.run == nil,
+            let record = try? decoder.decode(RunRecord.self, from: lineData)
+          else { continue }
+          contents.run = record
+        case "end":
+          guard let record = try? decoder.decode(RunEndRecord.self, from: lineData) else {
+            continue
+          }
+          contents.end = record
+        default:
+          contents.reports = try? decoder.decode(ReportsRecord.self, from: lineData)
+          continue
         }
-      case "end": contents.end = try? decoder.decode(RunEndRecord.self, from: data)
-      case "reports":
-        contents.reports = try? decoder.decode(ReportsRecord.self, from: data)
-        continue
-      default: continue
+        if line.count > 66,
+          let at = ByteSearch.firstIndex(
+            of: digestMarker, in: line, from: line.count - 66 - digestMarker.count)
+        {
+          let from = at + digestMarker.count
+          if from + 64 <= line.count {
+            contents.digest = String(
+              decoding: UnsafeBufferPointer(rebasing: line[from..<(from + 64)]), as: UTF8.self)
+          }
+        }
       }
-      if let digest = object["digest"] as? String { contents.digest = digest }
     }
     return contents
   }

@@ -11,14 +11,29 @@ public enum RunDirectory {
   @discardableResult
   public static func writeReports(directory: String) async throws -> RunReport {
     let report = try RunReport.load(directory: directory)
-    let rendered: [(String, String)] = [
-      ("report.html", report.html()), ("report.md", report.markdown()),
-      ("run.json", report.json()), ("junit.xml", report.junit()),
+    let renderers: [(String, @Sendable (inout FileSink) -> Void)] = [
+      ("report.html", { report.writeHTML(to: &$0) }),
+      ("report.md", { report.writeMarkdown(to: &$0) }),
+      ("run.json", { report.writeJSON(to: &$0) }), ("junit.xml", { report.writeJUnit(to: &$0) }),
     ]
-    var hashes: [String: String] = [:]
-    for (name, text) in rendered {
-      try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/" + name), options: .atomic)
-      hashes[name] = text.sha256
+    // The four renderings are independent: they run at once, each streaming to its file.
+    let hashes = try await withThrowingTaskGroup(of: (String, String).self) { group in
+      for (name, render) in renderers {
+        group.addTask {
+          // Written beside the old file and renamed, so a reader never sees half a report.
+          let temporary = directory + "/." + name + ".tmp"
+          var sink = try FileSink(path: temporary)
+          render(&sink)
+          let hash = try sink.finish()
+          if rename(temporary, directory + "/" + name) != 0 {
+            throw ReportError("cannot write \(directory)/\(name)")
+          }
+          return (name, hash)
+        }
+      }
+      var hashes: [String: String] = [:]
+      for try await (name, hash) in group { hashes[name] = hash }
+      return hashes
     }
     let journal = try Journal(path: directory + "/journal.jsonl")
     try await journal.append(ReportsRecord(files: hashes, renderedAt: report.digest))

@@ -4,31 +4,12 @@ extension RunReport {
   /// `run.json`: the run for machines (schema version 1, documented in README
   /// "Reports"). Keys sorted, two-space indent.
   public func json() -> String {
-    func record(_ r: StepRecord) -> Value {
-      var m: [String: Value] = [
-        "host": .string(r.host), "status": .string(r.status.rawValue),
-        "attempts": .int(r.attempts), "startedAt": .string(r.startedAt),
-        "endedAt": .string(r.endedAt), "durationMs": .int(r.durationMs),
-        "script": .string(r.script), "outputBytes": .int(r.outputBytes),
-        "outputSHA256": .string(r.outputSHA256), "outputTail": .string(r.outputTail),
-        "outputTruncated": .bool(r.outputTruncated),
-      ]
-      m["reason"] = r.reason.map(Value.string) ?? .null
-      m["exitCode"] = r.exitCode.map { .int(Int($0)) } ?? .null
-      m["log"] = r.log.map(Value.string) ?? .null
-      m["changed"] = r.changed.map(Value.bool) ?? .null
-      m["diff"] = r.diff.map(Value.string) ?? .null
-      m["mismatch"] = r.mismatch.map(Value.string) ?? .null
-      m["captured"] = r.captured.map { .map($0.mapValues(Value.string)) } ?? .null
-      return .map(m)
-    }
-    let steps: [Value] = runbook.steps.map { step in
-      var m = step.summaryValue
-      let records = results[step.index] ?? []
-      m["results"] = .list(records.map(record))
-      m["state"] = .string(records.isEmpty ? absence(of: step) : "ran")
-      return .map(m)
-    }
+    var sink = StringSink()
+    writeJSON(to: &sink)
+    return sink.text
+  }
+
+  func writeJSON<Sink: ReportSink>(to out: inout Sink) {
     var runValue: [String: Value] = [
       "id": .string(run.runID), "runbook": .string(run.runbook), "title": .string(run.title),
       "runbookSHA256": .string(run.runbookSHA256), "operator": .string(run.operator_),
@@ -40,21 +21,103 @@ extension RunReport {
     runValue["inventorySHA256"] = run.inventorySHA256.map(Value.string) ?? .null
     runValue["resumes"] = run.resumes.map(Value.string) ?? .null
     runValue["endedAt"] = end.map { .string($0.endedAt) } ?? .null
-    let root: Value = .map([
-      "schemaVersion": .int(1),
-      "run": .map(runValue),
-      "status": .string(status),
-      "counts": .map(
-        Dictionary(uniqueKeysWithValues: counts.map { ($0.status, Value.int($0.count)) })),
-      "journalDigest": .string(digest),
-      "steps": .list(steps),
-    ])
-    return root.json(indent: 2) + "\n"
+    // Keys in sorted order, as Value.json writes them; the steps stream one by one.
+    let head: [(String, Value)] = [
+      (
+        "counts",
+        .map(Dictionary(uniqueKeysWithValues: counts.map { ($0.status, Value.int($0.count)) }))
+      ),
+      ("journalDigest", .string(digest)),
+      ("run", .map(runValue)),
+      ("schemaVersion", .int(1)),
+      ("status", .string(status)),
+    ]
+    out.write("{\n")
+    for (key, value) in head {
+      var text = "  "
+      Value.writeJSONString(key, into: &text)
+      text += ": "
+      value.writeJSON(into: &text, indent: 2, level: 1)
+      out.write(text + ",\n")
+    }
+    out.write("  \"steps\": [")
+    for (i, step) in runbook.steps.enumerated() {
+      var text = i == 0 ? "\n    " : ",\n    "
+      writeStepJSON(step, into: &text)
+      out.write(text)
+    }
+    out.write(runbook.steps.isEmpty ? "]\n}\n" : "\n  ]\n}\n")
+  }
+
+  /// One step of run.json, keys sorted, with its results written field by field (a large
+  /// run has tens of thousands of them).
+  private func writeStepJSON(_ step: Step, into text: inout String) {
+    let records = results[step.index] ?? []
+    var fields = step.summaryValue
+    fields["state"] = .string(records.isEmpty ? absence(of: step) : "ran")
+    let pad = "      "
+    text += "{"
+    var first = true
+    for key in (Array(fields.keys) + ["results"]).sorted() {
+      text += first ? "\n" + pad : ",\n" + pad
+      first = false
+      Value.writeJSONString(key, into: &text)
+      text += ": "
+      if key == "results" {
+        if records.isEmpty {
+          text += "[]"
+          continue
+        }
+        text += "["
+        for (j, r) in records.enumerated() {
+          text += j == 0 ? "\n" + pad + "  " : ",\n" + pad + "  "
+          Self.writeRecordJSON(r, into: &text, pad: pad + "  ")
+        }
+        text += "\n" + pad + "]"
+      } else {
+        fields[key]!.writeJSON(into: &text, indent: 2, level: 3)
+      }
+    }
+    text += "\n    }"
+  }
+
+  private static func writeRecordJSON(_ r: StepRecord, into text: inout String, pad: String) {
+    func string(_ value: String?) -> String {
+      guard let value else { return "null" }
+      var out = ""
+      Value.writeJSONString(value, into: &out)
+      return out
+    }
+    let captured =
+      r.captured.map { Value.map($0.mapValues(Value.string)).json(indent: nil) } ?? "null"
+    let pairs: [(String, String)] = [
+      ("attempts", String(r.attempts)), ("captured", captured),
+      ("changed", r.changed.map { $0 ? "true" : "false" } ?? "null"), ("diff", string(r.diff)),
+      ("durationMs", String(r.durationMs)), ("endedAt", string(r.endedAt)),
+      ("exitCode", r.exitCode.map { String($0) } ?? "null"), ("host", string(r.host)),
+      ("log", string(r.log)), ("mismatch", string(r.mismatch)),
+      ("outputBytes", String(r.outputBytes)),
+      ("outputSHA256", string(r.outputSHA256)), ("outputTail", string(r.outputTail)),
+      ("outputTruncated", r.outputTruncated ? "true" : "false"), ("reason", string(r.reason)),
+      ("script", string(r.script)), ("startedAt", string(r.startedAt)),
+      ("status", string(r.status.rawValue)),
+    ]
+    text += "{"
+    for (i, (key, value)) in pairs.enumerated() {
+      text += (i == 0 ? "\n" : ",\n") + pad + "  \"" + key + "\": " + value
+    }
+    text += "\n" + pad + "}"
   }
 
   /// `junit.xml`: one testcase per step and host (steps that did not run are skipped
   /// testcases), failures with the output tail, in the form Jenkins and GitLab read.
   public func junit() -> String {
+    var sink = StringSink()
+    writeJUnit(to: &sink)
+    return sink.text
+  }
+
+  func writeJUnit<Sink: ReportSink>(to out: inout Sink) {
     var cases: [String] = []
     var failures = 0
     var skipped = 0
@@ -96,35 +159,16 @@ extension RunReport {
     }
     let attributes =
       "tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", seconds))\""
-    return """
-      <?xml version="1.0" encoding="UTF-8"?>
-      <testsuites name="runbook" \(attributes)>
-        <testsuite name="\(Self.xml(run.title))" \(attributes) timestamp="\(Self.xml(run.startedAt))" hostname="\(Self.xml(run.operator_))">
-      \(cases.joined(separator: "\n"))
-        </testsuite>
-      </testsuites>
-
-      """
+    out.write(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"runbook\" \(attributes)>\n")
+    out.write(
+      "  <testsuite name=\"\(Self.xml(run.title))\" \(attributes) timestamp=\"\(Self.xml(run.startedAt))\" hostname=\"\(Self.xml(run.operator_))\">\n"
+    )
+    for testcase in cases { out.write(testcase + "\n") }
+    out.write("  </testsuite>\n</testsuites>\n")
   }
 
   /// Text escaped for XML and HTML (content and attribute values); control characters
   /// other than tab and newline, which XML 1.0 cannot carry, are dropped.
-  static func xml(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&#39;"
-      case "\t", "\n": out.unicodeScalars.append(scalar)
-      default:
-        if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) { continue }
-        out.unicodeScalars.append(scalar)
-      }
-    }
-    return out
-  }
+  static func xml(_ text: String) -> String { Escape.xml(text) }
 }

@@ -5,32 +5,15 @@ extension RunReport {
   /// with JavaScript off): audit header, a steps × hosts grid, navigation by section, and
   /// the runbook with each step's hosts, script, output, file diffs and status.
   public func html() -> String {
-    let cards = runbook.steps.map(stepHTML)
-    var prose = proseWithPlaceholders()
-    prose = MarkdownParser.renderHTML(prose)
-    // Steps and screenshots come back in place of their placeholders.
-    prose = Self.replace(in: prose, pattern: #"<pre><code>RUNBOOKSTEP(\d+)\n</code></pre>"#) {
-      cards[$0]
-    }
-    prose = Self.replace(in: prose, pattern: #"RUNBOOKSHOT(\d+)"#) { index in
-      let step = runbook.steps[index]
-      return
-        "<a class=\"shot\" href=\"#step-\(Self.xml(step.id))\">The guide showed a screenshot here; the real output is in step \(Self.xml(step.id)) above.</a>"
-    }
-    // No external resources: remaining images become their description.
-    prose = Self.replace(
-      in: prose, pattern: #"<img src="[^"]*" alt="([^"]*)"( title="[^"]*")? />"#, group: true
-    ) { alt in
-      "<span class=\"img\">[image: \(alt)]</span>"
-    }
-    var headingNumber = 0
-    prose = Self.replace(in: prose, pattern: #"<h([1-6])>"#, group: true) { level in
-      headingNumber += 1
-      return "<h\(level) id=\"sec-\(headingNumber)\">"
-    }
+    var sink = StringSink()
+    writeHTML(to: &sink)
+    return sink.text
+  }
 
+  func writeHTML<Sink: ReportSink>(to out: inout Sink) {
     let counts = self.counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ")
-    var out = """
+    out.write(
+      """
       <!DOCTYPE html>
       <html lang="en">
       <head>
@@ -44,20 +27,73 @@ extension RunReport {
       <h1>\(Self.xml(run.title))</h1>
       <p class="result"><span class="badge \(Self.xml(status))">\(Self.xml(status))</span> \(Self.xml(counts))</p>
 
+      """)
+    out.write(auditHTML())
+    out.write("</header>\n")
+    out.write(navHTML())
+    out.write(gridHTML())
+    out.write("<main class=\"runbook\">\n")
+
+    // The prose is rendered by cmark with placeholders, and the step cards are written
+    // in their place as the prose is written out.
+    let prose = Array(tidy(MarkdownParser.renderHTML(proseWithPlaceholders())).utf8)
+    let open = Array("<pre><code>RUNBOOKSTEP".utf8)
+    let shot = Array("RUNBOOKSHOT".utf8)
+    prose.withUnsafeBufferPointer { buffer in
+      var start = 0
+      while start < buffer.count {
+        let nextStep = ByteSearch.firstIndex(of: open, in: buffer, from: start)
+        let nextShot = ByteSearch.firstIndex(of: shot, in: buffer, from: start)
+        guard let at = [nextStep, nextShot].compactMap({ $0 }).min() else { break }
+        out.write(String(decoding: buffer[start..<at], as: UTF8.self))
+        let isStep = at == nextStep
+        var digits = at + (isStep ? open.count : shot.count)
+        var index = 0
+        while digits < buffer.count, (48...57).contains(buffer[digits]) {
+          index = index * 10 + Int(buffer[digits] - 48)
+          digits += 1
+        }
+        let step = runbook.steps[min(index, runbook.steps.count - 1)]
+        if isStep {
+          out.write(stepHTML(step))
+          // Skip the rest of the placeholder block: "\n</code></pre>".
+          let close = Array("</code></pre>".utf8)
+          start =
+            (ByteSearch.firstIndex(of: close, in: buffer, from: digits) ?? digits) + close.count
+        } else {
+          out.write(
+            "<a class=\"shot\" href=\"#step-\(Self.xml(step.id))\">The guide showed a screenshot here; the real output is in step \(Self.xml(step.id)) above.</a>"
+          )
+          start = digits
+        }
+      }
+      if start < buffer.count { out.write(String(decoding: buffer[start...], as: UTF8.self)) }
+    }
+    out.write("</main>\n")
+    out.write(
       """
-    out += auditHTML()
-    out += "</header>\n"
-    out += navHTML()
-    out += gridHTML()
-    out += "<main class=\"runbook\">\n\(prose)</main>\n"
-    out += """
       <footer>Journal digest <code>\(digest)</code> · rendered by runbook \(Self.xml(run.toolVersion)) from <code>journal.jsonl</code> · <code>runbook verify</code> checks this file.</footer>
       <script>\(Self.script)</script>
       </body>
       </html>
 
-      """
-    return out
+      """)
+  }
+
+  /// Gives headings ids for the navigation and turns images into their description, so
+  /// the report loads nothing from outside.
+  private func tidy(_ html: String) -> String {
+    var number = 0
+    var text = Self.replace(in: html, pattern: #"<h([1-6])>"#, group: true) { level in
+      number += 1
+      return "<h\(level) id=\"sec-\(number)\">"
+    }
+    text = Self.replace(
+      in: text, pattern: #"<img src="[^"]*" alt="([^"]*)"( title="[^"]*")? />"#, group: true
+    ) {
+      "<span class=\"img\">[image: \($0)]</span>"
+    }
+    return text
   }
 
   /// The runbook's Markdown with each step replaced by a placeholder block and each
@@ -262,10 +298,6 @@ extension RunReport {
       last = match.range.location + match.range.length
     }
     return out + ns.substring(from: last)
-  }
-
-  static func replace(in text: String, pattern: String, with make: (Int) -> String) -> String {
-    replace(in: text, pattern: pattern, group: true) { make(Int($0) ?? 0) }
   }
 
   static let css = """

@@ -5,8 +5,14 @@ extension RunReport {
   /// followed by its result per host, and each screenshot that followed a step replaced by
   /// that step's real output. CommonMark with GitHub tables; renders on GitHub.
   public func markdown() -> String {
-    var out = auditMarkdown()
-    out += "\n---\n\n"
+    var sink = StringSink()
+    writeMarkdown(to: &sink)
+    return sink.text
+  }
+
+  func writeMarkdown<Sink: ReportSink>(to out: inout Sink) {
+    out.write(auditMarkdown())
+    out.write("\n---\n\n")
     let lines = runbook.source.split(separator: "\n", omittingEmptySubsequences: false)
     var stepsByEnd: [Int: Step] = [:]
     var screenshotLine: [Int: (step: Step, first: Bool)] = [:]
@@ -20,20 +26,19 @@ extension RunReport {
       if let shot = screenshotLine[number] {
         // The screenshot gives way to what the step really printed.
         if shot.first {
-          out += outputsMarkdown(shot.step, indent: Self.indent(of: line), replacing: true)
+          out.write(outputsMarkdown(shot.step, indent: Self.indent(of: line), replacing: true))
         }
         continue
       }
-      out += line + "\n"
+      out.write(line + "\n")
       if let step = stepsByEnd[number] {
         let indent = Self.indent(of: String(lines[step.line - 1]))
-        out += resultMarkdown(step, indent: indent)
+        out.write(resultMarkdown(step, indent: indent))
         if step.screenshots.isEmpty {
-          out += outputsMarkdown(step, indent: indent, replacing: false)
+          out.write(outputsMarkdown(step, indent: indent, replacing: false))
         }
       }
     }
-    return out
   }
 
   private func auditMarkdown() -> String {
@@ -132,8 +137,8 @@ extension RunReport {
   static func fence(_ text: String, info: String, indent: String) -> String {
     var longest = 0
     var run = 0
-    for c in text {
-      if c == "`" {
+    for byte in text.utf8 {
+      if byte == UInt8(ascii: "`") {
         run += 1
         longest = max(longest, run)
       } else {
@@ -141,22 +146,24 @@ extension RunReport {
       }
     }
     let marks = String(repeating: "`", count: max(3, longest + 1))
-    var body = text.hasSuffix("\n") ? String(text.dropLast()) : text
-    body = body.split(separator: "\n", omittingEmptySubsequences: false).map { indent + $0 }.joined(
-      separator: "\n")
+    var body = text.utf8.last == UInt8(ascii: "\n") ? String(text.utf8.dropLast())! : text
+    if !indent.isEmpty { body = indent + ByteSearch.prefixingLines(body, with: indent) }
     return indent + marks + info + "\n" + body + "\n" + indent + marks + "\n"
   }
 
   /// Text for a table cell or heading: no raw HTML, no cell breaks.
   static func inline(_ text: String) -> String {
-    text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
-      .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: "\n", with: " ")
+    var out = ByteSearch.replacing(["\\"], in: text, with: "\\\\")
+    out = ByteSearch.replacing(["|"], in: out, with: "\\|")
+    out = ByteSearch.replacing(["<"], in: out, with: "&lt;")
+    return ByteSearch.replacing(["\n"], in: out, with: " ")
   }
 
   /// Text for inside a code span in a table cell.
   static func code(_ text: String) -> String {
-    text.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|")
-      .replacingOccurrences(of: "\n", with: " ")
+    var out = ByteSearch.replacing(["`"], in: text, with: "'")
+    out = ByteSearch.replacing(["|"], in: out, with: "\\|")
+    return ByteSearch.replacing(["\n"], in: out, with: " ")
   }
 
   static func indent(of line: String) -> String {

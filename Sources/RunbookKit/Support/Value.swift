@@ -102,23 +102,39 @@ public enum Value: Sendable, Hashable {
   /// Writes a JSON string with `ensure_ascii=False` escaping (only what JSON requires).
   public static func writeJSONString(_ s: String, into out: inout String) {
     out += "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case "\u{08}": out += "\\b"
-      case "\u{0C}": out += "\\f"
-      default:
-        if scalar.value < 0x20 {
-          for unit in String(scalar).utf16 { out += String(format: "\\u%04x", unit) }
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
+    var bytes: [UInt8] = []
+    var runStart = s.utf8.startIndex
+    var escaped = false
+    // Escapes are found and written on bytes; the text between them is copied in runs.
+    for index in s.utf8.indices {
+      let byte = s.utf8[index]
+      guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+        continue
       }
+      if !escaped {
+        bytes.reserveCapacity(s.utf8.count + 16)
+        escaped = true
+      }
+      bytes += s.utf8[runStart..<index]
+      switch byte {
+      case UInt8(ascii: "\""): bytes += [0x5C, 0x22]
+      case UInt8(ascii: "\\"): bytes += [0x5C, 0x5C]
+      case 0x0A: bytes += [0x5C, UInt8(ascii: "n")]
+      case 0x0D: bytes += [0x5C, UInt8(ascii: "r")]
+      case 0x09: bytes += [0x5C, UInt8(ascii: "t")]
+      case 0x08: bytes += [0x5C, UInt8(ascii: "b")]
+      case 0x0C: bytes += [0x5C, UInt8(ascii: "f")]
+      default: bytes += Array(String(format: "\\u%04x", byte).utf8)
+      }
+      runStart = s.utf8.index(after: index)
+    }
+    if escaped {
+      bytes += s.utf8[runStart...]
+      out += String(decoding: bytes, as: UTF8.self)
+    } else {
+      out += s
     }
     out += "\""
   }
+
 }
