@@ -60,6 +60,8 @@ public struct Executor: Sendable {
   public var now: @Sendable () -> Date = { Date() }
   /// Receives progress and output lines for the terminal (already masked).
   public var echo: (@Sendable (String) -> Void)?
+  /// Asks the operator before each step and after failures (`--interactive`).
+  public var interaction: (any Interaction)?
 
   /// Creates an executor.
   public init(plan: Plan, options: ExecOptions, runner: any CommandRunning = SubprocessRunner()) {
@@ -159,11 +161,13 @@ public struct Executor: Sendable {
         stepCount: plan.steps.count, hosts: plan.hosts.map(\.name), dryRun: options.dryRun,
         resumes: resumes, selectedSteps: selected.indices.filter { selected[$0] != nil }))
 
-    var counts: [String: Int] = [:]
+    var latest: [String: StepStatus] = [:]
+    var failures = 0
     var stopped: String?
     let total = selected.compactMap { $0 }.count
     var ordinal = 0
-    for (index, planned) in plan.steps.enumerated() {
+    var askBeforeSteps = interaction != nil
+    stepLoop: for (index, planned) in plan.steps.enumerated() {
       guard let positions = selected[index] else { continue }
       if Task.isCancelled {
         stopped = "interrupted"
@@ -175,37 +179,94 @@ public struct Executor: Sendable {
       echo?(
         "==> [\(ordinal)/\(total)] \(step.id) (\(step.kind.rawValue), line \(step.line)) on "
           + (hostNames.isEmpty ? "the operator" : hostNames.joined(separator: ", ")))
-      let records = await runStep(
-        planned, positions: positions, state: state, previous: previous)
-      var failed = false
-      for record in records {
-        try await journal.append(record)
-        counts[record.status.rawValue, default: 0] += 1
-        let mark = record.status.rawValue + (record.changed == true ? " (changed)" : "")
-        echo?(
-          "    \(record.host): \(mark)\(record.reason.map { " — \($0)" } ?? "") [\(record.durationMs) ms]"
-        )
-        if record.status == .failed || record.status == .timeout, !step.attributes.allowFail {
-          failed = true
+
+      func record(_ records: [StepRecord]) async throws {
+        for record in records {
+          try await journal.append(record)
+          latest["\(record.index)/\(record.host)"] = record.status
+          let mark = record.status.rawValue + (record.changed == true ? " (changed)" : "")
+          echo?(
+            "    \(record.host): \(mark)\(record.reason.map { " — \($0)" } ?? "") [\(record.durationMs) ms]"
+          )
+          if record.status == .interrupted { stopped = "interrupted" }
         }
-        if record.status == .interrupted { stopped = "interrupted" }
       }
+
+      // Interactive: the operator sees the step first, and may skip, edit or quit.
+      var override: String?
+      let prompt = await self.prompt(
+        planned, positions: positions, state: state, ordinal: ordinal, total: total)
+      if let interaction, step.kind == .manual, !options.dryRun {
+        let answer = await interaction.confirmManual(prompt)
+        try await record(
+          await runStep(
+            planned, positions: positions, state: state, previous: previous, manual: answer))
+        continue
+      }
+      if let interaction, askBeforeSteps {
+        switch await interaction.beforeStep(prompt) {
+        case .run: break
+        case .runAll: askBeforeSteps = false
+        case .edit(let text): override = text
+        case .quit:
+          stopped = "interrupted"
+          break stepLoop
+        case .skip:
+          try await record(
+            (positions.isEmpty ? [nil] : positions.map { Optional($0) }).map {
+              skippedRecord(planned, position: $0, reason: "skipped by the operator")
+            })
+          continue
+        }
+      }
+
+      var records = await runStep(
+        planned, positions: positions, state: state, previous: previous, override: override)
+      try await record(records)
       if stopped != nil { break }
-      if failed {
-        if options.continueOnError {
-          stopped = stopped ?? nil
-          counts["failures", default: 0] += 1
-        } else {
+      func failedHosts() -> [String] {
+        records.filter { $0.status == .failed || $0.status == .timeout }.map(\.host)
+      }
+      // Interactive: after a failure, retry only the hosts that failed, or look around.
+      if let interaction, !step.attributes.allowFail {
+        while !failedHosts().isEmpty, !Task.isCancelled {
+          let failed = failedHosts()
+          switch await interaction.afterFailure(prompt, failed: failed) {
+          case .retry:
+            let again = positions.filter { failed.contains(planned.hosts[$0]) }
+            let retried = await runStep(
+              planned, positions: again, state: state, previous: previous, override: override)
+            try await record(retried)
+            records = records.filter { !failed.contains($0.host) } + retried
+            if stopped != nil { break stepLoop }
+          case .shell(let host):
+            if let target = plan.hosts.first(where: { $0.name == host }) {
+              await interaction.openShell(
+                HostConnection(host: target, ssh: options.ssh).interactiveShell)
+            }
+          case .skip:
+            records = records.filter { !failed.contains($0.host) }
+            failures += 1
+          case .quit:
+            stopped = "interrupted"
+            break stepLoop
+          }
+        }
+        continue
+      }
+      if !failedHosts().isEmpty, !step.attributes.allowFail {
+        failures += 1
+        if !options.continueOnError {
           stopped = "failed"
           break
         }
       }
     }
+    var counts: [String: Int] = [:]
+    for status in latest.values { counts[status.rawValue, default: 0] += 1 }
     let status =
       stopped
-      ?? (options.dryRun
-        ? "dry-run" : (counts["failures", default: 0] > 0 ? "failed" : "passed"))
-    counts["failures"] = nil
+      ?? (options.dryRun ? "dry-run" : (failures > 0 ? "failed" : "passed"))
     try await journal.append(
       RunEndRecord(status: status, endedAt: Self.timestamp(now()), counts: counts))
     await journal.close()
@@ -214,11 +275,16 @@ public struct Executor: Sendable {
 
   /// Runs one step on its hosts, at most `forks` at once (one at a time when `serial`).
   private func runStep(
-    _ planned: PlannedStep, positions: [Int], state: RunState, previous: [String: StepRecord]
+    _ planned: PlannedStep, positions: [Int], state: RunState, previous: [String: StepRecord],
+    override: String? = nil, manual: (done: Bool, note: String?)? = nil
   ) async -> [StepRecord] {
     if positions.isEmpty {
       // A manual step without a role concerns the operator, not a host.
-      return [await runOnHost(planned, position: nil, state: state, previous: previous)]
+      return [
+        await runOnHost(
+          planned, position: nil, state: state, previous: previous, override: override,
+          manual: manual)
+      ]
     }
     let width = planned.step.attributes.serial ? 1 : max(options.forks, 1)
     return await withTaskGroup(of: (Int, StepRecord).self) { group in
@@ -228,7 +294,12 @@ public struct Executor: Sendable {
         if next >= width, let done = await group.next() { results.append(done) }
         next += 1
         group.addTask {
-          (order, await runOnHost(planned, position: position, state: state, previous: previous))
+          (
+            order,
+            await runOnHost(
+              planned, position: position, state: state, previous: previous, override: override,
+              manual: manual)
+          )
         }
       }
       for await done in group { results.append(done) }
@@ -238,13 +309,20 @@ public struct Executor: Sendable {
 
   /// Runs one step on one host, with its guards, retries and checks.
   private func runOnHost(
-    _ planned: PlannedStep, position: Int?, state: RunState, previous: [String: StepRecord]
+    _ planned: PlannedStep, position: Int?, state: RunState, previous: [String: StepRecord],
+    override: String? = nil, manual: (done: Bool, note: String?)? = nil
   ) async -> StepRecord {
     let step = planned.step
     let hostName = position.map { planned.hosts[$0] } ?? "operator"
     let captured = await state.captured(for: hostName)
-    let rendered = planned.rendered(at: position ?? 0, captured: captured)
+    var rendered = planned.rendered(at: position ?? 0, captured: captured)
     let masker = await state.masker
+    var deviation: String?
+    if let override, override != rendered.body {
+      deviation = masker.mask(
+        LineDiff.lines(Self.lines(rendered.body), Self.lines(override)).joined(separator: "\n"))
+      rendered.body = override
+    }
     let started = now()
     let contentHash = Self.contentHash(step, rendered)
     var record = StepRecord(
@@ -253,6 +331,7 @@ public struct Executor: Sendable {
       attempts: 0, startedAt: Self.timestamp(started), endedAt: "", durationMs: 0,
       script: masker.mask(rendered.body), contentSHA256: contentHash, log: nil, outputBytes: 0,
       outputSHA256: Self.emptySHA, outputTail: "", outputTruncated: false)
+    record.deviation = deviation
     func finish(_ status: StepStatus, _ reason: String? = nil) -> StepRecord {
       let ended = now()
       record.status = status
@@ -271,7 +350,12 @@ public struct Executor: Sendable {
     }
     if options.dryRun { return finish(.skipped, "dry run") }
     if step.kind == .manual {
-      return finish(.pending, "manual step: confirm it with --interactive")
+      guard let manual else {
+        return finish(.pending, "manual step: confirm it with --interactive")
+      }
+      record.note = manual.note.map(masker.mask)
+      return manual.done
+        ? finish(.ok, "done by the operator") : finish(.pending, "not done: the operator said no")
     }
     if !rendered.pending.isEmpty {
       return finish(
@@ -498,6 +582,41 @@ public struct Executor: Sendable {
       }
     }
     return (.ok, nil)
+  }
+
+  // MARK: Interactive
+
+  /// What the operator sees before a step.
+  private func prompt(
+    _ planned: PlannedStep, positions: [Int], state: RunState, ordinal: Int, total: Int
+  ) async -> StepPrompt {
+    let first = positions.first ?? 0
+    let host = positions.first.map { planned.hosts[$0] } ?? "operator"
+    let rendered = planned.rendered(at: first, captured: await state.captured(for: host))
+    return StepPrompt(
+      ordinal: ordinal, total: total, step: planned.step,
+      hosts: positions.map { planned.hosts[$0] },
+      script: await state.masker.mask(rendered.body), rawScript: rendered.body,
+      distinctRenderings: planned.distinctRenderings)
+  }
+
+  /// The record of a step the operator chose not to run.
+  private func skippedRecord(_ planned: PlannedStep, position: Int?, reason: String) -> StepRecord {
+    let step = planned.step
+    let now = Self.timestamp(self.now())
+    let body = planned.rendered(at: position ?? 0).body
+    return StepRecord(
+      step: step.id, index: step.index, kind: step.kind.rawValue, line: step.line,
+      headingPath: step.headingPath, host: position.map { planned.hosts[$0] } ?? "operator",
+      status: .skipped, reason: reason, exitCode: nil, attempts: 0, startedAt: now, endedAt: now,
+      durationMs: 0, script: plan.masker.mask(body), contentSHA256: "", log: nil, outputBytes: 0,
+      outputSHA256: Self.emptySHA, outputTail: "", outputTruncated: false)
+  }
+
+  static func lines(_ text: String) -> [String] {
+    var parts = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if parts.last == "" { parts.removeLast() }
+    return parts
   }
 
   // MARK: Helpers

@@ -102,6 +102,18 @@ public struct HostConnection: Sendable {
     return ProcessCommand("ssh", sshArguments + [script])
   }
 
+  /// An interactive login shell on the host (for `--interactive`'s "open a shell").
+  public var interactiveShell: ProcessCommand {
+    switch host.connection {
+    case .local:
+      return ProcessCommand("/bin/sh", ["-c", "exec \"${SHELL:-/bin/sh}\" -i"])
+    case .ssh:
+      var args = sshArguments
+      args.removeLast()
+      return ProcessCommand("ssh", args.filter { $0 != "-T" } + ["-t"])
+    }
+  }
+
   /// The command that checks the host answers (and opens the master connection).
   public var check: ProcessCommand {
     switch host.connection {

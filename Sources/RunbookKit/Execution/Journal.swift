@@ -132,6 +132,10 @@ public struct StepRecord: Codable, Sendable, Equatable {
   public var diff: String?
   /// For console steps and `expect`: what did not match.
   public var mismatch: String?
+  /// An interactive edit: the diff from the runbook's script to what ran (masked).
+  public var deviation: String?
+  /// The operator's note on a manual step.
+  public var note: String?
   /// Creates a record.
   public init(
     step: String, index: Int, kind: String, line: Int, headingPath: [String], host: String,

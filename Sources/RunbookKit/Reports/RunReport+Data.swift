@@ -92,10 +92,11 @@ extension RunReport {
       r.captured.map { Value.map($0.mapValues(Value.string)).json(indent: nil) } ?? "null"
     let pairs: [(String, String)] = [
       ("attempts", String(r.attempts)), ("captured", captured),
-      ("changed", r.changed.map { $0 ? "true" : "false" } ?? "null"), ("diff", string(r.diff)),
+      ("changed", r.changed.map { $0 ? "true" : "false" } ?? "null"),
+      ("deviation", string(r.deviation)), ("diff", string(r.diff)),
       ("durationMs", String(r.durationMs)), ("endedAt", string(r.endedAt)),
       ("exitCode", r.exitCode.map { String($0) } ?? "null"), ("host", string(r.host)),
-      ("log", string(r.log)), ("mismatch", string(r.mismatch)),
+      ("log", string(r.log)), ("mismatch", string(r.mismatch)), ("note", string(r.note)),
       ("outputBytes", String(r.outputBytes)),
       ("outputSHA256", string(r.outputSHA256)), ("outputTail", string(r.outputTail)),
       ("outputTruncated", r.outputTruncated ? "true" : "false"), ("reason", string(r.reason)),

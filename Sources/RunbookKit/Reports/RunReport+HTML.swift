@@ -231,6 +231,11 @@ extension RunReport {
       if let reason = r.reason { summary += " · \(Self.xml(reason))" }
       out +=
         "<details class=\"host \(r.status.rawValue)\"\(bad ? " open" : "")><summary>\(summary)</summary>\n"
+      if let deviation = r.deviation {
+        out +=
+          "<p class=\"deviation\">Deviation: the operator edited the script before it ran.</p><pre class=\"diff\">\(Self.diffHTML(deviation))</pre>\n"
+      }
+      if let note = r.note { out += "<p class=\"note\">Operator's note: \(Self.xml(note))</p>\n" }
       if let mismatch = r.mismatch {
         out += "<pre class=\"diff\">\(Self.diffHTML(mismatch))</pre>\n"
       }
@@ -317,7 +322,7 @@ extension RunReport {
     .step.ok{border-left-color:var(--ok)}.step.failed{border-left-color:var(--failed)}.step.timeout{border-left-color:var(--timeout)}.step.interrupted{border-left-color:var(--interrupted)}.step.pending{border-left-color:var(--pending)}
     .step .head .kind,.step .line,.path,.quiet,.log{color:var(--muted)}.step .line{float:right}.path{font-size:13px}
     details.host{margin:.3rem 0}summary{cursor:pointer}
-    .diff .add{color:var(--ok)}.diff .del{color:var(--failed)}.shot,.img{display:inline-block;color:var(--muted);font-style:italic}
+    .deviation{color:var(--interrupted);font-weight:600}.diff .add{color:var(--ok)}.diff .del{color:var(--failed)}.shot,.img{display:inline-block;color:var(--muted);font-style:italic}
     footer{margin-top:2rem;color:var(--muted);font-size:12px;word-break:break-all}
     body.problems-only .grid tr:not(.problem):not(:first-child),body.problems-only .step:not(.failed):not(.timeout):not(.interrupted){display:none}
     @media (max-width:640px){body{padding:.5rem}nav ul{columns:1}.step .line{float:none}}

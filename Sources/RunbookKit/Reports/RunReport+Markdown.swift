@@ -111,6 +111,15 @@ extension RunReport {
           indent + "**Changes to the file on `\(Self.code(r.host))`**\n\n"
           + Self.fence(diff, info: "diff", indent: indent) + "\n"
       }
+      if let deviation = r.deviation {
+        out +=
+          indent
+          + "**Deviation on `\(Self.code(r.host))`: the operator edited the script before it ran**\n\n"
+          + Self.fence(deviation, info: "diff", indent: indent) + "\n"
+      }
+      if let note = r.note {
+        out += indent + "**Operator's note on `\(Self.code(r.host))`:** \(Self.inline(note))\n\n"
+      }
       if let mismatch = r.mismatch {
         out +=
           indent + "**Mismatch on `\(Self.code(r.host))`**\n\n"

@@ -20,6 +20,12 @@ struct Exec: AsyncParsableCommand {
   @Flag(help: "Preflight and record the plan; run nothing.")
   var dryRun = false
 
+  @Flag(
+    help:
+      "Ask before each step (run, skip, edit, all, quit) and after failures (retry, skip, shell, quit)."
+  )
+  var interactive = false
+
   @Option(help: "The run directory (default: Reports/<runbook>-<UTC timestamp>).")
   var reportDir: String?
 
@@ -98,7 +104,14 @@ struct Exec: AsyncParsableCommand {
     execOptions.selection = selection
     execOptions.resume = resume != nil
     var executor = Executor(plan: plan, options: execOptions)
-    executor.echo = { line in print(line) }
+    executor.echo = { line in say(line) }
+    if interactive {
+      executor.interaction = TerminalInteraction(
+        input: isatty(STDIN_FILENO) == 1 ? .terminal : .lines, environment: environment,
+        write: { text in
+          FileHandle.standardOutput.write(Data(text.utf8))
+        })
+    }
 
     if !dryRun {
       var touched: Set<String> = []
@@ -118,7 +131,8 @@ struct Exec: AsyncParsableCommand {
       signal(number, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: number)
       source.setEventHandler {
-        print("\ninterrupted: stopping the running commands…")
+        TerminalMode.restore()
+        say("\ninterrupted: stopping the running commands…")
         task.cancel()
       }
       source.resume()
@@ -136,8 +150,8 @@ struct Exec: AsyncParsableCommand {
     }
     let summary = try result.get()
     let counts = summary.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
-    print("run \(summary.status): \(counts.joined(separator: ", "))")
-    print("run directory: \(summary.runDirectory) (report.html, report.md, run.json, junit.xml)")
+    say("run \(summary.status): \(counts.joined(separator: ", "))")
+    say("run directory: \(summary.runDirectory) (report.html, report.md, run.json, junit.xml)")
     if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
   }
 
@@ -176,4 +190,10 @@ enum SecretPrompt {
     }
     return readLine(strippingNewline: true)
   }
+}
+
+/// Writes a line to standard output unbuffered, so progress, output and prompts keep their
+/// order also when standard output is a pipe.
+func say(_ line: String) {
+  FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

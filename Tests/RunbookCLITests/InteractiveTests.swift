@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+
+/// `exec --interactive`, driven by piped answers and through a real pseudo-terminal.
+@Suite(.serialized) struct InteractiveTests {
+  static let runbook = """
+    # Interactive
+
+    ```sh {role=web name=one}
+    echo one > {{ dir }}/one-{{ host.name }}
+    ```
+
+    ```sh {role=web name=two}
+    echo two > {{ dir }}/two
+    ```
+
+    ```sh {role=web name=three}
+    echo three > {{ dir }}/three-{{ host.name }}
+    ```
+
+    ```sh {role=web name=flaky}
+    echo run >> {{ dir }}/flaky-{{ host.name }}
+    [ "{{ host.name }}" = b ] || [ -e {{ dir }}/flag ] || { touch {{ dir }}/flag; echo "not ready" >&2; exit 1; }
+    ```
+
+    ```manual {name=look}
+    Open the dashboard and log in.
+    ```
+    """
+
+  struct Workspace {
+    let dir: URL
+    init() throws {
+      dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "runbook-ia-\(UUID().uuidString.prefix(8))")
+      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+      try InteractiveTests.runbook.write(
+        to: dir.appendingPathComponent("r.md"), atomically: true, encoding: .utf8)
+      // Two hosts, both on this machine through the local connection.
+      try "[web]\na ansible_connection=local\nb ansible_connection=local\n".write(
+        to: dir.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
+      try "#!/bin/sh\nsed -i 's/echo three/echo edited-three/' \"$1\"\n".write(
+        to: dir.appendingPathComponent("editor.sh"), atomically: true, encoding: .utf8)
+      chmod(dir.appendingPathComponent("editor.sh").path, 0o755)
+    }
+    func read(_ name: String) -> String? {
+      try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+    }
+    var steps: [[String: Any]] {
+      (read("run/journal.jsonl") ?? "").split(separator: "\n").compactMap {
+        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+      }.filter { $0["type"] as? String == "step" }
+    }
+    func statuses(_ step: String) -> [String] {
+      steps.filter { $0["step"] as? String == step }.map {
+        "\($0["host"] ?? "")=\($0["status"] ?? "")"
+      }
+    }
+  }
+
+  @Test func pipedAnswersRunSkipEditRetryAndConfirm() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let result = try CLI.run(
+      [
+        "exec", "r.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--interactive",
+        "--report-dir", "run",
+      ],
+      in: ws.dir, input: "y\nn\ne\ny\nr\ny\nlooked fine\n",
+      environment: ["EDITOR": ws.dir.appendingPathComponent("editor.sh").path])
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    #expect(result.stdout.contains("Run this step? [y]es [n]o [e]dit [a]ll [q]uit [?]"))
+    #expect(ws.statuses("one") == ["a=ok", "b=ok"])
+    #expect(ws.statuses("two") == ["a=skipped", "b=skipped"])
+    #expect(ws.read("two") == nil)
+    #expect(ws.read("three-a") == "edited-three\n")
+    let three = ws.steps.first { $0["step"] as? String == "three" }
+    #expect((three?["deviation"] as? String)?.contains("+ echo edited-three > ") == true)
+    // Only the host that failed ran again.
+    #expect(ws.statuses("flaky") == ["a=failed", "b=ok", "a=ok"])
+    #expect(ws.read("flaky-a") == "run\nrun\n")
+    #expect(ws.read("flaky-b") == "run\n")
+    let look = ws.steps.first { $0["step"] as? String == "look" }
+    #expect(look?["status"] as? String == "ok")
+    #expect(look?["note"] as? String == "looked fine")
+    let report = ws.read("run/report.md") ?? ""
+    #expect(report.contains("the operator edited the script before it ran"))
+    #expect(report.contains("**Operator's note on `operator`:** looked fine"))
+  }
+
+  @Test func quitEndsTheRunCleanlyAndResumable() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let result = try CLI.run(
+      [
+        "exec", "r.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--interactive",
+        "--report-dir", "run",
+      ],
+      in: ws.dir, input: "y\nq\n")
+    #expect(result.status == 130)
+    #expect(ws.statuses("one") == ["a=ok", "b=ok"])
+    #expect(ws.statuses("two").isEmpty)
+    #expect(
+      FileManager.default.fileExists(atPath: ws.dir.appendingPathComponent("run/report.html").path))
+    let resumed = try CLI.run(
+      [
+        "exec", "r.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--resume", "run", "--to",
+        "three",
+      ], in: ws.dir)
+    #expect(resumed.status == 0)
+    #expect(ws.statuses("one") == ["a=ok", "b=ok", "a=skipped", "b=skipped"])
+    #expect(ws.read("three-b") == "three\n")
+  }
+
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+  func keysOnAPseudoTerminalAndTheModeIsRestored() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    // util-linux `script` runs the command on a new pseudo-terminal and forwards our keys
+    // to it; `stty` afterwards, on the same terminal, shows the mode runbook left.
+    let command =
+      "stty -a | grep -o ' -*icanon' > \(ws.dir.path)/before; "
+      + "\(CLI.binary.path) exec r.md -i hosts --var dir=\(ws.dir.path) --interactive --report-dir run --to two; "
+      + "echo \"exit=$?\" > \(ws.dir.path)/status; stty -a | grep -o ' -*icanon' > \(ws.dir.path)/after"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    process.arguments = ["-qfec", command, "/dev/null"]
+    process.currentDirectoryURL = ws.dir
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    // Single keys, no newline: raw mode must take them one at a time.
+    for key in ["a"] {
+      Thread.sleep(forTimeInterval: 1.0)
+      input.fileHandleForWriting.write(Data(key.utf8))
+    }
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    try? input.fileHandleForWriting.close()
+    #expect(ws.read("status") == "exit=0\n", "\(text)")
+    #expect(text.contains("Run this step? [y]es [n]o [e]dit [a]ll [q]uit [?]"))
+    #expect(ws.statuses("one") == ["a=ok", "b=ok"])
+    #expect(ws.statuses("two") == ["a=ok", "b=ok"], "'a' ran the remaining steps without asking")
+    #expect(ws.read("before") == " icanon\n")
+    #expect(ws.read("after") == " icanon\n", "the terminal is back in canonical mode")
+  }
+}
