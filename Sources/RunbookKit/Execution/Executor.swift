@@ -152,9 +152,9 @@ public struct Executor: Sendable {
     try await journal.append(
       RunRecord(
         runID: runID, runbook: plan.runbook.file, title: plan.runbook.title,
-        runbookSHA256: SHA256.hash(data: runbookBytes).map { String(format: "%02x", $0) }.joined(),
+        runbookSHA256: Digest.sha256(runbookBytes),
         inventory: plan.inventorySource,
-        inventorySHA256: plan.inventorySource.map(Self.sha256(file:)),
+        inventorySHA256: plan.inventorySource.flatMap { Digest.sha256(file: $0) },
         operator_: options.operatorName, toolVersion: RunbookVersion.current,
         startedAt: Self.timestamp(now()),
         variables: plan.globalVariables.mapValues { plan.masker.mask($0.rendered) },
@@ -659,17 +659,12 @@ public struct Executor: Sendable {
     return results
   }
 
-  static let emptySHA = SHA256.hash(data: Data()).map { String(format: "%02x", $0) }.joined()
-
-  static func sha256(file path: String) -> String {
-    guard let data = FileManager.default.contents(atPath: path) else { return "" }
-    return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-  }
+  static let emptySHA = Digest.sha256(Data())
 
   static func contentHash(_ step: Step, _ rendered: RenderedStep) -> String {
     var text = step.kind.rawValue + "\u{0}" + rendered.body
     for field in StepField.allCases { text += "\u{0}" + (rendered.fields[field] ?? "") }
-    return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    return Digest.sha256(Data(text.utf8))
   }
 
   static func timestamp(_ date: Date) -> String {

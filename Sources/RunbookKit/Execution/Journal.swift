@@ -268,7 +268,7 @@ public actor Journal {
     var hasher = SHA256()
     hasher.update(data: Data((previous + "\n").utf8))
     hasher.update(data: head)
-    let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    let digest = Digest.hex(hasher.finalize())
     var line = head
     line.append(contentsOf: Array((digest + "\"}\n").utf8))
     return (line, digest)
@@ -300,7 +300,7 @@ public actor Journal {
       var hasher = SHA256()
       hasher.update(data: Data((previous + "\n").utf8))
       hasher.update(data: head)
-      let expected = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+      let expected = Digest.hex(hasher.finalize())
       guard expected == digest else { return index + 1 }
       previous = digest
     }

@@ -147,7 +147,7 @@ public final class OutputCollector: @unchecked Sendable {
         pending[stream] = []
       }
       try? log?.close()
-      let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+      let digest = Digest.hex(hasher.finalize())
       return CollectedOutput(
         stdout: String(decoding: stdoutKept, as: UTF8.self), stdoutTruncated: stdoutTruncated,
         tail: String(decoding: tail.suffix(Self.tailLimit), as: UTF8.self),

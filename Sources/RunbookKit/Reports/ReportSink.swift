@@ -44,7 +44,7 @@ struct FileSink: ReportSink {
   mutating func finish() throws -> String {
     flush()
     try handle.close()
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return Digest.hex(hasher.finalize())
   }
 }
 

@@ -104,10 +104,7 @@ public enum RunDirectory {
     return problems
   }
 
-  static func sha256(file path: String) -> String? {
-    guard let data = FileManager.default.contents(atPath: path) else { return nil }
-    return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-  }
+  static func sha256(file path: String) -> String? { Digest.sha256(file: path) }
 
   /// What changed between two runs, per step and host: status, rendered script, output.
   public static func diff(_ a: RunReport, _ b: RunReport) -> String {

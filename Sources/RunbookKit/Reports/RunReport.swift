@@ -105,6 +105,6 @@ extension StepStatus {
 extension String {
   /// The SHA-256 of the text's UTF-8 bytes, hex.
   var sha256: String {
-    SHA256.hash(data: Data(utf8)).map { String(format: "%02x", $0) }.joined()
+    Digest.sha256(Data(utf8))
   }
 }
