@@ -177,6 +177,25 @@ enum CLI {
       ])
   }
 
+  @Test func plainLinesWithoutATerminalAndQuietShowsOnlyFailures() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try
+      "```sh {role=a name=good}\necho fine\n```\n```sh {role=a name=bad allow-fail}\necho broken >&2; exit 3\n```\n"
+      .write(to: dir.appendingPathComponent("r.md"), atomically: true, encoding: .utf8)
+    let plain = try CLI.run(["exec", "r.md", "--report-dir", "run1"], in: dir)
+    #expect(plain.status == 0)
+    #expect(
+      !plain.stdout.contains("\u{1B}"), "no escape codes when standard output is not a terminal")
+    #expect(
+      plain.stdout.contains(
+        "==> [1/2] good (shell, line 1) on localhost\n    fine\n    localhost: ok"))
+    let quiet = try CLI.run(["exec", "r.md", "--report-dir", "run2", "--quiet"], in: dir)
+    #expect(quiet.stdout.hasPrefix("bad on localhost: failed — broken\nrun passed:"))
+  }
+
   @Test func missingFilesAndBadArgumentsExit2() throws {
     let missing = try CLI.run(["check", "does-not-exist.md"])
     #expect(missing.status == 2)

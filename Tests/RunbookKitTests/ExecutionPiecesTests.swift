@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RunbookKit
@@ -101,5 +102,42 @@ import Testing
 
   @Test func lineDiffMarksChanges() {
     #expect(LineDiff.lines(["a", "b", "c"], ["a", "x", "c"]) == ["  a", "- b", "+ x", "  c"])
+  }
+}
+
+@Suite struct ProgressViewTests {
+  final class Screen: @unchecked Sendable {
+    private let lock = NSLock()
+    private var written = ""
+    func write(_ text: String) { lock.withLock { written += text } }
+    var text: String { lock.withLock { written } }
+  }
+
+  static func record(_ host: String, _ status: StepStatus, reason: String? = nil) -> StepRecord {
+    StepRecord(
+      step: "s", index: 0, kind: "shell", line: 3, headingPath: ["Keystone"], host: host,
+      status: status,
+      reason: reason, exitCode: 0, attempts: 1, startedAt: "", endedAt: "", durationMs: 1500,
+      script: "",
+      contentSHA256: "", log: nil, outputBytes: 0, outputSHA256: "", outputTail: "",
+      outputTruncated: false)
+  }
+
+  @Test func showsRunningHostsThenTheirResults() {
+    let screen = Screen()
+    let view = ProgressView(color: false, verbose: false, write: { screen.write($0) })
+    let step = Step(
+      id: "db-sync", index: 0, language: "sh", kind: .shell, attributes: StepAttributes(), body: "",
+      line: 3, endLine: 5, headingPath: ["Keystone"])
+    view.handle(.stepStarted(ordinal: 2, total: 9, step: step, hosts: ["ctl1", "ctl2"]))
+    #expect(
+      screen.text.contains("[2/9] Keystone  db-sync (shell)\n  ⠋ ctl1  0.0s\n  ⠋ ctl2  0.0s\n"))
+    view.handle(.output(host: "ctl1", text: "hidden unless verbose"))
+    view.handle(.hostFinished(Self.record("ctl2", .failed, reason: "exit 1")))
+    #expect(screen.text.contains("  ✗ ctl2  failed — exit 1  1.5 s\n"))
+    #expect(!screen.text.contains("hidden unless verbose"))
+    #expect(!screen.text.contains("\u{1B}[3"), "no colours when colour is off")
+    view.handle(.hostFinished(Self.record("ctl1", .ok)))
+    #expect(screen.text.hasSuffix("  ✓ ctl1  ok  1.5 s\n"))
   }
 }

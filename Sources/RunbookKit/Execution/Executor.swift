@@ -60,6 +60,8 @@ public struct Executor: Sendable {
   public var now: @Sendable () -> Date = { Date() }
   /// Receives progress and output lines for the terminal (already masked).
   public var echo: (@Sendable (String) -> Void)?
+  /// Receives structured progress (for the terminal's live view).
+  public var events: (@Sendable (RunEvent) -> Void)?
   /// Asks the operator before each step and after failures (`--interactive`).
   public var interaction: (any Interaction)?
 
@@ -179,10 +181,12 @@ public struct Executor: Sendable {
       echo?(
         "==> [\(ordinal)/\(total)] \(step.id) (\(step.kind.rawValue), line \(step.line)) on "
           + (hostNames.isEmpty ? "the operator" : hostNames.joined(separator: ", ")))
+      events?(.stepStarted(ordinal: ordinal, total: total, step: step, hosts: hostNames))
 
       func record(_ records: [StepRecord]) async throws {
         for record in records {
           try await journal.append(record)
+          events?(.hostFinished(record))
           latest["\(record.index)/\(record.host)"] = record.status
           let mark = record.status.rawValue + (record.changed == true ? " (changed)" : "")
           echo?(
@@ -379,15 +383,17 @@ public struct Executor: Sendable {
     let nonce = StepScript.makeNonce()
     let prefix = planned.hosts.count > 1 ? "[\(hostName)] " : ""
     let echo = self.echo
+    let events = self.events
     let collector = OutputCollector(
       logPath: options.runDirectory + "/" + logPath, masker: masker,
       hiddenPrefixes: [nonce, HostConnection.groupMarker],
-      echo: echo.map { e in
-        { @Sendable text in
-          // Several lines may come at once; each gets the host prefix.
-          e("    " + prefix + ByteSearch.prefixingLines(text, with: "    " + prefix))
-        }
-      })
+      echo: events.map { e in { @Sendable text in e(.output(host: hostName, text: text)) } }
+        ?? echo.map { e in
+          { @Sendable text in
+            // Several lines may come at once; each gets the host prefix.
+            e("    " + prefix + ByteSearch.prefixingLines(text, with: "    " + prefix))
+          }
+        })
 
     // File merges read the file first (guards included), then write like a file step.
     var script: StepScript

@@ -26,6 +26,16 @@ struct Exec: AsyncParsableCommand {
   )
   var interactive = false
 
+  @Flag(help: "Only failures and the summary.")
+  var quiet = false
+
+  @Flag(
+    help: "Stream every output line (on a terminal, the live view otherwise shows only progress).")
+  var verbose = false
+
+  @Flag(help: "No colours or escape codes (also NO_COLOR=1).")
+  var noColor = false
+
   @Option(help: "The run directory (default: Reports/<runbook>-<UTC timestamp>).")
   var reportDir: String?
 
@@ -104,7 +114,27 @@ struct Exec: AsyncParsableCommand {
     execOptions.selection = selection
     execOptions.resume = resume != nil
     var executor = Executor(plan: plan, options: execOptions)
-    executor.echo = { line in say(line) }
+    // On a terminal, a live view; otherwise (or with --no-color/NO_COLOR) plain lines.
+    let terminal = isatty(STDOUT_FILENO) == 1 && !noColor && environment["NO_COLOR"] == nil
+    var view: ProgressView?
+    if quiet {
+      executor.events = { event in
+        if case .hostFinished(let record) = event,
+          [.failed, .timeout, .interrupted].contains(record.status)
+        {
+          say(
+            "\(record.step) on \(record.host): \(record.status.rawValue)\(record.reason.map { " — \($0)" } ?? "")"
+          )
+        }
+      }
+    } else if terminal && !interactive {
+      let live = ProgressView(
+        color: true, verbose: verbose, write: { FileHandle.standardOutput.write(Data($0.utf8)) })
+      executor.events = { live.handle($0) }
+      view = live
+    } else {
+      executor.echo = { line in say(line) }
+    }
     if interactive {
       executor.interaction = TerminalInteraction(
         input: isatty(STDIN_FILENO) == 1 ? .terminal : .lines, environment: environment,
@@ -138,7 +168,9 @@ struct Exec: AsyncParsableCommand {
       source.resume()
       return source
     }
+    view?.start()
     let result = await task.result
+    view?.stop()
     signals.forEach { $0.cancel() }
     await executor.closeConnections()
     // Reports are written for every run that has a journal: passed, failed, interrupted.
