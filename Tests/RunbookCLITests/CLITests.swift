@@ -106,6 +106,41 @@ enum CLI {
     #expect(result.stdout == "Runbooks/examples/hello.md: 6 steps on 1 host: ok\n")
   }
 
+  @Test func ocataRunbookChecksCleanAndPutsStepsOnTheirRoles() throws {
+    let result = try CLI.run(["check", "Runbooks/ocata.md", "--inventory", "Runbooks/ocata.hosts"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let plan = try CLI.run([
+      "plan", "Runbooks/ocata.md", "--inventory", "Runbooks/ocata.hosts", "--json",
+    ])
+    let object = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
+    let steps = object?["steps"] as? [[String: Any]] ?? []
+    func hosts(_ id: String) -> [String] {
+      steps.first { $0["id"] as? String == id }?["hosts"] as? [String] ?? []
+    }
+    #expect(steps.count > 100)
+    #expect(hosts("mariadb-install") == ["db1"])
+    #expect(hosts("keepalived-config") == ["lb1", "lb2"])
+    #expect(hosts("openstack-repo") == ["controller1", "compute1"])
+    #expect(hosts("nova-compute-conf") == ["compute1"])
+    #expect(hosts("keystone-bootstrap") == ["controller1"])
+    // No address of the environment is written inside a block: they are all variables.
+    let text = try String(
+      contentsOf: CLI.packageRoot.appendingPathComponent("Runbooks/ocata.md"), encoding: .utf8)
+    var inFence = false
+    for line in text.split(separator: "\n") {
+      if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") {
+        inFence.toggle()
+        continue
+      }
+      guard inFence,
+        let match = line.range(of: #"\b\d{1,3}(\.\d{1,3}){3}\b"#, options: .regularExpression)
+      else { continue }
+      let address = String(line[match])
+      #expect(
+        address.hasPrefix("127.") || address == "0.0.0.0", "literal address in a block: \(line)")
+    }
+  }
+
   @Test func inventoryListPrintsAnsiblesJSON() throws {
     let dir = Self.fixtures.appendingPathComponent("inventory")
     let result = try CLI.run(["inventory", "-i", "11-openstack.ini", "--list"], in: dir)

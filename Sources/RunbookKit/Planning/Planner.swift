@@ -227,7 +227,10 @@ public enum Planner {
         if let v = scope.inventoryVariables(of: host)[name] { values.append(v) }
       }
       secretValues += values.map(\.rendered)
-      if values.isEmpty, fm.secrets.contains(name) || options.secretNames.contains(name) {
+      // A secret an earlier step captures gets its value at run time, not from a prompt.
+      if values.isEmpty, captureSteps[name] == nil,
+        fm.secrets.contains(name) || options.secretNames.contains(name)
+      {
         missing.append(name)
       }
     }
