@@ -276,7 +276,12 @@ final class LineSink: @unchecked Sendable {
       echo "password is {{ db_pass }}"
       echo "{{ db_pass }}" >&2
       ```
+      ```sh {role=a name=guarded unless="test -n '{{ db_pass }}'"}
+      echo never
+      ```
       """, vars: ["db_pass": "Tr0ub4dor&3"])
+    #expect(run.status("guarded") == .skipped)
+    #expect(run.record("guarded")?.reason?.contains("********") == true)
     #expect(run.status("leak") == .ok)
     let journal = try String(contentsOfFile: run.path + "/run/journal.jsonl", encoding: .utf8)
     let log = try String(

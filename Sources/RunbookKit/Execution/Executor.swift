@@ -339,7 +339,8 @@ public struct Executor: Sendable {
     func finish(_ status: StepStatus, _ reason: String? = nil) -> StepRecord {
       let ended = now()
       record.status = status
-      record.reason = reason
+      // Reasons quote commands (`unless=`, transcripts): they are masked like everything else.
+      record.reason = reason.map(masker.mask)
       record.endedAt = Self.timestamp(ended)
       record.durationMs = Int((ended.timeIntervalSince(started) * 1000).rounded())
       return record

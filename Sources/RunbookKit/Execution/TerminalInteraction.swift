@@ -131,10 +131,12 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
       "runbook-edit-\(UUID().uuidString).sh"
     ).path
     defer { try? FileManager.default.removeItem(atPath: path) }
-    do {
-      try script.write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-      write("cannot write \(path): \(error)\n")
+    // The script holds real secret values: readable by the operator only.
+    guard
+      FileManager.default.createFile(
+        atPath: path, contents: Data(script.utf8), attributes: [.posixPermissions: 0o600])
+    else {
+      write("cannot write \(path)\n")
       return nil
     }
     let status = Self.runAttached("/bin/sh", ["-c", "\(editor) \"$1\"", "sh", path])
