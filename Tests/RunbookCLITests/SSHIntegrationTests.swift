@@ -201,6 +201,44 @@ import Testing
     #expect(resumedSlow.map { $0["status"] as? String } == ["ok", "skipped"])
   }
 
+  @Test func aTimeoutStopsTheRemoteStepAndTheNextStepRunsOnTheSameHost() throws {
+    let hosts = try SSHHosts(["ctl"], base: 23500)
+    defer { hosts.tearDown() }
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write(
+      "runbook.md",
+      """
+      ```sh {role=controller name=hang timeout=1s allow-fail}
+      sleep 60 &
+      echo $! > {{ dir }}/hang.pid
+      wait
+      ```
+      ```sh {role=controller name=next}
+      cat > {{ dir }}/stdin.txt
+      printf 'no newline at the end'
+      ```
+      """)
+    try ws.write("hosts", hosts.inventory(groups: ["ctl": "controller"]))
+    let start = Date()
+    let result = try CLI.run(
+      [
+        "exec", "runbook.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--ssh-config",
+        hosts.sshConfig, "--report-dir", "run",
+      ],
+      in: ws.dir)
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    #expect(Date().timeIntervalSince(start) < 15)
+    let steps = ws.steps("run")
+    #expect(steps.map { $0["status"] as? String } == ["timeout", "ok"])
+    #expect(ws.read("stdin.txt") == "", "a step's standard input is empty, not the session's")
+    #expect(steps.last?["outputTail"] as? String == "no newline at the end\n")
+    let pid = Int32(ws.read("hang.pid")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+    let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
+      .split(separator: ")").last?.split(separator: " ").first
+    #expect(pid > 0 && (state == nil || state == "Z"), "the timed-out step's children were stopped")
+  }
+
   @Test func interruptStopsTheRemoteCommandAndExits130() throws {
     let hosts = try SSHHosts(["ctl"], base: 23400)
     defer { hosts.tearDown() }

@@ -19,6 +19,9 @@ public struct ExecOptions: Sendable {
   public var resume = false
   /// `user@machine`.
   public var operatorName: String
+  /// Run the steps of an ssh host through one long-lived shell (`HostSession`) instead of
+  /// a new ssh channel per step.
+  public var persistentSessions = true
 
   /// Creates options.
   public init(runDirectory: String, ssh: SSHSettings, operatorName: String) {
@@ -64,6 +67,8 @@ public struct Executor: Sendable {
   public var events: (@Sendable (RunEvent) -> Void)?
   /// Asks the operator before each step and after failures (`--interactive`).
   public var interaction: (any Interaction)?
+  /// The long-lived shell of each ssh host (see `HostSession`).
+  private let sessions = SessionPool()
 
   /// Creates an executor.
   public init(plan: Plan, options: ExecOptions, runner: any CommandRunning = SubprocessRunner()) {
@@ -271,6 +276,7 @@ public struct Executor: Sendable {
     let status =
       stopped
       ?? (options.dryRun ? "dry-run" : (failures > 0 ? "failed" : "passed"))
+    sessions.closeAll()
     try await journal.append(
       RunEndRecord(status: status, endedAt: Self.timestamp(now()), counts: counts))
     await journal.close()
@@ -503,9 +509,22 @@ public struct Executor: Sendable {
     _ script: StepScript, on connection: HostConnection, become: Bool, user: String?,
     timeout: Duration?, collector: OutputCollector
   ) async -> CommandOutcome {
+    let runner = self.runner
+    if options.persistentSessions, connection.host.connection == .ssh {
+      return await sessions.session(for: connection).run(
+        script, command: connection.shellWords(script.shell, become: become, user: user),
+        timeout: timeout, collector: collector,
+        stop: { group in
+          guard let stop = connection.stopRemote(process: group, become: become || user != nil)
+          else {
+            return
+          }
+          _ = await runner.run(
+            stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in }, stop: nil)
+        })
+    }
     let command = connection.shell(script.shell, become: become, user: user)
     let group = RemoteGroup()
-    let runner = self.runner
     return await runner.run(
       command, input: connection.preamble + script.text, timeout: timeout,
       stdout: { collector.stdout($0) },
@@ -750,6 +769,28 @@ final class LineBuffer: @unchecked Sendable {
       String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map {
         String($0).trimmingWhitespace()
       }
+    }
+  }
+}
+
+/// The sessions of a run, one per ssh host, opened on first use.
+final class SessionPool: @unchecked Sendable {
+  private let lock = NSLock()
+  private var sessions: [String: HostSession] = [:]
+
+  func session(for connection: HostConnection) -> HostSession {
+    lock.withLock {
+      if let existing = sessions[connection.host.name] { return existing }
+      let session = HostSession(connection: connection)
+      sessions[connection.host.name] = session
+      return session
+    }
+  }
+
+  func closeAll() {
+    lock.withLock {
+      for session in sessions.values { session.close() }
+      sessions = [:]
     }
   }
 }

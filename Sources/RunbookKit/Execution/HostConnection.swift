@@ -76,6 +76,12 @@ public struct HostConnection: Sendable {
     return "sudo -n " + (user.map { "-u \(ShellQuote.word($0)) " } ?? "") + "-- "
   }
 
+  /// The words that run a script file with `shell`, through sudo when asked.
+  public func shellWords(_ shell: StepScript.Shell, become: Bool, user: String?) -> [String] {
+    guard become || user != nil || host.become else { return [shell.rawValue] }
+    return ["sudo", "-n"] + (user.map { ["-u", $0] } ?? []) + ["--", shell.rawValue]
+  }
+
   /// The command that runs a script read from standard input by `shell`.
   public func shell(_ shell: StepScript.Shell, become: Bool, user: String?) -> ProcessCommand {
     let sudo = privilege(become, user)
