@@ -134,7 +134,9 @@ enum FixedRun {
     #expect(html.components(separatedBy: "<script>").count == 2, "only the report's own script")
     #expect(html.contains("Golden &lt;report&gt; &amp; co"))
     #expect(!html.contains("src=\"shot.png\""), "no external resource")
-    #expect(!html.contains("http://") || !html.contains("<link"), "no stylesheet links")
+    for external in ["<link", "<img", "src=", "@import", "url("] {
+      #expect(!html.contains(external), "no external resource: \(external)")
+    }
     let markdown = try RunReport.load(directory: dir).markdown()
     #expect(
       markdown.contains("    `````text\n    line with ```fence``` inside"),

@@ -54,12 +54,10 @@ public struct CommandOutcome: Sendable, Equatable {
 /// executor is tested with real processes and the planner and renderers without any.
 public protocol CommandRunning: Sendable {
   /// Runs `command` with `input` on standard input, streaming what it prints. On timeout or
-  /// task cancellation the command's process group is stopped (TERM, then KILL) and `stop`
-  /// runs, so a transport can stop what it started elsewhere.
+  /// task cancellation the command's process group is stopped (TERM, then KILL).
   func run(
     _ command: ProcessCommand, input: String, timeout: Duration?,
-    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void,
-    stop: (@Sendable () async -> Void)?
+    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
   ) async -> CommandOutcome
 }
 
@@ -73,8 +71,7 @@ public struct SubprocessRunner: CommandRunning {
 
   public func run(
     _ command: ProcessCommand, input: String, timeout: Duration?,
-    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void,
-    stop: (@Sendable () async -> Void)?
+    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
   ) async -> CommandOutcome {
     var options = PlatformOptions()
     options.processGroupID = 0
@@ -90,9 +87,6 @@ public struct SubprocessRunner: CommandRunning {
         let group = execution.processIdentifier.value
         @Sendable func stopGroup(_ why: StopState.Reason) async {
           guard state.begin(why) else { return }
-          // What runs elsewhere is stopped first, while the local end (an ssh client) still
-          // carries its output; then the local process group.
-          if let stop { await stop() }
           kill(-group, SIGTERM)
           try? await Task.sleep(for: gracePeriod)
           kill(-group, SIGKILL)

@@ -19,9 +19,6 @@ public struct ExecOptions: Sendable {
   public var resume = false
   /// `user@machine`.
   public var operatorName: String
-  /// Run the steps of an ssh host through one long-lived shell (`HostSession`) instead of
-  /// a new ssh channel per step.
-  public var persistentSessions = true
 
   /// Creates options.
   public init(runDirectory: String, ssh: SSHSettings, operatorName: String) {
@@ -96,7 +93,7 @@ public struct Executor: Sendable {
           let errors = LineBuffer()
           let outcome = await runner.run(
             connection.check, input: "", timeout: .seconds(options.ssh.connectTimeout + 5),
-            stdout: { _ in }, stderr: { errors.append($0) }, stop: nil)
+            stdout: { _ in }, stderr: { errors.append($0) })
           guard !outcome.succeeded else { return nil }
           let why = errors.firstLine ?? (outcome.timedOut ? "no answer in time" : "ssh failed")
           let line = plan.inventory?.hosts[host.name]?.line ?? 1
@@ -120,7 +117,7 @@ public struct Executor: Sendable {
             return
           }
           _ = await runner.run(
-            command, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in }, stop: nil
+            command, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in }
           )
         }
       }
@@ -203,16 +200,20 @@ public struct Executor: Sendable {
 
       // Interactive: the operator sees the step first, and may skip, edit or quit.
       var override: String?
-      let prompt = await self.prompt(
-        planned, positions: positions, state: state, ordinal: ordinal, total: total)
-      if let interaction, step.kind == .manual, !options.dryRun {
+      // Only an interactive run renders the step for the operator.
+      let prompt =
+        interaction == nil
+        ? nil
+        : await self.prompt(
+          planned, positions: positions, state: state, ordinal: ordinal, total: total)
+      if let interaction, let prompt, step.kind == .manual, !options.dryRun {
         let answer = await interaction.confirmManual(prompt)
         try await record(
           await runStep(
             planned, positions: positions, state: state, previous: previous, manual: answer))
         continue
       }
-      if let interaction, askBeforeSteps {
+      if let interaction, let prompt, askBeforeSteps {
         switch await interaction.beforeStep(prompt) {
         case .run: break
         case .runAll: askBeforeSteps = false
@@ -237,7 +238,7 @@ public struct Executor: Sendable {
         records.filter { $0.status == .failed || $0.status == .timeout }.map(\.host)
       }
       // Interactive: after a failure, retry only the hosts that failed, or look around.
-      if let interaction, !step.attributes.allowFail {
+      if let interaction, let prompt, !step.attributes.allowFail {
         while !failedHosts().isEmpty, !Task.isCancelled {
           let failed = failedHosts()
           switch await interaction.afterFailure(prompt, failed: failed) {
@@ -492,7 +493,7 @@ public struct Executor: Sendable {
     record.outputTruncated = output.truncatedTail
 
     if verdict.0 == .ok, let name = a.capture {
-      let value = Self.strip(collector.lastStdout, nonce: nonce).trimmingWhitespace()
+      let value = Self.strip(collector.keptStdout(), nonce: nonce).trimmingWhitespace()
       await state.capture([name: value], host: hostName)
       let masked = await state.masker.mask(value)
       record.captured = [name: masked]
@@ -504,48 +505,27 @@ public struct Executor: Sendable {
     return finish(verdict.0, reason)
   }
 
-  /// Runs a script on a host, stopping the remote process group too when the run stops it.
+  /// Runs a script on a host: through the host's session over ssh (whose stop kills the
+  /// step's remote process group), or as a local shell.
   private func execute(
     _ script: StepScript, on connection: HostConnection, become: Bool, user: String?,
     timeout: Duration?, collector: OutputCollector
   ) async -> CommandOutcome {
     let runner = self.runner
-    if options.persistentSessions, connection.host.connection == .ssh {
-      return await sessions.session(for: connection).run(
-        script, command: connection.shellWords(script.shell, become: become, user: user),
-        timeout: timeout, collector: collector,
-        stop: { group in
-          guard let stop = connection.stopRemote(process: group, become: become || user != nil)
-          else {
-            return
-          }
-          _ = await runner.run(
-            stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in }, stop: nil)
-        })
+    guard connection.host.connection == .ssh else {
+      return await runner.run(
+        connection.localShell(script.shell, become: become, user: user), input: script.text,
+        timeout: timeout, stdout: { collector.stdout($0) }, stderr: { collector.stderr($0) })
     }
-    let command = connection.shell(script.shell, become: become, user: user)
-    let group = RemoteGroup()
-    return await runner.run(
-      command, input: connection.preamble + script.text, timeout: timeout,
-      stdout: { collector.stdout($0) },
-      stderr: { bytes in
-        group.scan(bytes)
-        collector.stderr(bytes)
-      },
-      stop: {
-        // The remote shell's pid is its first line on stderr; give it a moment to arrive
-        // when the stop comes right after the start.
-        guard connection.host.connection == .ssh else { return }
-        var waited = 0
-        while group.value == nil, waited < 40 {
-          try? await Task.sleep(for: .milliseconds(50))
-          waited += 1
+    return await sessions.session(for: connection).run(
+      script, command: connection.shellWords(script.shell, become: become, user: user),
+      timeout: timeout, collector: collector,
+      stop: { group in
+        guard let stop = connection.stopRemote(process: group, become: become || user != nil) else {
+          return
         }
-        guard let pgid = group.value,
-          let stop = connection.stopRemote(process: pgid, become: become || user != nil)
-        else { return }
         _ = await runner.run(
-          stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in }, stop: nil)
+          stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in })
       })
   }
 
@@ -728,32 +708,6 @@ actor RunState {
     latest.merge(new) { $1 }
     let secret = new.filter { secretNames.contains($0.key) }.map(\.value)
     if !secret.isEmpty { masker = SecretMasker(values: masker.values + secret) }
-  }
-}
-
-/// Finds the remote process group in the first line a remote shell writes to stderr.
-final class RemoteGroup: @unchecked Sendable {
-  private let lock = NSLock()
-  private var buffer: [UInt8] = []
-  private var found: Int32?
-  private var done = false
-
-  var value: Int32? { lock.withLock { found } }
-
-  func scan(_ bytes: [UInt8]) {
-    lock.withLock {
-      guard !done else { return }
-      buffer += bytes
-      guard let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) else {
-        if buffer.count > 256 { done = true }
-        return
-      }
-      let line = String(decoding: buffer[..<newline], as: UTF8.self)
-      if line.hasPrefix(HostConnection.groupMarker) {
-        found = Int32(line.dropFirst(HostConnection.groupMarker.count))
-      }
-      done = true
-    }
   }
 }
 

@@ -42,14 +42,9 @@ public struct HostConnection: Sendable {
   /// The ssh settings (unused for local hosts).
   public var ssh: SSHSettings
 
-  /// The prefix of the line a remote script prints first on standard error: the pid of
-  /// its shell, whose process group (the session sshd made for it) is what a stop kills.
+  /// The prefix of the line a host's session prints when it starts a step: the pid of the
+  /// step's shell, which `setsid` made a process group leader, so a stop kills exactly it.
   public static let groupMarker = "\u{1}RUNBOOK-PGID "
-
-  /// The line a script starts with on this host (remote shells report their pid).
-  public var preamble: String {
-    host.connection == .ssh ? "printf '\\001RUNBOOK-PGID %s\\n' $$ >&2\n" : ""
-  }
 
   /// Creates a connection.
   public init(host: PlanHost, ssh: SSHSettings) {
@@ -82,16 +77,16 @@ public struct HostConnection: Sendable {
     return ["sudo", "-n"] + (user.map { ["-u", $0] } ?? []) + ["--", shell.rawValue]
   }
 
-  /// The command that runs a script read from standard input by `shell`.
-  public func shell(_ shell: StepScript.Shell, become: Bool, user: String?) -> ProcessCommand {
+  /// The local command that runs a script read from standard input by `shell`.
+  public func localShell(_ shell: StepScript.Shell, become: Bool, user: String?) -> ProcessCommand {
     let sudo = privilege(become, user)
-    switch host.connection {
-    case .local:
-      if sudo.isEmpty { return ProcessCommand(shell.rawValue, ["-s"]) }
-      return ProcessCommand("/bin/sh", ["-c", "exec \(sudo)\(shell.rawValue) -s"])
-    case .ssh:
-      return ProcessCommand("ssh", sshArguments + ["exec \(sudo)\(shell.rawValue) -s"])
-    }
+    if sudo.isEmpty { return ProcessCommand(shell.rawValue, ["-s"]) }
+    return ProcessCommand("/bin/sh", ["-c", "exec \(sudo)\(shell.rawValue) -s"])
+  }
+
+  /// The ssh command that runs a host's session: `loop`, a POSIX shell script, in `/bin/sh`.
+  public func remoteLoop(_ loop: String) -> ProcessCommand {
+    ProcessCommand("ssh", sshArguments + ["exec /bin/sh -c '\(loop)'"])
   }
 
   /// The command that stops the process group of a remote shell (TERM, then KILL).

@@ -74,8 +74,7 @@ final class HostSession: @unchecked Sendable {
     buffers = [true: [], false: []]
     let (stream, continuation) = AsyncStream<String>.makeStream()
     input = continuation
-    var command = connection.shell(.sh, become: false, user: nil)
-    command.arguments[command.arguments.count - 1] = "exec /bin/sh -c '\(Self.server)'"
+    let command = connection.remoteLoop(Self.server)
     Task.detached { [self] in
       var options = PlatformOptions()
       options.processGroupID = 0
@@ -130,26 +129,37 @@ final class HostSession: @unchecked Sendable {
     }
   }
 
-  /// Splits output into lines and hands them to the current step, watching for markers.
+  /// Hands output to the current step, watching for its markers. Output goes on in whole
+  /// runs of lines; only a run that holds a marker is looked at line by line.
   private func route(_ bytes: [UInt8], stdout: Bool) {
     lock.lock()
-    var buffer = buffers[stdout, default: []] + bytes
+    var buffer = buffers.removeValue(forKey: stdout) ?? []
+    buffer += bytes
     var finished: Current?
-    var start = 0
-    while let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
-      let line = Array(buffer[start...newline])
-      start = newline + 1
-      if let done = handle(line, stdout: stdout) { finished = done }
+    var cut = (buffer.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+    // A long line without its end yet goes on, but for what could be the start of a marker.
+    if cut == 0, buffer.count > 65_536 { cut = buffer.count - 64 }
+    if cut > 0, let step = current {
+      let region = Array(buffer[..<cut])
+      let markers = [
+        Array("RUNBOOK-DONE-\(step.nonce)".utf8), Array(HostConnection.groupMarker.utf8),
+      ]
+      if markers.contains(where: { marker in
+        region.withUnsafeBufferPointer { ByteSearch.firstIndex(of: marker, in: $0) != nil }
+      }) {
+        var start = 0
+        while start < region.count {
+          let end = (region[start...].firstIndex(of: UInt8(ascii: "\n")) ?? (region.count - 1)) + 1
+          if let done = handle(Array(region[start..<end]), stdout: stdout) { finished = done }
+          start = end
+        }
+      } else if stdout {
+        step.collector.stdout(region)
+      } else {
+        step.collector.stderr(region)
+      }
     }
-    // A long line without its end yet: pass on all but what could be the start of a marker.
-    if buffer.count - start > 65_536, let step = current {
-      let keep = 64
-      let part = Array(buffer[start..<(buffer.count - keep)])
-      if stdout { step.collector.stdout(part) } else { step.collector.stderr(part) }
-      start = buffer.count - keep
-    }
-    buffer.removeFirst(start)
-    buffers[stdout] = buffer
+    buffers[stdout] = Array(buffer[cut...])
     lock.unlock()
     if let finished, let waiting = finished.continuation {
       finished.continuation = nil
@@ -161,31 +171,35 @@ final class HostSession: @unchecked Sendable {
   private func handle(_ line: [UInt8], stdout: Bool) -> Current? {
     guard let step = current else { return nil }
     let text = String(decoding: line, as: UTF8.self)
-    let marker = "RUNBOOK-DONE-\(step.nonce)"
     if !stdout, text.hasPrefix(HostConnection.groupMarker) {
       step.pgid = Int32(text.dropFirst(HostConnection.groupMarker.count).trimmingWhitespace())
       return nil
     }
-    if let range = text.range(of: marker) {
-      // Output without a final newline shares its line with the marker.
-      let before = Array(text[..<range.lowerBound].utf8)
-      if !before.isEmpty {
-        if stdout { step.collector.stdout(before) } else { step.collector.stderr(before) }
-      }
-      if stdout {
-        step.status = Int32(text[range.upperBound...].trimmingWhitespace()) ?? -1
-        step.stdoutDone = true
-      } else {
-        step.stderrDone = true
-      }
-      if step.stdoutDone, step.stderrDone {
-        current = nil
-        return step
-      }
+    let marker = Array("RUNBOOK-DONE-\(step.nonce)".utf8)
+    guard let at = line.withUnsafeBufferPointer({ ByteSearch.firstIndex(of: marker, in: $0) })
+    else {
+      if stdout { step.collector.stdout(line) } else { step.collector.stderr(line) }
       return nil
     }
-    if stdout { step.collector.stdout(line) } else { step.collector.stderr(line) }
-    return nil
+    // Output without a final newline shares its line with the marker.
+    if at > 0 {
+      if stdout {
+        step.collector.stdout(Array(line[..<at]))
+      } else {
+        step.collector.stderr(Array(line[..<at]))
+      }
+    }
+    if stdout {
+      step.status =
+        Int32(String(decoding: line[(at + marker.count)...], as: UTF8.self).trimmingWhitespace())
+        ?? -1
+      step.stdoutDone = true
+    } else {
+      step.stderrDone = true
+    }
+    guard step.stdoutDone, step.stderrDone else { return nil }
+    current = nil
+    return step
   }
 
   /// Runs a script; the outcome is like a process's (exit status, timeout, interrupt).

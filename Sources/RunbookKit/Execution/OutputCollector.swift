@@ -129,13 +129,10 @@ public final class OutputCollector: @unchecked Sendable {
     }
   }
 
-  /// The standard output kept so far (unmasked).
+  /// The standard output kept so far: the last attempt's (unmasked).
   public func keptStdout() -> String {
     lock.withLock { String(decoding: stdoutKept, as: UTF8.self) }
   }
-
-  /// The standard output of the last attempt (unmasked).
-  public var lastStdout: String { keptStdout() }
 
   /// Flushes partial lines and closes the log; returns what was collected.
   public func finish() -> CollectedOutput {

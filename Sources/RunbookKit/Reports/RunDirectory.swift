@@ -140,16 +140,17 @@ public enum RunDirectory {
         if let ra, let rb {
           if ra.script != rb.script {
             lines.append("  script:")
-            lines += LineDiff.lines(splitLines(ra.script), splitLines(rb.script)).map {
+            lines += LineDiff.lines(Executor.lines(ra.script), Executor.lines(rb.script)).map {
               "    " + $0
             }
           }
           if ra.outputTail != rb.outputTail {
             lines.append("  output:")
-            lines += LineDiff.lines(splitLines(ra.outputTail), splitLines(rb.outputTail)).filter {
-              !$0.hasPrefix("  ")
-            }
-            .map { "    " + $0 }
+            lines += LineDiff.lines(Executor.lines(ra.outputTail), Executor.lines(rb.outputTail))
+              .filter {
+                !$0.hasPrefix("  ")
+              }
+              .map { "    " + $0 }
           }
         }
         if !lines.isEmpty {
@@ -161,9 +162,4 @@ public enum RunDirectory {
     return out + (changes == 0 ? "\nno differences in status, scripts or output\n" : "")
   }
 
-  private static func splitLines(_ text: String) -> [String] {
-    var parts = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    if parts.last == "" { parts.removeLast() }
-    return parts
-  }
 }
