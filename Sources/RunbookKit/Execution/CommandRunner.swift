@@ -33,6 +33,19 @@ public struct CommandOutcome: Sendable, Equatable {
   public var interrupted = false
   /// The program could not be started.
   public var launchError: String?
+  /// The connection to the host was lost while the step ran, and the host's answer (or the
+  /// lack of one) did not give an exit status.
+  public var lost: LostStep?
+
+  /// What is known of a step whose connection was lost.
+  public enum LostStep: Sendable, Equatable {
+    /// Its processes ended without writing a status (killed with the session).
+    case gone
+    /// It never started on the host.
+    case neverStarted
+    /// The host could not be asked.
+    case unknown
+  }
 
   /// Whether it exited with status 0.
   public var succeeded: Bool { exitStatus == 0 && !timedOut && !interrupted }

@@ -130,22 +130,46 @@ public struct Executor: Sendable {
   /// stops the running commands on every host and ends the run as interrupted.
   public func run() async throws -> RunSummary {
     let fm = FileManager.default
+    // Everything the tool writes from here on is the operator's alone (0700/0600); the
+    // steps get the umask the operator had (see `HostSession.server`).
+    let operatorUmask = umask(0o077)
+    try RunDirectoryLock.makePrivateDirectory(options.runDirectory)
     try fm.createDirectory(
       atPath: options.runDirectory + "/logs", withIntermediateDirectories: true)
     let journalPath = options.runDirectory + "/journal.jsonl"
     var previous: [String: StepRecord] = [:]
+    var lost: [String: (attemptID: String, contentSHA256: String)] = [:]
     var resumes: String?
+    var stateToken = HostSession.randomHex(8)
     if options.resume, fm.fileExists(atPath: journalPath) {
-      let old = try Journal.read(path: journalPath)
+      let old = try Journal.readAll(path: journalPath)
       resumes = old.run?.runID
-      for record in old.steps
-      where record.status == .ok || (record.status == .skipped && record.reason != "dry run") {
-        previous["\(record.index)\u{0}\(record.host)"] = record
+      stateToken = old.run?.stateToken ?? stateToken
+      // A step started but never recorded (the tool was killed), or recorded `unknown` (the
+      // connection was lost): the host is asked what became of it before it runs again.
+      var finished: Set<String> = []
+      for record in old.steps {
+        let key = "\(record.index)\u{0}\(record.host)"
+        if let id = record.attemptID { finished.insert(id) }
+        if record.status == .unknown, let id = record.attemptID {
+          lost[key] = (id, record.contentSHA256)
+        } else {
+          lost[key] = nil
+        }
+        if record.status == .ok || (record.status == .skipped && record.reason != "dry run") {
+          previous[key] = record
+        }
+      }
+      for start in old.starts where !finished.contains(start.attemptID) {
+        lost["\(start.index)\u{0}\(start.host)"] = (start.attemptID, start.contentSHA256)
       }
     }
     let journal = try Journal(path: journalPath)
     let (selected, _) = options.selection.apply(to: plan)
     let state = RunState(masker: plan.masker, secretNames: Set(plan.secretNames))
+    let context = RunContext(
+      journal: journal, stateToken: stateToken, key: try RunKey.load(token: stateToken),
+      umask: String(operatorUmask, radix: 8), previous: previous, lost: lost)
 
     let runID = URL(fileURLWithPath: options.runDirectory).lastPathComponent
     // The run directory keeps the runbook as it was run, for reports and audits.
@@ -153,17 +177,18 @@ public struct Executor: Sendable {
     try runbookBytes.write(
       to: URL(fileURLWithPath: options.runDirectory + "/" + RunReport.snapshotName),
       options: .atomic)
-    try await journal.append(
-      RunRecord(
-        runID: runID, runbook: plan.runbook.file, title: plan.runbook.title,
-        runbookSHA256: Digest.sha256(runbookBytes),
-        inventory: plan.inventorySource,
-        inventorySHA256: plan.inventorySource.flatMap { Digest.sha256(file: $0) },
-        operator_: options.operatorName, toolVersion: RunbookVersion.current,
-        startedAt: Self.timestamp(now()),
-        variables: plan.globalVariables.mapValues { plan.masker.mask($0.rendered) },
-        stepCount: plan.steps.count, hosts: plan.hosts.map(\.name), dryRun: options.dryRun,
-        resumes: resumes, selectedSteps: selected.indices.filter { selected[$0] != nil }))
+    var runRecord = RunRecord(
+      runID: runID, runbook: plan.runbook.file, title: plan.runbook.title,
+      runbookSHA256: Digest.sha256(runbookBytes),
+      inventory: plan.inventorySource,
+      inventorySHA256: plan.inventorySource.flatMap { Digest.sha256(file: $0) },
+      operator_: options.operatorName, toolVersion: RunbookVersion.current,
+      startedAt: Self.timestamp(now()),
+      variables: plan.globalVariables.mapValues { plan.masker.mask($0.rendered) },
+      stepCount: plan.steps.count, hosts: plan.hosts.map(\.name), dryRun: options.dryRun,
+      resumes: resumes, selectedSteps: selected.indices.filter { selected[$0] != nil })
+    runRecord.stateToken = stateToken
+    try await journal.append(runRecord)
 
     var latest: [String: StepStatus] = [:]
     var failures = 0
@@ -210,7 +235,7 @@ public struct Executor: Sendable {
         let answer = await interaction.confirmManual(prompt)
         try await record(
           await runStep(
-            planned, positions: positions, state: state, previous: previous, manual: answer))
+            planned, positions: positions, state: state, context: context, manual: answer))
         continue
       }
       if let interaction, let prompt, askBeforeSteps {
@@ -231,11 +256,11 @@ public struct Executor: Sendable {
       }
 
       var records = await runStep(
-        planned, positions: positions, state: state, previous: previous, override: override)
+        planned, positions: positions, state: state, context: context, override: override)
       try await record(records)
       if stopped != nil { break }
       func failedHosts() -> [String] {
-        records.filter { $0.status == .failed || $0.status == .timeout }.map(\.host)
+        records.filter { [.failed, .timeout, .unknown].contains($0.status) }.map(\.host)
       }
       // Interactive: after a failure, retry only the hosts that failed, or look around.
       if let interaction, let prompt, !step.attributes.allowFail {
@@ -245,7 +270,7 @@ public struct Executor: Sendable {
           case .retry:
             let again = positions.filter { failed.contains(planned.hosts[$0]) }
             let retried = await runStep(
-              planned, positions: again, state: state, previous: previous, override: override)
+              planned, positions: again, state: state, context: context, override: override)
             try await record(retried)
             records = records.filter { !failed.contains($0.host) } + retried
             if stopped != nil { break stepLoop }
@@ -286,14 +311,14 @@ public struct Executor: Sendable {
 
   /// Runs one step on its hosts, at most `forks` at once (one at a time when `serial`).
   private func runStep(
-    _ planned: PlannedStep, positions: [Int], state: RunState, previous: [String: StepRecord],
+    _ planned: PlannedStep, positions: [Int], state: RunState, context: RunContext,
     override: String? = nil, manual: (done: Bool, note: String?)? = nil
   ) async -> [StepRecord] {
     if positions.isEmpty {
       // A manual step without a role concerns the operator, not a host.
       return [
         await runOnHost(
-          planned, position: nil, state: state, previous: previous, override: override,
+          planned, position: nil, state: state, context: context, override: override,
           manual: manual)
       ]
     }
@@ -308,7 +333,7 @@ public struct Executor: Sendable {
           (
             order,
             await runOnHost(
-              planned, position: position, state: state, previous: previous, override: override,
+              planned, position: position, state: state, context: context, override: override,
               manual: manual)
           )
         }
@@ -320,7 +345,7 @@ public struct Executor: Sendable {
 
   /// Runs one step on one host, with its guards, retries and checks.
   private func runOnHost(
-    _ planned: PlannedStep, position: Int?, state: RunState, previous: [String: StepRecord],
+    _ planned: PlannedStep, position: Int?, state: RunState, context: RunContext,
     override: String? = nil, manual: (done: Bool, note: String?)? = nil
   ) async -> StepRecord {
     let step = planned.step
@@ -335,7 +360,7 @@ public struct Executor: Sendable {
       rendered.body = override
     }
     let started = now()
-    let contentHash = Self.contentHash(step, rendered)
+    let contentHash = Self.contentHash(step, rendered, masker: masker, key: context.key)
     var record = StepRecord(
       step: step.id, index: step.index, kind: step.kind.rawValue, line: step.line,
       headingPath: step.headingPath, host: hostName, status: .ok, reason: nil, exitCode: nil,
@@ -353,12 +378,34 @@ public struct Executor: Sendable {
       return record
     }
 
-    if let done = previous["\(step.index)\u{0}\(hostName)"], done.contentSHA256 == contentHash,
+    let key = "\(step.index)\u{0}\(hostName)"
+    if let done = context.previous[key], done.contentSHA256 == contentHash,
       done.captured?.values.contains(where: { $0.contains(SecretMasker.mask) }) != true
     {
       if let values = done.captured { await state.capture(values, host: hostName) }
       record.captured = done.captured
       return finish(.skipped, "done in an earlier attempt of this run")
+    }
+    let target = position.flatMap { p in plan.hosts.first { $0.name == planned.hosts[p] } }
+    // An earlier attempt lost this step: the host says whether it finished before it runs again.
+    if let lost = context.lost[key], let target, !options.dryRun {
+      let connection = HostConnection(host: target, ssh: options.ssh)
+      switch await session(for: connection, context).query(lost.attemptID) {
+      case .done(0)? where lost.contentSHA256 == contentHash && step.attributes.capture == nil:
+        record.attemptID = lost.attemptID
+        return finish(
+          .ok,
+          "finished on the host after an earlier attempt lost it (exit 0); its output after that was not received"
+        )
+      case nil:
+        record.attemptID = lost.attemptID
+        return finish(
+          .unknown,
+          "an earlier attempt lost this step and the host cannot be asked whether it finished; see \(Self.stateHint(context, lost.attemptID)) on \(hostName)"
+        )
+      default:
+        break  // it failed, ended without a status, never started, or changed: run it
+      }
     }
     if options.dryRun { return finish(.skipped, "dry run") }
     if step.kind == .manual {
@@ -375,8 +422,7 @@ public struct Executor: Sendable {
         "captured variables have no value on this host: \(rendered.pending.joined(separator: ", "))"
       )
     }
-    guard let position, let host = plan.hosts.first(where: { $0.name == planned.hosts[position] })
-    else {
+    guard let host = target else {
       return finish(.failed, "host is not in the plan")
     }
     let connection = HostConnection(host: host, ssh: options.ssh)
@@ -389,12 +435,17 @@ public struct Executor: Sendable {
     let fields = rendered.fields
     let a = step.attributes
     let nonce = StepScript.makeNonce()
+    record.attemptID = nonce
+    try? await context.journal.append(
+      StartRecord(
+        step: step.id, index: step.index, host: hostName, attemptID: nonce,
+        contentSHA256: contentHash, startedAt: record.startedAt))
     let prefix = planned.hosts.count > 1 ? "[\(hostName)] " : ""
     let echo = self.echo
     let events = self.events
     let collector = OutputCollector(
       logPath: options.runDirectory + "/" + logPath, masker: masker,
-      hiddenPrefixes: [nonce, HostConnection.groupMarker],
+      hiddenPrefixes: [nonce],
       echo: events.map { e in { @Sendable text in e(.output(host: hostName, text: text)) } }
         ?? echo.map { e in
           { @Sendable text in
@@ -412,8 +463,8 @@ public struct Executor: Sendable {
         logPath: nil, masker: masker, hiddenPrefixes: [], echo: nil)
       let fetch = await execute(
         StepScript.fetch(path, creates: fields[.creates], unless: fields[.unless], nonce: nonce),
-        on: connection, become: a.become, user: fields[.user], timeout: a.timeout,
-        collector: fetchCollector)
+        on: connection, context: context, become: a.become, user: fields[.user],
+        timeout: a.timeout, collector: fetchCollector)
       let fetched = fetchCollector.finish()
       record.attempts = 1
       if !fetch.succeeded {
@@ -478,8 +529,8 @@ public struct Executor: Sendable {
       }
       collector.resetKeptStdout()
       outcome = await execute(
-        script, on: connection, become: a.become, user: fields[.user], timeout: a.timeout,
-        collector: collector)
+        script, on: connection, context: context, become: a.become, user: fields[.user],
+        timeout: a.timeout, collector: collector)
       record.exitCode = outcome.exitStatus
       verdict = evaluate(
         step, rendered, outcome: outcome, stdout: collector.keptStdout(), nonce: nonce,
@@ -505,28 +556,33 @@ public struct Executor: Sendable {
     return finish(verdict.0, reason)
   }
 
-  /// Runs a script on a host: through the host's session over ssh (whose stop kills the
-  /// step's remote process group), or as a local shell.
+  /// Runs a script on a host through the host's session, whose stop kills exactly the
+  /// step's process group.
   private func execute(
-    _ script: StepScript, on connection: HostConnection, become: Bool, user: String?,
-    timeout: Duration?, collector: OutputCollector
+    _ script: StepScript, on connection: HostConnection, context: RunContext, become: Bool,
+    user: String?, timeout: Duration?, collector: OutputCollector
   ) async -> CommandOutcome {
     let runner = self.runner
-    guard connection.host.connection == .ssh else {
-      return await runner.run(
-        connection.localShell(script.shell, become: become, user: user), input: script.text,
-        timeout: timeout, stdout: { collector.stdout($0) }, stderr: { collector.stderr($0) })
-    }
-    return await sessions.session(for: connection).run(
+    let stop = connection.stop(
+      stateToken: context.stateToken, nonce: script.nonce, become: become || user != nil)
+    return await session(for: connection, context).run(
       script, command: connection.shellWords(script.shell, become: become, user: user),
       timeout: timeout, collector: collector,
-      stop: { group in
-        guard let stop = connection.stopRemote(process: group, become: become || user != nil) else {
-          return
-        }
+      stop: {
         _ = await runner.run(
           stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in })
       })
+  }
+
+  private func session(for connection: HostConnection, _ context: RunContext) -> HostSession {
+    sessions.session(for: connection) {
+      connection.session(stateToken: context.stateToken, umask: context.umask)
+    }
+  }
+
+  /// Where the host keeps what it knows of a step, for messages.
+  static func stateHint(_ context: RunContext, _ attemptID: String) -> String {
+    "${TMPDIR:-/tmp}/runbook-state-\(context.stateToken)/\(attemptID).rc"
   }
 
   /// Reads the result of a run of a step: status and reason, and file diffs and console
@@ -540,6 +596,19 @@ public struct Executor: Sendable {
       return (.timeout, "stopped after \(step.attributes.timeout.map { "\($0.seconds)" } ?? "?")s")
     }
     if let error = outcome.launchError { return (.failed, "cannot start: \(error)") }
+    switch outcome.lost {
+    case .gone?:
+      return (.failed, "the connection was lost, and the step's processes ended without a status")
+    case .neverStarted?:
+      return (.failed, "the connection was lost before the step started")
+    case .unknown?:
+      return (
+        .unknown,
+        "the connection was lost and the host cannot be asked whether the step finished; --resume asks again"
+      )
+    case nil:
+      break
+    }
     if let skip = Self.skipReason(
       stdout, nonce: nonce, creates: rendered.fields[.creates], unless: rendered.fields[.unless])
     {
@@ -667,9 +736,14 @@ public struct Executor: Sendable {
 
   static let emptySHA = Digest.sha256(Data())
 
-  static func contentHash(_ step: Step, _ rendered: RenderedStep) -> String {
+  /// What `--resume` compares: a SHA-256 of the rendered step, keyed with the run's key
+  /// when the text holds a secret (so the journal is no oracle for guessing it).
+  static func contentHash(_ step: Step, _ rendered: RenderedStep, masker: SecretMasker, key: RunKey)
+    -> String
+  {
     var text = step.kind.rawValue + "\u{0}" + rendered.body
     for field in StepField.allCases { text += "\u{0}" + (rendered.fields[field] ?? "") }
+    if masker.mask(text) != text { return key.hash(Data(text.utf8)) }
     return Digest.sha256(Data(text.utf8))
   }
 
@@ -727,15 +801,16 @@ final class LineBuffer: @unchecked Sendable {
   }
 }
 
-/// The sessions of a run, one per ssh host, opened on first use.
+/// The sessions of a run, one per host, opened on first use.
 final class SessionPool: @unchecked Sendable {
+  // `sessions` is only touched under `lock`.
   private let lock = NSLock()
   private var sessions: [String: HostSession] = [:]
 
-  func session(for connection: HostConnection) -> HostSession {
+  func session(for connection: HostConnection, launch: () -> ProcessCommand) -> HostSession {
     lock.withLock {
       if let existing = sessions[connection.host.name] { return existing }
-      let session = HostSession(connection: connection)
+      let session = HostSession(connection: connection, launch: launch())
       sessions[connection.host.name] = session
       return session
     }
@@ -747,4 +822,17 @@ final class SessionPool: @unchecked Sendable {
       sessions = [:]
     }
   }
+}
+
+/// What every step of one run shares: the journal, the hosts' state directory, the key for
+/// content hashes, the steps' umask, and what earlier attempts did.
+struct RunContext: Sendable {
+  let journal: Journal
+  let stateToken: String
+  let key: RunKey
+  let umask: String
+  /// Records of steps done in earlier attempts, by index and host.
+  let previous: [String: StepRecord]
+  /// Steps an earlier attempt lost (killed tool, lost connection), by index and host.
+  let lost: [String: (attemptID: String, contentSHA256: String)]
 }

@@ -12,8 +12,9 @@ public struct SSHSettings: Sendable {
   public var options: [String] = []
   /// Seconds to wait for a connection.
   public var connectTimeout = 10
-  /// Seconds a master outlives its last use (the run closes masters at its end).
-  public var controlPersist = 300
+  /// Seconds a master outlives its last client. The run closes its masters at the end; a
+  /// short time also ends them soon when the tool itself is killed.
+  public var controlPersist = 15
 
   /// Creates settings with a fresh private control directory.
   public static func makePrivate() throws -> SSHSettings {
@@ -42,29 +43,31 @@ public struct HostConnection: Sendable {
   /// The ssh settings (unused for local hosts).
   public var ssh: SSHSettings
 
-  /// The prefix of the line a host's session prints when it starts a step: the pid of the
-  /// step's shell, which `setsid` made a process group leader, so a stop kills exactly it.
-  public static let groupMarker = "\u{1}RUNBOOK-PGID "
-
   /// Creates a connection.
   public init(host: PlanHost, ssh: SSHSettings) {
     self.host = host
     self.ssh = ssh
   }
 
-  private var sshArguments: [String] {
+  /// The ssh options for this host, without the destination. Inventory values only ever
+  /// appear as the value of an option (`-p`, `-l`, `-i`), never as an option themselves,
+  /// and the planner has refused any that starts with `-`.
+  private var sshOptions: [String] {
     var args = [
       "-o", "BatchMode=yes", "-o", "ControlMaster=auto",
       "-o", "ControlPath=\(ssh.controlDirectory)/%C", "-o", "ControlPersist=\(ssh.controlPersist)",
-      "-o", "ConnectTimeout=\(ssh.connectTimeout)", "-o", "ServerAliveInterval=15", "-T",
+      "-o", "ConnectTimeout=\(ssh.connectTimeout)", "-o", "ServerAliveInterval=15",
     ]
     if let config = ssh.configFile { args = ["-F", config] + args }
     for option in ssh.options { args += ["-o", option] }
     if let port = host.port { args += ["-p", String(port)] }
     if let user = host.user { args += ["-l", user] }
     if let key = host.privateKeyFile { args += ["-i", key] }
-    return args + [host.address, "--"]
+    return args
   }
+
+  /// Options, then `--` so that nothing after it is read as an option, then the address.
+  private var sshArguments: [String] { sshOptions + ["-T", "--", host.address] }
 
   private func privilege(_ become: Bool, _ user: String?) -> String {
     guard become || user != nil || host.become else { return "" }
@@ -77,30 +80,25 @@ public struct HostConnection: Sendable {
     return ["sudo", "-n"] + (user.map { ["-u", $0] } ?? []) + ["--", shell.rawValue]
   }
 
-  /// The local command that runs a script read from standard input by `shell`.
-  public func localShell(_ shell: StepScript.Shell, become: Bool, user: String?) -> ProcessCommand {
-    let sudo = privilege(become, user)
-    if sudo.isEmpty { return ProcessCommand(shell.rawValue, ["-s"]) }
-    return ProcessCommand("/bin/sh", ["-c", "exec \(sudo)\(shell.rawValue) -s"])
+  /// The command that runs a host's session shell (see `HostSession`): over ssh, or a
+  /// local `/bin/sh` for a local host.
+  public func session(stateToken: String, umask: String) -> ProcessCommand {
+    let loop = HostSession.server(stateToken: stateToken, umask: umask)
+    switch host.connection {
+    case .local: return ProcessCommand("/bin/sh", ["-c", loop])
+    case .ssh: return ProcessCommand("ssh", sshArguments + ["exec /bin/sh -c '\(loop)'"])
+    }
   }
 
-  /// The ssh command that runs a host's session: `loop`, a POSIX shell script, in `/bin/sh`.
-  public func remoteLoop(_ loop: String) -> ProcessCommand {
-    ProcessCommand("ssh", sshArguments + ["exec /bin/sh -c '\(loop)'"])
-  }
-
-  /// The command that stops the process group of a remote shell (TERM, then KILL).
-  ///
-  /// Without sudo the shell is the session leader sshd made, so its pid is the group; with
-  /// sudo the group is looked up while the shell still lives.
-  public func stopRemote(process pid: Int32, become: Bool) -> ProcessCommand? {
-    guard host.connection == .ssh else { return nil }
-    let sudo = privilege(become, nil)
-    let script =
-      "g=\"$(ps -o pgid= -p \(pid) 2>/dev/null | tr -d ' ') \(pid)\"; "
-      + "for x in $g; do \(sudo)kill -TERM -- -$x 2>/dev/null; done; sleep 1; "
-      + "for x in $g; do \(sudo)kill -KILL -- -$x 2>/dev/null; done; true"
-    return ProcessCommand("ssh", sshArguments + [script])
+  /// The command that stops a step's process group (TERM, then KILL), found by the pid the
+  /// session recorded for `nonce` on the host.
+  public func stop(stateToken: String, nonce: String, become: Bool) -> ProcessCommand {
+    let script = HostSession.stopScript(
+      stateToken: stateToken, nonce: nonce, sudo: privilege(become, nil))
+    switch host.connection {
+    case .local: return ProcessCommand("/bin/sh", ["-c", script])
+    case .ssh: return ProcessCommand("ssh", sshArguments + ["exec /bin/sh -c '\(script)'"])
+    }
   }
 
   /// An interactive login shell on the host (for `--interactive`'s "open a shell").
@@ -109,9 +107,7 @@ public struct HostConnection: Sendable {
     case .local:
       return ProcessCommand("/bin/sh", ["-c", "exec \"${SHELL:-/bin/sh}\" -i"])
     case .ssh:
-      var args = sshArguments
-      args.removeLast()
-      return ProcessCommand("ssh", args.filter { $0 != "-T" } + ["-t"])
+      return ProcessCommand("ssh", sshOptions + ["-t", "--", host.address])
     }
   }
 
@@ -126,8 +122,6 @@ public struct HostConnection: Sendable {
   /// The command that closes the master connection.
   public var closeMaster: ProcessCommand? {
     guard host.connection == .ssh else { return nil }
-    var args = sshArguments
-    args.removeLast()
-    return ProcessCommand("ssh", ["-O", "exit"] + args)
+    return ProcessCommand("ssh", ["-O", "exit"] + sshOptions + ["--", host.address])
   }
 }

@@ -7,53 +7,132 @@ import Subprocess
   import SystemPackage
 #endif
 
-/// One long-lived remote shell per ssh host, which runs the steps sent to it one after
-/// another: a step costs no new ssh channel, no login shell and no remote process beyond
-/// the step's own.
+/// One long-lived shell per host (over ssh, or a local `/bin/sh`), which runs the steps
+/// sent to it one after another: a step costs no new ssh channel, no login shell and no
+/// process beyond the step's own.
 ///
-/// Each step is framed on the session's standard input (`RUNBOOK-BEGIN <nonce> <command>`,
-/// the script's lines, `RUNBOOK-END-<nonce>`); the remote loop writes it to a temporary
-/// file and runs it in its own session (`setsid`), so a stop kills exactly the step's
-/// process group, then reports `RUNBOOK-DONE-<nonce> <status>` on standard output and
-/// `RUNBOOK-DONE-<nonce>` on standard error. A session that dies fails its current step
-/// and is opened again for the next one.
+/// The protocol, written and read here only:
+/// - The first line the tool sends is the session key: 128 random bits that never appear
+///   in a script, an argument or a file, so no step output can carry them. Every line the
+///   tool acts on (`RUNBOOK-SESSION-`, `-STARTED-`, `-DONE-`, `-STATE-`) carries the key.
+/// - A step is framed on standard input (`RUNBOOK-BEGIN <nonce> <command>`, the script's
+///   lines, `RUNBOOK-END-<nonce>`). The loop writes the script to a file in a private state
+///   directory on the host, runs it in its own session (`setsid`, standard input empty),
+///   and records the step's pid in `<nonce>.pid` and, when it has ended, its exit status
+///   in `<nonce>.rc`. A stop reads the pid from that file, never from output.
+/// - `RUNBOOK-QUERY <nonce>` asks a (new) session what became of a step whose connection
+///   was lost: `done RC` (waiting while it still runs), `gone` (its processes ended without
+///   a status) or `unknown` (it never started).
 final class HostSession: @unchecked Sendable {
-  /// The loop the remote shell runs (no single quotes: it travels inside them).
-  static let server = """
+  // Every mutable field below is read and written under `lock`; the subprocess task and
+  // the step's caller meet only there.
+
+  /// The loop the shell runs (no single quotes: it travels inside them over ssh). `TOKEN`
+  /// names the run's state directory and `MASK` is the operator's umask for the steps.
+  static func server(stateToken: String, umask: String) -> String {
+    """
+    IFS= read -r key || exit 0
+    umask 077
+    d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
+    mkdir -p "$d" 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
+    umask \(umask)
     sid=$(command -v setsid || true)
+    lingering() {
+      kill -0 "-$1" 2>/dev/null || return 1
+      [ -d /proc/$$/fd ] || return 0
+      for p in /proc/[0-9]*; do
+        p=${p#/proc/}; [ "$p" = "$$" ] && continue
+        IFS= read -r st < /proc/$p/stat 2>/dev/null || continue
+        set -- ${st##*) }
+        [ "$4" = "$1" ] || continue
+        for o in 1 2; do for m in 1 2; do [ /proc/$p/fd/$o -ef /proc/$$/fd/$m ] && return 0; done; done
+      done
+      return 1
+    }
+    echo "RUNBOOK-SESSION-$key ready"
     while IFS= read -r line; do
-      case "$line" in "RUNBOOK-BEGIN "*) ;; *) continue ;; esac
+      case "$line" in
+      "RUNBOOK-QUERY "*)
+        set -f; set -- $line; set +f; n=$2
+        if [ ! -f "$d/$n.rc" ] && [ -f "$d/$n.pid" ]; then
+          read -r p l < "$d/$n.pid"
+          while [ ! -f "$d/$n.rc" ] && { kill -0 "$p" 2>/dev/null || kill -0 "$l" 2>/dev/null; }; do sleep 1; done
+        fi
+        if [ -f "$d/$n.rc" ]; then read -r rc < "$d/$n.rc"; s="done $rc"; elif [ -f "$d/$n.pid" ]; then s=gone; else s=unknown; fi
+        echo "RUNBOOK-STATE-$key $n $s"
+        continue ;;
+      "RUNBOOK-BEGIN "*) ;;
+      *) continue ;;
+      esac
       set -f; set -- $line; set +f
-      nonce=$2; shift 2
-      f=$(mktemp "${TMPDIR:-/tmp}/runbook.XXXXXX") || { echo "RUNBOOK-DONE-$nonce 126"; echo "RUNBOOK-DONE-$nonce" >&2; continue; }
+      n=$2; shift 2
+      f="$d/$n.sh"
+      ( umask 077; : > "$f" ) || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&2; continue; }
       exec 3>"$f"
-      while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$nonce" ] && break; printf "%s\\n" "$l" >&3; done
+      while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done
       exec 3>&-
       $sid "$@" "$f" </dev/null &
       pid=$!
-      printf "\\001RUNBOOK-PGID %s\\n" "$pid" >&2
+      echo "$pid $$" > "$d/$n.pid"
+      echo "RUNBOOK-STARTED-$key $n"
       wait "$pid"; rc=$?
+      while lingering "$pid"; do sleep 0.2 2>/dev/null || sleep 1; done
+      echo "$rc" > "$d/$n.rc"
       rm -f "$f"
-      echo "RUNBOOK-DONE-$nonce $rc"
-      echo "RUNBOOK-DONE-$nonce" >&2
+      echo "RUNBOOK-DONE-$key $n $rc"
+      echo "RUNBOOK-DONE-$key $n" >&2
     done
     """
+  }
+
+  /// The shell script that stops a step: its pid comes from the state file the loop wrote,
+  /// so nothing a step prints can choose what is killed; a step that has ended is left.
+  static func stopScript(stateToken: String, nonce: String, sudo: String) -> String {
+    // dash's built-in kill takes `-SIG -PGID` but not `--`; sudo runs kill(1), which needs it.
+    let kill = sudo.isEmpty ? "kill" : sudo + "kill"
+    let end = sudo.isEmpty ? "" : " --"
+    return """
+      d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
+      read -r p l < "$d/\(nonce).pid" 2>/dev/null || exit 0
+      case "$p" in ""|*[!0-9]*) exit 0 ;; esac
+      [ "$p" -gt 1 ] && [ ! -f "$d/\(nonce).rc" ] || exit 0
+      \(kill) -TERM\(end) "-$p" 2>/dev/null
+      for i in 1 2 3 4 5 6 7 8 9 10; do \(kill) -0\(end) "-$p" 2>/dev/null || exit 0; sleep 0.2 2>/dev/null || sleep 1; done
+      \(kill) -KILL\(end) "-$p" 2>/dev/null; true
+      """
+  }
+
+  /// What became of a step, as the host tells it.
+  enum RemoteState: Equatable {
+    /// It ended with this exit status.
+    case done(Int32)
+    /// Its processes are gone and no status was written (the loop was killed with it).
+    case gone
+    /// It never started there.
+    case unknown
+  }
 
   private let connection: HostConnection
+  private let launch: ProcessCommand
   private let lock = NSLock()
+  private let key = HostSession.randomHex(16)
   private var input: AsyncStream<String>.Continuation?
   private var alive = false
+  private var ready: [CheckedContinuation<Bool, Never>] = []
+  private var isReady = false
   private var current: Current?
+  private var queries: [String: CheckedContinuation<RemoteState?, Never>] = [:]
   private var buffers: [Bool: [UInt8]] = [true: [], false: []]  // true: stdout
 
   /// The step being run: where its output goes and who waits for its end.
   private final class Current: @unchecked Sendable {
+    // Guarded by the session's lock.
     let nonce: String
     let collector: OutputCollector
     var stdoutDone = false
     var stderrDone = false
     var status: Int32?
-    var pgid: Int32?
+    var started: (@Sendable () -> Void)?
     var continuation: CheckedContinuation<Int32?, Never>?
     init(nonce: String, collector: OutputCollector) {
       self.nonce = nonce
@@ -61,172 +140,234 @@ final class HostSession: @unchecked Sendable {
     }
   }
 
-  init(connection: HostConnection) {
+  init(connection: HostConnection, launch: ProcessCommand) {
     self.connection = connection
+    self.launch = launch
   }
 
-  /// Opens the session if it is not open.
-  private func ensureOpen() {
-    lock.lock()
-    defer { lock.unlock() }
-    guard !alive else { return }
-    alive = true
-    buffers = [true: [], false: []]
-    let (stream, continuation) = AsyncStream<String>.makeStream()
-    input = continuation
-    let command = connection.remoteLoop(Self.server)
-    Task.detached { [self] in
-      var options = PlatformOptions()
-      options.processGroupID = 0
-      _ = try? await Subprocess.run(
-        .name(command.executable), arguments: Arguments(command.arguments),
-        platformOptions: options,
-        input: .inputWriter, output: .sequence, error: .sequence
-      ) { execution in
-        await withTaskGroup(of: Void.self) { tasks in
-          tasks.addTask {
-            for await frame in stream {
-              do { _ = try await execution.standardInputWriter.write(frame) } catch { break }
+  static func randomHex(_ bytes: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<bytes).map { _ in
+      String(format: "%02x", UInt8.random(in: 0...255, using: &generator))
+    }
+    .joined()
+  }
+
+  /// Opens the session if it is not open; true when its loop answered.
+  private func ensureOpen() async -> Bool {
+    let opened: Bool = lock.withLock {
+      if alive { return false }
+      alive = true
+      isReady = false
+      buffers = [true: [], false: []]
+      let (stream, continuation) = AsyncStream<String>.makeStream()
+      input = continuation
+      continuation.yield(key + "\n")
+      let command = launch
+      Task.detached { [self] in
+        var options = PlatformOptions()
+        options.processGroupID = 0
+        let executable: Executable =
+          command.executable.contains("/")
+          ? .path(FilePath(command.executable)) : .name(command.executable)
+        _ = try? await Subprocess.run(
+          executable, arguments: Arguments(command.arguments),
+          platformOptions: options,
+          input: .inputWriter, output: .sequence, error: .sequence
+        ) { execution in
+          await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+              for await frame in stream {
+                do { _ = try await execution.standardInputWriter.write(frame) } catch { break }
+              }
+              try? await execution.standardInputWriter.finish()
             }
-            try? await execution.standardInputWriter.finish()
+            tasks.addTask {
+              do {
+                for try await chunk in execution.standardOutput {
+                  self.route(chunk.withUnsafeBytes { Array($0) }, stdout: true)
+                }
+              } catch {}
+            }
+            tasks.addTask {
+              do {
+                for try await chunk in execution.standardError {
+                  self.route(chunk.withUnsafeBytes { Array($0) }, stdout: false)
+                }
+              } catch {}
+            }
+            // The session ends when the shell closes its output; stop writing then.
+            await tasks.next()
+            await tasks.next()
+            continuation.finish()
           }
-          tasks.addTask {
-            do {
-              for try await chunk in execution.standardOutput {
-                self.route(chunk.withUnsafeBytes { Array($0) }, stdout: true)
-              }
-            } catch {}
-          }
-          tasks.addTask {
-            do {
-              for try await chunk in execution.standardError {
-                self.route(chunk.withUnsafeBytes { Array($0) }, stdout: false)
-              }
-            } catch {}
-          }
-          // The session ends when the remote side closes its output; stop writing then.
-          await tasks.next()
-          await tasks.next()
-          continuation.finish()
         }
+        self.ended()
       }
-      self.ended()
+      return true
+    }
+    _ = opened
+    return await withCheckedContinuation { (waiting: CheckedContinuation<Bool, Never>) in
+      lock.lock()
+      if isReady || !alive {
+        let answer = isReady
+        lock.unlock()
+        waiting.resume(returning: answer)
+      } else {
+        ready.append(waiting)
+        lock.unlock()
+      }
     }
   }
 
-  /// The remote side is gone: the current step fails, the next one opens a new session.
+  /// The shell is gone: the current step's caller learns it, the next use opens a new one.
   private func ended() {
     lock.lock()
     alive = false
+    isReady = false
     input?.finish()
     input = nil
     let step = current
     current = nil
+    let waiting = ready
+    ready = []
+    let asked = queries
+    queries = [:]
     lock.unlock()
-    if let step, let waiting = step.continuation {
+    for w in waiting { w.resume(returning: false) }
+    for q in asked.values { q.resume(returning: nil) }
+    if let step, let continuation = step.continuation {
       step.continuation = nil
-      waiting.resume(returning: nil)
+      continuation.resume(returning: nil)
     }
   }
 
-  /// Hands output to the current step, watching for its markers. Output goes on in whole
-  /// runs of lines; only a run that holds a marker is looked at line by line.
+  /// Hands output to the current step, watching for the keyed control lines. Output goes on
+  /// in whole runs of lines; only a run that holds the key is looked at line by line.
   private func route(_ bytes: [UInt8], stdout: Bool) {
+    var actions: [() -> Void] = []
     lock.lock()
     var buffer = buffers.removeValue(forKey: stdout) ?? []
     buffer += bytes
-    var finished: Current?
     var cut = (buffer.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
     // A long line without its end yet goes on, but for what could be the start of a marker.
-    if cut == 0, buffer.count > 65_536 { cut = buffer.count - 64 }
-    if cut > 0, let step = current {
+    let keep = 64
+    if cut == 0, buffer.count > 65_536 { cut = buffer.count - keep }
+    if cut > 0 {
       let region = Array(buffer[..<cut])
-      let markers = [
-        Array("RUNBOOK-DONE-\(step.nonce)".utf8), Array(HostConnection.groupMarker.utf8),
-      ]
-      if markers.contains(where: { marker in
-        region.withUnsafeBufferPointer { ByteSearch.firstIndex(of: marker, in: $0) != nil }
-      }) {
+      let needle = Array(key.utf8)
+      if region.withUnsafeBufferPointer({ ByteSearch.firstIndex(of: needle, in: $0) != nil }) {
         var start = 0
         while start < region.count {
           let end = (region[start...].firstIndex(of: UInt8(ascii: "\n")) ?? (region.count - 1)) + 1
-          if let done = handle(Array(region[start..<end]), stdout: stdout) { finished = done }
+          handle(Array(region[start..<end]), stdout: stdout, actions: &actions)
           start = end
         }
-      } else if stdout {
-        step.collector.stdout(region)
-      } else {
-        step.collector.stderr(region)
+      } else if let step = current {
+        if stdout { step.collector.stdout(region) } else { step.collector.stderr(region) }
       }
     }
     buffers[stdout] = Array(buffer[cut...])
     lock.unlock()
-    if let finished, let waiting = finished.continuation {
-      finished.continuation = nil
-      waiting.resume(returning: finished.status)
-    }
+    for action in actions { action() }
   }
 
-  /// One line of output; returns the step when this line completed it. Holds the lock.
-  private func handle(_ line: [UInt8], stdout: Bool) -> Current? {
-    guard let step = current else { return nil }
-    let text = String(decoding: line, as: UTF8.self)
-    if !stdout, text.hasPrefix(HostConnection.groupMarker) {
-      step.pgid = Int32(text.dropFirst(HostConnection.groupMarker.count).trimmingWhitespace())
-      return nil
-    }
-    let marker = Array("RUNBOOK-DONE-\(step.nonce)".utf8)
-    guard let at = line.withUnsafeBufferPointer({ ByteSearch.firstIndex(of: marker, in: $0) })
-    else {
-      if stdout { step.collector.stdout(line) } else { step.collector.stderr(line) }
-      return nil
-    }
-    // Output without a final newline shares its line with the marker.
-    if at > 0 {
-      if stdout {
-        step.collector.stdout(Array(line[..<at]))
-      } else {
-        step.collector.stderr(Array(line[..<at]))
+  /// One line of output; holds the lock. What must resume a waiter goes into `actions`.
+  private func handle(_ line: [UInt8], stdout: Bool, actions: inout [() -> Void]) {
+    var found: (word: String, start: Int, end: Int)?
+    for word in ["DONE", "STARTED", "STATE", "SESSION"] {
+      let marker = Array("RUNBOOK-\(word)-\(key)".utf8)
+      if let at = line.withUnsafeBufferPointer({ ByteSearch.firstIndex(of: marker, in: $0) }) {
+        found = (word, at, at + marker.count)
+        break
       }
     }
-    if stdout {
-      step.status =
-        Int32(String(decoding: line[(at + marker.count)...], as: UTF8.self).trimmingWhitespace())
-        ?? -1
-      step.stdoutDone = true
-    } else {
-      step.stderrDone = true
+    guard let (word, start, end) = found else {
+      deliver(line, stdout: stdout)
+      return
     }
-    guard step.stdoutDone, step.stderrDone else { return nil }
-    current = nil
-    return step
+    let fields = String(decoding: line[end...], as: UTF8.self)
+      .split(separator: " ").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+    // Output without a final newline shares its line with the marker.
+    if start > 0 { deliver(Array(line[..<start]), stdout: stdout) }
+    switch word {
+    case "SESSION":
+      isReady = fields.first == "ready"
+      let waiting = ready
+      ready = []
+      let answer = isReady
+      actions.append { for w in waiting { w.resume(returning: answer) } }
+    case "STARTED":
+      if let step = current, fields.first == step.nonce, let started = step.started {
+        step.started = nil
+        actions.append(started)
+      }
+    case "STATE":
+      guard let nonce = fields.first, let waiting = queries.removeValue(forKey: nonce) else {
+        return
+      }
+      let state: RemoteState? =
+        switch fields.dropFirst().first {
+        case "done": .done(fields.count > 2 ? Int32(fields[2]) ?? -1 : -1)
+        case "gone": .gone
+        case "unknown": .unknown
+        default: nil
+        }
+      actions.append { waiting.resume(returning: state) }
+    default:
+      guard let step = current, fields.first == step.nonce else { return }
+      if stdout {
+        step.status = fields.count > 1 ? Int32(fields[1]) ?? -1 : -1
+        step.stdoutDone = true
+      } else {
+        step.stderrDone = true
+      }
+      guard step.stdoutDone, step.stderrDone else { return }
+      current = nil
+      if let continuation = step.continuation {
+        step.continuation = nil
+        let status = step.status
+        actions.append { continuation.resume(returning: status) }
+      }
+    }
   }
 
-  /// Runs a script; the outcome is like a process's (exit status, timeout, interrupt).
+  private func deliver(_ bytes: [UInt8], stdout: Bool) {
+    guard let step = current else { return }
+    if stdout { step.collector.stdout(bytes) } else { step.collector.stderr(bytes) }
+  }
+
+  /// Runs a script; the outcome is like a process's (exit status, timeout, interrupt). The
+  /// timeout counts from the moment the step started on the host. When the connection is
+  /// lost, the host is asked (over a new connection) what became of the step before
+  /// anything is recorded.
   func run(
     _ script: StepScript, command: [String], timeout: Duration?, collector: OutputCollector,
-    stop: @escaping @Sendable (Int32) async -> Void
+    stop: @escaping @Sendable () async -> Void
   ) async -> CommandOutcome {
-    ensureOpen()
+    var outcome = CommandOutcome()
+    guard await ensureOpen() else {
+      outcome.exitStatus = 255
+      collector.note("runbook: cannot open a session on \(connection.host.name)\n")
+      return outcome
+    }
     let step = Current(nonce: script.nonce, collector: collector)
     let state = StopState()
     let frame =
       "RUNBOOK-BEGIN \(script.nonce) \(command.joined(separator: " "))\n" + script.text
       + (script.text.hasSuffix("\n") ? "" : "\n") + "RUNBOOK-END-\(script.nonce)\n"
-    let pgid: @Sendable () -> Int32? = { [self] in lock.withLock { step.pgid } }
-    @Sendable func stopStep(_ why: StopState.Reason) async {
+    let stopStep: @Sendable (StopState.Reason) async -> Void = { why in
       guard state.begin(why) else { return }
-      var waited = 0
-      while pgid() == nil, waited < 40 {
-        try? await Task.sleep(for: .milliseconds(50))
-        waited += 1
-      }
-      if let group = pgid() { await stop(group) }
+      await stop()
     }
-    let timer = timeout.map { limit in
-      Task {
-        try? await Task.sleep(for: limit)
-        if !Task.isCancelled { await stopStep(.timeout) }
+    let timer = LockedBox<Task<Void, Never>?>(nil)
+    if let timeout {
+      step.started = {
+        timer.set(
+          Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { await stopStep(.timeout) }
+          })
       }
     }
     let status: Int32? = await withTaskCancellationHandler {
@@ -245,12 +386,32 @@ final class HostSession: @unchecked Sendable {
     } onCancel: {
       Task { await stopStep(.interrupt) }
     }
-    timer?.cancel()
-    var outcome = CommandOutcome()
-    switch status {
+    var code = status
+    if code == nil {
+      collector.note(
+        "runbook: the connection to \(connection.host.name) was lost; asking the host what became of the step\n"
+      )
+      switch await query(script.nonce) {
+      case .done(let rc)?:
+        collector.note(
+          "runbook: the host says the step ended with status \(rc); output after the loss was not received\n"
+        )
+        code = rc
+      case .gone?:
+        collector.note("runbook: the host says the step's processes ended without a status\n")
+        outcome.lost = .gone
+      case .unknown?:
+        collector.note("runbook: the host says the step never started\n")
+        outcome.lost = .neverStarted
+      case nil:
+        collector.note("runbook: the host cannot be asked; whether the step finished is unknown\n")
+        outcome.lost = .unknown
+      }
+    }
+    timer.get()?.cancel()
+    switch code {
     case nil:
       outcome.exitStatus = 255
-      collector.note("runbook: the connection to \(connection.host.name) was lost\n")
     case let code?:
       // 128+N: the step's shell was killed by signal N.
       if code > 128, state.reason != nil {
@@ -264,11 +425,43 @@ final class HostSession: @unchecked Sendable {
     return outcome
   }
 
-  /// Ends the session: the remote loop reads end of input and exits.
+  /// Asks a new session what became of the step `nonce` (it waits while the step runs).
+  /// Tries to reconnect a few times; nil when the host cannot be asked.
+  func query(_ nonce: String, tries: Int = 3) async -> RemoteState? {
+    for attempt in 1...tries {
+      if attempt > 1 { try? await Task.sleep(for: .seconds(2)) }
+      guard await ensureOpen() else { continue }
+      let answer: RemoteState? = await withCheckedContinuation { continuation in
+        lock.lock()
+        guard alive, let input else {
+          lock.unlock()
+          continuation.resume(returning: nil)
+          return
+        }
+        queries[nonce] = continuation
+        input.yield("RUNBOOK-QUERY \(nonce)\n")
+        lock.unlock()
+      }
+      if let answer { return answer }
+    }
+    return nil
+  }
+
+  /// Ends the session: the loop reads end of input and exits.
   func close() {
     lock.withLock {
       input?.finish()
       input = nil
     }
   }
+}
+
+/// A value shared between tasks, read and written under a lock.
+final class LockedBox<Value>: @unchecked Sendable {
+  // Every access to `value` holds `lock`.
+  private let lock = NSLock()
+  private var value: Value
+  init(_ value: Value) { self.value = value }
+  func get() -> Value { lock.withLock { value } }
+  func set(_ new: Value) { lock.withLock { value = new } }
 }

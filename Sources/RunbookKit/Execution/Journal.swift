@@ -11,6 +11,9 @@ public enum StepStatus: String, Sendable, Codable, Hashable {
   case skipped
   /// A manual step not confirmed in a batch run.
   case pending
+  /// The connection was lost while it ran and the host could not be asked whether it
+  /// finished; `--resume` asks again before anything runs there.
+  case unknown
   /// It was stopped by its timeout.
   case timeout
   /// The run was interrupted while it ran.
@@ -51,6 +54,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
   public var resumes: String?
   /// The indices of the steps the selection kept (all when nil).
   public var selectedSteps: [Int]?
+  /// Names the run's state directory on each host (`runbook-state-TOKEN`), where the
+  /// session records each step's pid and exit status; the same in every attempt.
+  public var stateToken: String?
 
   /// Creates a record.
   public init(
@@ -80,6 +86,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     case type, runID, runbook, title, runbookSHA256, inventory, inventorySHA256
     case operator_ = "operator"
     case toolVersion, startedAt, variables, stepCount, hosts, dryRun, resumes, selectedSteps
+    case stateToken
   }
 }
 
@@ -136,6 +143,8 @@ public struct StepRecord: Codable, Sendable, Equatable {
   public var deviation: String?
   /// The operator's note on a manual step.
   public var note: String?
+  /// The step's nonce on the host: names its pid and status files in the state directory.
+  public var attemptID: String?
   /// Creates a record.
   public init(
     step: String, index: Int, kind: String, line: Int, headingPath: [String], host: String,
@@ -169,6 +178,36 @@ public struct StepRecord: Codable, Sendable, Equatable {
     self.changed = changed
     self.diff = diff
     self.mismatch = mismatch
+  }
+}
+
+/// A step about to start on a host: if the tool dies before the step's record, a resume
+/// finds this and asks the host what became of the step before running it again.
+public struct StartRecord: Codable, Sendable, Equatable {
+  /// Always "start".
+  public var type = "start"
+  /// The step's id and 0-based index.
+  public var step: String
+  public var index: Int
+  /// The host's inventory name.
+  public var host: String
+  /// The step's nonce on the host.
+  public var attemptID: String
+  /// The SHA-256 (or keyed hash) of what it runs, as in the step record.
+  public var contentSHA256: String
+  /// When it started.
+  public var startedAt: String
+  /// Creates a record.
+  public init(
+    step: String, index: Int, host: String, attemptID: String, contentSHA256: String,
+    startedAt: String
+  ) {
+    self.step = step
+    self.index = index
+    self.host = host
+    self.attemptID = attemptID
+    self.contentSHA256 = contentSHA256
+    self.startedAt = startedAt
   }
 }
 
@@ -315,10 +354,10 @@ public actor Journal {
   /// Reads the records of a journal (for `--resume`); a torn last line from a crash is
   /// ignored.
   public static func read(path: String) throws -> (
-    run: RunRecord?, steps: [StepRecord], end: RunEndRecord?
+    run: RunRecord?, steps: [StepRecord], end: RunEndRecord?, starts: [StartRecord]
   ) {
     let all = try readAll(path: path)
-    return (all.run, all.steps, all.end)
+    return (all.run, all.steps, all.end, all.starts)
   }
 
   /// Every record of a journal.
@@ -331,6 +370,8 @@ public actor Journal {
     public var end: RunEndRecord?
     /// The last reports record.
     public var reports: ReportsRecord?
+    /// Steps that were started, in order (a step record follows each that finished).
+    public var starts: [StartRecord] = []
     /// The digest of the last record before any reports record (what reports show).
     public var digest: String
   }
@@ -343,7 +384,9 @@ public actor Journal {
     }
     let decoder = JSONDecoder()
     var contents = Contents(run: nil, steps: [], end: nil, reports: nil, digest: genesis)
-    let kinds = ["step", "run", "end", "reports"].map { (Array("\"type\":\"\($0)\"".utf8), $0) }
+    let kinds = ["step", "run", "end", "reports", "start"].map {
+      (Array("\"type\":\"\($0)\"".utf8), $0)
+    }
     let digestMarker = Array(",\"digest\":\"".utf8)
     data.withUnsafeBytes { raw in
       let bytes = raw.bindMemory(to: UInt8.self)
@@ -369,6 +412,11 @@ public actor Journal {
             continue
           }
           contents.end = record
+        case "start":
+          if let record = try? decoder.decode(StartRecord.self, from: lineData) {
+            contents.starts.append(record)
+          }
+          continue
         default:
           contents.reports = try? decoder.decode(ReportsRecord.self, from: lineData)
           continue

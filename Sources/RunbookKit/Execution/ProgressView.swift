@@ -120,7 +120,7 @@ public final class ProgressView: @unchecked Sendable {
   private func colour(_ status: StepStatus) -> String {
     switch status {
     case .ok: return "32"
-    case .failed, .timeout, .interrupted: return "31"
+    case .failed, .timeout, .interrupted, .unknown: return "31"
     case .skipped: return "2"
     case .pending: return "33"
     }
@@ -131,6 +131,7 @@ public final class ProgressView: @unchecked Sendable {
     switch status {
     case .ok: symbol = "✓"
     case .failed, .timeout, .interrupted: symbol = "✗"
+    case .unknown: symbol = "?"
     case .skipped: symbol = "–"
     case .pending: symbol = "…"
     }

@@ -43,7 +43,11 @@ public enum HostPattern {
     for regex in [bracketedHostPort, hostPort] {
       if let groups = matches(regex, address) {
         address = groups[1]
-        port = Int(groups[2])
+        guard let number = Int(groups[2]), (1...65535).contains(number) else {
+          throw Problem(
+            message: "invalid host pattern '\(pattern)': port \(groups[2]) is not in 1-65535")
+        }
+        port = number
       }
     }
     let valid = [ipv4, ipv6, hostname].contains { matches($0, address) != nil }
@@ -65,8 +69,53 @@ public enum HostPattern {
     return (hosts, port)
   }
 
-  /// Expands every `[begin:end(:step)]` range, leftmost first.
+  /// The most hosts one pattern may expand to: far more than any inventory has, and few
+  /// enough that a typo such as `h[0:99999999]` is an error at its line, not a hang.
+  public static let maximumHosts = 100_000
+
+  /// Expands every `[begin:end(:step)]` range, leftmost first; refuses a pattern that would
+  /// make more than `maximumHosts` names before making any.
   public static func expandRanges(_ line: String) throws(Problem) -> [String] {
+    let count = try rangeCount(line)
+    guard count <= maximumHosts else {
+      throw Problem(
+        message:
+          "host range in '\(line)' makes \(count > Int(Int32.max) ? "billions of" : "\(count)") hosts; at most \(maximumHosts) are allowed in one pattern"
+      )
+    }
+    return try expandAll(line)
+  }
+
+  /// How many names the ranges of `line` make (saturating), without making them.
+  private static func rangeCount(_ line: String) throws(Problem) -> Int {
+    var total = 1
+    var rest = Substring(line)
+    while let open = rest.firstIndex(of: "[") {
+      guard let close = rest[open...].firstIndex(of: "]") else { break }
+      let bounds = rest[rest.index(after: open)..<close].split(
+        separator: ":", omittingEmptySubsequences: false)
+      var n = 1
+      if bounds.count >= 2 {
+        let step = bounds.count == 3 ? Int(bounds[2]) ?? 1 : 1
+        if let b = Int(bounds[0].isEmpty ? "0" : bounds[0]), let e = Int(bounds[1]), step > 0,
+          e >= b
+        {
+          let (span, overflow) = e.subtractingReportingOverflow(b)
+          n = overflow ? Int.max : span / step + 1
+        } else if bounds[0].count == 1, bounds[1].count == 1 {
+          n = 52
+        } else if bounds[1].count > 18 {
+          n = Int.max
+        }
+      }
+      let (product, overflow) = total.multipliedReportingOverflow(by: max(n, 1))
+      total = overflow ? Int.max : product
+      rest = rest[rest.index(after: close)...]
+    }
+    return total
+  }
+
+  private static func expandAll(_ line: String) throws(Problem) -> [String] {
     guard let open = line.firstIndex(of: "[") else { return [line] }
     guard let close = line[open...].firstIndex(of: "]") else {
       throw Problem(message: "host range in '\(line)' has no closing ']'")
@@ -98,7 +147,7 @@ public enum HostPattern {
     {
       guard b <= e else { throw Problem(message: "host range [\(body)] must have begin <= end") }
       items = stride(from: b, through: e, by: step).map { String(letters[$0]) }
-    } else if let b = Int(begin), let e = Int(end) {
+    } else if let b = Int(begin), let e = Int(end), b >= 0 {
       items = stride(from: b, through: e, by: step).map { n in
         let s = String(n)
         return width > s.count ? String(repeating: "0", count: width - s.count) + s : s
@@ -109,7 +158,7 @@ public enum HostPattern {
     var hosts: [String] = []
     for item in items {
       let name = head + item + tail
-      hosts += name.contains("[") ? try expandRanges(String(name)) : [String(name)]
+      hosts += name.contains("[") ? try expandAll(String(name)) : [String(name)]
     }
     return hosts
   }

@@ -71,7 +71,8 @@ public struct Inventory: Sendable {
       hostOrder.append(name)
     }
     if let port { hosts[name]!.vars["ansible_port"] = .int(port) }
-    if let group, groups[group] != nil, !groups[group]!.hosts.contains(name) {
+    // A host is in few groups: asking the host keeps adding 100,000 hosts linear.
+    if let group, groups[group] != nil, !hosts[name]!.groups.contains(group) {
       groups[group]!.hosts.append(name)
       hosts[name]!.groups.append(group)
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Resolves `{{ }}` references for a host with the runbook's precedence, lowest first:
 /// front matter `vars`, inventory (`all`, groups by depth, host), `--vars-file`, `--var`,
 /// then values captured by earlier steps (known only at run time).
@@ -166,6 +168,7 @@ final class VariableScope {
     if let key = get("ansible_ssh_private_key_file")?.rendered, !key.isEmpty {
       host.privateKeyFile = key
     }
+    if let problem = Self.connectionProblem(host) { return .failure(problem) }
     switch get("ansible_become") {
     case .bool(let b)?: host.become = b
     case .string(let s)?: host.become = ["true", "yes", "1", "on"].contains(s.lowercased())
@@ -183,6 +186,48 @@ final class VariableScope {
         ))
     }
     return .success(host)
+  }
+
+  /// Why a host's connection values cannot be handed to ssh, if they cannot: every one of
+  /// them becomes an argument of the ssh client on the control machine, so none may start
+  /// with `-` (ssh would read it as an option), hold white space or control characters, or
+  /// be empty; the address is a host name or an IP address and nothing else.
+  static func connectionProblem(_ host: PlanHost) -> HostProblem? {
+    func bad(_ what: String, _ value: String, _ why: String) -> HostProblem {
+      HostProblem(
+        message:
+          "\(what) of host '\(TerminalText.visible(host.name))' is '\(TerminalText.visible(value))': \(why)"
+      )
+    }
+    func unsafe(_ value: String) -> String? {
+      if value.isEmpty { return "it is empty" }
+      if value.hasPrefix("-") { return "it starts with '-', which ssh would read as an option" }
+      if value.unicodeScalars.contains(where: {
+        $0.properties.generalCategory == .control || $0.properties.isWhitespace
+      }) {
+        return "it contains white space or a control character"
+      }
+      return nil
+    }
+    if host.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+      return bad("the name", host.name, "it contains a control character")
+    }
+    guard host.connection == .ssh else { return nil }
+    let which = host.address == host.name ? "the name (used as its address)" : "ansible_host"
+    if let why = unsafe(host.address) { return bad(which, host.address, why) }
+    let allowed = CharacterSet(
+      charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:%[]")
+    if !host.address.unicodeScalars.allSatisfy(allowed.contains) {
+      return bad(
+        which, host.address,
+        "an address is a host name or an IP address (letters, digits, '.', '-', '_', ':', '%', '[]')"
+      )
+    }
+    if let user = host.user, let why = unsafe(user) { return bad("ansible_user", user, why) }
+    if let key = host.privateKeyFile, let why = unsafe(key) {
+      return bad("ansible_ssh_private_key_file", key, why)
+    }
+    return nil
   }
 
   /// Whether `reference` can render differently from one host to another.

@@ -143,7 +143,7 @@ extension RunReport {
         case .skipped, .pending:
           skipped += 1
           body = "      <skipped message=\"\(Self.xml(r.reason ?? r.status.rawValue))\"/>\n"
-        case .failed, .timeout, .interrupted:
+        case .failed, .timeout, .interrupted, .unknown:
           failures += 1
           let detail = [r.mismatch, r.outputTail].compactMap { $0 }.joined(separator: "\n")
           body =

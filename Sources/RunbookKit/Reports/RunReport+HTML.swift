@@ -266,6 +266,7 @@ extension RunReport {
 
   static func severity(_ status: StepStatus) -> Int {
     switch status {
+    case .unknown: return 6
     case .interrupted: return 5
     case .failed: return 4
     case .timeout: return 3
@@ -283,6 +284,7 @@ extension RunReport {
     case .pending: return "…"
     case .timeout: return "⏱"
     case .interrupted: return "■"
+    case .unknown: return "?"
     }
   }
 

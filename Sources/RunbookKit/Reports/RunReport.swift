@@ -85,7 +85,8 @@ public struct RunReport: Sendable {
 public struct ReportError: Error, CustomStringConvertible, Sendable {
   /// What is wrong.
   public var description: String
-  init(_ description: String) { self.description = description }
+  /// Creates an error.
+  public init(_ description: String) { self.description = description }
 }
 
 extension StepStatus {
@@ -98,6 +99,7 @@ extension StepStatus {
     case .pending: return "⏸️"
     case .timeout: return "⏱️"
     case .interrupted: return "⛔"
+    case .unknown: return "❓"
     }
   }
 }

@@ -155,6 +155,21 @@ struct Exec: AsyncParsableCommand {
       }
     }
 
+    // One writer per run directory, from here until the reports are written.
+    let lock: RunDirectoryLock
+    do {
+      if resume != nil, !FileManager.default.fileExists(atPath: runDirectory) {
+        throw RunDirectoryError("--resume \(runDirectory): no such run directory")
+      }
+      lock = try RunDirectoryLock.acquire(runDirectory)
+      try RunDirectoryLock.checkUse(
+        runDirectory, resume: resume != nil, runbook: options.runbook)
+    } catch let error as RunDirectoryError {
+      try report([Diagnostic(.error, at: nil, error.description)])
+      return
+    }
+    defer { withExtendedLifetime(lock) {} }
+
     let running = executor
     let task = Task { try await running.run() }
     let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in

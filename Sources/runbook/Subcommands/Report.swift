@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RunbookKit
 
 /// `runbook report`: render every report of a run directory again from its journal.
@@ -11,8 +12,19 @@ struct Report: AsyncParsableCommand {
 
   func run() async throws {
     do {
+      guard FileManager.default.fileExists(atPath: runDirectory + "/journal.jsonl") else {
+        throw ReportError("\(runDirectory) is not a run directory (it has no journal.jsonl)")
+      }
+      // One writer: a run still writing this directory keeps its lock until its reports.
+      let lock = try RunDirectoryLock.acquire(runDirectory)
+      defer { withExtendedLifetime(lock) {} }
+      _ = umask(0o077)
       let report = try await RunDirectory.writeReports(directory: runDirectory)
       print("\(runDirectory): reports of a \(report.status) run written")
+    } catch let error as RunDirectoryError {
+      var stderr = StandardError()
+      print("error: \(error)", to: &stderr)
+      throw ExitStatus.invalid
     } catch let error as ReportError {
       var stderr = StandardError()
       print("error: \(error)", to: &stderr)
