@@ -38,7 +38,7 @@ public struct FrontMatter: Sendable, Equatable {
 
     let root: Node?
     do {
-      root = try Yams.compose(yaml: yaml)
+      root = try composeYAML(yaml)
     } catch {
       let (line, message) = yamlProblem(error, firstLine: firstLine)
       return (result, [.error(file, line, "front matter: " + message)])

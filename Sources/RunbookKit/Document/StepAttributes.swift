@@ -120,17 +120,25 @@ public struct StepAttributes: Sendable, Equatable {
         }
       case .duration:
         if let duration = parseDuration(value) {
-          if key == "timeout" { attributes.timeout = duration } else { attributes.delay = duration }
+          if duration > maximumDuration {
+            problems.append("'\(key)' of \(value) is longer than the most allowed, 7 days (168h)")
+          } else if key == "timeout", duration == .zero {
+            problems.append("'timeout' must be more than 0; leave it out for no time limit")
+          } else if key == "timeout" {
+            attributes.timeout = duration
+          } else {
+            attributes.delay = duration
+          }
         } else {
           problems.append(
             "'\(value)' is not a duration for '\(key)'; write a number with a unit: 500ms, 90s, 5m, 1h or 1m30s"
           )
         }
       case .count:
-        if let count = Int(value), count >= 0 {
+        if let count = Int(value), count >= 0, count <= 1000 {
           attributes.retries = count
         } else {
-          problems.append("'\(key)' needs a whole number of 0 or more, not '\(value)'")
+          problems.append("'\(key)' needs a whole number from 0 to 1000, not '\(value)'")
         }
       case .identifier:
         if value.isEmpty {
@@ -200,15 +208,21 @@ public struct StepAttributes: Sendable, Equatable {
     }
   }
 
-  /// Parses `500ms`, `90s`, `5m`, `1h`, `1m30s`, or a bare number of seconds.
+  /// The longest `timeout` or `delay`: a week, far beyond any step, and far from the
+  /// arithmetic limits of the clock.
+  public static let maximumDuration: Duration = .seconds(7 * 24 * 3600)
+
+  /// Parses `500ms`, `90s`, `5m`, `1h`, `1m30s`, or a bare number of seconds; a value too
+  /// large to be a duration (more than about 30 years) is nil.
   public static func parseDuration(_ text: String) -> Duration? {
-    if let seconds = Int(text), seconds >= 0 { return .seconds(seconds) }
+    let limit = 1_000_000_000
+    if let seconds = Int(text), seconds >= 0 { return seconds > limit ? nil : .seconds(seconds) }
     var total: Duration = .zero
     var rest = Substring(text)
     guard !rest.isEmpty else { return nil }
     while !rest.isEmpty {
       let digits = rest.prefix(while: \.isNumber)
-      guard let number = Int(digits) else { return nil }
+      guard let number = Int(digits), number <= limit else { return nil }
       rest = rest.dropFirst(digits.count)
       let unit = rest.prefix(while: \.isLetter)
       rest = rest.dropFirst(unit.count)

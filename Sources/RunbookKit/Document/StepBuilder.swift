@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns cmark's leaf blocks into headings and validated steps, collecting every problem.
 struct StepBuilder {
   let file: String
@@ -162,6 +164,26 @@ struct StepBuilder {
     }
     if writes, a.expect != nil {
       error(line, "'expect' checks a command's output; a file step prints nothing")
+    }
+    // A pattern without variables can be checked now rather than fail on the host.
+    if let pattern = a.expect, !pattern.contains("{{") {
+      do {
+        _ = try NSRegularExpression(pattern: pattern)
+      } catch {
+        self.error(
+          line,
+          "expect=\(pattern) is not a valid regular expression; escape special characters such as ( [ { with a backslash"
+        )
+      }
+    }
+    // `user=` is handed to sudo as the value of -u: never an option, never two words.
+    if let user = a.user, !user.contains("{{"),
+      user.hasPrefix("-")
+        || user.unicodeScalars.contains(where: {
+          $0.properties.isWhitespace || $0.properties.generalCategory == .control
+        })
+    {
+      error(line, "user=\(user) is not a user name (no leading '-', spaces or control characters)")
     }
     return kind
   }

@@ -443,16 +443,26 @@ public struct Executor: Sendable {
     let prefix = planned.hosts.count > 1 ? "[\(hostName)] " : ""
     let echo = self.echo
     let events = self.events
+    // A capture into a secret makes the whole standard output secret.
+    let secretCapture = a.capture.flatMap { plan.secretNames.contains($0) ? $0 : nil }
+    // The host's output reaches the terminal without its escape sequences (the log keeps
+    // the bytes): a host must not be able to move the cursor or rewrite what was printed.
     let collector = OutputCollector(
       logPath: options.runDirectory + "/" + logPath, masker: masker,
       hiddenPrefixes: [nonce],
-      echo: events.map { e in { @Sendable text in e(.output(host: hostName, text: text)) } }
+      echo: events.map { e in
+        { @Sendable text in e(.output(host: hostName, text: TerminalText.strip(text))) }
+      }
         ?? echo.map { e in
           { @Sendable text in
             // Several lines may come at once; each gets the host prefix.
-            e("    " + prefix + ByteSearch.prefixingLines(text, with: "    " + prefix))
+            e(
+              "    " + prefix
+                + ByteSearch.prefixingLines(TerminalText.strip(text), with: "    " + prefix))
           }
-        })
+        },
+      withholdStdout: secretCapture,
+      hiddenRegion: step.kind.writesFile ? ("\(nonce) diff", "\(nonce) changed") : nil)
 
     // File merges read the file first (guards included), then write like a file step.
     var script: StepScript
@@ -534,21 +544,26 @@ public struct Executor: Sendable {
       record.exitCode = outcome.exitStatus
       verdict = evaluate(
         step, rendered, outcome: outcome, stdout: collector.keptStdout(), nonce: nonce,
-        record: &record)
+        masker: masker, record: &record)
       if verdict.0 != .failed || outcome.interrupted || Task.isCancelled { break }
     }
-    let output = collector.finish()
-    record.outputBytes = output.bytes
-    record.outputSHA256 = output.sha256
-    record.outputTail = output.tail
-    record.outputTruncated = output.truncatedTail
-
+    var learnt: [String] = []
     if verdict.0 == .ok, let name = a.capture {
       let value = Self.strip(collector.keptStdout(), nonce: nonce).trimmingWhitespace()
       await state.capture([name: value], host: hostName)
       let masked = await state.masker.mask(value)
       record.captured = [name: masked]
+      if secretCapture != nil { learnt.append(value) }
     }
+    if let diff = record.diff {
+      collector.note("--- changes to \(fields[.file] ?? "the file") ---\n" + diff + "\n")
+    }
+    let output = collector.finish(secrets: learnt)
+    record.outputBytes = output.bytes
+    record.outputSHA256 = output.sha256
+    record.outputTail = output.tail
+    record.outputTruncated = output.truncatedTail
+
     var reason = verdict.1
     if verdict.0 == .failed, reason == nil {
       reason = output.firstErrorLines.last.map { $0.trimmingWhitespace() }
@@ -589,7 +604,7 @@ public struct Executor: Sendable {
   /// mismatches into the record.
   private func evaluate(
     _ step: Step, _ rendered: RenderedStep, outcome: CommandOutcome, stdout: String, nonce: String,
-    record: inout StepRecord
+    masker: SecretMasker, record: inout StepRecord
   ) -> (StepStatus, String?) {
     if outcome.interrupted { return (.interrupted, "stopped by the operator") }
     if outcome.timedOut {
@@ -614,7 +629,6 @@ public struct Executor: Sendable {
     {
       return (.skipped, skip)
     }
-    let masker = plan.masker
     if step.kind == .console {
       let transcript = ConsoleTranscript(rendered.body)
       let outputs = Self.consoleOutputs(stdout, nonce: nonce)
@@ -646,7 +660,7 @@ public struct Executor: Sendable {
         let rest = stdout[diffStart.upperBound...]
         let diff = rest.range(of: "\(nonce) changed").map { rest[..<$0.lowerBound] } ?? rest
         record.changed = true
-        record.diff = masker.mask(String(diff))
+        record.diff = masker.maskDiff(String(diff))
       }
     }
     if let pattern = rendered.fields[.expect] {

@@ -27,6 +27,15 @@ public final class OutputCollector: @unchecked Sendable {
   private var hasher = SHA256()
   private var count = 0
   private var stderrLines: [String] = []
+  /// Standard output becomes a secret (`capture=` of a secret name): it is kept for the
+  /// capture but never written, and standard error waits until the value is known.
+  private let withholdStdout: String?
+  private var withheldBytes = 0
+  private var deferredStderr: [UInt8] = []
+  /// Lines between these control lines (a file step's diff) are kept out of the log and
+  /// the terminal: the diff goes to the record once it is masked as a diff.
+  private let hiddenRegion: (start: String, end: String)?
+  private var inHiddenRegion = false
 
   enum Stream: Hashable { case stdout, stderr }
 
@@ -34,13 +43,17 @@ public final class OutputCollector: @unchecked Sendable {
   /// lines starting with a `hiddenPrefixes` entry are control lines, kept out of the log.
   public init(
     logPath: String?, masker: SecretMasker, hiddenPrefixes: [String],
-    echo: (@Sendable (String) -> Void)?
+    echo: (@Sendable (String) -> Void)?, withholdStdout: String? = nil,
+    hiddenRegion: (start: String, end: String)? = nil
   ) {
     self.masker = masker
-    self.hiddenPrefixes = hiddenPrefixes
+    self.hiddenPrefixes = hiddenPrefixes + (hiddenRegion.map { [$0.start, $0.end] } ?? [])
     self.echo = echo
+    self.withholdStdout = withholdStdout
+    self.hiddenRegion = hiddenRegion
     if let logPath {
-      FileManager.default.createFile(atPath: logPath, contents: nil)
+      FileManager.default.createFile(
+        atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o600])
       log = FileHandle(forWritingAtPath: logPath)
     } else {
       log = nil
@@ -65,15 +78,25 @@ public final class OutputCollector: @unchecked Sendable {
           stdoutTruncated = true
         }
       }
+      if withholdStdout != nil {
+        if stream == .stdout {
+          withheldBytes += bytes.count
+          return
+        }
+        deferredStderr += bytes.prefix(max(0, Self.keptStdoutLimit - deferredStderr.count))
+        return
+      }
       var buffer = pending.removeValue(forKey: stream) ?? []
       buffer += bytes
       // Whole lines go out together; a partial line waits for its end (masking never
       // sees half a secret), unless it grows past `longLine`.
       var cut = (buffer.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
-      if cut == 0, buffer.count > Self.longLine { cut = buffer.count }
+      if cut == 0, buffer.count > Self.longLine { cut = safeCut(buffer) }
       if cut > 0 {
         let region = Array(buffer[..<cut])
-        if hiddenPrefixes.contains(where: { ByteSearch.contains(region, $0) }) {
+        if hiddenRegion != nil
+          || hiddenPrefixes.contains(where: { ByteSearch.contains(region, $0) })
+        {
           var start = 0
           while start < region.count {
             let end =
@@ -89,8 +112,41 @@ public final class OutputCollector: @unchecked Sendable {
     }
   }
 
+  /// Where a long line without its end may be cut: before the last bytes that could begin
+  /// a secret, before any secret that would straddle the cut, and on a UTF-8 boundary.
+  private func safeCut(_ buffer: [UInt8]) -> Int {
+    var cut = buffer.count - max(masker.longest - 1, 0)
+    var moved = true
+    while moved {
+      moved = false
+      for value in masker.values {
+        let needle = Array(value.utf8)
+        let from = max(0, cut - needle.count + 1)
+        let found = buffer.withUnsafeBufferPointer {
+          ByteSearch.firstIndex(of: needle, in: $0, from: from)
+        }
+        if let at = found, at < cut, at + needle.count > cut {
+          cut = at
+          moved = true
+        }
+      }
+    }
+    while cut > 0, cut < buffer.count, buffer[cut] & 0xC0 == 0x80 { cut -= 1 }
+    return cut
+  }
+
   /// Writes whole lines (or one line) masked, dropping control lines; holds the lock.
   private func emit(_ line: [UInt8], from stream: Stream) {
+    if let hiddenRegion, stream == .stdout {
+      if line.starts(with: Array(hiddenRegion.start.utf8)) {
+        inHiddenRegion = true
+        return
+      }
+      if inHiddenRegion {
+        if ByteSearch.contains(line, hiddenRegion.end) { inHiddenRegion = false }
+        return
+      }
+    }
     var bytes = line
     // Control lines are not output; one that follows output without a final newline
     // shares its line, so only the marker part is cut.
@@ -105,7 +161,13 @@ public final class OutputCollector: @unchecked Sendable {
     if stream == .stderr, stderrLines.count < 20 {
       stderrLines += masked.split(separator: "\n").prefix(20 - stderrLines.count).map(String.init)
     }
-    let data = Data(masked.utf8)
+    write(Array(masked.utf8))
+  }
+
+  /// Writes masked bytes to the log, the digest, the tail and the terminal; holds the lock.
+  private func write(_ bytes: [UInt8]) {
+    let masked = String(decoding: bytes, as: UTF8.self)
+    let data = Data(bytes)
     log?.write(data)
     hasher.update(data: data)
     count += data.count
@@ -134,9 +196,24 @@ public final class OutputCollector: @unchecked Sendable {
     lock.withLock { String(decoding: stdoutKept, as: UTF8.self) }
   }
 
-  /// Flushes partial lines and closes the log; returns what was collected.
-  public func finish() -> CollectedOutput {
+  /// Flushes partial lines and closes the log; returns what was collected. `secrets` are
+  /// values learnt from this very output (a captured secret): withheld output is masked
+  /// with them before it is written.
+  public func finish(secrets: [String] = []) -> CollectedOutput {
     lock.withLock {
+      if let name = withholdStdout {
+        let masker = SecretMasker(values: self.masker.values + secrets)
+        let note = Array(
+          "[standard output (\(withheldBytes) bytes) captured into the secret '\(name)'; not shown]\n"
+            .utf8)
+        write(note)
+        if !deferredStderr.isEmpty {
+          if deferredStderr.last != UInt8(ascii: "\n") { deferredStderr.append(UInt8(ascii: "\n")) }
+          let masked = masker.mask(String(decoding: deferredStderr, as: UTF8.self))
+          stderrLines += masked.split(separator: "\n").prefix(20).map(String.init)
+          write(Array(masked.utf8))
+        }
+      }
       for stream in [Stream.stdout, .stderr] {
         if let rest = pending[stream], !rest.isEmpty {
           emit(rest + [UInt8(ascii: "\n")], from: stream)

@@ -131,11 +131,14 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
       "runbook-edit-\(UUID().uuidString).sh"
     ).path
     defer { try? FileManager.default.removeItem(atPath: path) }
-    // The script holds real secret values: readable by the operator only.
-    guard
-      FileManager.default.createFile(
-        atPath: path, contents: Data(script.utf8), attributes: [.posixPermissions: 0o600])
-    else {
+    // The script holds real secret values: created 0600 in one call (never readable by
+    // anyone else, not even for a moment), and only if no file of that name exists.
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    let bytes = Array(script.utf8)
+    let written =
+      fd < 0 ? -1 : bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+    if fd >= 0 { close(fd) }
+    guard written == bytes.count else {
       write("cannot write \(path)\n")
       return nil
     }

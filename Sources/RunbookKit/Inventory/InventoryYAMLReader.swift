@@ -7,7 +7,7 @@ enum InventoryYAMLReader {
     var problems: [Diagnostic] = []
     let root: Node?
     do {
-      root = try Yams.compose(yaml: text)
+      root = try composeYAML(text)
     } catch {
       let (line, message) = yamlProblem(error, firstLine: 1)
       return [.error(file, line, message)]

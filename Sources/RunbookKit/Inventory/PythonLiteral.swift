@@ -16,6 +16,11 @@ enum PythonLiteral {
   private struct Parser {
     let s: [Unicode.Scalar]
     var i = 0
+    /// Brackets open now. CPython's tokenizer refuses more than 200 ("too many nested
+    /// parentheses"), so Ansible keeps such a value as a string; so does this parser,
+    /// without recursing any deeper.
+    var depth = 0
+    static let maximumDepth = 200
     init(_ s: [Unicode.Scalar]) { self.s = s }
 
     var atEnd: Bool { i >= s.count }
@@ -28,10 +33,13 @@ enum PythonLiteral {
     mutating func expression() -> Value? {
       skipSpace()
       guard let c = peek else { return nil }
+      if c == "[" || c == "(" || c == "{" {
+        guard depth < Self.maximumDepth else { return nil }
+        depth += 1
+        defer { depth -= 1 }
+        return c == "{" ? mapping() : sequence(close: c == "[" ? "]" : ")")
+      }
       switch c {
-      case "[": return sequence(close: "]")
-      case "(": return sequence(close: ")")
-      case "{": return mapping()
       case "'", "\"":
         var text = ""
         // Adjacent literals concatenate, as in Python source.

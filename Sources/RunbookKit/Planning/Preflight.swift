@@ -58,6 +58,13 @@ public struct Preflight: Sendable {
 
     var options = PlanOptions()
     options.secretNames = secretNames
+    for name in secretNames where !Template.isIdentifier(Substring(name)) {
+      diagnostics.append(
+        Diagnostic(
+          .error, at: nil,
+          "--secret '\(TerminalText.visible(name))' is not a variable name (letters, digits and _)")
+      )
+    }
     options.allowEmptyRoles = allowEmptyRoles
     for assignment in variables {
       guard let eq = assignment.firstIndex(of: "="),
@@ -94,7 +101,7 @@ public struct Preflight: Sendable {
         DiagnosticsError([Diagnostic(.error, at: nil, "cannot read vars file '\(path)'")]))
     }
     do {
-      guard let node = try Yams.compose(yaml: SourceText(text).text) else { return .success([:]) }
+      guard let node = try composeYAML(SourceText(text).text) else { return .success([:]) }
       guard case .map(let vars) = Value(yaml: node) else {
         return .failure(
           DiagnosticsError([.error(path, 1, "vars file must be a mapping of NAME: value")]))

@@ -27,6 +27,8 @@ final class VariableScope {
   private var planHosts: [String: Result<PlanHost, HostProblem>] = [:]
   private var roleHosts: [String: [String]?] = [:]
   private var varyingMemo: [String: Bool] = [:]
+  private var memo: [String: String] = [:]
+  private var memoStep = -1
   private var templates: [String: Template] = [:]
 
   /// Every host runbook may target, in inventory order; steps refer to hosts by position.
@@ -345,6 +347,14 @@ final class VariableScope {
     }
     let text = value.rendered
     guard text.hasTemplateMarker else { return .text(text) }
+    // Values that refer to others twice per level would double at each level: each value
+    // is rendered once per host and step (a text result never depends on the stack).
+    if memoStep != stepIndex {
+      memo = [:]
+      memoStep = stepIndex
+    }
+    let memoKey = host + "\u{0}" + written
+    if let known = memo[memoKey] { return .text(known) }
     if stack.contains(head) {
       return .failure(
         "variable '\(head)' refers to itself through \(stack.joined(separator: " → "))")
@@ -368,8 +378,17 @@ final class VariableScope {
       }
     })
     if let failure { return .failure(failure) }
+    if rendered.utf8.count > Self.maximumValueLength {
+      return .failure(
+        "the value of '\(head)' grows past \(Self.maximumValueLength / 1_048_576) MB as its references are filled in"
+      )
+    }
+    memo[memoKey] = rendered
     return .text(rendered)
   }
+
+  /// The longest value a variable may render to.
+  static let maximumValueLength = 4 << 20
 }
 
 extension String {

@@ -36,9 +36,11 @@ extension RunReport {
 
     // The prose is rendered by cmark with placeholders, and the step cards are written
     // in their place as the prose is written out.
-    let prose = Array(tidy(MarkdownParser.renderHTML(proseWithPlaceholders())).utf8)
-    let open = Array("<pre><code>RUNBOOKSTEP".utf8)
-    let shot = Array("RUNBOOKSHOT".utf8)
+    // Placeholders carry a word made for this rendering, so no prose can contain them.
+    let word = HostSession.randomHex(8)
+    let prose = Array(tidy(MarkdownParser.renderHTML(proseWithPlaceholders(word))).utf8)
+    let open = Array("<pre><code>RBSTEP\(word)X".utf8)
+    let shot = Array("RBSHOT\(word)X".utf8)
     prose.withUnsafeBufferPointer { buffer in
       var start = 0
       while start < buffer.count {
@@ -53,7 +55,12 @@ extension RunReport {
           index = index * 10 + Int(buffer[digits] - 48)
           digits += 1
         }
-        let step = runbook.steps[min(index, runbook.steps.count - 1)]
+        guard digits > at + (isStep ? open.count : shot.count), index < runbook.steps.count else {
+          out.write(String(decoding: buffer[at..<digits], as: UTF8.self))
+          start = digits
+          continue
+        }
+        let step = runbook.steps[index]
         if isStep {
           out.write(stepHTML(step))
           // Skip the rest of the placeholder block: "\n</code></pre>".
@@ -98,7 +105,7 @@ extension RunReport {
 
   /// The runbook's Markdown with each step replaced by a placeholder block and each
   /// screenshot by a placeholder word, front matter left out.
-  private func proseWithPlaceholders() -> String {
+  private func proseWithPlaceholders(_ word: String) -> String {
     let lines = runbook.source.split(separator: "\n", omittingEmptySubsequences: false)
     var stepAt: [Int: Step] = [:]
     var shotAt: [Int: (index: Int, first: Bool)] = [:]
@@ -112,12 +119,12 @@ extension RunReport {
       let line = String(lines[number - 1])
       if let step = stepAt[number] {
         let indent = Self.indent(of: line)
-        out += "\(indent)```\n\(indent)RUNBOOKSTEP\(step.index)\n\(indent)```\n"
+        out += "\(indent)```\n\(indent)RBSTEP\(word)X\(step.index)\n\(indent)```\n"
         number = step.endLine + 1
         continue
       }
       if let shot = shotAt[number] {
-        out += shot.first ? Self.indent(of: line) + "RUNBOOKSHOT\(shot.index)\n" : "\n"
+        out += shot.first ? Self.indent(of: line) + "RBSHOT\(word)X\(shot.index)\n" : "\n"
       } else {
         out += line + "\n"
       }

@@ -17,4 +17,64 @@ public struct SecretMasker: Sendable {
   public func mask(_ text: String) -> String {
     values.isEmpty ? text : ByteSearch.replacing(values, in: text, with: Self.mask)
   }
+
+  /// The longest secret's length in bytes (0 without secrets).
+  public var longest: Int { values.first?.utf8.count ?? 0 }
+
+  /// A unified diff with secrets masked, and more: when a secret rotates, the line it
+  /// replaces holds the *previous* secret, which no masker knows. So in every block of
+  /// changed lines that adds a secret, the removed lines are masked too (their value after
+  /// the first `=` or `:`, or the whole line), and so is any removed line elsewhere that
+  /// sets the same key.
+  public func maskDiff(_ diff: String) -> String {
+    guard !values.isEmpty else { return diff }
+    var lines = diff.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    func key(_ line: Substring) -> Substring? {
+      guard let at = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else { return nil }
+      return line[..<at].drop(while: { $0 == " " || $0 == "\t" })
+    }
+    var secretKeys: Set<Substring> = []
+    var block: [Int] = []
+    var blockHasSecret = false
+    func closeBlock() {
+      if blockHasSecret {
+        for i in block where lines[i].hasPrefix("-") { lines[i] = Self.maskedRemoval(lines[i]) }
+      }
+      block = []
+      blockHasSecret = false
+    }
+    for i in lines.indices {
+      let line = lines[i]
+      guard line.hasPrefix("-") || line.hasPrefix("+") else {
+        closeBlock()
+        continue
+      }
+      block.append(i)
+      if line.hasPrefix("+") {
+        let masked = mask(line)
+        if masked != line {
+          blockHasSecret = true
+          if let k = key(line.dropFirst()) { secretKeys.insert(k) }
+          lines[i] = masked
+        }
+      } else {
+        lines[i] = mask(line)
+      }
+    }
+    closeBlock()
+    for i in lines.indices where lines[i].hasPrefix("-") && !lines[i].hasSuffix(Self.mask) {
+      if let k = key(lines[i].dropFirst()), secretKeys.contains(k) {
+        lines[i] = Self.maskedRemoval(lines[i])
+      }
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  /// A removed line with its value masked.
+  private static func maskedRemoval(_ line: String) -> String {
+    guard let at = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else { return "-" + mask }
+    let after = line[line.index(after: at)...]
+    let space = after.prefix(while: { $0 == " " })
+    return String(line[...at]) + space + mask
+  }
 }

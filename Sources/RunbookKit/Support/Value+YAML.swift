@@ -27,8 +27,41 @@ extension Value {
   }
 }
 
+/// The most values a YAML document may expand to. Aliases let a few lines stand for
+/// billions of values (the "billion laughs"); no runbook or inventory needs more than this.
+let yamlValueBudget = 200_000
+
+/// YAML that expands past `yamlValueBudget` through its aliases.
+struct YAMLTooLarge: Error {
+  var line: Int
+}
+
+/// Composes YAML and refuses a document that expands past the budget, before anything
+/// walks it whole.
+func composeYAML(_ text: String) throws -> Node? {
+  guard let root = try Yams.compose(yaml: text) else { return nil }
+  var count = 0
+  func walk(_ node: Node) -> Bool {
+    count += 1
+    if count > yamlValueBudget { return false }
+    switch node {
+    case .scalar, .alias: return true
+    case .sequence(let items): return items.allSatisfy(walk)
+    case .mapping(let pairs): return pairs.allSatisfy { walk($0.key) && walk($0.value) }
+    }
+  }
+  guard walk(root) else { throw YAMLTooLarge(line: root.mark?.line ?? 1) }
+  return root
+}
+
 /// Turns a Yams error into a line of the original file and a message.
 func yamlProblem(_ error: Error, firstLine: Int) -> (line: Int, message: String) {
+  if let large = error as? YAMLTooLarge {
+    return (
+      firstLine + large.line - 1,
+      "YAML expands to more than \(yamlValueBudget) values through its aliases (&anchor/*alias); write the values out"
+    )
+  }
   guard let yaml = error as? YamlError else { return (firstLine, "\(error)") }
   switch yaml {
   case .scanner(let context, let problem, let mark, _),
