@@ -37,18 +37,6 @@ final class HostSession: @unchecked Sendable {
     mkdir -p "$d" 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
     umask \(umask)
     sid=$(command -v setsid || true)
-    lingering() {
-      kill -0 "-$1" 2>/dev/null || return 1
-      [ -d /proc/$$/fd ] || return 0
-      for p in /proc/[0-9]*; do
-        p=${p#/proc/}; [ "$p" = "$$" ] && continue
-        IFS= read -r st < /proc/$p/stat 2>/dev/null || continue
-        set -- ${st##*) }
-        [ "$4" = "$1" ] || continue
-        for o in 1 2; do for m in 1 2; do [ /proc/$p/fd/$o -ef /proc/$$/fd/$m ] && return 0; done; done
-      done
-      return 1
-    }
     echo "RUNBOOK-SESSION-$key ready"
     while IFS= read -r line; do
       case "$line" in
@@ -76,7 +64,6 @@ final class HostSession: @unchecked Sendable {
       echo "$pid $$" > "$d/$n.pid"
       echo "RUNBOOK-STARTED-$key $n"
       wait "$pid"; rc=$?
-      while lingering "$pid"; do sleep 0.2 2>/dev/null || sleep 1; done
       echo "$rc" > "$d/$n.rc"
       rm -f "$f"
       echo "RUNBOOK-DONE-$key $n $rc"
