@@ -328,4 +328,59 @@ import Testing
     let log = ws.steps("run").first?["log"] as? String ?? ""
     #expect(ws.read("run/" + log)?.contains("\u{1B}]0;pwned") == true)
   }
+
+  @Test func verifyCatchesATruncatedJournalAndAnAddedFile() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write(
+      "r.md",
+      "```sh {role=local name=one}\necho one\n```\n```sh {role=local name=two}\necho two\n```\n")
+    #expect(try CLI.run(["exec", "r.md", "--report-dir", "run"], in: ws.dir).status == 0)
+    #expect(try CLI.run(["verify", "run"], in: ws.dir).status == 0)
+    try ws.write("run/logs/extra.log", "planted")
+    let added = try CLI.run(["verify", "run"], in: ws.dir)
+    #expect(added.status == 1)
+    #expect(added.stdout.contains("logs/extra.log") || added.stderr.contains("logs/extra.log"))
+    try FileManager.default.removeItem(at: ws.dir.appendingPathComponent("run/logs/extra.log"))
+    // Cut the journal after the first step, as someone hiding the second would.
+    let journal = ws.read("run/journal.jsonl") ?? ""
+    let lines = journal.split(separator: "\n")
+    let cut = lines.prefix { !$0.contains("\"step\":\"two\"") }.filter {
+      !$0.contains("\"type\":\"start\"") || $0.contains("\"one\"")
+    }
+    try (cut.joined(separator: "\n") + "\n").write(
+      to: ws.dir.appendingPathComponent("run/journal.jsonl"), atomically: true, encoding: .utf8)
+    try? FileManager.default.removeItem(at: ws.dir.appendingPathComponent("run/logs/002-two"))
+    let truncated = try CLI.run(["verify", "run"], in: ws.dir)
+    #expect(truncated.status == 1)
+    #expect((truncated.stdout + truncated.stderr).contains("truncated"), "\(truncated.stdout)")
+  }
+
+  @Test func hostNamesThatDifferOnlyInUnsafeCharactersKeepTheirOwnLogs() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write("r.md", "```sh {role=web name=who}\necho {{ host.name }}\n```\n")
+    try ws.write("hosts", "[web]\na/b ansible_connection=local\na_b ansible_connection=local\n")
+    let result = try CLI.run(["exec", "r.md", "-i", "hosts", "--report-dir", "run"], in: ws.dir)
+    #expect(result.status == 0, "\(result.stderr)")
+    let logs = ws.steps("run").compactMap { $0["log"] as? String }
+    #expect(Set(logs).count == 2)
+    #expect(try CLI.run(["verify", "run"], in: ws.dir).status == 0)
+  }
+
+  @Test func aDryRunListsEveryMissingSecretAndChecksTheHosts() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write("r.md", "---\nsecrets: [a, b]\n---\n```sh {role=web}\necho {{ a }} {{ b }}\n```\n")
+    try ws.write("hosts", "[web]\nw1 ansible_connection=local\n")
+    let secrets = try CLI.run(["exec", "r.md", "-i", "hosts", "--dry-run"], in: ws.dir)
+    #expect(secrets.status == 2)
+    #expect(secrets.stderr.contains("secret 'a'") && secrets.stderr.contains("secret 'b'"))
+    // A host that refuses connections (a closed loopback port) fails the dry run's preflight.
+    try ws.write("down", "[web]\nw1 ansible_host=127.0.0.1 ansible_port=1\n")
+    let down = try CLI.run(
+      ["exec", "r.md", "-i", "down", "--dry-run", "--var", "a=1", "--var", "b=2"], in: ws.dir)
+    #expect(down.status == 2)
+    #expect(down.stderr.contains("does not answer over ssh"), "\(down.stderr)")
+  }
 }

@@ -426,10 +426,10 @@ public struct Executor: Sendable {
       return finish(.failed, "host is not in the plan")
     }
     let connection = HostConnection(host: host, ssh: options.ssh)
-    let logDirectory = String(format: "logs/%03d-%@", step.index + 1, step.id)
+    let logPath = Self.logPath(index: step.index, step: step.id, host: hostName)
     try? FileManager.default.createDirectory(
-      atPath: options.runDirectory + "/" + logDirectory, withIntermediateDirectories: true)
-    let logPath = logDirectory + "/" + Self.fileName(hostName) + ".log"
+      atPath: options.runDirectory + "/" + (logPath as NSString).deletingLastPathComponent,
+      withIntermediateDirectories: true)
     record.log = logPath
 
     let fields = rendered.fields
@@ -767,9 +767,18 @@ public struct Executor: Sendable {
 
   private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
-  /// A host name safe as a file name.
+  /// The log of a step on a host, relative to the run directory.
+  static func logPath(index: Int, step: String, host: String) -> String {
+    String(format: "logs/%03d-%@", index + 1, step) + "/" + fileName(host) + ".log"
+  }
+
+  /// A host name safe as a file name; a name that had to change gets a short hash of
+  /// itself, so `a/b` and `a_b` never share a log.
   static func fileName(_ name: String) -> String {
-    String(name.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
+    let safe = String(
+      name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+    guard safe != name || safe.hasPrefix(".") else { return safe }
+    return safe + "-" + Digest.sha256(Data(name.utf8)).prefix(8)
   }
 }
 

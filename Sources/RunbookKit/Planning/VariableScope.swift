@@ -170,7 +170,6 @@ final class VariableScope {
     if let key = get("ansible_ssh_private_key_file")?.rendered, !key.isEmpty {
       host.privateKeyFile = key
     }
-    if let problem = Self.connectionProblem(host) { return .failure(problem) }
     switch get("ansible_become") {
     case .bool(let b)?: host.become = b
     case .string(let s)?: host.become = ["true", "yes", "1", "on"].contains(s.lowercased())
@@ -187,6 +186,7 @@ final class VariableScope {
             "ansible_connection=\(other) of host '\(name)' is not supported; runbook connects with ssh or local"
         ))
     }
+    if let problem = Self.connectionProblem(host) { return .failure(problem) }
     return .success(host)
   }
 

@@ -89,6 +89,35 @@ public enum RunDirectory {
               "does not match the output SHA-256 recorded for \(record.step) on \(record.host)"))
       }
     }
+    // A finished run ends with an end record: a journal cut short is not an interrupted run
+    // when the run's own reports say it finished.
+    if contents.end == nil,
+      let data = FileManager.default.contents(atPath: directory + "/run.json"),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let status = object["status"] as? String, status != "incomplete"
+    {
+      problems.append(
+        Mismatch(
+          file: "journal.jsonl",
+          problem:
+            "is truncated: run.json records a \(status) run, but the journal has no end record"))
+    }
+    // Every file is accounted for: the journal names each log, the rest are known by name.
+    var expected: Set<String> = Set(
+      reportFiles + ["journal.jsonl", RunReport.snapshotName, RunDirectoryLock.fileName])
+    for record in contents.steps { if let log = record.log { expected.insert(log) } }
+    for start in contents.starts {
+      expected.insert(Executor.logPath(index: start.index, step: start.step, host: start.host))
+    }
+    let entries =
+      FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? []
+    for entry in entries.sorted() where !expected.contains(entry) {
+      var isDirectory: ObjCBool = false
+      FileManager.default.fileExists(atPath: directory + "/" + entry, isDirectory: &isDirectory)
+      if isDirectory.boolValue { continue }
+      problems.append(
+        Mismatch(file: entry, problem: "is not recorded in the journal (added after the run?)"))
+    }
     if let reports = contents.reports {
       for name in reports.files.keys.sorted()
       where sha256(file: directory + "/" + name) != reports.files[name] {

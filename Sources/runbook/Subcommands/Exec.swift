@@ -70,6 +70,7 @@ struct Exec: AsyncParsableCommand {
     var outcome = preflight.run()
     // Secrets without a value come from RUNBOOK_SECRET_<NAME>, or a prompt without echo.
     if let plan = outcome.plan, !plan.missingSecrets.isEmpty, !outcome.diagnostics.hasErrors {
+      var unset: [Diagnostic] = []
       for name in plan.missingSecrets {
         if let value = environment["RUNBOOK_SECRET_" + name.uppercased()] {
           preflight.variables.append("\(name)=\(value)")
@@ -78,14 +79,15 @@ struct Exec: AsyncParsableCommand {
         {
           preflight.variables.append("\(name)=\(value)")
         } else {
-          try report([
+          unset.append(
             Diagnostic(
               .error, at: nil,
               "secret '\(name)' has no value; set RUNBOOK_SECRET_\(name.uppercased()) or run on a terminal to be asked"
-            )
-          ])
+            ))
         }
       }
+      // Every secret without a value at once, not the first only.
+      try report(unset)
       outcome = preflight.run()
     }
     try report(outcome.diagnostics)
@@ -143,7 +145,8 @@ struct Exec: AsyncParsableCommand {
         })
     }
 
-    if !dryRun {
+    // A dry run checks the hosts too: it is the preflight without the steps.
+    do {
       var touched: Set<String> = []
       for (planned, positions) in zip(plan.steps, chosen) {
         for position in positions ?? [] { touched.insert(planned.hosts[position]) }
