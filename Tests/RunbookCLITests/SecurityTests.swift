@@ -249,6 +249,9 @@ import Testing
     Thread.sleep(forTimeInterval: 0.8)
     kill(running.process.processIdentifier, SIGKILL)
     _ = CLI.finish(running)
+    // Until then, the host keeps them: the state of the lost step is what the resume asks.
+    let lostToken = ws.journal("run").first?["stateToken"] as? String ?? "none"
+    #expect(FileManager.default.fileExists(atPath: "/tmp/runbook-state-\(lostToken)"))
     Thread.sleep(forTimeInterval: 2.0)
     let resumed = try CLI.run(["exec", "r.md", "--resume", "run"], in: ws.dir)
     #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
@@ -257,6 +260,9 @@ import Testing
     let slow = ws.steps("run").filter { $0["step"] as? String == "slow" }
     #expect(slow.map { $0["status"] as? String } == ["ok"])
     #expect((slow.first?["reason"] as? String)?.contains("finished on the host") == true)
+    // The host forgets the run's step states once every end is known here.
+    let token = ws.journal("run").first?["stateToken"] as? String ?? "none"
+    #expect(!FileManager.default.fileExists(atPath: "/tmp/runbook-state-\(token)"))
   }
 
   @Test func hostileInputsAreErrorsAtTheirLinesNeverCrashesOrHangs() throws {
@@ -281,7 +287,13 @@ import Testing
       ("delay", "```sh {role=local retries=1 delay=200h}\ntrue\n```\n", nil, "7 days"),
       ("zero", "```sh {role=local timeout=0}\ntrue\n```\n", nil, "more than 0"),
       ("regex", "```sh {role=local expect=\"(\"}\ntrue\n```\n", nil, "not a valid regular"),
-      ("range", "```sh {role=web}\ntrue\n```\n", "[web]\nh[0:99999999]\n", "at most 100000"),
+      (
+        "range", "```sh {role=web}\ntrue\n```\n", "[web]\nh[0:99999999]\n", "more than 100000 hosts"
+      ),
+      (
+        "nested", "```sh {role=web}\ntrue\n```\n", "[web]\nh[0:999]-[0:999]\n",
+        "more than 100000 hosts"
+      ),
       (
         "invbomb", "```sh {role=all}\ntrue\n```\n", inventoryBomb + "  hosts:\n    h1:\n", "expands"
       ),
@@ -382,5 +394,22 @@ import Testing
       ["exec", "r.md", "-i", "down", "--dry-run", "--var", "a=1", "--var", "b=2"], in: ws.dir)
     #expect(down.status == 2)
     #expect(down.stderr.contains("does not answer over ssh"), "\(down.stderr)")
+  }
+
+  @Test func aUserFromAVariableNeverBecomesASudoOption() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write("r.md", "```sh {role=local name=as user={{ who }}}\ntouch ran\n```\n")
+    let result = try CLI.run(
+      ["exec", "r.md", "--var", "who=-s", "--report-dir", "run"], in: ws.dir)
+    #expect(result.status == 1)
+    let step = ws.steps("run").first
+    #expect(step?["status"] as? String == "failed")
+    #expect((step?["reason"] as? String)?.contains("cannot be passed to sudo") == true)
+    #expect(ws.read("ran") == nil)
+    try ws.write("s.md", "```sh {role=local user=-s}\ntrue\n```\n")
+    let check = try CLI.run(["check", "s.md"], in: ws.dir)
+    #expect(check.status == 2)
+    #expect(check.stderr.contains("s.md:1: error: user=-s is not a user name"), "\(check.stderr)")
   }
 }

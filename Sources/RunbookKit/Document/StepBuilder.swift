@@ -177,13 +177,8 @@ struct StepBuilder {
       }
     }
     // `user=` is handed to sudo as the value of -u: never an option, never two words.
-    if let user = a.user, !user.contains("{{"),
-      user.hasPrefix("-")
-        || user.unicodeScalars.contains(where: {
-          $0.properties.isWhitespace || $0.properties.generalCategory == .control
-        })
-    {
-      error(line, "user=\(user) is not a user name (no leading '-', spaces or control characters)")
+    if let user = a.user, !user.contains("{{"), let why = ArgumentValue.problem(user) {
+      error(line, "user=\(TerminalText.visible(user)) is not a user name: \(why)")
     }
     return kind
   }

@@ -21,6 +21,13 @@ public struct ProcessCommand: Sendable, Equatable {
   }
 }
 
+extension ProcessCommand {
+  /// The program as swift-subprocess takes it: a path when it has a `/`, else a name.
+  var subprocessExecutable: Executable {
+    executable.contains("/") ? .path(FilePath(executable)) : .name(executable)
+  }
+}
+
 /// How a command ended.
 public struct CommandOutcome: Sendable, Equatable {
   /// The exit status, when the program exited.
@@ -88,9 +95,7 @@ public struct SubprocessRunner: CommandRunning {
   ) async -> CommandOutcome {
     var options = PlatformOptions()
     options.processGroupID = 0
-    let executable: Executable =
-      command.executable.contains("/")
-      ? .path(FilePath(command.executable)) : .name(command.executable)
+    let executable = command.subprocessExecutable
     let state = StopState()
     do {
       let result = try await Subprocess.run(

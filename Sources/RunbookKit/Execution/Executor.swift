@@ -130,17 +130,14 @@ public struct Executor: Sendable {
   /// stops the running commands on every host and ends the run as interrupted.
   public func run() async throws -> RunSummary {
     let fm = FileManager.default
-    // Everything the tool writes from here on is the operator's alone (0700/0600); the
-    // steps get the umask the operator had (see `HostSession.server`).
-    let operatorUmask = umask(0o077)
+    // Everything the tool writes in the run directory is the operator's alone (0700/0600).
     try RunDirectoryLock.makePrivateDirectory(options.runDirectory)
-    try fm.createDirectory(
-      atPath: options.runDirectory + "/logs", withIntermediateDirectories: true)
+    try PrivateFile.makeDirectory(options.runDirectory + "/logs")
     let journalPath = options.runDirectory + "/journal.jsonl"
     var previous: [String: StepRecord] = [:]
     var lost: [String: (attemptID: String, contentSHA256: String)] = [:]
     var resumes: String?
-    var stateToken = HostSession.randomHex(8)
+    var stateToken = Digest.randomHex(8)
     if options.resume, fm.fileExists(atPath: journalPath) {
       let old = try Journal.readAll(path: journalPath)
       resumes = old.run?.runID
@@ -169,14 +166,12 @@ public struct Executor: Sendable {
     let state = RunState(masker: plan.masker, secretNames: Set(plan.secretNames))
     let context = RunContext(
       journal: journal, stateToken: stateToken, key: try RunKey.load(token: stateToken),
-      umask: String(operatorUmask, radix: 8), previous: previous, lost: lost)
+      previous: previous, lost: lost)
 
     let runID = URL(fileURLWithPath: options.runDirectory).lastPathComponent
     // The run directory keeps the runbook as it was run, for reports and audits.
     let runbookBytes = fm.contents(atPath: plan.runbook.file) ?? Data(plan.runbook.source.utf8)
-    try runbookBytes.write(
-      to: URL(fileURLWithPath: options.runDirectory + "/" + RunReport.snapshotName),
-      options: .atomic)
+    try PrivateFile.write(runbookBytes, to: options.runDirectory + "/" + RunReport.snapshotName)
     var runRecord = RunRecord(
       runID: runID, runbook: plan.runbook.file, title: plan.runbook.title,
       runbookSHA256: Digest.sha256(runbookBytes),
@@ -302,7 +297,10 @@ public struct Executor: Sendable {
     let status =
       stopped
       ?? (options.dryRun ? "dry-run" : (failures > 0 ? "failed" : "passed"))
-    sessions.closeAll()
+    // The hosts keep what they know of the steps only while some step's end is not known
+    // here: an unknown status, or a step lost by an earlier attempt that did not get to run.
+    await sessions.closeAll(
+      forget: !latest.values.contains(.unknown) && (context.lost.isEmpty || status == "passed"))
     try await journal.append(
       RunEndRecord(status: status, endedAt: Self.timestamp(now()), counts: counts))
     await journal.close()
@@ -388,9 +386,11 @@ public struct Executor: Sendable {
     }
     let target = position.flatMap { p in plan.hosts.first { $0.name == planned.hosts[p] } }
     // An earlier attempt lost this step: the host says whether it finished before it runs again.
+    var why: String?  // why a step an earlier attempt lost runs again, for its log
     if let lost = context.lost[key], let target, !options.dryRun {
       let connection = HostConnection(host: target, ssh: options.ssh)
-      switch await session(for: connection, context).query(lost.attemptID) {
+      let answer = await session(for: connection, context).query(lost.attemptID)
+      switch answer {
       case .done(0)? where lost.contentSHA256 == contentHash && step.attributes.capture == nil:
         record.attemptID = lost.attemptID
         return finish(
@@ -403,8 +403,18 @@ public struct Executor: Sendable {
           .unknown,
           "an earlier attempt lost this step and the host cannot be asked whether it finished; see \(Self.stateHint(context, lost.attemptID)) on \(hostName)"
         )
-      default:
-        break  // it failed, ended without a status, never started, or changed: run it
+      case .done(0)? where lost.contentSHA256 == contentHash:
+        why =
+          "an earlier attempt finished this step, but the output it captures was lost with the connection: it runs again"
+      case .done(0)?:
+        why = "an earlier attempt finished this step, but the step has changed since: it runs again"
+      case .done(let rc)?:
+        why =
+          "an earlier attempt of this step ended with status \(rc) after its connection was lost: it runs again"
+      case .gone?:
+        why = "an earlier attempt of this step was killed without a status: it runs again"
+      case .unknown?:
+        why = "an earlier attempt lost this step before it started: it runs now"
       }
     }
     if options.dryRun { return finish(.skipped, "dry run") }
@@ -425,11 +435,14 @@ public struct Executor: Sendable {
     guard let host = target else {
       return finish(.failed, "host is not in the plan")
     }
+    // A user that came from a variable is checked as it is rendered, before sudo sees it.
+    if let user = rendered.fields[.user], let why = ArgumentValue.problem(user) {
+      return finish(.failed, "user=\(TerminalText.visible(user)) cannot be passed to sudo: \(why)")
+    }
     let connection = HostConnection(host: host, ssh: options.ssh)
     let logPath = Self.logPath(index: step.index, step: step.id, host: hostName)
-    try? FileManager.default.createDirectory(
-      atPath: options.runDirectory + "/" + (logPath as NSString).deletingLastPathComponent,
-      withIntermediateDirectories: true)
+    try? PrivateFile.makeDirectory(
+      options.runDirectory + "/" + (logPath as NSString).deletingLastPathComponent)
     record.log = logPath
 
     let fields = rendered.fields
@@ -439,7 +452,7 @@ public struct Executor: Sendable {
     try? await context.journal.append(
       StartRecord(
         step: step.id, index: step.index, host: hostName, attemptID: nonce,
-        contentSHA256: contentHash, startedAt: record.startedAt))
+        contentSHA256: contentHash, startedAt: record.startedAt), durable: false)
     let prefix = planned.hosts.count > 1 ? "[\(hostName)] " : ""
     let echo = self.echo
     let events = self.events
@@ -463,6 +476,7 @@ public struct Executor: Sendable {
         },
       withholdStdout: secretCapture,
       hiddenRegion: step.kind.writesFile ? ("\(nonce) diff", "\(nonce) changed") : nil)
+    if let why { collector.note("runbook: \(why)\n") }
 
     // File merges read the file first (guards included), then write like a file step.
     var script: StepScript
@@ -591,7 +605,7 @@ public struct Executor: Sendable {
 
   private func session(for connection: HostConnection, _ context: RunContext) -> HostSession {
     sessions.session(for: connection) {
-      connection.session(stateToken: context.stateToken, umask: context.umask)
+      connection.session(stateToken: context.stateToken)
     }
   }
 
@@ -839,21 +853,23 @@ final class SessionPool: @unchecked Sendable {
     }
   }
 
-  func closeAll() {
-    lock.withLock {
-      for session in sessions.values { session.close() }
-      sessions = [:]
+  func closeAll(forget: Bool) async {
+    let all = lock.withLock {
+      defer { sessions = [:] }
+      return Array(sessions.values)
+    }
+    await withTaskGroup(of: Void.self) { group in
+      for session in all { group.addTask { await session.close(forget: forget) } }
     }
   }
 }
 
 /// What every step of one run shares: the journal, the hosts' state directory, the key for
-/// content hashes, the steps' umask, and what earlier attempts did.
+/// content hashes, and what earlier attempts did.
 struct RunContext: Sendable {
   let journal: Journal
   let stateToken: String
   let key: RunKey
-  let umask: String
   /// Records of steps done in earlier attempts, by index and host.
   let previous: [String: StepRecord]
   /// Steps an earlier attempt lost (killed tool, lost connection), by index and host.

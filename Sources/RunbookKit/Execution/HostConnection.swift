@@ -82,8 +82,8 @@ public struct HostConnection: Sendable {
 
   /// The command that runs a host's session shell (see `HostSession`): over ssh, or a
   /// local `/bin/sh` for a local host.
-  public func session(stateToken: String, umask: String) -> ProcessCommand {
-    let loop = HostSession.server(stateToken: stateToken, umask: umask)
+  public func session(stateToken: String) -> ProcessCommand {
+    let loop = HostSession.server(stateToken: stateToken)
     switch host.connection {
     case .local: return ProcessCommand("/bin/sh", ["-c", loop])
     case .ssh: return ProcessCommand("ssh", sshArguments + ["exec /bin/sh -c '\(loop)'"])

@@ -27,15 +27,13 @@ final class HostSession: @unchecked Sendable {
   // Every mutable field below is read and written under `lock`; the subprocess task and
   // the step's caller meet only there.
 
-  /// The loop the shell runs (no single quotes: it travels inside them over ssh). `TOKEN`
-  /// names the run's state directory and `MASK` is the operator's umask for the steps.
-  static func server(stateToken: String, umask: String) -> String {
+  /// The loop the shell runs (no single quotes: it travels inside them over ssh);
+  /// `stateToken` names the run's state directory.
+  static func server(stateToken: String) -> String {
     """
     IFS= read -r key || exit 0
-    umask 077
     d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
-    mkdir -p "$d" 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
-    umask \(umask)
+    (umask 077; mkdir -p "$d") 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] && chmod 700 "$d" || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
     sid=$(command -v setsid || true)
     echo "RUNBOOK-SESSION-$key ready"
     while IFS= read -r line; do
@@ -50,12 +48,14 @@ final class HostSession: @unchecked Sendable {
         echo "RUNBOOK-STATE-$key $n $s"
         continue ;;
       "RUNBOOK-BEGIN "*) ;;
+      RUNBOOK-FORGET) rm -rf "$d"; exit 0 ;;
       *) continue ;;
       esac
       set -f; set -- $line; set +f
       n=$2; shift 2
       f="$d/$n.sh"
-      ( umask 077; : > "$f" ) || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&2; continue; }
+      # A failed redirection of `exec` would end the shell; printf (not special) just fails.
+      printf "" 2>/dev/null >"$f" || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&2; continue; }
       exec 3>"$f"
       while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done
       exec 3>&-
@@ -102,7 +102,7 @@ final class HostSession: @unchecked Sendable {
   private let connection: HostConnection
   private let launch: ProcessCommand
   private let lock = NSLock()
-  private let key = HostSession.randomHex(16)
+  private let key = Digest.randomHex(16)
   private var input: AsyncStream<String>.Continuation?
   private var alive = false
   private var ready: [CheckedContinuation<Bool, Never>] = []
@@ -132,18 +132,10 @@ final class HostSession: @unchecked Sendable {
     self.launch = launch
   }
 
-  static func randomHex(_ bytes: Int) -> String {
-    var generator = SystemRandomNumberGenerator()
-    return (0..<bytes).map { _ in
-      String(format: "%02x", UInt8.random(in: 0...255, using: &generator))
-    }
-    .joined()
-  }
-
   /// Opens the session if it is not open; true when its loop answered.
   private func ensureOpen() async -> Bool {
-    let opened: Bool = lock.withLock {
-      if alive { return false }
+    lock.withLock {
+      if alive { return }
       alive = true
       isReady = false
       buffers = [true: [], false: []]
@@ -154,11 +146,8 @@ final class HostSession: @unchecked Sendable {
       Task.detached { [self] in
         var options = PlatformOptions()
         options.processGroupID = 0
-        let executable: Executable =
-          command.executable.contains("/")
-          ? .path(FilePath(command.executable)) : .name(command.executable)
         _ = try? await Subprocess.run(
-          executable, arguments: Arguments(command.arguments),
+          command.subprocessExecutable, arguments: Arguments(command.arguments),
           platformOptions: options,
           input: .inputWriter, output: .sequence, error: .sequence
         ) { execution in
@@ -191,9 +180,7 @@ final class HostSession: @unchecked Sendable {
         }
         self.ended()
       }
-      return true
     }
-    _ = opened
     return await withCheckedContinuation { (waiting: CheckedContinuation<Bool, Never>) in
       lock.lock()
       if isReady || !alive {
@@ -357,8 +344,11 @@ final class HostSession: @unchecked Sendable {
           })
       }
     }
-    let status: Int32? = await withTaskCancellationHandler {
-      await withCheckedContinuation { (continuation: CheckedContinuation<Int32?, Never>) in
+    // Ctrl-C stops the step on the host, also while a lost step is being asked about (the
+    // host's answer then comes once the stop has ended it), and so does the timeout.
+    let (status, answer): (Int32?, RemoteState??) = await withTaskCancellationHandler {
+      let status = await withCheckedContinuation {
+        (continuation: CheckedContinuation<Int32?, Never>) in
         lock.lock()
         guard alive, let input else {
           lock.unlock()
@@ -370,30 +360,32 @@ final class HostSession: @unchecked Sendable {
         input.yield(frame)
         lock.unlock()
       }
+      guard status == nil else { return (status, nil) }
+      collector.note(
+        "runbook: the connection to \(connection.host.name) was lost; asking the host what became of the step\n"
+      )
+      return (nil, .some(await query(script.nonce)))
     } onCancel: {
       Task { await stopStep(.interrupt) }
     }
     var code = status
-    if code == nil {
+    switch answer {
+    case nil:
+      break
+    case .done(let rc)??:
       collector.note(
-        "runbook: the connection to \(connection.host.name) was lost; asking the host what became of the step\n"
+        "runbook: the host says the step ended with status \(rc); output after the loss was not received\n"
       )
-      switch await query(script.nonce) {
-      case .done(let rc)?:
-        collector.note(
-          "runbook: the host says the step ended with status \(rc); output after the loss was not received\n"
-        )
-        code = rc
-      case .gone?:
-        collector.note("runbook: the host says the step's processes ended without a status\n")
-        outcome.lost = .gone
-      case .unknown?:
-        collector.note("runbook: the host says the step never started\n")
-        outcome.lost = .neverStarted
-      case nil:
-        collector.note("runbook: the host cannot be asked; whether the step finished is unknown\n")
-        outcome.lost = .unknown
-      }
+      code = rc
+    case .gone??:
+      collector.note("runbook: the host says the step's processes ended without a status\n")
+      outcome.lost = .gone
+    case .unknown??:
+      collector.note("runbook: the host says the step never started\n")
+      outcome.lost = .neverStarted
+    case .some(nil):
+      collector.note("runbook: the host cannot be asked; whether the step finished is unknown\n")
+      outcome.lost = .unknown
     }
     timer.get()?.cancel()
     switch code {
@@ -435,10 +427,22 @@ final class HostSession: @unchecked Sendable {
   }
 
   /// Ends the session: the loop reads end of input and exits.
-  func close() {
-    lock.withLock {
+  /// With `forget`, the host also removes the run's state directory: every step's end is
+  /// in the journal, so nothing will ask about them again. A lost connection also ends the
+  /// loop's input, but without this line, so the state stays for the questions to come.
+  /// Waits (at most a few seconds) for the shell to exit, so the masters are not closed
+  /// under it.
+  func close(forget: Bool) async {
+    let open: Bool = lock.withLock {
+      if forget { input?.yield("RUNBOOK-FORGET\n") }
       input?.finish()
       input = nil
+      return alive
+    }
+    guard open else { return }
+    for _ in 0..<100 {
+      if !lock.withLock({ alive }) { return }
+      try? await Task.sleep(for: .milliseconds(50))
     }
   }
 }

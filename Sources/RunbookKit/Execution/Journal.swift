@@ -268,12 +268,11 @@ public actor Journal {
 
   /// Opens (creating or appending to) the journal at `path`.
   public init(path: String) throws {
-    if !FileManager.default.fileExists(atPath: path) {
-      FileManager.default.createFile(atPath: path, contents: nil)
-    }
-    guard let handle = FileHandle(forUpdatingAtPath: path) else {
+    let fd = PrivateFile.open(path, O_RDWR | O_CREAT)
+    guard fd >= 0 else {
       throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
     }
+    let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     // Only the end of an existing journal is read: its last line holds the digest to chain
     // from (lines are far shorter than 1 MB; outputs are kept as tails).
     let size = handle.seekToEndOfFile()
@@ -288,13 +287,15 @@ public actor Journal {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
   }
 
-  /// Appends one record and makes it durable; returns its digest.
+  /// Appends one record and, unless `durable` is false, makes it durable (fsync); returns
+  /// its digest. A record that need not survive a power loss skips the fsync: it survives a
+  /// killed tool all the same, and the next durable record carries it to disk.
   @discardableResult
-  public func append<R: Encodable>(_ record: R) throws -> String {
+  public func append<R: Encodable>(_ record: R, durable: Bool = true) throws -> String {
     let body = try encoder.encode(record)
     let (line, digest) = Self.chain(body: body, after: lastDigest)
     handle.write(line)
-    try handle.synchronize()
+    if durable { try handle.synchronize() }
     lastDigest = digest
     return digest
   }
@@ -360,6 +361,22 @@ public actor Journal {
     return (all.run, all.steps, all.end, all.starts)
   }
 
+  /// The run record, the journal's first line, read without reading the rest.
+  public static func readRunRecord(path: String) -> RunRecord? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    var line = Data()
+    while let chunk = try? handle.read(upToCount: 64 << 10), !chunk.isEmpty {
+      if let end = chunk.firstIndex(of: UInt8(ascii: "\n")) {
+        line += chunk[..<end]
+        break
+      }
+      line += chunk
+      if line.count > 16 << 20 { return nil }
+    }
+    return try? JSONDecoder().decode(RunRecord.self, from: line)
+  }
+
   /// Every record of a journal.
   public struct Contents: Sendable {
     /// The first run record.
@@ -416,7 +433,6 @@ public actor Journal {
           if let record = try? decoder.decode(StartRecord.self, from: lineData) {
             contents.starts.append(record)
           }
-          continue
         default:
           contents.reports = try? decoder.decode(ReportsRecord.self, from: lineData)
           continue

@@ -32,6 +32,7 @@ public final class OutputCollector: @unchecked Sendable {
   private let withholdStdout: String?
   private var withheldBytes = 0
   private var deferredStderr: [UInt8] = []
+  private var droppedStderr = 0
   /// Lines between these control lines (a file step's diff) are kept out of the log and
   /// the terminal: the diff goes to the record once it is masked as a diff.
   private let hiddenRegion: (start: String, end: String)?
@@ -51,13 +52,7 @@ public final class OutputCollector: @unchecked Sendable {
     self.echo = echo
     self.withholdStdout = withholdStdout
     self.hiddenRegion = hiddenRegion
-    if let logPath {
-      FileManager.default.createFile(
-        atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o600])
-      log = FileHandle(forWritingAtPath: logPath)
-    } else {
-      log = nil
-    }
+    log = logPath.flatMap(PrivateFile.create)
   }
 
   /// Takes a chunk of standard output.
@@ -83,7 +78,9 @@ public final class OutputCollector: @unchecked Sendable {
           withheldBytes += bytes.count
           return
         }
-        deferredStderr += bytes.prefix(max(0, Self.keptStdoutLimit - deferredStderr.count))
+        let room = max(0, Self.keptStdoutLimit - deferredStderr.count)
+        deferredStderr += bytes.prefix(room)
+        droppedStderr += max(0, bytes.count - room)
         return
       }
       var buffer = pending.removeValue(forKey: stream) ?? []
@@ -212,6 +209,9 @@ public final class OutputCollector: @unchecked Sendable {
           let masked = masker.mask(String(decoding: deferredStderr, as: UTF8.self))
           stderrLines += masked.split(separator: "\n").prefix(20).map(String.init)
           write(Array(masked.utf8))
+        }
+        if droppedStderr > 0 {
+          write(Array("[\(droppedStderr) more bytes of standard error not kept]\n".utf8))
         }
       }
       for stream in [Stream.stdout, .stderr] {

@@ -66,10 +66,21 @@ public final class RunDirectoryLock: Sendable {
     }
   }
 
-  /// Checks that `directory` may take a new run (`resume` false: missing or empty) or
-  /// continue the run recorded in it for `runbook` (`resume` true), before anything is
-  /// written there.
-  public static func checkUse(_ directory: String, resume: Bool, runbook: String) throws {
+  /// Takes the lock of the run directory of `exec`: a new run's (missing or empty) or, with
+  /// `resume`, the directory of an earlier run of `runbook`; checked once the lock is held,
+  /// so no other writer can change the answer.
+  public static func forRun(_ directory: String, resume: Bool, runbook: String) throws
+    -> RunDirectoryLock
+  {
+    if resume, !FileManager.default.fileExists(atPath: directory) {
+      throw RunDirectoryError("--resume \(directory): no such run directory")
+    }
+    let lock = try acquire(directory)
+    try checkUse(directory, resume: resume, runbook: runbook)
+    return lock
+  }
+
+  private static func checkUse(_ directory: String, resume: Bool, runbook: String) throws {
     let fm = FileManager.default
     let entries = (try? fm.contentsOfDirectory(atPath: directory))?.filter { $0 != fileName }
     if !resume {
@@ -80,12 +91,7 @@ public final class RunDirectoryLock: Sendable {
       }
       return
     }
-    guard entries != nil else {
-      throw RunDirectoryError("--resume \(directory): no such run directory")
-    }
-    let journal = directory + "/journal.jsonl"
-    guard fm.fileExists(atPath: journal), let run = try? Journal.readAll(path: journal).run
-    else {
+    guard let run = Journal.readRunRecord(path: directory + "/journal.jsonl") else {
       throw RunDirectoryError(
         "--resume \(directory): not a run directory (no journal with a run record)")
     }

@@ -23,7 +23,7 @@ public struct StepScript: Sendable, Equatable {
 
   /// A fresh random nonce.
   public static func makeNonce() -> String {
-    "RUNBOOK-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16)
+    "RUNBOOK-" + Digest.randomHex(8)
   }
 
   /// Lines that end the script early, with a marker, when `creates` exists or `unless`

@@ -74,49 +74,28 @@ public enum HostPattern {
   public static let maximumHosts = 100_000
 
   /// Expands every `[begin:end(:step)]` range, leftmost first; refuses a pattern that would
-  /// make more than `maximumHosts` names before making any.
+  /// make more than `maximumHosts` names, before making more than that.
   public static func expandRanges(_ line: String) throws(Problem) -> [String] {
-    let count = try rangeCount(line)
-    guard count <= maximumHosts else {
-      throw Problem(
-        message:
-          "host range in '\(line)' makes \(count > Int(Int32.max) ? "billions of" : "\(count)") hosts; at most \(maximumHosts) are allowed in one pattern"
-      )
-    }
-    return try expandAll(line)
+    var hosts: [String] = []
+    try expand(line, into: &hosts, whole: line)
+    return hosts
   }
 
-  /// How many names the ranges of `line` make (saturating), without making them.
-  private static func rangeCount(_ line: String) throws(Problem) -> Int {
-    var total = 1
-    var rest = Substring(line)
-    while let open = rest.firstIndex(of: "[") {
-      guard let close = rest[open...].firstIndex(of: "]") else { break }
-      let bounds = rest[rest.index(after: open)..<close].split(
-        separator: ":", omittingEmptySubsequences: false)
-      var n = 1
-      if bounds.count >= 2 {
-        let step = bounds.count == 3 ? Int(bounds[2]) ?? 1 : 1
-        if let b = Int(bounds[0].isEmpty ? "0" : bounds[0]), let e = Int(bounds[1]), step > 0,
-          e >= b
-        {
-          let (span, overflow) = e.subtractingReportingOverflow(b)
-          n = overflow ? Int.max : span / step + 1
-        } else if bounds[0].count == 1, bounds[1].count == 1 {
-          n = 52
-        } else if bounds[1].count > 18 {
-          n = Int.max
-        }
-      }
-      let (product, overflow) = total.multipliedReportingOverflow(by: max(n, 1))
-      total = overflow ? Int.max : product
-      rest = rest[rest.index(after: close)...]
-    }
-    return total
+  private static func tooMany(_ line: String) -> Problem {
+    Problem(
+      message:
+        "host range in '\(line)' makes more than \(maximumHosts) hosts, the most allowed in one pattern"
+    )
   }
 
-  private static func expandAll(_ line: String) throws(Problem) -> [String] {
-    guard let open = line.firstIndex(of: "[") else { return [line] }
+  private static func expand(_ line: String, into hosts: inout [String], whole: String)
+    throws(Problem)
+  {
+    guard let open = line.firstIndex(of: "[") else {
+      guard hosts.count < maximumHosts else { throw tooMany(whole) }
+      hosts.append(line)
+      return
+    }
     guard let close = line[open...].firstIndex(of: "]") else {
       throw Problem(message: "host range in '\(line)' has no closing ']'")
     }
@@ -148,6 +127,8 @@ public enum HostPattern {
       guard b <= e else { throw Problem(message: "host range [\(body)] must have begin <= end") }
       items = stride(from: b, through: e, by: step).map { String(letters[$0]) }
     } else if let b = Int(begin), let e = Int(end), b >= 0 {
+      // Counted before any name is made: one range alone can ask for billions.
+      if e >= b, (e - b) / step >= maximumHosts - hosts.count { throw tooMany(whole) }
       items = stride(from: b, through: e, by: step).map { n in
         let s = String(n)
         return width > s.count ? String(repeating: "0", count: width - s.count) + s : s
@@ -155,11 +136,6 @@ public enum HostPattern {
     } else {
       throw Problem(message: "host range [\(body)] mixes letters and numbers; use [a:f] or [1:9]")
     }
-    var hosts: [String] = []
-    for item in items {
-      let name = head + item + tail
-      hosts += name.contains("[") ? try expandAll(String(name)) : [String(name)]
-    }
-    return hosts
+    for item in items { try expand(String(head + item + tail), into: &hosts, whole: whole) }
   }
 }

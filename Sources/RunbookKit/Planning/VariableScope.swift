@@ -201,16 +201,7 @@ final class VariableScope {
           "\(what) of host '\(TerminalText.visible(host.name))' is '\(TerminalText.visible(value))': \(why)"
       )
     }
-    func unsafe(_ value: String) -> String? {
-      if value.isEmpty { return "it is empty" }
-      if value.hasPrefix("-") { return "it starts with '-', which ssh would read as an option" }
-      if value.unicodeScalars.contains(where: {
-        $0.properties.generalCategory == .control || $0.properties.isWhitespace
-      }) {
-        return "it contains white space or a control character"
-      }
-      return nil
-    }
+    let unsafe = ArgumentValue.problem
     if host.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
       return bad("the name", host.name, "it contains a control character")
     }

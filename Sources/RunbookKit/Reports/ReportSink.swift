@@ -20,9 +20,7 @@ struct FileSink: ReportSink {
   private var hasher = SHA256()
 
   init(path: String) throws {
-    guard FileManager.default.createFile(atPath: path, contents: nil),
-      let handle = FileHandle(forWritingAtPath: path)
-    else { throw ReportError("cannot write \(path)") }
+    guard let handle = PrivateFile.create(path) else { throw ReportError("cannot write \(path)") }
     self.handle = handle
     buffer.reserveCapacity(1 << 20)
   }

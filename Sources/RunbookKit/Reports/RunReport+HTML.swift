@@ -37,7 +37,7 @@ extension RunReport {
     // The prose is rendered by cmark with placeholders, and the step cards are written
     // in their place as the prose is written out.
     // Placeholders carry a word made for this rendering, so no prose can contain them.
-    let word = HostSession.randomHex(8)
+    let word = Digest.randomHex(8)
     let prose = Array(tidy(MarkdownParser.renderHTML(proseWithPlaceholders(word))).utf8)
     let open = Array("<pre><code>RBSTEP\(word)X".utf8)
     let shot = Array("RBSHOT\(word)X".utf8)

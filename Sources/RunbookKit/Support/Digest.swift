@@ -17,6 +17,12 @@ enum Digest {
     return out
   }
 
+  /// `bytes` random bytes from the system's generator, hex: session keys, nonces, tokens.
+  static func randomHex(_ bytes: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    return hex((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
+  }
+
   /// SHA-256 of `data`, hex.
   static func sha256(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
 

@@ -20,13 +20,14 @@ public enum TerminalText {
   /// tab are dropped, and a carriage return ends nothing (it is dropped too), so a host
   /// cannot move the cursor, retitle the window, or overwrite what the tool printed.
   public static func strip(_ text: String) -> String {
-    let scalars = Array(text.unicodeScalars)
-    // The common case, no control character at all, costs one scan.
+    // The common case, no control character at all, costs one scan of the bytes and no
+    // copy (C1 controls are 0xC2 0x80…0x9F in UTF-8, so 0xC2 sends it the slow way).
     guard
-      scalars.contains(where: {
-        $0.value < 0x20 && $0 != "\n" && $0 != "\t" || (0x7F...0x9F).contains($0.value)
+      text.utf8.contains(where: {
+        ($0 < 0x20 && $0 != 0x0A && $0 != 0x09) || $0 == 0x7F || $0 == 0xC2
       })
     else { return text }
+    let scalars = Array(text.unicodeScalars)
     var out = String.UnicodeScalarView()
     var i = 0
     while i < scalars.count {

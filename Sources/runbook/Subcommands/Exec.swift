@@ -146,26 +146,20 @@ struct Exec: AsyncParsableCommand {
     }
 
     // A dry run checks the hosts too: it is the preflight without the steps.
-    do {
-      var touched: Set<String> = []
-      for (planned, positions) in zip(plan.steps, chosen) {
-        for position in positions ?? [] { touched.insert(planned.hosts[position]) }
-      }
-      let unreachable = await executor.checkConnectivity(hosts: touched)
-      if !unreachable.isEmpty {
-        await executor.closeConnections()
-        try report(unreachable)
-      }
+    var touched: Set<String> = []
+    for (planned, positions) in zip(plan.steps, chosen) {
+      for position in positions ?? [] { touched.insert(planned.hosts[position]) }
+    }
+    let unreachable = await executor.checkConnectivity(hosts: touched)
+    if !unreachable.isEmpty {
+      await executor.closeConnections()
+      try report(unreachable)
     }
 
     // One writer per run directory, from here until the reports are written.
     let lock: RunDirectoryLock
     do {
-      if resume != nil, !FileManager.default.fileExists(atPath: runDirectory) {
-        throw RunDirectoryError("--resume \(runDirectory): no such run directory")
-      }
-      lock = try RunDirectoryLock.acquire(runDirectory)
-      try RunDirectoryLock.checkUse(
+      lock = try RunDirectoryLock.forRun(
         runDirectory, resume: resume != nil, runbook: options.runbook)
     } catch let error as RunDirectoryError {
       try report([Diagnostic(.error, at: nil, error.description)])

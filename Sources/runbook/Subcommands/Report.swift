@@ -18,7 +18,6 @@ struct Report: AsyncParsableCommand {
       // One writer: a run still writing this directory keeps its lock until its reports.
       let lock = try RunDirectoryLock.acquire(runDirectory)
       defer { withExtendedLifetime(lock) {} }
-      _ = umask(0o077)
       let report = try await RunDirectory.writeReports(directory: runDirectory)
       print("\(runDirectory): reports of a \(report.status) run written")
     } catch let error as RunDirectoryError {

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Files and folders of a run directory, made for the operator alone (0600/0700) in the
+/// call that creates them: nothing is ever readable by others, not even for a moment, and
+/// no process-wide umask is needed (which the steps and shells the tool starts would
+/// inherit).
+enum PrivateFile {
+  /// A file descriptor for `path` opened with `flags` (O_CLOEXEC added); a file it creates
+  /// is 0600, and an existing one is made 0600. -1 when it cannot be opened.
+  static func open(_ path: String, _ flags: Int32) -> Int32 {
+    let fd = Foundation.open(path, flags | O_CLOEXEC, 0o600)
+    if fd >= 0 { _ = fchmod(fd, 0o600) }
+    return fd
+  }
+
+  /// A handle that writes `path` from its start (created or emptied).
+  static func create(_ path: String) -> FileHandle? {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC)
+    return fd < 0 ? nil : FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+  }
+
+  /// Writes `data` to `path` through a file beside it and a rename, so a reader never
+  /// sees half of it.
+  static func write(_ data: Data, to path: String) throws {
+    let temporary = path + ".tmp"
+    guard let handle = create(temporary) else {
+      throw RunDirectoryError("cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+    handle.write(data)
+    try handle.close()
+    guard rename(temporary, path) == 0 else {
+      throw RunDirectoryError("cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  /// Creates `path` and its missing parents, 0700.
+  static func makeDirectory(_ path: String) throws {
+    try FileManager.default.createDirectory(
+      atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+  }
+}
