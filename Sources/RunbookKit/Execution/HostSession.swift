@@ -53,8 +53,10 @@ final class HostSession: @unchecked Sendable {
       esac
       set -f; set -- $line; set +f
       n=$2; shift 2
-      f="$d/$n.sh"
-      # A failed redirection of `exec` would end the shell; printf (not special) just fails.
+      f="$d/step.sh"
+      # One script file per session, emptied after each step (its secrets do not stay on
+      # the host; an rm would cost a process per step). A failed redirection of `exec`
+      # would end the shell; printf (not special) just fails.
       printf "" 2>/dev/null >"$f" || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&2; continue; }
       exec 3>"$f"
       while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done
@@ -65,7 +67,7 @@ final class HostSession: @unchecked Sendable {
       echo "RUNBOOK-STARTED-$key $n"
       wait "$pid"; rc=$?
       echo "$rc" > "$d/$n.rc"
-      rm -f "$f"
+      printf "" >"$f"
       echo "RUNBOOK-DONE-$key $n $rc"
       echo "RUNBOOK-DONE-$key $n" >&2
     done
