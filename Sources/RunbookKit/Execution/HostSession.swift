@@ -53,9 +53,10 @@ final class HostSession: @unchecked Sendable {
       esac
       set -f; set -- $line; set +f
       n=$2; shift 2
-      f="$d/step.sh"
-      # One script file per session, emptied after each step (its secrets do not stay on
-      # the host; an rm would cost a process per step). A failed redirection of `exec`
+      f="$d/step-$$.sh"
+      # One script file per session ($$: hosts that share a machine share the directory),
+      # emptied after each step (its secrets do not stay on the host; an rm would cost a
+      # process per step). A failed redirection of `exec`
       # would end the shell; printf (not special) just fails.
       printf "" 2>/dev/null >"$f" || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&2; continue; }
       exec 3>"$f"
