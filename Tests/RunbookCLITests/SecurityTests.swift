@@ -412,4 +412,76 @@ import Testing
     #expect(check.status == 2)
     #expect(check.stderr.contains("s.md:1: error: user=-s is not a user name"), "\(check.stderr)")
   }
+
+  /// Rewrites a journal line by line with `edit` and recomputes its digest chain, as
+  /// someone who knows the format would.
+  static func forgeJournal(_ path: String, replacing old: String, with new: String) throws {
+    let script = """
+      import hashlib, sys
+      path, old, new = sys.argv[1:4]
+      prev = "0" * 64
+      out = []
+      for line in open(path, encoding="utf-8").read().splitlines():
+          head = line[: line.rindex(',"digest":"') + len(',"digest":"')].replace(old, new)
+          prev = hashlib.sha256((prev + "\\n").encode() + head.encode()).hexdigest()
+          out.append(head + prev + '"}')
+      open(path, "w", encoding="utf-8").write("\\n".join(out) + "\\n")
+      """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script, path, old, new]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+  }
+
+  @Test func aSignedRunCannotBeRewrittenEvenWithTheChainRecomputed() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    func keygen(_ name: String) throws {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+      process.arguments = [
+        "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", ws.dir.appendingPathComponent(name).path,
+      ]
+      try process.run()
+      process.waitUntilExit()
+    }
+    try keygen("operator")
+    try keygen("intruder")
+    let key = (ws.read("operator.pub") ?? "").split(separator: " ").prefix(2).joined(separator: " ")
+    try ws.write("allowed", "operator@example namespaces=\"runbook-run\" \(key)\n")
+    try ws.write("r.md", "```sh {role=local name=say}\necho the real output\n```\n")
+    let run = try CLI.run(
+      ["exec", "r.md", "--report-dir", "run", "--sign-key", "operator"], in: ws.dir)
+    #expect(run.status == 0, "\(run.stderr)")
+    let good = try CLI.run(["verify", "run", "--allowed-signers", "allowed"], in: ws.dir)
+    #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+    #expect(good.stdout.contains("signature valid"))
+
+    // The chain alone cannot tell a careful rewrite: verify without the signers accepts it.
+    try FileManager.default.copyItem(
+      at: ws.dir.appendingPathComponent("run"), to: ws.dir.appendingPathComponent("forged"))
+    try Self.forgeJournal(
+      ws.dir.appendingPathComponent("forged/journal.jsonl").path,
+      replacing: "the real output", with: "a forged output")
+    #expect(try CLI.run(["verify", "forged"], in: ws.dir).status == 0)
+    let forged = try CLI.run(["verify", "forged", "--allowed-signers", "allowed"], in: ws.dir)
+    #expect(forged.status == 1)
+    #expect(forged.stderr.contains("signs another journal state"), "\(forged.stderr)")
+
+    // Re-signing with a key the auditor does not trust does not help.
+    let resigned = try CLI.run(["sign", "forged", "--key", "intruder"], in: ws.dir)
+    #expect(resigned.status == 0, "\(resigned.stderr)")
+    let intruder = try CLI.run(["verify", "forged", "--allowed-signers", "allowed"], in: ws.dir)
+    #expect(intruder.status == 1)
+    #expect(intruder.stderr.contains("signature.txt.sig"), "\(intruder.stderr)")
+
+    // An unsigned run fails when a signature is required.
+    try ws.write("u.md", "```sh {role=local}\ntrue\n```\n")
+    #expect(try CLI.run(["exec", "u.md", "--report-dir", "unsigned"], in: ws.dir).status == 0)
+    let unsigned = try CLI.run(["verify", "unsigned", "--allowed-signers", "allowed"], in: ws.dir)
+    #expect(unsigned.status == 1)
+    #expect(unsigned.stderr.contains("not signed"))
+  }
 }

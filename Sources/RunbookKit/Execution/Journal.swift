@@ -273,14 +273,8 @@ public actor Journal {
       throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
     }
     let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-    // Only the end of an existing journal is read: its last line holds the digest to chain
-    // from (lines are far shorter than 1 MB; outputs are kept as tails).
-    let size = handle.seekToEndOfFile()
-    handle.seek(toFileOffset: size > 1 << 20 ? size - (1 << 20) : 0)
-    let tail = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-    lastDigest =
-      tail.split(separator: "\n").last.flatMap { Self.split(line: String($0))?.digest }
-      ?? Self.genesis
+    lastDigest = try Self.finalDigest(path: path)
+    handle.seekToEndOfFile()
     self.handle = handle
     self.path = path
     encoder = JSONEncoder()
@@ -359,6 +353,20 @@ public actor Journal {
   ) {
     let all = try readAll(path: path)
     return (all.run, all.steps, all.end, all.starts)
+  }
+
+  /// The digest of the journal's last record (the genesis digest for an empty journal).
+  public static func finalDigest(path: String) throws -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+    }
+    defer { try? handle.close() }
+    // Only the end is read: the last line holds the digest (lines are far shorter than
+    // 1 MB; outputs are kept as tails).
+    let size = try handle.seekToEnd()
+    try handle.seek(toOffset: size > 1 << 20 ? size - (1 << 20) : 0)
+    let tail = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    return tail.split(separator: "\n").last.flatMap { split(line: String($0))?.digest } ?? genesis
   }
 
   /// The run record, the journal's first line, read without reading the rest.

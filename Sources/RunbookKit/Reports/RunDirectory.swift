@@ -104,7 +104,10 @@ public enum RunDirectory {
     }
     // Every file is accounted for: the journal names each log, the rest are known by name.
     var expected: Set<String> = Set(
-      reportFiles + ["journal.jsonl", RunReport.snapshotName, RunDirectoryLock.fileName])
+      reportFiles + [
+        "journal.jsonl", RunReport.snapshotName, RunDirectoryLock.fileName, RunSignature.fileName,
+        RunSignature.signatureName,
+      ])
     for record in contents.steps { if let log = record.log { expected.insert(log) } }
     for start in contents.starts {
       expected.insert(Executor.logPath(index: start.index, step: start.step, host: start.host))

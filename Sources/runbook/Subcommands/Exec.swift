@@ -64,6 +64,12 @@ struct Exec: AsyncParsableCommand {
   @Option(help: "An extra ssh option, Key=Value (repeatable).")
   var sshOption: [String] = []
 
+  @Option(
+    help:
+      "Sign the run directory with this ssh key once its reports are written (as runbook sign --key)."
+  )
+  var signKey: String?
+
   func run() async throws {
     var preflight = options.preflight
     let environment = ProcessInfo.processInfo.environment
@@ -191,6 +197,14 @@ struct Exec: AsyncParsableCommand {
     } catch {
       var stderr = StandardError()
       print("warning: reports not written: \(error)", to: &stderr)
+    }
+    if let signKey {
+      do {
+        try await RunSignature.sign(directory: runDirectory, key: signKey)
+      } catch {
+        var stderr = StandardError()
+        print("warning: the run was not signed: \(error)", to: &stderr)
+      }
     }
     let summary = try result.get()
     let counts = summary.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
