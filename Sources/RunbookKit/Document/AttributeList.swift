@@ -103,11 +103,13 @@ public struct AttributeList: Sendable, Equatable {
         // An unquoted value ends at white space or '}', except inside a `{{ variable }}`,
         // so file={{ workdir }}/app.ini needs no quotes.
         var value = ""
+        var closes = true  // whether a "}}" may still come; once not, never search again
         while let c = rest.first, !c.isWhitespace, c != "}" {
-          if rest.hasPrefix("{{"), let close = rest.range(of: "}}") {
+          if closes, rest.hasPrefix("{{"), let close = rest.range(of: "}}") {
             value += rest[..<close.upperBound]
             rest = rest[close.upperBound...]
           } else {
+            if rest.hasPrefix("{{") { closes = false }
             value.append(c)
             rest = rest.dropFirst()
           }

@@ -239,7 +239,11 @@ public struct StepAttributes: Sendable, Equatable {
 
   /// The closest known word within two edits, for "did you mean" hints.
   static func nearest(_ word: String, in candidates: [String]) -> String? {
-    let scored = candidates.map { ($0, editDistance(word, $0)) }.filter { $0.1 <= 2 }
+    // Two words whose lengths differ by more than two are more than two edits apart: a
+    // long word (a pasted line) is never compared letter by letter with every candidate.
+    let length = word.count
+    let scored = candidates.filter { abs($0.count - length) <= 2 }
+      .map { ($0, editDistance(word, $0)) }.filter { $0.1 <= 2 }
     return scored.min { $0.1 < $1.1 }?.0
   }
 
