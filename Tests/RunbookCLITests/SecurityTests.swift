@@ -195,9 +195,10 @@ import Testing
       ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int) ?? -1
     }
     #expect(mode(run) == 0o700)
-    for (name, _) in Self.allText(under: URL(fileURLWithPath: run)) {
-      var isDirectory: ObjCBool = false
-      FileManager.default.fileExists(atPath: run + "/" + name, isDirectory: &isDirectory)
+    // Every file and folder, logs/ and its step folders included.
+    let entries = FileManager.default.enumerator(atPath: run)?.compactMap { $0 as? String } ?? []
+    #expect(entries.contains("logs") && entries.contains("journal.jsonl"))
+    for name in entries {
       #expect(mode(run + "/" + name) & 0o077 == 0, "\(name) is readable by others")
     }
     let steps = ws.steps("run")
@@ -286,6 +287,10 @@ import Testing
       ("timeout", "```sh {role=local timeout=9223372036854775807s}\ntrue\n```\n", nil, "r.md:1:"),
       ("delay", "```sh {role=local retries=1 delay=200h}\ntrue\n```\n", nil, "7 days"),
       ("zero", "```sh {role=local timeout=0}\ntrue\n```\n", nil, "more than 0"),
+      (
+        "dupkey", "---\nvars:\n  a: 1\n  b: 2\n  a: 3\n---\n```sh {role=local}\ntrue\n```\n", nil,
+        "r.md:5: error: front matter: duplicate key a"
+      ),
       ("regex", "```sh {role=local expect=\"(\"}\ntrue\n```\n", nil, "not a valid regular"),
       (
         "range", "```sh {role=web}\ntrue\n```\n", "[web]\nh[0:99999999]\n", "more than 100000 hosts"

@@ -40,7 +40,7 @@ public struct FrontMatter: Sendable, Equatable {
     do {
       root = try composeYAML(yaml)
     } catch {
-      let (line, message) = yamlProblem(error, firstLine: firstLine)
+      let (line, message) = yamlProblem(error, firstLine: firstLine, text: yaml)
       return (result, [.error(file, line, "front matter: " + message)])
     }
     guard let root else { return (result, []) }

@@ -74,68 +74,89 @@ public enum HostPattern {
   public static let maximumHosts = 100_000
 
   /// Expands every `[begin:end(:step)]` range, leftmost first; refuses a pattern that would
-  /// make more than `maximumHosts` names, before making more than that.
+  /// make more than `maximumHosts` names before making any.
   public static func expandRanges(_ line: String) throws(Problem) -> [String] {
-    var hosts: [String] = []
-    try expand(line, into: &hosts, whole: line)
-    return hosts
-  }
-
-  private static func tooMany(_ line: String) -> Problem {
-    Problem(
-      message:
-        "host range in '\(line)' makes more than \(maximumHosts) hosts, the most allowed in one pattern"
-    )
-  }
-
-  private static func expand(_ line: String, into hosts: inout [String], whole: String)
-    throws(Problem)
-  {
-    guard let open = line.firstIndex(of: "[") else {
-      guard hosts.count < maximumHosts else { throw tooMany(whole) }
-      hosts.append(line)
-      return
-    }
-    guard let close = line[open...].firstIndex(of: "]") else {
-      throw Problem(message: "host range in '\(line)' has no closing ']'")
-    }
-    let head = line[..<open]
-    let body = line[line.index(after: open)..<close]
-    let tail = line[line.index(after: close)...]
-    let bounds = body.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-    guard bounds.count == 2 || bounds.count == 3 else {
-      throw Problem(message: "host range must be begin:end or begin:end:step, not [\(body)]")
-    }
-    let begin = bounds[0].isEmpty ? "0" : bounds[0]
-    let end = bounds[1]
-    guard !end.isEmpty else {
-      throw Problem(message: "host range [\(body)] must specify an end value")
-    }
-    guard let step = bounds.count == 3 ? Int(bounds[2]) : 1, step > 0 else {
-      throw Problem(message: "host range step in [\(body)] must be a positive whole number")
-    }
-    let width = begin.hasPrefix("0") && begin.count > 1 ? begin.count : 0
-    if width > 0, width != end.count {
-      throw Problem(
-        message: "host range [\(body)] must use equal-length begin and end, like [01:20]")
-    }
-    var items: [String] = []
-    let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    if begin.count == 1, end.count == 1, let b = letters.firstIndex(of: Character(begin)),
-      let e = letters.firstIndex(of: Character(end))
-    {
-      guard b <= e else { throw Problem(message: "host range [\(body)] must have begin <= end") }
-      items = stride(from: b, through: e, by: step).map { String(letters[$0]) }
-    } else if let b = Int(begin), let e = Int(end), b >= 0 {
-      // Counted before any name is made: one range alone can ask for billions.
-      if e >= b, (e - b) / step >= maximumHosts - hosts.count { throw tooMany(whole) }
-      items = stride(from: b, through: e, by: step).map { n in
-        let s = String(n)
-        return width > s.count ? String(repeating: "0", count: width - s.count) + s : s
+    // The text between ranges, and the ranges, parsed once.
+    var pieces: [Substring] = []
+    var ranges: [HostRange] = []
+    var rest = Substring(line)
+    while let open = rest.firstIndex(of: "[") {
+      guard let close = rest[open...].firstIndex(of: "]") else {
+        throw Problem(message: "host range in '\(line)' has no closing ']'")
       }
-    } else {
-      throw Problem(message: "host range [\(body)] mixes letters and numbers; use [a:f] or [1:9]")
+      pieces.append(rest[..<open])
+      ranges.append(try HostRange(rest[rest.index(after: open)..<close]))
+      rest = rest[rest.index(after: close)...]
     }
-    for item in items { try expand(String(head + item + tail), into: &hosts, whole: whole) }
+    pieces.append(rest)
+    var total = 1
+    for range in ranges {
+      let (product, overflow) = total.multipliedReportingOverflow(by: range.count)
+      guard !overflow, product <= maximumHosts else {
+        throw Problem(
+          message:
+            "host range in '\(line)' makes more than \(maximumHosts) hosts, the most allowed in one pattern"
+        )
+      }
+      total = product
+    }
+    // Leftmost range outermost, as Ansible orders them.
+    var names = [String(pieces[0])]
+    for (i, range) in ranges.enumerated() {
+      let items = (0..<range.count).map(range.item)
+      names = names.flatMap { name in items.map { name + $0 + pieces[i + 1] } }
+    }
+    return names
+  }
+
+  /// One `[begin:end(:step)]` range: letters or (zero-padded) numbers.
+  private struct HostRange {
+    static let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    var isLetters: Bool
+    var begin: Int
+    var end: Int
+    var step: Int
+    var width: Int
+
+    var count: Int { end < begin ? 0 : (end - begin) / step + 1 }
+
+    func item(_ k: Int) -> String {
+      let n = begin + k * step
+      if isLetters { return String(Self.letters[n]) }
+      let s = String(n)
+      return width > s.count ? String(repeating: "0", count: width - s.count) + s : s
+    }
+
+    init(_ body: Substring) throws(Problem) {
+      let bounds = body.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+      guard bounds.count == 2 || bounds.count == 3 else {
+        throw Problem(message: "host range must be begin:end or begin:end:step, not [\(body)]")
+      }
+      let first = bounds[0].isEmpty ? "0" : bounds[0]
+      let last = bounds[1]
+      guard !last.isEmpty else {
+        throw Problem(message: "host range [\(body)] must specify an end value")
+      }
+      guard let step = bounds.count == 3 ? Int(bounds[2]) : 1, step > 0 else {
+        throw Problem(message: "host range step in [\(body)] must be a positive whole number")
+      }
+      self.step = step
+      width = first.hasPrefix("0") && first.count > 1 ? first.count : 0
+      if width > 0, width != last.count {
+        throw Problem(
+          message: "host range [\(body)] must use equal-length begin and end, like [01:20]")
+      }
+      if first.count == 1, last.count == 1, let b = Self.letters.firstIndex(of: Character(first)),
+        let e = Self.letters.firstIndex(of: Character(last))
+      {
+        guard b <= e else { throw Problem(message: "host range [\(body)] must have begin <= end") }
+        (isLetters, begin, end) = (true, b, e)
+      } else if let b = Int(first), let e = Int(last), b >= 0 {
+        (isLetters, begin, end) = (false, b, e)
+      } else {
+        throw Problem(
+          message: "host range [\(body)] mixes letters and numbers; use [a:f] or [1:9]")
+      }
+    }
   }
 }

@@ -9,7 +9,7 @@ enum InventoryYAMLReader {
     do {
       root = try composeYAML(text)
     } catch {
-      let (line, message) = yamlProblem(error, firstLine: 1)
+      let (line, message) = yamlProblem(error, firstLine: 1, text: text)
       return [.error(file, line, message)]
     }
     guard let root else {

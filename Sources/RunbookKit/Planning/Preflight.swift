@@ -108,7 +108,7 @@ public struct Preflight: Sendable {
       }
       return .success(vars)
     } catch {
-      let (line, message) = yamlProblem(error, firstLine: 1)
+      let (line, message) = yamlProblem(error, firstLine: 1, text: text)
       return .failure(DiagnosticsError([.error(path, line, message)]))
     }
   }

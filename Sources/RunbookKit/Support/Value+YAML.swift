@@ -55,7 +55,9 @@ func composeYAML(_ text: String) throws -> Node? {
 }
 
 /// Turns a Yams error into a line of the original file and a message.
-func yamlProblem(_ error: Error, firstLine: Int) -> (line: Int, message: String) {
+func yamlProblem(_ error: Error, firstLine: Int, text: String? = nil) -> (
+  line: Int, message: String
+) {
   if let large = error as? YAMLTooLarge {
     return (
       firstLine + large.line - 1,
@@ -70,13 +72,33 @@ func yamlProblem(_ error: Error, firstLine: Int) -> (line: Int, message: String)
     let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }
     return (firstLine + mark.line - 1, "invalid YAML: " + what.joined(separator: " "))
   case .duplicatedKeysInMapping(let duplicates, let context):
+    // Yams points at the mapping; the line to fix is the key's second occurrence.
+    let line =
+      text.flatMap { secondOccurrence(of: duplicates.first ?? "", in: $0, from: context.mark.line) }
+      ?? context.mark.line
     return (
-      firstLine + context.mark.line - 1,
+      firstLine + line - 1,
       "duplicate key \(duplicates.joined(separator: ", ")) in mapping; keep one"
     )
   default:
     return (firstLine, "invalid YAML: \(yaml)")
   }
+}
+
+/// The 1-based line, at or after `from`, where `key` starts a mapping entry the second time.
+private func secondOccurrence(of key: String, in text: String, from: Int) -> Int? {
+  // The same key at the same indentation: the same mapping, not a nested one.
+  var indent: Int?
+  for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+  where offset + 1 >= from {
+    let entry = line.drop(while: { $0 == " " || $0 == "-" })
+    let depth = line.count - entry.count
+    for form in [key, "\"\(key)\"", "'\(key)'"] where entry.hasPrefix(form + ":") {
+      if let indent, indent == depth { return offset + 1 }
+      if indent == nil { indent = depth }
+    }
+  }
+  return nil
 }
 
 extension Node {
