@@ -464,13 +464,40 @@ import Testing
     #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
     #expect(good.stdout.contains("signature valid"))
 
-    // The chain alone cannot tell a careful rewrite: verify without the signers accepts it.
+    // A rewrite with the chain recomputed no longer matches the signed statement, which
+    // verify checks even without the signers…
     try FileManager.default.copyItem(
       at: ws.dir.appendingPathComponent("run"), to: ws.dir.appendingPathComponent("forged"))
     try Self.forgeJournal(
       ws.dir.appendingPathComponent("forged/journal.jsonl").path,
       replacing: "the real output", with: "a forged output")
+    let noted = try CLI.run(["verify", "forged"], in: ws.dir)
+    #expect(noted.status == 1)
+    #expect(noted.stderr.contains("signature.txt: does not name this run"), "\(noted.stderr)")
+    // …and a one-byte edit of the signature is no longer a signature.
+    try FileManager.default.copyItem(
+      at: ws.dir.appendingPathComponent("run"), to: ws.dir.appendingPathComponent("flipped"))
+    let sig = ws.dir.appendingPathComponent("flipped/signature.txt.sig")
+    var bytes = try Data(contentsOf: sig)
+    bytes[bytes.count / 2] =
+      bytes[bytes.count / 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+    try bytes.write(to: sig)
+    let flipped = try CLI.run(["verify", "flipped"], in: ws.dir)
+    #expect(flipped.status == 1)
+    #expect(
+      flipped.stderr.contains("signature.txt.sig: is not a valid signature"), "\(flipped.stderr)")
+    // Without the statement, the chain alone cannot tell a careful rewrite: only the
+    // signers file makes the signature required.
+    for name in ["signature.txt", "signature.txt.sig"] {
+      try FileManager.default.removeItem(at: ws.dir.appendingPathComponent("forged/" + name))
+    }
     #expect(try CLI.run(["verify", "forged"], in: ws.dir).status == 0)
+    try FileManager.default.removeItem(at: ws.dir.appendingPathComponent("forged"))
+    try FileManager.default.copyItem(
+      at: ws.dir.appendingPathComponent("run"), to: ws.dir.appendingPathComponent("forged"))
+    try Self.forgeJournal(
+      ws.dir.appendingPathComponent("forged/journal.jsonl").path,
+      replacing: "the real output", with: "a forged output")
     let forged = try CLI.run(["verify", "forged", "--allowed-signers", "allowed"], in: ws.dir)
     #expect(forged.status == 1)
     #expect(forged.stderr.contains("signs another journal state"), "\(forged.stderr)")

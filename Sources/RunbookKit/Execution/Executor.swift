@@ -138,27 +138,37 @@ public struct Executor: Sendable {
     var lost: [String: (attemptID: String, contentSHA256: String)] = [:]
     var resumes: String?
     var stateToken = Digest.randomHex(8)
+    var attempt = 1
     if options.resume, fm.fileExists(atPath: journalPath) {
       let old = try Journal.readAll(path: journalPath)
       resumes = old.run?.runID
       stateToken = old.run?.stateToken ?? stateToken
+      attempt = old.attempts.count + 1
       // A step started but never recorded (the tool was killed), or recorded `unknown` (the
       // connection was lost): the host is asked what became of it before it runs again.
       var finished: Set<String> = []
       for record in old.steps {
-        let key = "\(record.index)\u{0}\(record.host)"
+        let key = Self.resultKey(record.step, record.host)
         if let id = record.attemptID { finished.insert(id) }
         if record.status == .unknown, let id = record.attemptID {
           lost[key] = (id, record.contentSHA256)
         } else {
           lost[key] = nil
         }
-        if record.status == .ok || (record.status == .skipped && record.reason != "dry run") {
+        // Done: it ran and succeeded, or its guard found it done. A step the operator
+        // skipped, or that an earlier attempt lost, was not done.
+        let done =
+          record.status == .ok
+          || (record.status == .skipped && record.reason != "dry run"
+            && record.operatorAction == nil)
+        if done {
           previous[key] = record
+        } else if record.status != .skipped || record.operatorAction != nil {
+          previous[key] = nil
         }
       }
       for start in old.starts where !finished.contains(start.attemptID) {
-        lost["\(start.index)\u{0}\(start.host)"] = (start.attemptID, start.contentSHA256)
+        lost[Self.resultKey(start.step, start.host)] = (start.attemptID, start.contentSHA256)
       }
     }
     let journal = try Journal(path: journalPath)
@@ -166,12 +176,14 @@ public struct Executor: Sendable {
     let state = RunState(masker: plan.masker, secretNames: Set(plan.secretNames))
     let context = RunContext(
       journal: journal, stateToken: stateToken, key: try RunKey.load(token: stateToken),
-      previous: previous, lost: lost)
+      previous: previous, lost: lost, attempt: attempt)
 
     let runID = URL(fileURLWithPath: options.runDirectory).lastPathComponent
-    // The run directory keeps the runbook as it was run, for reports and audits.
+    // Each attempt keeps the runbook as it ran, for reports and audits; no file an earlier
+    // record hashes is ever written again.
     let runbookBytes = fm.contents(atPath: plan.runbook.file) ?? Data(plan.runbook.source.utf8)
-    try PrivateFile.write(runbookBytes, to: options.runDirectory + "/" + RunReport.snapshotName)
+    let snapshot = RunReport.snapshotName(attempt: attempt)
+    try PrivateFile.write(runbookBytes, to: options.runDirectory + "/" + snapshot)
     var runRecord = RunRecord(
       runID: runID, runbook: plan.runbook.file, title: plan.runbook.title,
       runbookSHA256: Digest.sha256(runbookBytes),
@@ -179,10 +191,19 @@ public struct Executor: Sendable {
       inventorySHA256: plan.inventorySource.flatMap { Digest.sha256(file: $0) },
       operator_: options.operatorName, toolVersion: RunbookVersion.current,
       startedAt: Self.timestamp(now()),
-      variables: plan.globalVariables.mapValues { plan.masker.mask($0.rendered) },
+      variables: plan.variableValues.mapValues(plan.masker.mask),
       stepCount: plan.steps.count, hosts: plan.hosts.map(\.name), dryRun: options.dryRun,
       resumes: resumes, selectedSteps: selected.indices.filter { selected[$0] != nil })
     runRecord.stateToken = stateToken
+    runRecord.attempt = attempt
+    runRecord.snapshot = snapshot
+    runRecord.interactive = interaction != nil
+    runRecord.roleHosts = Self.roleHosts(plan)
+    var definitions: [String: String] = [:]
+    for (name, value) in plan.globalVariables where plan.variableValues[name] != value.rendered {
+      definitions[name] = plan.masker.mask(value.rendered)
+    }
+    runRecord.variableDefinitions = definitions.isEmpty ? nil : definitions
     try await journal.append(runRecord)
 
     var latest: [String: StepStatus] = [:]
@@ -244,7 +265,7 @@ public struct Executor: Sendable {
         case .skip:
           try await record(
             (positions.isEmpty ? [nil] : positions.map { Optional($0) }).map {
-              skippedRecord(planned, position: $0, reason: "skipped by the operator")
+              skippedRecord(planned, position: $0, attempt: attempt)
             })
           continue
         }
@@ -259,13 +280,16 @@ public struct Executor: Sendable {
       }
       // Interactive: after a failure, retry only the hosts that failed, or look around.
       if let interaction, let prompt, !step.attributes.allowFail {
+        var retries = 0
         while !failedHosts().isEmpty, !Task.isCancelled {
           let failed = failedHosts()
           switch await interaction.afterFailure(prompt, failed: failed) {
           case .retry:
             let again = positions.filter { failed.contains(planned.hosts[$0]) }
+            retries += 1
             let retried = await runStep(
-              planned, positions: again, state: state, context: context, override: override)
+              planned, positions: again, state: state, context: context, override: override,
+              retry: retries)
             try await record(retried)
             records = records.filter { !failed.contains($0.host) } + retried
             if stopped != nil { break stepLoop }
@@ -310,14 +334,14 @@ public struct Executor: Sendable {
   /// Runs one step on its hosts, at most `forks` at once (one at a time when `serial`).
   private func runStep(
     _ planned: PlannedStep, positions: [Int], state: RunState, context: RunContext,
-    override: String? = nil, manual: (done: Bool, note: String?)? = nil
+    override: String? = nil, manual: (done: Bool, note: String?)? = nil, retry: Int = 0
   ) async -> [StepRecord] {
     if positions.isEmpty {
       // A manual step without a role concerns the operator, not a host.
       return [
         await runOnHost(
           planned, position: nil, state: state, context: context, override: override,
-          manual: manual)
+          manual: manual, retry: retry)
       ]
     }
     let width = planned.step.attributes.serial ? 1 : max(options.forks, 1)
@@ -332,7 +356,7 @@ public struct Executor: Sendable {
             order,
             await runOnHost(
               planned, position: position, state: state, context: context, override: override,
-              manual: manual)
+              manual: manual, retry: retry)
           )
         }
       }
@@ -344,7 +368,7 @@ public struct Executor: Sendable {
   /// Runs one step on one host, with its guards, retries and checks.
   private func runOnHost(
     _ planned: PlannedStep, position: Int?, state: RunState, context: RunContext,
-    override: String? = nil, manual: (done: Bool, note: String?)? = nil
+    override: String? = nil, manual: (done: Bool, note: String?)? = nil, retry: Int = 0
   ) async -> StepRecord {
     let step = planned.step
     let hostName = position.map { planned.hosts[$0] } ?? "operator"
@@ -352,9 +376,11 @@ public struct Executor: Sendable {
     var rendered = planned.rendered(at: position ?? 0, captured: captured)
     let masker = await state.masker
     var deviation: String?
+    var runbookScript: String?
     if let override, override != rendered.body {
       deviation = masker.mask(
         LineDiff.lines(Self.lines(rendered.body), Self.lines(override)).joined(separator: "\n"))
+      runbookScript = masker.mask(rendered.body)
       rendered.body = override
     }
     let started = now()
@@ -366,6 +392,10 @@ public struct Executor: Sendable {
       script: masker.mask(rendered.body), contentSHA256: contentHash, log: nil, outputBytes: 0,
       outputSHA256: Self.emptySHA, outputTail: "", outputTruncated: false)
     record.deviation = deviation
+    record.runbookScript = runbookScript
+    record.operatorAction = deviation == nil ? nil : .edited
+    record.attempt = context.attempt
+    record.retry = retry > 0 ? retry : nil
     func finish(_ status: StepStatus, _ reason: String? = nil) -> StepRecord {
       let ended = now()
       record.status = status
@@ -376,13 +406,15 @@ public struct Executor: Sendable {
       return record
     }
 
-    let key = "\(step.index)\u{0}\(hostName)"
-    if let done = context.previous[key], done.contentSHA256 == contentHash,
+    let key = Self.resultKey(step.id, hostName)
+    if deviation == nil, let done = context.previous[key], done.contentSHA256 == contentHash,
       done.captured?.values.contains(where: { $0.contains(SecretMasker.mask) }) != true
     {
       if let values = done.captured { await state.capture(values, host: hostName) }
       record.captured = done.captured
-      return finish(.skipped, "done in an earlier attempt of this run")
+      let from = done.keptFrom ?? done.attempt ?? 1
+      record.keptFrom = from
+      return finish(.skipped, "done in attempt \(from), unchanged since: not run again")
     }
     let target = position.flatMap { p in plan.hosts.first { $0.name == planned.hosts[p] } }
     // An earlier attempt lost this step: the host says whether it finished before it runs again.
@@ -423,6 +455,7 @@ public struct Executor: Sendable {
         return finish(.pending, "manual step: confirm it with --interactive")
       }
       record.note = manual.note.map(masker.mask)
+      record.operatorAction = manual.done ? .confirmed : .declined
       return manual.done
         ? finish(.ok, "done by the operator") : finish(.pending, "not done: the operator said no")
     }
@@ -440,7 +473,8 @@ public struct Executor: Sendable {
       return finish(.failed, "user=\(TerminalText.visible(user)) cannot be passed to sudo: \(why)")
     }
     let connection = HostConnection(host: host, ssh: options.ssh)
-    let logPath = Self.logPath(index: step.index, step: step.id, host: hostName)
+    let logPath = Self.logPath(
+      index: step.index, step: step.id, host: hostName, attempt: context.attempt, retry: retry)
     try? PrivateFile.makeDirectory(
       options.runDirectory + "/" + (logPath as NSString).deletingLastPathComponent)
     record.log = logPath
@@ -452,7 +486,7 @@ public struct Executor: Sendable {
     try? await context.journal.append(
       StartRecord(
         step: step.id, index: step.index, host: hostName, attemptID: nonce,
-        contentSHA256: contentHash, startedAt: record.startedAt), durable: false)
+        contentSHA256: contentHash, startedAt: record.startedAt, log: logPath), durable: false)
     let prefix = planned.hosts.count > 1 ? "[\(hostName)] " : ""
     let echo = self.echo
     let events = self.events
@@ -704,17 +738,39 @@ public struct Executor: Sendable {
   }
 
   /// The record of a step the operator chose not to run.
-  private func skippedRecord(_ planned: PlannedStep, position: Int?, reason: String) -> StepRecord {
+  private func skippedRecord(_ planned: PlannedStep, position: Int?, attempt: Int) -> StepRecord {
     let step = planned.step
     let now = Self.timestamp(self.now())
     let body = planned.rendered(at: position ?? 0).body
-    return StepRecord(
+    var record = StepRecord(
       step: step.id, index: step.index, kind: step.kind.rawValue, line: step.line,
       headingPath: step.headingPath, host: position.map { planned.hosts[$0] } ?? "operator",
-      status: .skipped, reason: reason, exitCode: nil, attempts: 0, startedAt: now, endedAt: now,
-      durationMs: 0, script: plan.masker.mask(body), contentSHA256: "", log: nil, outputBytes: 0,
-      outputSHA256: Self.emptySHA, outputTail: "", outputTruncated: false)
+      status: .skipped, reason: "skipped by the operator", exitCode: nil, attempts: 0,
+      startedAt: now, endedAt: now, durationMs: 0, script: plan.masker.mask(body),
+      contentSHA256: "", log: nil, outputBytes: 0, outputSHA256: Self.emptySHA, outputTail: "",
+      outputTruncated: false)
+    record.operatorAction = .skipped
+    record.attempt = attempt
+    return record
   }
+
+  /// Where each combination of roles runs, as positions in the plan's hosts.
+  static func roleHosts(_ plan: Plan) -> [String: [Int]] {
+    var position: [String: Int] = [:]
+    for (i, host) in plan.hosts.enumerated() where position[host.name] == nil {
+      position[host.name] = i
+    }
+    var map: [String: [Int]] = [:]
+    for planned in plan.steps {
+      let key = planned.step.attributes.roles.joined(separator: " ")
+      if map[key] == nil { map[key] = planned.hosts.compactMap { position[$0] } }
+    }
+    return map
+  }
+
+  /// The key of a step's result on a host across attempts: the step's id (an edit that
+  /// inserts a step does not move the others' results), and the host.
+  static func resultKey(_ step: String, _ host: String) -> String { step + "\u{0}" + host }
 
   static func lines(_ text: String) -> [String] {
     var parts = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -781,9 +837,13 @@ public struct Executor: Sendable {
 
   private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
-  /// The log of a step on a host, relative to the run directory.
-  static func logPath(index: Int, step: String, host: String) -> String {
-    String(format: "logs/%03d-%@", index + 1, step) + "/" + fileName(host) + ".log"
+  /// The log of a step on a host, relative to the run directory: one file per attempt and
+  /// retry, so no log a record hashes is ever written again.
+  static func logPath(index: Int, step: String, host: String, attempt: Int = 1, retry: Int = 0)
+    -> String
+  {
+    String(format: "logs/%03d-%@", index + 1, step) + "/" + fileName(host)
+      + (attempt > 1 ? ".attempt-\(attempt)" : "") + (retry > 0 ? ".retry-\(retry)" : "") + ".log"
   }
 
   /// A host name safe as a file name; a name that had to change gets a short hash of
@@ -870,8 +930,10 @@ struct RunContext: Sendable {
   let journal: Journal
   let stateToken: String
   let key: RunKey
-  /// Records of steps done in earlier attempts, by index and host.
+  /// Records of steps done in earlier attempts, by step id and host.
   let previous: [String: StepRecord]
-  /// Steps an earlier attempt lost (killed tool, lost connection), by index and host.
+  /// Steps an earlier attempt lost (killed tool, lost connection), by step id and host.
   let lost: [String: (attemptID: String, contentSHA256: String)]
+  /// This attempt's number.
+  let attempt: Int
 }

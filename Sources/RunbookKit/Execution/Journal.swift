@@ -20,6 +20,19 @@ public enum StepStatus: String, Sendable, Codable, Hashable {
   case interrupted
 }
 
+/// What the operator did to a step in `--interactive`, beyond letting it run: each is a
+/// deviation from the runbook that the reports count and mark.
+public enum OperatorAction: String, Sendable, Codable, Hashable {
+  /// The operator edited the script before it ran.
+  case edited
+  /// The operator chose not to run the step.
+  case skipped
+  /// The operator confirmed a manual step as done.
+  case confirmed
+  /// The operator said a manual step was not done.
+  case declined
+}
+
 /// The first record of a journal: who ran what, where, with which inputs.
 public struct RunRecord: Codable, Sendable, Equatable {
   /// Always "run".
@@ -57,6 +70,20 @@ public struct RunRecord: Codable, Sendable, Equatable {
   /// Names the run's state directory on each host (`runbook-state-TOKEN`), where the
   /// session records each step's pid and exit status; the same in every attempt.
   public var stateToken: String?
+  /// The attempt this record starts (1 for the first `exec`, 2 for the first `--resume`…).
+  /// A journal holds one run record per attempt; nil in journals from before attempts.
+  public var attempt: Int?
+  /// The attempt's snapshot of the runbook, in the run directory (`runbook.md` when nil).
+  public var snapshot: String?
+  /// The definition of each variable whose value came from a template, secrets masked
+  /// (`variables` holds the values as used).
+  public var variableDefinitions: [String: String]?
+  /// The attempt asked the operator before each step.
+  public var interactive: Bool?
+  /// The hosts each combination of roles runs on (key: the roles joined by spaces, as a
+  /// step lists them), as positions in `hosts`: the reports tell a step that does not run
+  /// on a host from one that was not reached there.
+  public var roleHosts: [String: [Int]]?
 
   /// Creates a record.
   public init(
@@ -86,8 +113,11 @@ public struct RunRecord: Codable, Sendable, Equatable {
     case type, runID, runbook, title, runbookSHA256, inventory, inventorySHA256
     case operator_ = "operator"
     case toolVersion, startedAt, variables, stepCount, hosts, dryRun, resumes, selectedSteps
-    case stateToken
+    case stateToken, attempt, snapshot, variableDefinitions, interactive, roleHosts
   }
+
+  /// The attempt's runbook snapshot in the run directory.
+  public var snapshotFile: String { snapshot ?? RunReport.snapshotName }
 }
 
 /// One step on one host.
@@ -145,6 +175,19 @@ public struct StepRecord: Codable, Sendable, Equatable {
   public var note: String?
   /// The step's nonce on the host: names its pid and status files in the state directory.
   public var attemptID: String?
+  /// The attempt of the run (see `RunRecord.attempt`) that wrote this record.
+  public var attempt: Int?
+  /// How many times the operator had the step retried on this host in this attempt
+  /// (`--interactive`), when it is a retry.
+  public var retry: Int?
+  /// The step did not run in this attempt: it was done, unchanged, in attempt `keptFrom`,
+  /// whose record is the result that counts.
+  public var keptFrom: Int?
+  /// A deviation by the operator.
+  public var operatorAction: OperatorAction?
+  /// For an edited step: the runbook's script as it would have run (masked); `script`
+  /// holds what ran.
+  public var runbookScript: String?
   /// Creates a record.
   public init(
     step: String, index: Int, kind: String, line: Int, headingPath: [String], host: String,
@@ -197,11 +240,14 @@ public struct StartRecord: Codable, Sendable, Equatable {
   public var contentSHA256: String
   /// When it started.
   public var startedAt: String
+  /// The log it writes, relative to the run directory.
+  public var log: String?
   /// Creates a record.
   public init(
     step: String, index: Int, host: String, attemptID: String, contentSHA256: String,
-    startedAt: String
+    startedAt: String, log: String? = nil
   ) {
+    self.log = log
     self.step = step
     self.index = index
     self.host = host
@@ -341,6 +387,12 @@ public actor Journal {
     return nil
   }
 
+  /// The digest of every record, in order (as far as the lines are well formed).
+  public static func chainDigests(path: String) -> [String] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+    return text.split(separator: "\n").compactMap { split(line: String($0))?.digest }
+  }
+
   /// Closes the file.
   public func close() {
     try? handle.close()
@@ -389,9 +441,13 @@ public actor Journal {
   public struct Contents: Sendable {
     /// The first run record.
     public var run: RunRecord?
+    /// Every run record: one per attempt, in order.
+    public var attempts: [RunRecord] = []
+    /// The end record of each attempt that finished, by attempt number.
+    public var ends: [Int: RunEndRecord] = [:]
     /// Step records in order.
     public var steps: [StepRecord]
-    /// The last end record.
+    /// The end record of the last attempt; nil when that attempt did not finish.
     public var end: RunEndRecord?
     /// The last reports record.
     public var reports: ReportsRecord?
@@ -425,18 +481,24 @@ public actor Journal {
         let lineData = Data(line)
         switch kind {
         case "step":
-          guard let record = try? decoder.decode(StepRecord.self, from: lineData) else { continue }
+          guard var record = try? decoder.decode(StepRecord.self, from: lineData) else { continue }
+          // Journals from before attempts: a record belongs to the run record above it.
+          if record.attempt == nil { record.attempt = max(contents.attempts.count, 1) }
           contents.steps.append(record)
         case "run":
-          guard contents.run == nil,
-            let record = try? decoder.decode(RunRecord.self, from: lineData)
-          else { continue }
-          contents.run = record
+          guard var record = try? decoder.decode(RunRecord.self, from: lineData) else { continue }
+          if record.attempt == nil { record.attempt = contents.attempts.count + 1 }
+          contents.attempts.append(record)
+          if contents.run == nil { contents.run = record }
+          // An end record ends the attempt above it: a later attempt that did not finish
+          // leaves the run without an end.
+          contents.end = nil
         case "end":
           guard let record = try? decoder.decode(RunEndRecord.self, from: lineData) else {
             continue
           }
           contents.end = record
+          contents.ends[contents.attempts.last?.attempt ?? 1] = record
         case "start":
           if let record = try? decoder.decode(StartRecord.self, from: lineData) {
             contents.starts.append(record)

@@ -8,13 +8,14 @@ public struct RunDirectoryError: Error, CustomStringConvertible, Sendable {
   public init(_ description: String) { self.description = description }
 }
 
-/// The one writer of a run directory: an exclusive `flock` on `run.lock`, held from before
-/// the first record until the reports are written. A second `exec`, `--resume` or `report`
-/// on the same directory is refused while it is held, and the lock ends with the process
-/// that holds it, however that process ends.
+/// The one writer of a run directory: an exclusive `flock` on the directory itself, held
+/// from before the first record until the reports are written. A second `exec`, `--resume`
+/// or `report` on the same directory is refused while it is held, and the lock ends with the
+/// process that holds it, however that process ends. Locking the directory, not a file in
+/// it, leaves no file behind that the journal does not account for.
 public final class RunDirectoryLock: Sendable {
-  /// The lock file's name in the run directory.
-  public static let fileName = "run.lock"
+  /// The lock file of run directories written before the directory itself was locked.
+  public static let legacyFileName = "run.lock"
   private let descriptor: Int32
 
   private init(descriptor: Int32) { self.descriptor = descriptor }
@@ -24,21 +25,16 @@ public final class RunDirectoryLock: Sendable {
   /// Takes the lock of `directory` (made private, 0700, if it is new).
   public static func acquire(_ directory: String) throws -> RunDirectoryLock {
     try makePrivateDirectory(directory)
-    let path = directory + "/" + fileName
-    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard fd >= 0 else {
-      throw RunDirectoryError("cannot open \(path): \(String(cString: strerror(errno)))")
+      throw RunDirectoryError("cannot open \(directory): \(String(cString: strerror(errno)))")
     }
     guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-      let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingWhitespace() ?? ""
       close(fd)
       throw RunDirectoryError(
-        "\(directory) is in use by another runbook process\(holder.isEmpty ? "" : " (pid \(holder))"); wait for it to end, or choose another --report-dir"
+        "\(directory) is in use by another runbook process; wait for it to end, or choose another --report-dir"
       )
     }
-    let pid = Array("\(getpid())\n".utf8)
-    _ = ftruncate(fd, 0)
-    _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     return RunDirectoryLock(descriptor: fd)
   }
 
@@ -82,7 +78,7 @@ public final class RunDirectoryLock: Sendable {
 
   private static func checkUse(_ directory: String, resume: Bool, runbook: String) throws {
     let fm = FileManager.default
-    let entries = (try? fm.contentsOfDirectory(atPath: directory))?.filter { $0 != fileName }
+    let entries = (try? fm.contentsOfDirectory(atPath: directory))
     if !resume {
       if let entries, !entries.isEmpty {
         throw RunDirectoryError(

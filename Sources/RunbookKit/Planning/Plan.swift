@@ -19,6 +19,10 @@ public struct Plan: Sendable {
   /// Variables shared by every host (front matter, `--vars-file`, `--var`), for the audit
   /// header; secret values are masked by whoever prints them.
   public var globalVariables: [String: Value]
+  /// Each shared variable as the steps use it: templates rendered (on the first host when
+  /// the value is the same on all), or a note when it differs by host or comes at run
+  /// time. Unmasked.
+  public var variableValues: [String: String] = [:]
 }
 
 /// How runbook reaches a host.

@@ -238,12 +238,35 @@ public enum Planner {
     var globals = fm.vars
     globals.merge(options.varsFile) { $1 }
     globals.merge(options.variables) { $1 }
-    let plan = Plan(
+    var plan = Plan(
       runbook: runbook, inventorySource: inventory?.source, inventory: inventory, hosts: planHosts,
       steps: planned,
       secretNames: secretNames.filter { !connectionSecrets.contains($0) }.sorted(),
       missingSecrets: missing, masker: SecretMasker(values: secretValues), globalVariables: globals)
+    plan.variableValues = Self.values(of: globals.keys, in: scope)
     return (plan, diagnostics)
+  }
+
+  /// Shared variables as the steps see them, for the audit record.
+  private static func values(of names: some Sequence<String>, in scope: VariableScope)
+    -> [String: String]
+  {
+    var values: [String: String] = [:]
+    let host = scope.allHosts.first ?? "localhost"
+    for name in names {
+      let reference = Template.Reference(path: [name], lineOffset: 0)
+      if scope.isHostVarying(reference) {
+        values[name] = "(differs by host)"
+        continue
+      }
+      switch scope.resolve(reference, host: host, stepIndex: 0) {
+      case .text(let text): values[name] = text
+      case .pending: values[name] = "(captured at run time)"
+      case .missingSecret: values[name] = "(secret, asked for at run time)"
+      case .failure(let why): values[name] = "(unresolved: \(why))"
+      }
+    }
+    return values
   }
 
   private static func hint(_ word: String, _ candidates: [String]) -> String {

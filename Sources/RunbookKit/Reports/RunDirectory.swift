@@ -73,22 +73,41 @@ public enum RunDirectory {
     guard let contents = try? Journal.readAll(path: journalPath), let run = contents.run else {
       return problems + [Mismatch(file: "journal.jsonl", problem: "has no run record")]
     }
-    if sha256(file: directory + "/" + RunReport.snapshotName) != run.runbookSHA256 {
+    // Each attempt's runbook snapshot. Before attempts had their own, every attempt wrote
+    // runbook.md: it holds one of theirs.
+    let legacy = contents.attempts.filter { $0.snapshot == nil }
+    if !legacy.isEmpty,
+      !legacy.contains(where: {
+        sha256(file: directory + "/" + RunReport.snapshotName) == $0.runbookSHA256
+      })
+    {
       problems.append(
         Mismatch(
           file: RunReport.snapshotName,
           problem: "does not match the runbook SHA-256 in the run record"))
     }
-    for record in contents.steps {
-      guard let log = record.log else { continue }
-      if sha256(file: directory + "/" + log) != record.outputSHA256 {
-        problems.append(
-          Mismatch(
-            file: log,
-            problem:
-              "does not match the output SHA-256 recorded for \(record.step) on \(record.host)"))
+    // Every file a record hashes: each attempt's snapshot, each log.
+    let hashed =
+      contents.attempts.compactMap { attempt in
+        attempt.snapshot.map {
+          (
+            $0, attempt.runbookSHA256,
+            "the runbook SHA-256 recorded for attempt \(attempt.attempt ?? 1)"
+          )
+        }
       }
+      + contents.steps.compactMap { record in
+        record.log.map {
+          (
+            $0, record.outputSHA256,
+            "the output SHA-256 recorded for \(record.step) on \(record.host)"
+          )
+        }
+      }
+    for (file, hash, what) in hashed where sha256(file: directory + "/" + file) != hash {
+      problems.append(Mismatch(file: file, problem: "does not match " + what))
     }
+    problems += RunSignature.statementProblems(directory: directory, run: run)
     // A finished run ends with an end record: a journal cut short is not an interrupted run
     // when the run's own reports say it finished.
     if contents.end == nil,
@@ -104,13 +123,14 @@ public enum RunDirectory {
     }
     // Every file is accounted for: the journal names each log, the rest are known by name.
     var expected: Set<String> = Set(
-      reportFiles + [
-        "journal.jsonl", RunReport.snapshotName, RunDirectoryLock.fileName, RunSignature.fileName,
-        RunSignature.signatureName,
-      ])
+      reportFiles + ["journal.jsonl", RunSignature.fileName, RunSignature.signatureName]
+        + contents.attempts.map(\.snapshotFile))
+    if !legacy.isEmpty { expected.insert(RunDirectoryLock.legacyFileName) }
     for record in contents.steps { if let log = record.log { expected.insert(log) } }
+    // A step whose record was never written (the tool was killed) left its log.
     for start in contents.starts {
-      expected.insert(Executor.logPath(index: start.index, step: start.step, host: start.host))
+      expected.insert(
+        start.log ?? Executor.logPath(index: start.index, step: start.step, host: start.host))
     }
     let entries =
       FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? []

@@ -7,22 +7,40 @@ import Foundation
 public struct RunReport: Sendable {
   /// The run directory.
   public var directory: String
-  /// The run record.
+  /// The run record of the first attempt (the run's id, runbook file, start).
   public var run: RunRecord
-  /// The end record; `nil` when the run did not finish (crash, kill -9).
+  /// Every attempt's run record, in order; the last one's runbook is the one reported.
+  public var attempts: [RunRecord]
+  /// The end record; `nil` when the last attempt did not finish (crash, kill -9).
   public var end: RunEndRecord?
+  /// The end record of each attempt that finished, by attempt number.
+  public var attemptEnds: [Int: RunEndRecord]
   /// The digest of the journal's last record before the reports.
   public var digest: String
-  /// The runbook as it was run (the snapshot in the run directory).
+  /// The runbook as the last attempt ran it (its snapshot in the run directory).
   public var runbook: Runbook
-  /// Per step index, the latest record of each host, hosts in the order they first ran.
+  /// Per step index, the result that counts on each host (hosts in the order they first
+  /// ran): the latest record of a run of the step, in whichever attempt it ran. A later
+  /// attempt that found the step done, unchanged, does not replace it.
   public var results: [Int: [StepRecord]]
+  /// Per step index, every record of a run of the step, in order (all attempts, retries).
+  public var history: [Int: [StepRecord]]
+  /// Records of steps the last attempt's runbook no longer has (renamed or removed).
+  public var formerSteps: [StepRecord]
 
-  /// The name of the runbook snapshot in a run directory.
+  /// The name of the first attempt's runbook snapshot in a run directory.
   public static let snapshotName = "runbook.md"
+
+  /// The runbook snapshot of an attempt: `runbook.md`, then `runbook.attempt-N.md`.
+  public static func snapshotName(attempt: Int) -> String {
+    attempt <= 1 ? snapshotName : "runbook.attempt-\(attempt).md"
+  }
 
   /// The run's outcome: passed, failed, interrupted, dry-run, or incomplete.
   public var status: String { end?.status ?? "incomplete" }
+
+  /// The attempt the reports describe last.
+  public var lastAttempt: RunRecord { attempts.last ?? run }
 
   /// Reads a run directory.
   public static func load(directory: String) throws -> RunReport {
@@ -32,30 +50,67 @@ public struct RunReport: Sendable {
     }
     let contents = try Journal.readAll(path: journalPath)
     guard let run = contents.run else { throw ReportError("\(journalPath) has no run record") }
-    let snapshot = directory + "/" + snapshotName
+    let last = contents.attempts.last ?? run
+    // Journals from before attempts had one snapshot, runbook.md.
+    let snapshot = directory + "/" + last.snapshotFile
     guard let data = FileManager.default.contents(atPath: snapshot) else {
       throw ReportError("\(snapshot) is missing: the run directory is incomplete")
     }
     let (runbook, _) = Runbook.parse(String(decoding: data, as: UTF8.self), file: run.runbook)
+    let (results, history, former) = effectiveResults(contents.steps, runbook: runbook)
+    return RunReport(
+      directory: directory, run: run, attempts: contents.attempts, end: contents.end,
+      attemptEnds: contents.ends, digest: contents.digest, runbook: runbook, results: results,
+      history: history, formerSteps: former)
+  }
+
+  /// The result that counts per step and host, each step's history, and records of steps
+  /// the runbook no longer has. Records belong to a step by its id.
+  static func effectiveResults(_ records: [StepRecord], runbook: Runbook) -> (
+    [Int: [StepRecord]], [Int: [StepRecord]], [StepRecord]
+  ) {
+    var indexByID: [String: Int] = [:]
+    for step in runbook.steps { indexByID[step.id] = step.index }
     var results: [Int: [StepRecord]] = [:]
-    for record in contents.steps {
-      var list = results[record.index, default: []]
+    var history: [Int: [StepRecord]] = [:]
+    var former: [StepRecord] = []
+    for record in records {
+      // Journals from before `keptFrom` said so in the reason.
+      let kept =
+        record.keptFrom != nil || record.reason == "done in an earlier attempt of this run"
+      guard let index = indexByID[record.step] else {
+        if !kept { former.append(record) }
+        continue
+      }
+      if !kept { history[index, default: []].append(record) }
+      var list = results[index, default: []]
       if let at = list.firstIndex(where: { $0.host == record.host }) {
-        list[at] = record
+        if !kept { list[at] = record }
       } else {
         list.append(record)
       }
-      results[record.index] = list
+      results[index] = list
     }
-    return RunReport(
-      directory: directory, run: run, end: contents.end, digest: contents.digest,
-      runbook: runbook, results: results)
+    return (results, history, former)
+  }
+  /// What a step without records is: not selected (by any attempt), or not reached.
+  func absence(of step: Step) -> String {
+    let selections = attempts.isEmpty ? [run] : attempts
+    let selected = selections.contains { attempt in
+      attempt.selectedSteps.map { $0.contains(step.index) } ?? true
+    }
+    return selected ? "not reached" : "not selected"
   }
 
-  /// What a step without records is: not selected, or not reached.
-  func absence(of step: Step) -> String {
-    if let selected = run.selectedSteps, !selected.contains(step.index) { return "not selected" }
-    return "not reached"
+  /// What a host without a record of a step is: the step does not run there, or it does
+  /// but was not reached (or not selected). Nil when the run did not record the step's
+  /// hosts (journals from before `roleHosts`).
+  func absence(of step: Step, on host: String) -> String? {
+    guard let map = lastAttempt.roleHosts else { return nil }
+    let positions = map[step.attributes.roles.joined(separator: " ")] ?? []
+    let hosts = lastAttempt.hosts
+    let runsThere = positions.contains { hosts.indices.contains($0) && hosts[$0] == host }
+    return runsThere ? absence(of: step) : "not on this host"
   }
 
   /// Step×host records per status, with steps that did not run.

@@ -31,6 +31,53 @@ public enum RunSignature {
     return (run.runID, try Journal.finalDigest(path: path))
   }
 
+  /// What `verify` checks of a signed run without an allowed-signers file: the statement
+  /// names this run and a state its journal went through (a run resumed after it was signed
+  /// goes on from there). Whether the signature is by a trusted key needs the file.
+  static func statementProblems(directory: String, run: RunRecord) -> [RunDirectory.Mismatch] {
+    let fm = FileManager.default
+    let statementPath = directory + "/" + fileName
+    let signed = fm.fileExists(atPath: statementPath)
+    guard signed || fm.fileExists(atPath: directory + "/" + signatureName) else { return [] }
+    guard signed, let data = fm.contents(atPath: statementPath) else {
+      return [RunDirectory.Mismatch(file: fileName, problem: "is missing beside its signature")]
+    }
+    let digests = Journal.chainDigests(path: directory + "/journal.jsonl")
+    let text = String(decoding: data, as: UTF8.self)
+    let matches = digests.contains { text == statement(runID: run.runID, digest: $0) }
+    return matches
+      ? []
+      : [
+        RunDirectory.Mismatch(
+          file: fileName, problem: "does not name this run and a state of its journal")
+      ]
+  }
+
+  /// Checks that the signature is a well-formed ssh signature of the statement, by
+  /// whichever key made it (`ssh-keygen -Y check-novalidate`): without an allowed-signers
+  /// file, this is how `verify` sees an edited signature.
+  public static func integrityProblems(
+    directory: String, runner: any CommandRunning = SubprocessRunner()
+  ) async -> [RunDirectory.Mismatch] {
+    let signaturePath = directory + "/" + signatureName
+    guard FileManager.default.fileExists(atPath: signaturePath),
+      let statement = FileManager.default.contents(atPath: directory + "/" + fileName)
+    else { return [] }
+    let errors = LineBuffer()
+    let outcome = await runner.run(
+      ProcessCommand(
+        "ssh-keygen", ["-Y", "check-novalidate", "-n", namespace, "-s", signaturePath]),
+      input: String(decoding: statement, as: UTF8.self), timeout: .seconds(30),
+      stdout: { _ in }, stderr: { errors.append($0) })
+    guard !outcome.succeeded else { return [] }
+    return [
+      RunDirectory.Mismatch(
+        file: signatureName,
+        problem:
+          "is not a valid signature of \(fileName): \(errors.firstLine ?? "ssh-keygen refused it")")
+    ]
+  }
+
   /// Signs the run directory with `key` (a private key file, or a public key whose private
   /// half is in the agent); writes `signature.txt` and `signature.txt.sig`.
   public static func sign(

@@ -22,6 +22,7 @@ struct Verify: AsyncParsableCommand {
 
   func run() async throws {
     var mismatches = RunDirectory.verify(directory: runDirectory)
+    mismatches += await RunSignature.integrityProblems(directory: runDirectory)
     if let allowedSigners {
       mismatches += await RunSignature.verify(
         directory: runDirectory, allowedSigners: allowedSigners, signer: signer)
