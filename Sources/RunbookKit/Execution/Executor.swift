@@ -248,7 +248,10 @@ public struct Executor: Sendable {
         : await self.prompt(
           planned, positions: positions, state: state, ordinal: ordinal, total: total)
       if let interaction, let prompt, step.kind == .manual, !options.dryRun {
-        let answer = await interaction.confirmManual(prompt)
+        guard let answer = await interaction.confirmManual(prompt) else {
+          stopped = "interrupted"
+          break stepLoop
+        }
         try await record(
           await runStep(
             planned, positions: positions, state: state, context: context, manual: answer))
@@ -614,7 +617,13 @@ public struct Executor: Sendable {
 
     var reason = verdict.1
     if verdict.0 == .failed, reason == nil {
-      reason = output.firstErrorLines.last.map { $0.trimmingWhitespace() }
+      let why = FailureReason(
+        file: plan.runbook.file, scriptBodyLine: script.bodyLine, runbookBodyLine: step.bodyLine,
+        bodyLines: Self.lines(rendered.body).count,
+        sameLines: deviation == nil && Self.lines(rendered.body).count == Self.lines(step.body).count,
+        sql: step.kind == .sql)
+      reason = why.pick(
+        output.lastErrorLines.isEmpty ? Array(Self.lines(output.tail).suffix(40)) : output.lastErrorLines)
     }
     return finish(verdict.0, reason)
   }

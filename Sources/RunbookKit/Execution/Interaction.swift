@@ -47,8 +47,8 @@ public protocol Interaction: Sendable {
   func beforeStep(_ prompt: StepPrompt) async -> StepDecision
   /// After a step failed on `failed` hosts.
   func afterFailure(_ prompt: StepPrompt, failed: [String]) async -> FailureDecision
-  /// A manual step: whether the operator did it, and their note.
-  func confirmManual(_ prompt: StepPrompt) async -> (done: Bool, note: String?)
+  /// A manual step: whether the operator did it, and their note; nil to end the run.
+  func confirmManual(_ prompt: StepPrompt) async -> (done: Bool, note: String?)?
   /// Opens an interactive shell on a host and returns when it ends.
   func openShell(_ command: ProcessCommand) async
 }

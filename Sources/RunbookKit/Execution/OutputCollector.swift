@@ -27,6 +27,9 @@ public final class OutputCollector: @unchecked Sendable {
   private var hasher = SHA256()
   private var count = 0
   private var stderrLines: [String] = []
+  /// The last lines of standard error, masked: where a failing tool says why.
+  private var stderrTail: [String] = []
+  static let stderrTailLines = 40
   /// Standard output becomes a secret (`capture=` of a secret name): it is kept for the
   /// capture but never written, and standard error waits until the value is known.
   private let withholdStdout: String?
@@ -155,10 +158,18 @@ public final class OutputCollector: @unchecked Sendable {
       }
     }
     let masked = masker.mask(String(decoding: bytes, as: UTF8.self))
-    if stream == .stderr, stderrLines.count < 20 {
-      stderrLines += masked.split(separator: "\n").prefix(20 - stderrLines.count).map(String.init)
-    }
+    if stream == .stderr { keepErrorLines(masked) }
     write(Array(masked.utf8))
+  }
+
+  /// Keeps the first and the last lines of standard error; holds the lock.
+  private func keepErrorLines(_ masked: String) {
+    let lines = masked.split(separator: "\n").map(String.init)
+    if stderrLines.count < 20 { stderrLines += lines.prefix(20 - stderrLines.count) }
+    stderrTail += lines.suffix(Self.stderrTailLines)
+    if stderrTail.count > Self.stderrTailLines {
+      stderrTail.removeFirst(stderrTail.count - Self.stderrTailLines)
+    }
   }
 
   /// Writes masked bytes to the log, the digest, the tail and the terminal; holds the lock.
@@ -207,7 +218,7 @@ public final class OutputCollector: @unchecked Sendable {
         if !deferredStderr.isEmpty {
           if deferredStderr.last != UInt8(ascii: "\n") { deferredStderr.append(UInt8(ascii: "\n")) }
           let masked = masker.mask(String(decoding: deferredStderr, as: UTF8.self))
-          stderrLines += masked.split(separator: "\n").prefix(20).map(String.init)
+          keepErrorLines(masked)
           write(Array(masked.utf8))
         }
         if droppedStderr > 0 {
@@ -226,7 +237,7 @@ public final class OutputCollector: @unchecked Sendable {
         stdout: String(decoding: stdoutKept, as: UTF8.self), stdoutTruncated: stdoutTruncated,
         tail: String(decoding: tail.suffix(Self.tailLimit), as: UTF8.self),
         truncatedTail: count > Self.tailLimit, bytes: count, sha256: digest,
-        firstErrorLines: stderrLines)
+        firstErrorLines: stderrLines, lastErrorLines: stderrTail)
     }
   }
 }
@@ -247,4 +258,6 @@ public struct CollectedOutput: Sendable, Equatable {
   public var sha256: String
   /// The first lines of standard error, masked (for one-line failure summaries).
   public var firstErrorLines: [String]
+  /// The last lines of standard error, masked (where a failing tool says why).
+  public var lastErrorLines: [String] = []
 }

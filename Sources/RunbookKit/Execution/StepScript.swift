@@ -20,6 +20,9 @@ public struct StepScript: Sendable, Equatable {
   public var text: String
   /// The marker prefix of this script's control lines.
   public var nonce: String
+  /// The script's line that holds the step body's first line, for mapping a shell's
+  /// messages back to the runbook (nil when the body is not laid out line for line).
+  public var bodyLine: Int? = nil
 
   /// A fresh random nonce.
   public static func makeNonce() -> String {
@@ -47,10 +50,11 @@ public struct StepScript: Sendable, Equatable {
     nonce: String = makeNonce()
   ) -> StepScript {
     let options = bash ? "set -eo pipefail\n" : "set -e\n"
-    let text =
-      guards(creates: creates, unless: unless, nonce: nonce) + options + "{\n" + body
-      + (body.hasSuffix("\n") ? "" : "\n") + "} </dev/null\n"
-    return StepScript(shell: bash ? .bash : .sh, text: text, nonce: nonce)
+    let head = guards(creates: creates, unless: unless, nonce: nonce) + options + "{\n"
+    let text = head + body + (body.hasSuffix("\n") ? "" : "\n") + "} </dev/null\n"
+    return StepScript(
+      shell: bash ? .bash : .sh, text: text, nonce: nonce,
+      bodyLine: head.utf8.count { $0 == UInt8(ascii: "\n") } + 1)
   }
 
   /// A console transcript: each command runs with standard error merged into its output,

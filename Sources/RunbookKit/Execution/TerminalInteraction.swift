@@ -8,21 +8,26 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
   public enum Input: Sendable {
     /// A terminal: single keys.
     case terminal
-    /// Piped lines: the first character of each line is the key.
+    /// Piped lines: each line is one answer, its key or its word.
     case lines
   }
 
   private let input: Input
   private let write: @Sendable (String) -> Void
   private let editor: String
+  /// What continues the run after the answers ran out (`--resume RUN_DIR`).
+  private let resumeHint: String
 
-  /// Creates the interaction; `environment` gives `VISUAL`/`EDITOR`.
+  /// Creates the interaction; `environment` gives `VISUAL`/`EDITOR`; `runDirectory` is
+  /// named when piped answers run out.
   public init(
-    input: Input, environment: [String: String], write: @escaping @Sendable (String) -> Void
+    input: Input, environment: [String: String], runDirectory: String = "RUN_DIR",
+    write: @escaping @Sendable (String) -> Void
   ) {
     self.input = input
     self.write = write
     editor = environment["VISUAL"] ?? environment["EDITOR"] ?? "vi"
+    resumeHint = "--resume \(runDirectory)"
   }
 
   static let stepHelp = """
@@ -40,14 +45,22 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
     ?  this help
     """
 
+  /// The answers to each question: a key and the word that may be typed for it.
+  static let stepAnswers: [(Character, String)] = [
+    ("y", "yes"), ("n", "no"), ("e", "edit"), ("a", "all"), ("q", "quit"), ("?", "help"),
+  ]
+  static let failureAnswers: [(Character, String)] = [
+    ("r", "retry"), ("s", "skip"), ("o", "open"), ("q", "quit"), ("?", "help"),
+  ]
+  static let manualAnswers: [(Character, String)] = [("y", "yes"), ("n", "no"), ("q", "quit")]
+
   public func beforeStep(_ prompt: StepPrompt) async -> StepDecision {
     show(prompt)
     while true {
       write("Run this step? [y]es [n]o [e]dit [a]ll [q]uit [?] ")
-      guard let key = await readKey() else { return .quit }
-      write("\n")
+      guard let key = await answer(Self.stepAnswers) else { return .quit }
       switch key {
-      case "y", "\n", "\r": return .run
+      case "y": return .run
       case "n": return .skip
       case "a": return .runAll
       case "q": return .quit
@@ -59,7 +72,7 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
           return edited == prompt.rawScript ? .run : .edit(edited)
         }
       case "?": write(Self.stepHelp + "\n")
-      default: write("unknown key '\(key)'\n" + Self.stepHelp + "\n")
+      default: write(Self.stepHelp + "\n")
       }
     }
   }
@@ -69,37 +82,42 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
       write(
         "Step \(prompt.step.id) failed on \(failed.joined(separator: ", ")). [r]etry [s]kip [o]pen shell [q]uit [?] "
       )
-      guard let key = await readKey() else { return .quit }
-      write("\n")
+      guard let key = await answer(Self.failureAnswers) else { return .quit }
       switch key {
       case "r": return .retry
       case "s": return .skip
       case "q": return .quit
       case "o":
+        // A shell needs the terminal: with answers piped in, it would read them.
+        guard input == .terminal else {
+          write(
+            "cannot open a shell: standard input is not a terminal; answer r, s or q (or run without piped answers)\n"
+          )
+          continue
+        }
         if failed.count == 1 { return .shell(failed[0]) }
         for (i, host) in failed.enumerated() { write("  \(i + 1)  \(host)\n") }
         write("Which host? ")
-        if let choice = await readKey(), let n = Int(String(choice)), failed.indices.contains(n - 1)
-        {
-          write("\n")
+        let choices = failed.indices.map { (Character(String($0 + 1)), failed[$0]) }
+        if failed.count < 10, let choice = await answer(choices), let n = Int(String(choice)) {
           return .shell(failed[n - 1])
         }
-        write("\nno such host\n")
-      case "?": write(Self.failureHelp + "\n")
-      default: write("unknown key '\(key)'\n" + Self.failureHelp + "\n")
+        write("no such host\n")
+      default: write(Self.failureHelp + "\n")
       }
     }
   }
 
-  public func confirmManual(_ prompt: StepPrompt) async -> (done: Bool, note: String?) {
+  public func confirmManual(_ prompt: StepPrompt) async -> (done: Bool, note: String?)? {
     show(prompt)
-    write("This is a manual step. Done? [y]es [n]o ")
-    guard let key = await readKey() else { return (false, nil) }
-    write("\n")
-    guard key == "y" || key == "\n" || key == "\r" else { return (false, nil) }
+    write("This is a manual step. Done? [y]es [n]o [q]uit ")
+    guard let key = await answer(Self.manualAnswers), key != "q" else { return nil }
+    guard key == "y" else { return (false, nil) }
     write("Note for the report (optional): ")
-    let note = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces)
-    return (true, note?.isEmpty == false ? note : nil)
+    guard let note = readLine(strippingNewline: true) else { return (true, nil) }
+    let text = note.trimmingCharacters(in: .whitespaces)
+    if input == .lines { write(text + "\n") }
+    return (true, text.isEmpty ? nil : text)
   }
 
   public func openShell(_ command: ProcessCommand) async {
@@ -168,15 +186,28 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
     }
   }
 
-  /// One key: a raw keypress on a terminal, the first character of a line otherwise;
-  /// nil at end of input or when the run is cancelled.
-  private func readKey() async -> Character? {
+  /// One answer, as its key: a keypress on a terminal (Enter is yes), or a piped line that
+  /// is exactly one answer (its key or its word), echoed so a log shows what was chosen;
+  /// any other line is refused and the question asked again. Nil at the end of input (the
+  /// run stops; `--resume` continues it) or when the run is cancelled.
+  private func answer(_ answers: [(Character, String)]) async -> Character? {
     switch input {
     case .lines:
-      guard let line = readLine(strippingNewline: true) else { return nil }
-      return line.first ?? "\n"
+      guard let line = readLine(strippingNewline: true) else {
+        write("\nno more answers; \(resumeHint) continues the run\n")
+        return nil
+      }
+      let text = line.trimmingCharacters(in: .whitespaces).lowercased()
+      if let match = answers.first(where: { String($0.0) == text || $0.1 == text }) {
+        write("\(match.0)\n")
+        return match.0
+      }
+      write(
+        "\n'\(TerminalText.visible(String(line.prefix(60))))' is not an answer; answer one of: "
+          + answers.map { "\($0.0) (\($0.1))" }.joined(separator: ", ") + "\n")
+      return "\u{0}"
     case .terminal:
-      return await TerminalMode.withRawMode { () -> Character? in
+      let key = await TerminalMode.withRawMode { () -> Character? in
         var byte: UInt8 = 0
         while !Task.isCancelled {
           var fds = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
@@ -186,6 +217,14 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
         }
         return nil
       }
+      guard let key else { return nil }
+      write("\n")
+      if key == "\n" || key == "\r", answers.contains(where: { $0.0 == "y" }) { return "y" }
+      if !answers.contains(where: { $0.0 == key }) {
+        write("unknown key '\(TerminalText.visible(String(key)))'\n")
+        return "\u{0}"
+      }
+      return key
     }
   }
 }

@@ -146,6 +146,7 @@ struct Exec: AsyncParsableCommand {
     if interactive {
       executor.interaction = TerminalInteraction(
         input: isatty(STDIN_FILENO) == 1 ? .terminal : .lines, environment: environment,
+        runDirectory: runDirectory,
         write: { text in
           FileHandle.standardOutput.write(Data(text.utf8))
         })
