@@ -84,8 +84,12 @@ import Testing
     #expect(look?["status"] as? String == "ok")
     #expect(look?["note"] as? String == "looked fine")
     let report = ws.read("run/report.md") ?? ""
-    #expect(report.contains("the operator edited the script before it ran"))
-    #expect(report.contains("**Operator's note on `operator`:** looked fine"))
+    #expect(report.contains("**Deviation on `a`: the operator edited the script before it ran**"))
+    #expect(
+      report.contains("✋ **Manual step: the operator confirmed it done** — note: looked fine"))
+    #expect(report.contains("· **with 2 edits, 2 operator skips, 1 manual confirmation**"))
+    // Each answer is echoed after its question, so the log shows what was chosen.
+    #expect(result.stdout.contains("Run this step? [y]es [n]o [e]dit [a]ll [q]uit [?] n\n"))
   }
 
   @Test func quitEndsTheRunCleanlyAndResumable() throws {

@@ -37,7 +37,9 @@ enum FixedRun {
     ```
     """
 
-  static func make(in dir: String) async throws {
+  /// The run; with `resumed`, a second attempt finds the first steps done, runs the failed
+  /// check again as the operator edited it, and the operator skips the last step.
+  static func make(in dir: String, resumed: Bool = true) async throws {
     let fm = FileManager.default
     try fm.createDirectory(atPath: dir + "/logs/001-install", withIntermediateDirectories: true)
     try fm.createDirectory(atPath: dir + "/logs/003-check", withIntermediateDirectories: true)
@@ -57,7 +59,7 @@ enum FixedRun {
         operator_: "alice@bastion", toolVersion: "0.1.0", startedAt: "2026-01-01T00:00:00.000Z",
         variables: ["vip": "10.0.0.5", "db_pass": "********"], stepCount: 4,
         hosts: ["web1", "web2", "db1"],
-        dryRun: false, resumes: nil, selectedSteps: [0, 1, 2, 3]))
+        dryRun: false, resumes: nil, selectedSteps: [0, 1, 2, 3], attempt: 1))
     func record(
       _ step: String, _ index: Int, _ kind: String, _ line: Int, _ path: [String], _ host: String,
       _ status: StepStatus, log: String?, tail: String, script: String, ms: Int
@@ -98,6 +100,56 @@ enum FixedRun {
     try await journal.append(
       RunEndRecord(
         status: "failed", endedAt: "2026-01-01T00:00:05.000Z", counts: ["ok": 3, "failed": 1]))
+    guard resumed else {
+      await journal.close()
+      return
+    }
+    try runbook.write(toFile: dir + "/runbook.attempt-2.md", atomically: true, encoding: .utf8)
+    try "ok\n".write(
+      toFile: dir + "/logs/003-check/web1.attempt-2.log", atomically: true, encoding: .utf8)
+    var second = RunRecord(
+      runID: "golden-20260101T000000Z", runbook: "guides/golden.md",
+      title: "Golden <report> & co", runbookSHA256: runbook.sha256, inventory: "hosts.ini",
+      inventorySHA256: String(repeating: "ab", count: 32), operator_: "bob@bastion",
+      toolVersion: "0.1.0", startedAt: "2026-01-01T01:00:00.000Z",
+      variables: ["vip": "10.0.0.5", "db_pass": "********", "url": "http://10.0.0.5/"],
+      stepCount: 4, hosts: ["web1", "web2", "db1"], dryRun: false,
+      resumes: "golden-20260101T000000Z", selectedSteps: [0, 1, 2, 3], attempt: 2)
+    second.snapshot = "runbook.attempt-2.md"
+    second.interactive = true
+    second.variableDefinitions = ["url": "http://{{ vip }}/"]
+    second.roleHosts = ["web": [0, 1], "db": [2]]
+    try await journal.append(second)
+    for host in ["web1", "web2"] {
+      var kept = record(
+        "install", 0, "shell", 10, ["Install"], host, .skipped, log: nil, tail: "",
+        script: "apt-get install -y nginx\n", ms: 0)
+      kept.reason = "done in attempt 1, unchanged since: not run again"
+      kept.keptFrom = 1
+      kept.attempt = 2
+      try await journal.append(kept)
+    }
+    var edited = record(
+      "check", 2, "console", 22, ["Install", "Check"], "web1", .ok,
+      log: "logs/003-check/web1.attempt-2.log", tail: "ok\n",
+      script: "$ curl -s http://10.0.0.5:8080/\nok\n", ms: 40)
+    edited.attempt = 2
+    edited.startedAt = "2026-01-01T01:00:01.000Z"
+    edited.endedAt = "2026-01-01T01:00:01.040Z"
+    edited.operatorAction = .edited
+    edited.runbookScript = "$ curl -s http://10.0.0.5/\nok\n"
+    edited.deviation = "- $ curl -s http://10.0.0.5/\n+ $ curl -s http://10.0.0.5:8080/\n  ok"
+    try await journal.append(edited)
+    var skipped = record(
+      "never", 3, "shell", 27, ["Install", "Check"], "db1", .skipped, log: nil, tail: "",
+      script: "echo not reached\n", ms: 0)
+    skipped.reason = "skipped by the operator"
+    skipped.operatorAction = .skipped
+    skipped.attempt = 2
+    try await journal.append(skipped)
+    try await journal.append(
+      RunEndRecord(
+        status: "passed", endedAt: "2026-01-01T01:00:02.000Z", counts: ["ok": 1, "skipped": 3]))
     await journal.close()
   }
 }
@@ -149,8 +201,10 @@ enum FixedRun {
     try await FixedRun.make(in: dir)
     let markdown = try RunReport.load(directory: dir).markdown()
     #expect(!markdown.contains("![installed](shot.png)"))
-    #expect(markdown.contains("**Output on `web1` (in place of the guide's screenshot)**"))
-    #expect(markdown.contains("> ○ **not reached**"))
+    #expect(
+      markdown.contains(
+        "**Output on `web1` (in place of the guide's screenshot) — [full log](logs/001-install/web1.log)**"
+      ))
   }
 
   @Test func verifyAcceptsAnIntactRunAndNamesTheFirstEditedFile() async throws {
@@ -178,8 +232,8 @@ enum FixedRun {
       try? FileManager.default.removeItem(atPath: a)
       try? FileManager.default.removeItem(atPath: b)
     }
-    try await FixedRun.make(in: a)
-    try await FixedRun.make(in: b)
+    try await FixedRun.make(in: a, resumed: false)
+    try await FixedRun.make(in: b, resumed: false)
     var runB = try RunReport.load(directory: b)
     runB.results[2]![0].status = .ok
     runB.results[2]![0].outputTail = "ok\n"

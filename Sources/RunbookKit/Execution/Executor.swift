@@ -266,9 +266,10 @@ public struct Executor: Sendable {
           stopped = "interrupted"
           break stepLoop
         case .skip:
+          let masker = await state.masker
           try await record(
             (positions.isEmpty ? [nil] : positions.map { Optional($0) }).map {
-              skippedRecord(planned, position: $0, attempt: attempt)
+              skippedRecord(planned, position: $0, attempt: attempt, masker: masker)
             })
           continue
         }
@@ -620,10 +621,11 @@ public struct Executor: Sendable {
       let why = FailureReason(
         file: plan.runbook.file, scriptBodyLine: script.bodyLine, runbookBodyLine: step.bodyLine,
         bodyLines: Self.lines(rendered.body).count,
-        sameLines: deviation == nil && Self.lines(rendered.body).count == Self.lines(step.body).count,
+        sameLines: deviation == nil
+          && Self.lines(rendered.body).count == Self.lines(step.body).count,
         sql: step.kind == .sql)
       reason = why.pick(
-        output.lastErrorLines.isEmpty ? Array(Self.lines(output.tail).suffix(40)) : output.lastErrorLines)
+        stderr: output.lastErrorLines, output: Array(Self.lines(output.tail).suffix(40)))
     }
     return finish(verdict.0, reason)
   }
@@ -747,7 +749,9 @@ public struct Executor: Sendable {
   }
 
   /// The record of a step the operator chose not to run.
-  private func skippedRecord(_ planned: PlannedStep, position: Int?, attempt: Int) -> StepRecord {
+  private func skippedRecord(
+    _ planned: PlannedStep, position: Int?, attempt: Int, masker: SecretMasker
+  ) -> StepRecord {
     let step = planned.step
     let now = Self.timestamp(self.now())
     let body = planned.rendered(at: position ?? 0).body
@@ -755,7 +759,7 @@ public struct Executor: Sendable {
       step: step.id, index: step.index, kind: step.kind.rawValue, line: step.line,
       headingPath: step.headingPath, host: position.map { planned.hosts[$0] } ?? "operator",
       status: .skipped, reason: "skipped by the operator", exitCode: nil, attempts: 0,
-      startedAt: now, endedAt: now, durationMs: 0, script: plan.masker.mask(body),
+      startedAt: now, endedAt: now, durationMs: 0, script: masker.mask(body),
       contentSHA256: "", log: nil, outputBytes: 0, outputSHA256: Self.emptySHA, outputTail: "",
       outputTruncated: false)
     record.operatorAction = .skipped

@@ -57,7 +57,8 @@ public struct FailureReason: Sendable {
         + line[whole.upperBound...]
     }
     if sql, let match = Self.sqlLine.firstMatch(in: line, range: range),
-      let code = Range(match.range(at: 1), in: line), let digits = Range(match.range(at: 2), in: line),
+      let code = Range(match.range(at: 1), in: line),
+      let digits = Range(match.range(at: 2), in: line),
       let whole = Range(match.range, in: line), let number = Int(line[digits])
     {
       return location(bodyLine: number) + ": " + line[code] + line[whole.upperBound...]
@@ -75,9 +76,18 @@ public struct FailureReason: Sendable {
     return "\(file):\(runbookBodyLine + n - 1)"
   }
 
-  /// The line that says why, from the last lines of standard error (or of the output when
-  /// standard error was empty): the last error-like line, else the last line with a word.
-  public func pick(_ lines: [String]) -> String? {
+  /// The line that says why, from the last lines of standard error: the last error-like
+  /// line, else the last line with a word. Without standard error, the last lines of the
+  /// output count only when they look like an error (a program's normal output is no
+  /// reason).
+  public func pick(stderr: [String], output: [String]) -> String? {
+    if !stderr.isEmpty, let line = pick(stderr) { return line }
+    return pick(output, errorsOnly: true)
+  }
+
+  /// The last error-like line of `lines`, else (unless `errorsOnly`) the last line with a
+  /// word.
+  public func pick(_ lines: [String], errorsOnly: Bool = false) -> String? {
     let meaningful = lines.map { $0.trimmingWhitespace() }.filter { line in
       // Decoration (carets, rules, box lines) has no letter or digit; the tool's own notes
       // between retries are not the step's words.
@@ -87,7 +97,7 @@ public struct FailureReason: Sendable {
     let chosen =
       meaningful.last { line in
         Self.errorLike.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
-      } ?? meaningful.last
+      } ?? (errorsOnly ? nil : meaningful.last)
     guard let chosen else { return nil }
     let text = mapped(chosen)
     return text.count > 240 ? String(text.prefix(239)) + "…" : text

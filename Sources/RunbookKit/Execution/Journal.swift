@@ -90,8 +90,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
     runID: String, runbook: String, title: String, runbookSHA256: String, inventory: String?,
     inventorySHA256: String?, operator_: String, toolVersion: String, startedAt: String,
     variables: [String: String], stepCount: Int, hosts: [String], dryRun: Bool,
-    resumes: String? = nil, selectedSteps: [Int]? = nil
+    resumes: String? = nil, selectedSteps: [Int]? = nil, attempt: Int? = nil
   ) {
+    self.attempt = attempt
     self.runID = runID
     self.runbook = runbook
     self.title = title

@@ -21,11 +21,34 @@ extension RunReport {
     runValue["inventorySHA256"] = run.inventorySHA256.map(Value.string) ?? .null
     runValue["resumes"] = run.resumes.map(Value.string) ?? .null
     runValue["endedAt"] = end.map { .string($0.endedAt) } ?? .null
+    runValue["variables"] = .map(lastAttempt.variables.mapValues(Value.string))
+    runValue["variableDefinitions"] = .map(
+      (lastAttempt.variableDefinitions ?? [:]).mapValues(Value.string))
+    let attemptsValue = Value.list(
+      attempts.enumerated().map { i, a in
+        let n = a.attempt ?? i + 1
+        var item: [String: Value] = [
+          "attempt": .int(n), "startedAt": .string(a.startedAt), "operator": .string(a.operator_),
+          "runbookSHA256": .string(a.runbookSHA256), "snapshot": .string(a.snapshotFile),
+          "interactive": .bool(a.interactive == true),
+        ]
+        item["endedAt"] = attemptEnds[n].map { .string($0.endedAt) } ?? .null
+        item["status"] = .string(attemptEnds[n]?.status ?? "incomplete")
+        return .map(item)
+      })
     // Keys in sorted order, as Value.json writes them; the steps stream one by one.
     let head: [(String, Value)] = [
+      ("attempts", attemptsValue),
       (
         "counts",
         .map(Dictionary(uniqueKeysWithValues: counts.map { ($0.status, Value.int($0.count)) }))
+      ),
+      (
+        "deviations",
+        .map(
+          Dictionary(
+            uniqueKeysWithValues: deviationCounts.map { ($0.action.rawValue, Value.int($0.count)) })
+        )
       ),
       ("journalDigest", .string(digest)),
       ("run", .map(runValue)),
@@ -52,18 +75,18 @@ extension RunReport {
   /// One step of run.json, keys sorted, with its results written field by field (a large
   /// run has tens of thousands of them).
   private func writeStepJSON(_ step: Step, into text: inout String) {
-    let records = results[step.index] ?? []
+    let lists = ["results": results[step.index] ?? [], "history": earlierRecords(of: step)]
     var fields = step.summaryValue
-    fields["state"] = .string(records.isEmpty ? absence(of: step) : "ran")
+    fields["state"] = .string(lists["results"]!.isEmpty ? absence(of: step) : "ran")
     let pad = "      "
     text += "{"
     var first = true
-    for key in (Array(fields.keys) + ["results"]).sorted() {
+    for key in (Array(fields.keys) + Array(lists.keys)).sorted() {
       text += first ? "\n" + pad : ",\n" + pad
       first = false
       Value.writeJSONString(key, into: &text)
       text += ": "
-      if key == "results" {
+      if let records = lists[key] {
         if records.isEmpty {
           text += "[]"
           continue
@@ -91,15 +114,17 @@ extension RunReport {
     let captured =
       r.captured.map { Value.map($0.mapValues(Value.string)).json(indent: nil) } ?? "null"
     let pairs: [(String, String)] = [
-      ("attempts", String(r.attempts)), ("captured", captured),
+      ("attempt", String(r.attempt ?? 1)), ("attempts", String(r.attempts)), ("captured", captured),
       ("changed", r.changed.map { $0 ? "true" : "false" } ?? "null"),
       ("deviation", string(r.deviation)), ("diff", string(r.diff)),
       ("durationMs", String(r.durationMs)), ("endedAt", string(r.endedAt)),
       ("exitCode", r.exitCode.map { String($0) } ?? "null"), ("host", string(r.host)),
       ("log", string(r.log)), ("mismatch", string(r.mismatch)), ("note", string(r.note)),
+      ("operatorAction", string(r.operatorAction?.rawValue)),
       ("outputBytes", String(r.outputBytes)),
       ("outputSHA256", string(r.outputSHA256)), ("outputTail", string(r.outputTail)),
       ("outputTruncated", r.outputTruncated ? "true" : "false"), ("reason", string(r.reason)),
+      ("retry", r.retry.map { String($0) } ?? "null"), ("runbookScript", string(r.runbookScript)),
       ("script", string(r.script)), ("startedAt", string(r.startedAt)),
       ("status", string(r.status.rawValue)),
     ]

@@ -11,7 +11,8 @@ extension RunReport {
   }
 
   func writeHTML<Sink: ReportSink>(to out: inout Sink) {
-    let counts = self.counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ")
+    var counts = resultLine
+    if !deviationSummary.isEmpty { counts += " · " + deviationSummary }
     out.write(
       """
       <!DOCTYPE html>
@@ -28,10 +29,12 @@ extension RunReport {
       <p class="result"><span class="badge \(Self.xml(status))">\(Self.xml(status))</span> \(Self.xml(counts))</p>
 
       """)
+    out.write(firstFailureHTML())
     out.write(auditHTML())
     out.write("</header>\n")
     out.write(navHTML())
     out.write(gridHTML())
+    out.write(timelineHTML())
     out.write("<main class=\"runbook\">\n")
 
     // The prose is rendered by cmark with placeholders, and the step cards are written
@@ -76,6 +79,7 @@ extension RunReport {
       }
       if start < buffer.count { out.write(String(decoding: buffer[start...], as: UTF8.self)) }
     }
+    out.write(formerStepsHTML())
     out.write("</main>\n")
     out.write(
       """
@@ -133,38 +137,68 @@ extension RunReport {
     return out
   }
 
+  /// The box at the top that links to the first failure.
+  private func firstFailureHTML() -> String {
+    guard let failure = firstFailure else { return "" }
+    let r = failure.record
+    return
+      "<p class=\"first-failure\">First failure: <a href=\"#step-\(Self.xml(failure.step.id))\">\(Self.xml(label(of: failure.step)))</a> (line \(failure.step.line)) on <b>\(Self.xml(r.host))</b>: <span class=\"badge \(r.status.rawValue)\">\(r.status.rawValue)</span> \(Self.xml(r.reason ?? ""))</p>\n"
+  }
+
   private func auditHTML() -> String {
     var rows: [(String, String)] = [
       (
         "Runbook",
-        "<code>\(Self.xml(run.runbook))</code><br><small>SHA-256 <code>\(run.runbookSHA256)</code></small>"
+        "<code>\(Self.xml(run.runbook))</code><br><small>SHA-256 <code>\(lastAttempt.runbookSHA256)</code></small>"
       ),
       (
         "Inventory",
-        run.inventory.map {
-          "<code>\(Self.xml($0))</code><br><small>SHA-256 <code>\(Self.xml(run.inventorySHA256 ?? ""))</code></small>"
+        lastAttempt.inventory.map {
+          "<code>\(Self.xml($0))</code><br><small>SHA-256 <code>\(Self.xml(lastAttempt.inventorySHA256 ?? ""))</code></small>"
         } ?? "none: every role on the operator's machine"
       ),
       ("Operator", "<code>\(Self.xml(run.operator_))</code>"),
       ("Started", Self.xml(run.startedAt)),
       ("Ended", end.map { Self.xml($0.endedAt) } ?? "— the run did not finish"),
-      ("Tool", "runbook \(Self.xml(run.toolVersion))"),
+      ("Tool", "runbook \(Self.xml(lastAttempt.toolVersion))"),
       (
         "Run",
-        "<code>\(Self.xml(run.runID))</code>"
-          + (run.resumes.map { ", resumes <code>\(Self.xml($0))</code>" } ?? "")
-          + (run.dryRun ? ", dry run" : "")
+        "<code>\(Self.xml(run.runID))</code>" + (run.dryRun ? ", dry run" : "")
       ),
       ("Journal digest", "<code class=\"digest\">\(digest)</code>"),
     ]
-    if !run.variables.isEmpty {
-      let vars = run.variables.sorted { $0.key < $1.key }.map {
-        "<tr><td><code>\(Self.xml($0.key))</code></td><td><code>\(Self.xml($0.value))</code></td></tr>"
+    if attempts.count > 1 {
+      let items = attempts.enumerated().map { i, a -> String in
+        let n = a.attempt ?? i + 1
+        let ended = attemptEnds[n]
+        let status = ended?.status ?? "did not finish"
+        var text =
+          "<tr><td>\(n)</td><td>\(Self.xml(a.startedAt))</td><td>\(Self.xml(ended?.endedAt ?? "—"))</td><td><code>\(Self.xml(a.operator_))</code></td><td><span class=\"badge \(Self.xml(status))\">\(Self.xml(status))</span></td>"
+        text +=
+          "<td><a href=\"\(Self.xml(a.snapshotFile))\"><code>\(a.runbookSHA256.prefix(12))</code></a>\(runbookChanged(inAttempt: n) ? " (changed)" : "")\(a.interactive == true ? " · interactive" : "")</td></tr>"
+        return text
+      }.joined()
+      rows.append(
+        (
+          "Attempts",
+          "<table class=\"attempts\"><tr><th>#</th><th>started</th><th>ended</th><th>operator</th><th>result</th><th>runbook</th></tr>\(items)</table>"
+        ))
+    }
+    let variables = lastAttempt.variables
+    if !variables.isEmpty {
+      let definitions = lastAttempt.variableDefinitions ?? [:]
+      let vars = variables.sorted { $0.key < $1.key }.map { name, value in
+        let definition =
+          definitions[name].map {
+            "<td class=\"def\" title=\"definition\"><code>\(Self.xml($0))</code></td>"
+          } ?? "<td></td>"
+        return
+          "<tr><td><code>\(Self.xml(name))</code></td><td><code>\(Self.xml(value))</code></td>\(definition)</tr>"
       }.joined()
       rows.append(
         (
           "Variables",
-          "<details><summary>\(run.variables.count) (secrets masked)</summary><table class=\"vars\">\(vars)</table></details>"
+          "<details><summary>\(variables.count) as the steps used them (secrets masked)</summary><table class=\"vars\"><tr><th>name</th><th>value</th><th>defined as</th></tr>\(vars)</table></details>"
         ))
     }
     return "<table class=\"audit\">\n"
@@ -188,20 +222,46 @@ extension RunReport {
     out += hosts.map { "<th>\(Self.xml($0))</th>" }.joined() + "</tr>\n"
     for step in runbook.steps {
       let records = results[step.index] ?? []
-      let problem = records.contains { [.failed, .timeout, .interrupted].contains($0.status) }
+      let problem = records.contains { $0.status.isProblem }
       out +=
-        "<tr class=\"\(problem ? "problem" : "")\"><td><a href=\"#step-\(Self.xml(step.id))\">\(Self.xml(step.id))</a></td>"
+        "<tr class=\"\(problem ? "problem" : "")\"><td><a href=\"#step-\(Self.xml(step.id))\" title=\"\(Self.xml(step.id)), line \(step.line)\">\(Self.xml(label(of: step)))</a></td>"
       for host in hosts {
         if let r = records.first(where: { $0.host == host }) {
+          let action = r.operatorAction.map { " " + $0.rawValue } ?? ""
+          let mark = r.operatorAction.map { "<sup>\(Self.actionMark($0))</sup>" } ?? ""
           out +=
-            "<td class=\"cell \(r.status.rawValue)\" title=\"\(Self.xml(host)): \(r.status.rawValue)\">\(Self.cellMark(r.status))</td>"
+            "<td class=\"cell \(r.status.rawValue)\(action)\" title=\"\(Self.xml(host)): \(r.status.rawValue)\(r.operatorAction.map { ", \($0.rawValue) by the operator" } ?? "")\">\(Self.cellMark(r.status))\(mark)</td>"
         } else {
-          out += "<td class=\"cell none\"></td>"
+          let absence = absence(of: step, on: host) ?? absence(of: step)
+          let (cls, mark) = Self.absenceMark(absence)
+          out += "<td class=\"cell \(cls)\" title=\"\(Self.xml(host)): \(absence)\">\(mark)</td>"
         }
       }
       out += "</tr>\n"
     }
-    return out + "</table></div></section>\n"
+    out += "</table></div>\n"
+    out +=
+      "<p class=\"legend\"><span class=\"cell ok\">✓</span> ok <span class=\"cell failed\">✗</span> failed <span class=\"cell skipped\">–</span> skipped <span class=\"cell unreached\">·</span> not reached <span class=\"cell na\">&#160;</span> not on this host · <sup>✎</sup> edited, <sup>⊘</sup> skipped, <sup>☑</sup> confirmed by the operator</p>\n"
+    return out + "</section>\n"
+  }
+
+  /// The grid's class and mark for a host without a record of a step.
+  static func absenceMark(_ absence: String) -> (String, String) {
+    switch absence {
+    case "not on this host": return ("na", "")
+    case "not selected": return ("unselected", "○")
+    default: return ("unreached", "·")
+    }
+  }
+
+  /// The grid's mark of an operator's deviation.
+  static func actionMark(_ action: OperatorAction) -> String {
+    switch action {
+    case .edited: return "✎"
+    case .skipped: return "⊘"
+    case .confirmed: return "☑"
+    case .declined: return "☐"
+    }
   }
 
   private func stepHTML(_ step: Step) -> String {
@@ -210,8 +270,9 @@ extension RunReport {
     let state = worst?.rawValue ?? "none"
     let roles =
       step.attributes.roles.isEmpty ? "the operator" : step.attributes.roles.joined(separator: ", ")
+    let deviated = records.contains { $0.operatorAction != nil }
     var out =
-      "<section class=\"step \(state)\" id=\"step-\(Self.xml(step.id))\" data-status=\"\(state)\">\n"
+      "<section class=\"step \(state)\(deviated ? " deviation" : "")\" id=\"step-\(Self.xml(step.id))\" data-status=\"\(state)\">\n"
     out +=
       "<div class=\"head\"><span class=\"badge \(state)\">\(worst?.rawValue ?? Self.xml(absence(of: step)))</span> "
     out +=
@@ -222,46 +283,98 @@ extension RunReport {
       out +=
         "<div class=\"path\">\(step.headingPath.map(Self.xml).joined(separator: " › "))</div>\n"
     }
-    let script = records.first?.script ?? step.body
+    out += deviationsHTML(records)
+    // The runbook's script as it rendered; an operator's edit shows as a deviation.
+    let shown = records.first { $0.operatorAction != .skipped }
+    let script = shown.map { $0.runbookScript ?? $0.script } ?? step.body
     let scriptLabel = step.kind.writesFile ? "Content" : "Script"
     out +=
-      "<details class=\"script\" open><summary>\(scriptLabel)</summary><pre>\(Self.xml(script))</pre></details>\n"
+      "<details class=\"script\" open><summary>\(scriptLabel)\(shown == nil ? "" : " as rendered for the hosts")</summary><pre>\(Self.xml(script))</pre></details>\n"
+    let lastAttempt = self.lastAttempt.attempt ?? attempts.count
     for r in records {
-      let bad = [.failed, .timeout, .interrupted].contains(r.status)
-      var summary =
-        "<span class=\"badge \(r.status.rawValue)\">\(r.status.rawValue)</span> <b>\(Self.xml(r.host))</b>"
-      if let code = r.exitCode { summary += " · exit \(code)" }
-      summary += " · \(Self.duration(r.durationMs))"
-      if r.attempts > 1 { summary += " · \(r.attempts) attempts" }
-      if r.changed == true { summary += " · changed" }
-      if r.changed == false { summary += " · unchanged" }
-      if let reason = r.reason { summary += " · \(Self.xml(reason))" }
+      out += recordHTML(
+        r, writesFile: step.kind.writesFile, fromEarlierAttempt: (r.attempt ?? 1) < lastAttempt)
+    }
+    let earlier = earlierRecords(of: step)
+    if !earlier.isEmpty {
       out +=
-        "<details class=\"host \(r.status.rawValue)\"\(bad ? " open" : "")><summary>\(summary)</summary>\n"
-      if let deviation = r.deviation {
-        out +=
-          "<p class=\"deviation\">Deviation: the operator edited the script before it ran.</p><pre class=\"diff\">\(Self.diffHTML(deviation))</pre>\n"
-      }
-      if let note = r.note { out += "<p class=\"note\">Operator's note: \(Self.xml(note))</p>\n" }
-      if let mismatch = r.mismatch {
-        out += "<pre class=\"diff\">\(Self.diffHTML(mismatch))</pre>\n"
-      }
-      if let diff = r.diff { out += "<pre class=\"diff\">\(Self.diffHTML(diff))</pre>\n" }
-      if r.outputBytes > 0, !(step.kind.writesFile && r.diff != nil) {
-        out += "<pre class=\"out\">\(Self.xml(r.outputTail))</pre>\n"
-      } else if r.outputBytes == 0 {
-        out += "<p class=\"quiet\">No output.</p>\n"
-      }
-      if let log = r.log {
-        let size =
-          r.outputTruncated
-          ? "last \(r.outputTail.utf8.count) of \(r.outputBytes) bytes shown; " : ""
-        out +=
-          "<p class=\"log\">\(size)<a href=\"\(Self.xml(log))\">full log</a> · SHA-256 <code>\(r.outputSHA256)</code></p>\n"
+        "<details class=\"history\"><summary>History: \(earlier.count) earlier run\(earlier.count == 1 ? "" : "s") of this step</summary>\n"
+      for r in earlier {
+        out += "<p class=\"attempt\">\(Self.xml(Self.historyLine(r)))</p>\n"
+        out += recordHTML(r, writesFile: step.kind.writesFile, fromEarlierAttempt: false)
       }
       out += "</details>\n"
     }
     return out + "</section>"
+  }
+
+  /// The operator's deviations on a step, where nobody can miss them.
+  private func deviationsHTML(_ records: [StepRecord]) -> String {
+    var out = ""
+    for r in records {
+      switch r.operatorAction {
+      case .edited?:
+        out +=
+          "<div class=\"deviation\"><p>Deviation on <b>\(Self.xml(r.host))</b>: the operator edited the script before it ran (− the runbook, + what ran).</p><pre class=\"diff\">\(Self.diffHTML(r.deviation ?? ""))</pre></div>\n"
+      case .skipped?:
+        out +=
+          "<div class=\"deviation\"><p>Deviation on <b>\(Self.xml(r.host))</b>: the operator skipped this step; it did not run.</p></div>\n"
+      case .confirmed?, .declined?:
+        let said = r.operatorAction == .confirmed ? "confirmed it done" : "said it was not done"
+        out +=
+          "<div class=\"deviation manual\"><p>Manual step: the operator \(said)\(r.note.map { ": “\(Self.xml($0))”" } ?? ".")</p></div>\n"
+      case nil:
+        break
+      }
+    }
+    return out
+  }
+
+  /// One run of a step on a host: status line, deviations, diffs, output, log.
+  private func recordHTML(_ r: StepRecord, writesFile: Bool, fromEarlierAttempt: Bool) -> String {
+    var summary =
+      "<span class=\"badge \(r.status.rawValue)\">\(r.status.rawValue)</span> <b>\(Self.xml(r.host))</b>"
+    if let code = r.exitCode { summary += " · exit \(code)" }
+    summary += " · \(Self.duration(r.durationMs))"
+    if r.attempts > 1 { summary += " · \(r.attempts) tries" }
+    if fromEarlierAttempt { summary += " · result of attempt \(r.attempt ?? 1)" }
+    if let retry = r.retry { summary += " · retry \(retry)" }
+    if r.changed == true { summary += " · changed" }
+    if r.changed == false { summary += " · unchanged" }
+    if let reason = r.reason { summary += " · \(Self.xml(reason))" }
+    var out =
+      "<details class=\"host \(r.status.rawValue)\"\(r.status.isProblem ? " open" : "")><summary>\(summary)</summary>\n"
+    if let mismatch = r.mismatch {
+      out += "<pre class=\"diff\">\(Self.diffHTML(mismatch))</pre>\n"
+    }
+    if let diff = r.diff { out += "<pre class=\"diff\">\(Self.diffHTML(diff))</pre>\n" }
+    if r.outputBytes > 0, !(writesFile && r.diff != nil) {
+      out += "<pre class=\"out\">\(Self.xml(r.outputTail))</pre>\n"
+    } else if r.outputBytes == 0 {
+      out += "<p class=\"quiet\">No output.</p>\n"
+    }
+    if let log = r.log {
+      let size =
+        r.outputTruncated
+        ? "last \(r.outputTail.utf8.count) of \(r.outputBytes) bytes shown; " : ""
+      out +=
+        "<p class=\"log\">\(size)<a href=\"\(Self.xml(log))\">full log</a> · SHA-256 <code>\(r.outputSHA256)</code></p>\n"
+    }
+    return out + "</details>\n"
+  }
+
+  /// Steps that earlier attempts ran but the last attempt's runbook no longer has.
+  private func formerStepsHTML() -> String {
+    guard !formerSteps.isEmpty else { return "" }
+    var out =
+      "<section class=\"former\"><h2>Steps of earlier versions of the runbook</h2>\n<p>These ran in an earlier attempt; the runbook of the last attempt no longer has them (renamed or removed).</p>\n"
+    for r in formerSteps {
+      out +=
+        "<h3><code>\(Self.xml(r.step))</code> <small>line \(r.line) of that version</small></h3>\n<p class=\"attempt\">\(Self.xml(Self.historyLine(r)))</p>\n<pre>\(Self.xml(r.script))</pre>\n"
+      out += recordHTML(
+        r, writesFile: StepKind(rawValue: r.kind)?.writesFile == true, fromEarlierAttempt: false)
+    }
+    return out + "</section>\n"
   }
 
   static func diffHTML(_ diff: String) -> String {
@@ -331,9 +444,15 @@ extension RunReport {
     .step.ok{border-left-color:var(--ok)}.step.failed{border-left-color:var(--failed)}.step.timeout{border-left-color:var(--timeout)}.step.interrupted{border-left-color:var(--interrupted)}.step.pending{border-left-color:var(--pending)}
     .step .head .kind,.step .line,.path,.quiet,.log{color:var(--muted)}.step .line{float:right}.path{font-size:13px}
     details.host{margin:.3rem 0}summary{cursor:pointer}
-    .deviation{color:var(--interrupted);font-weight:600}.diff .add{color:var(--ok)}.diff .del{color:var(--failed)}.shot,.img{display:inline-block;color:var(--muted);font-style:italic}
+    .diff .add{color:var(--ok)}.diff .del{color:var(--failed)}.shot,.img{display:inline-block;color:var(--muted);font-style:italic}
+    .first-failure{border:2px solid var(--failed);border-radius:6px;padding:.4rem .7rem;background:#fff5f5}
+    .cell.unreached{color:var(--muted);background:repeating-linear-gradient(45deg,#fff,#fff 4px,#f3f4f6 4px,#f3f4f6 8px)}.cell.na{background:var(--code)}.cell.unselected{color:var(--muted)}.cell.unknown{color:#fff;background:#57606a}
+    .cell sup{color:var(--interrupted);font-weight:700}.legend{font-size:13px;color:var(--muted)}.legend .cell{display:inline-block;min-width:1.4rem;text-align:center;border:1px solid var(--line);font-weight:700}
+    div.deviation{border:2px solid var(--interrupted);border-radius:6px;padding:.2rem .6rem;margin:.4rem 0;background:#fbf7ff}div.deviation p{margin:.3rem 0;color:var(--interrupted);font-weight:600}.step.deviation{border-left-color:var(--interrupted)}
+    .history{margin-top:.4rem}.attempt{margin:.4rem 0 0;font-size:13px;color:var(--muted)}.attempts td,.attempts th{font-size:13px}.vars .def{color:var(--muted)}
+    svg.timeline text{font-size:11px;fill:var(--muted)}svg.timeline .bar{fill:var(--skipped)}svg.timeline .bar.ok{fill:var(--ok)}svg.timeline .bar.failed{fill:var(--failed)}svg.timeline .bar.timeout{fill:var(--timeout)}svg.timeline .bar.interrupted{fill:var(--interrupted)}svg.timeline .bar.pending{fill:var(--pending)}
     footer{margin-top:2rem;color:var(--muted);font-size:12px;word-break:break-all}
-    body.problems-only .grid tr:not(.problem):not(:first-child),body.problems-only .step:not(.failed):not(.timeout):not(.interrupted){display:none}
+    body.problems-only .grid tr:not(.problem):not(:first-child),body.problems-only .step:not(.failed):not(.timeout):not(.interrupted):not(.unknown){display:none}
     @media (max-width:640px){body{padding:.5rem}nav ul{columns:1}.step .line{float:none}}
     """
 

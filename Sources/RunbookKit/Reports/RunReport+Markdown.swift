@@ -14,86 +14,171 @@ extension RunReport {
     out.write(auditMarkdown())
     out.write("\n---\n\n")
     let lines = runbook.source.split(separator: "\n", omittingEmptySubsequences: false)
-    var stepsByEnd: [Int: Step] = [:]
+    var stepsByLine: [Int: Step] = [:]
     var screenshotLine: [Int: (step: Step, first: Bool)] = [:]
     for step in runbook.steps {
-      stepsByEnd[step.endLine] = step
+      stepsByLine[step.line] = step
       for (i, shot) in step.screenshots.enumerated() { screenshotLine[shot.line] = (step, i == 0) }
     }
-    let bodyStart = runbook.frontMatterEndLine + 1
-    for number in bodyStart...max(bodyStart, lines.count) where number <= lines.count {
+    var number = runbook.frontMatterEndLine + 1
+    while number <= lines.count {
       let line = String(lines[number - 1])
       if let shot = screenshotLine[number] {
         // The screenshot gives way to what the step really printed.
         if shot.first {
           out.write(outputsMarkdown(shot.step, indent: Self.indent(of: line), replacing: true))
         }
+        number += 1
         continue
       }
-      out.write(line + "\n")
-      if let step = stepsByEnd[number] {
-        let indent = Self.indent(of: String(lines[step.line - 1]))
-        out.write(resultMarkdown(step, indent: indent))
-        if step.screenshots.isEmpty {
-          out.write(outputsMarkdown(step, indent: indent, replacing: false))
-        }
+      guard let step = stepsByLine[number] else {
+        out.write(line + "\n")
+        number += 1
+        continue
+      }
+      let indent = Self.indent(of: line)
+      out.write(blockMarkdown(step, lines: lines, indent: indent))
+      out.write(resultMarkdown(step, indent: indent))
+      if step.screenshots.isEmpty {
+        out.write(outputsMarkdown(step, indent: indent, replacing: false))
+      }
+      out.write(historyMarkdown(step, indent: indent))
+      number = step.endLine + 1
+    }
+    out.write(formerStepsMarkdown())
+  }
+
+  /// The step's block as it ran: the rendered script (masked) in the runbook's fence, or
+  /// the runbook's text followed by each host's rendering when they differ.
+  private func blockMarkdown(_ step: Step, lines: [Substring], indent: String) -> String {
+    let original =
+      (step.line...min(step.endLine, lines.count)).map { String(lines[$0 - 1]) + "\n" }.joined()
+    let records = (results[step.index] ?? []).filter { $0.operatorAction != .skipped }
+    var scripts: [(script: String, hosts: [String])] = []
+    for r in records {
+      let script = r.runbookScript ?? r.script
+      if let at = scripts.firstIndex(where: { $0.script == script }) {
+        scripts[at].hosts.append(r.host)
+      } else {
+        scripts.append((script, [r.host]))
       }
     }
+    let opening = String(lines[step.line - 1]).drop { $0 == " " }
+    let info = String(opening.drop { $0 == "`" || $0 == "~" })
+    guard !scripts.isEmpty else { return original }
+    if scripts.count == 1 {
+      if scripts[0].script == step.body { return original }
+      return Self.fence(scripts[0].script, info: info, indent: indent)
+    }
+    var out = original
+    for (script, hosts) in scripts {
+      out +=
+        "\n" + indent + "*As rendered for "
+        + hosts.map { "`\(Self.code($0))`" }.joined(separator: ", ")
+        + ":*\n\n" + Self.fence(script, info: info, indent: indent)
+    }
+    return out
   }
 
   private func auditMarkdown() -> String {
-    let counts = self.counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ")
     var out = "# Execution report: \(Self.inline(run.title))\n\n"
     out += "| | |\n|---|---|\n"
-    let rows: [(String, String)] = [
-      ("Result", "\(Self.statusMark(status)) **\(status)** — \(counts)"),
-      ("Runbook", "`\(Self.code(run.runbook))` (SHA-256 `\(run.runbookSHA256)`)"),
+    var result = "\(Self.statusMark(status)) **\(status)** — \(resultLine)"
+    if !deviationSummary.isEmpty { result += " · **\(deviationSummary)**" }
+    var rows: [(String, String)] = [("Result", result)]
+    if let failure = firstFailure {
+      rows.append(
+        (
+          "First failure",
+          "[\(Self.inline(label(of: failure.step)))](#\(Self.anchor(failure.step))) (line \(failure.step.line)) on `\(Self.code(failure.record.host))`: \(Self.inline(failure.record.reason ?? failure.record.status.rawValue))"
+        ))
+    }
+    rows += [
+      ("Runbook", "`\(Self.code(run.runbook))` (SHA-256 `\(lastAttempt.runbookSHA256)`)"),
       (
         "Inventory",
-        run.inventory.map { "`\(Self.code($0))` (SHA-256 `\(run.inventorySHA256 ?? "")`)" }
-          ?? "none: every role on the operator's machine"
+        lastAttempt.inventory.map {
+          "`\(Self.code($0))` (SHA-256 `\(lastAttempt.inventorySHA256 ?? "")`)"
+        } ?? "none: every role on the operator's machine"
       ),
       ("Operator", "`\(Self.code(run.operator_))`"),
       ("Started", run.startedAt),
       ("Ended", end?.endedAt ?? "— (the run did not finish)"),
-      ("Tool", "runbook \(run.toolVersion)"),
-      ("Hosts", run.hosts.map { "`\(Self.code($0))`" }.joined(separator: ", ")),
-      (
-        "Run",
-        "`\(Self.code(run.runID))`" + (run.resumes.map { ", resumes `\(Self.code($0))`" } ?? "")
-          + (run.dryRun ? ", dry run" : "")
-      ),
+      ("Tool", "runbook \(lastAttempt.toolVersion)"),
+      ("Hosts", lastAttempt.hosts.map { "`\(Self.code($0))`" }.joined(separator: ", ")),
+      ("Run", "`\(Self.code(run.runID))`" + (run.dryRun ? ", dry run" : "")),
       ("Journal digest", "`\(digest)`"),
     ]
     for (key, value) in rows { out += "| \(key) | \(value) |\n" }
-    if !run.variables.isEmpty {
-      out += "\n**Variables** (secrets masked)\n\n| name | value |\n|---|---|\n"
-      for (name, value) in run.variables.sorted(by: { $0.key < $1.key }) {
-        out += "| `\(Self.code(name))` | `\(Self.code(value))` |\n"
+    if attempts.count > 1 {
+      out +=
+        "\n**Attempts**\n\n| # | started | ended | operator | result | runbook |\n|---|---|---|---|---|---|\n"
+      for (i, a) in attempts.enumerated() {
+        let n = a.attempt ?? i + 1
+        let ended = attemptEnds[n]
+        out +=
+          "| \(n) | \(a.startedAt) | \(ended?.endedAt ?? "—") | `\(Self.code(a.operator_))` | \(ended?.status ?? "did not finish") | [`\(a.runbookSHA256.prefix(12))`](\(a.snapshotFile))\(runbookChanged(inAttempt: n) ? " (changed)" : "")\(a.interactive == true ? ", interactive" : "") |\n"
+      }
+    }
+    let variables = lastAttempt.variables
+    if !variables.isEmpty {
+      let definitions = lastAttempt.variableDefinitions ?? [:]
+      out +=
+        "\n**Variables** as the steps used them (secrets masked)\n\n| name | value | defined as |\n|---|---|---|\n"
+      for (name, value) in variables.sorted(by: { $0.key < $1.key }) {
+        out +=
+          "| `\(Self.code(name))` | `\(Self.code(value))` | \(definitions[name].map { "`\(Self.code($0))`" } ?? "") |\n"
       }
     }
     return out
   }
 
-  /// The status of a step on each host, right after the block.
+  /// The status of a step on each host, right after the block, and the operator's
+  /// deviations where nobody can miss them.
   private func resultMarkdown(_ step: Step, indent: String) -> String {
     let records = results[step.index] ?? []
-    var out = "\n"
+    var out = "\n" + indent + "<a id=\"\(Self.anchor(step))\"></a>\n\n"
     guard !records.isEmpty else {
       return out + indent + "> ○ **\(absence(of: step))**\n\n"
     }
+    let lastAttempt = self.lastAttempt.attempt ?? attempts.count
     out += indent + "| host | status | exit | duration | note |\n"
     out += indent + "|---|---|---|---|---|\n"
     for r in records {
-      var note = r.reason ?? ""
-      if r.changed == true { note = note.isEmpty ? "changed" : note + "; changed" }
-      if r.changed == false { note = note.isEmpty ? "unchanged" : note + "; unchanged" }
-      if r.attempts > 1 { note += (note.isEmpty ? "" : "; ") + "\(r.attempts) attempts" }
+      var notes: [String] = r.reason.map { [$0] } ?? []
+      if r.changed == true { notes.append("changed") }
+      if r.changed == false { notes.append("unchanged") }
+      if r.attempts > 1 { notes.append("\(r.attempts) tries") }
+      if (r.attempt ?? 1) < lastAttempt { notes.append("result of attempt \(r.attempt ?? 1)") }
+      if let retry = r.retry { notes.append("retry \(retry)") }
+      let action =
+        r.operatorAction.map { " \(Self.actionMark($0)) \($0.rawValue) by the operator" } ?? ""
       out +=
         indent
-        + "| `\(Self.code(r.host))` | \(r.status.mark) \(r.status.rawValue) | \(r.exitCode.map(String.init) ?? "") | \(Self.duration(r.durationMs)) | \(Self.inline(note)) |\n"
+        + "| `\(Self.code(r.host))` | \(r.status.mark) \(r.status.rawValue)\(action) | \(r.exitCode.map(String.init) ?? "") | \(Self.duration(r.durationMs)) | \(Self.inline(notes.joined(separator: "; "))) |\n"
     }
-    return out + "\n"
+    out += "\n"
+    for r in records {
+      switch r.operatorAction {
+      case .edited?:
+        out +=
+          indent
+          + "> ⚠️ **Deviation on `\(Self.code(r.host))`: the operator edited the script before it ran** (− the runbook, + what ran)\n\n"
+          + Self.fence(r.deviation ?? "", info: "diff", indent: indent) + "\n"
+      case .skipped?:
+        out +=
+          indent
+          + "> ⚠️ **Deviation on `\(Self.code(r.host))`: the operator skipped this step; it did not run**\n\n"
+      case .confirmed?, .declined?:
+        let said = r.operatorAction == .confirmed ? "confirmed it done" : "said it was not done"
+        out +=
+          indent + "> ✋ **Manual step: the operator \(said)**"
+          + (r.note.map { " — note: \(Self.inline($0))" } ?? "") + "\n\n"
+      case nil:
+        break
+      }
+    }
+    return out
   }
 
   /// Each host's output (and file diff or transcript mismatch).
@@ -106,38 +191,105 @@ extension RunReport {
         replacing
         ? "Output on `\(Self.code(r.host))` (in place of the guide's screenshot)"
         : "Output on `\(Self.code(r.host))`"
-      if let diff = r.diff, !diff.isEmpty {
-        out +=
-          indent + "**Changes to the file on `\(Self.code(r.host))`**\n\n"
-          + Self.fence(diff, info: "diff", indent: indent) + "\n"
-      }
-      if let deviation = r.deviation {
-        out +=
-          indent
-          + "**Deviation on `\(Self.code(r.host))`: the operator edited the script before it ran**\n\n"
-          + Self.fence(deviation, info: "diff", indent: indent) + "\n"
-      }
-      if let note = r.note {
-        out += indent + "**Operator's note on `\(Self.code(r.host))`:** \(Self.inline(note))\n\n"
-      }
-      if let mismatch = r.mismatch {
-        out +=
-          indent + "**Mismatch on `\(Self.code(r.host))`**\n\n"
-          + Self.fence(mismatch, info: "diff", indent: indent) + "\n"
-      }
-      if step.kind.writesFile, r.diff != nil { continue }
-      if r.outputBytes == 0 {
-        if replacing { out += indent + "*\(label): no output.*\n\n" }
-        continue
-      }
-      out += indent + "**\(label)**"
-      if r.outputTruncated, let log = r.log {
-        out +=
-          " — the last \(r.outputTail.utf8.count) of \(r.outputBytes) bytes; full log: [\(Self.inline(log))](\(log))"
-      }
-      out += "\n\n" + Self.fence(r.outputTail, info: "text", indent: indent) + "\n"
+      out += Self.recordMarkdown(
+        r, label: label, writesFile: step.kind.writesFile, indent: indent, quietNote: replacing)
     }
     return out
+  }
+
+  /// One run's diff, mismatch and output; outputs longer than `foldLines` lines are folded.
+  static func recordMarkdown(
+    _ r: StepRecord, label: String, writesFile: Bool, indent: String, quietNote: Bool
+  ) -> String {
+    var out = ""
+    if let diff = r.diff, !diff.isEmpty {
+      out +=
+        indent + "**Changes to the file on `\(Self.code(r.host))`**\n\n"
+        + Self.fence(diff, info: "diff", indent: indent) + "\n"
+    }
+    if let mismatch = r.mismatch {
+      out +=
+        indent + "**Mismatch on `\(Self.code(r.host))`**\n\n"
+        + Self.fence(mismatch, info: "diff", indent: indent) + "\n"
+    }
+    if writesFile, r.diff != nil { return out }
+    if r.outputBytes == 0 {
+      if quietNote { out += indent + "*\(label): no output.*\n\n" }
+      return out
+    }
+    let lineCount = r.outputTail.utf8.count { $0 == UInt8(ascii: "\n") }
+    var title = label
+    if r.outputTruncated {
+      title += " — the last \(r.outputTail.utf8.count) of \(r.outputBytes) bytes"
+    }
+    if let log = r.log { title += " — [full log](\(log))" }
+    if lineCount > foldLines {
+      // HTML inside <summary> is not Markdown: the label's code spans become <code>.
+      out +=
+        indent + "<details><summary>" + Self.summaryHTML(title)
+        + " (\(lineCount) lines)</summary>\n\n"
+        + Self.fence(r.outputTail, info: "text", indent: indent) + "\n" + indent + "</details>\n\n"
+    } else {
+      out +=
+        indent + "**\(title)**\n\n" + Self.fence(r.outputTail, info: "text", indent: indent) + "\n"
+    }
+    return out
+  }
+
+  /// Outputs longer than this many lines are folded in `<details>`.
+  static let foldLines = 25
+
+  /// Earlier runs of the step (attempts before the one that counts, retries), folded.
+  private func historyMarkdown(_ step: Step, indent: String) -> String {
+    let earlier = earlierRecords(of: step)
+    guard !earlier.isEmpty else { return "" }
+    var out =
+      indent
+      + "<details><summary>History: \(earlier.count) earlier run\(earlier.count == 1 ? "" : "s") of this step</summary>\n\n"
+    for r in earlier {
+      out += indent + "- " + Self.inline(Self.historyLine(r)) + "\n\n"
+      out += Self.recordMarkdown(
+        r, label: "Output on `\(Self.code(r.host))` in attempt \(r.attempt ?? 1)",
+        writesFile: step.kind.writesFile, indent: indent, quietNote: true)
+    }
+    return out + indent + "</details>\n\n"
+  }
+
+  /// Steps earlier attempts ran that the last attempt's runbook no longer has.
+  private func formerStepsMarkdown() -> String {
+    guard !formerSteps.isEmpty else { return "" }
+    var out =
+      "\n---\n\n## Steps of earlier versions of the runbook\n\nThese ran in an earlier attempt; the runbook of the last attempt no longer has them (renamed or removed).\n\n"
+    for r in formerSteps {
+      out += "### `\(Self.code(r.step))` (line \(r.line) of that version)\n\n"
+      out +=
+        Self.inline(Self.historyLine(r)) + "\n\n" + Self.fence(r.script, info: "", indent: "")
+        + "\n"
+      out += Self.recordMarkdown(
+        r, label: "Output on `\(Self.code(r.host))`",
+        writesFile: StepKind(rawValue: r.kind)?.writesFile == true, indent: "", quietNote: true)
+    }
+    return out
+  }
+
+  /// The anchor a step's results carry in `report.md`.
+  static func anchor(_ step: Step) -> String { "step-" + step.id }
+
+  /// A label with Markdown code spans and links, as HTML for a `<summary>`.
+  static func summaryHTML(_ text: String) -> String {
+    var out = ""
+    var inCode = false
+    for part in text.split(separator: "`", omittingEmptySubsequences: false) {
+      out += inCode ? "<code>\(Escape.xml(String(part)))</code>" : Self.linksHTML(String(part))
+      inCode.toggle()
+    }
+    return out
+  }
+
+  private static func linksHTML(_ text: String) -> String {
+    RunReport.replace(in: Escape.xml(text), pattern: #"\[full log\]\(([^)]*)\)"#, group: true) {
+      "<a href=\"\($0)\">full log</a>"
+    }
   }
 
   // MARK: Markdown helpers

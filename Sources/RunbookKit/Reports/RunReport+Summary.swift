@@ -1,0 +1,103 @@
+import Foundation
+
+/// What a reader looks for first, shared by the HTML and Markdown reports: the first
+/// failure, the operator's deviations, the attempts, short step labels.
+extension RunReport {
+  /// A step's result on a host that went wrong, with where it is.
+  struct Failure {
+    var step: Step
+    var record: StepRecord
+  }
+
+  /// The first step, in runbook order, whose result that counts is a failure.
+  var firstFailure: Failure? {
+    for step in runbook.steps {
+      if let record = (results[step.index] ?? []).first(where: { $0.status.isProblem }) {
+        return Failure(step: step, record: record)
+      }
+    }
+    return nil
+  }
+
+  /// How many results that count were edited, skipped or confirmed by the operator.
+  var deviationCounts: [(action: OperatorAction, count: Int)] {
+    var counts: [OperatorAction: Int] = [:]
+    for records in results.values {
+      for record in records {
+        if let action = record.operatorAction { counts[action, default: 0] += 1 }
+      }
+    }
+    let order: [OperatorAction] = [.edited, .skipped, .confirmed, .declined]
+    return order.compactMap { action in counts[action].map { (action, $0) } }
+  }
+
+  /// "with 1 edit, 2 operator skips", or "" when the operator did not deviate.
+  var deviationSummary: String {
+    let parts = deviationCounts.map { action, count -> String in
+      let noun: String
+      switch action {
+      case .edited: noun = count == 1 ? "edit" : "edits"
+      case .skipped: noun = count == 1 ? "operator skip" : "operator skips"
+      case .confirmed: noun = count == 1 ? "manual confirmation" : "manual confirmations"
+      case .declined: noun = count == 1 ? "manual step declined" : "manual steps declined"
+      }
+      return "\(count) \(noun)"
+    }
+    return parts.isEmpty ? "" : "with " + parts.joined(separator: ", ")
+  }
+
+  /// The effective counts in words, with the number of attempts when there was more than one.
+  var resultLine: String {
+    var line = counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ")
+    if attempts.count > 1 { line += " · \(attempts.count) attempts" }
+    return line
+  }
+
+  /// A short label for a step in the grid: the author's name when there is one, else its
+  /// position and heading (an id made from headings can be long).
+  func label(of step: Step) -> String {
+    if let name = step.attributes.name { return name }
+    let heading = step.headingPath.last ?? step.kind.rawValue
+    let short = heading.count > 36 ? String(heading.prefix(35)) + "…" : heading
+    return "#\(step.index + 1) \(short)"
+  }
+
+  /// One line of a step's history on a host: attempt, status, why.
+  static func historyLine(_ record: StepRecord) -> String {
+    var line = "attempt \(record.attempt ?? 1)"
+    if let retry = record.retry { line += ", retry \(retry)" }
+    line += ": \(record.status.rawValue) on \(record.host)"
+    if let code = record.exitCode { line += " (exit \(code))" }
+    if let action = record.operatorAction { line += " [\(action.rawValue) by the operator]" }
+    if let reason = record.reason { line += " — \(reason)" }
+    return line
+  }
+
+  /// The records of a step that ran before its result that counts (earlier attempts and
+  /// retries), for the history shown with the step.
+  func earlierRecords(of step: Step) -> [StepRecord] {
+    let effective = Set((results[step.index] ?? []).map(\.identity))
+    return (history[step.index] ?? []).filter { !effective.contains($0.identity) }
+  }
+
+  /// Whether the runbook of attempt `n` differs from the one before it.
+  func runbookChanged(inAttempt n: Int) -> Bool {
+    guard n > 1, attempts.count >= n else { return false }
+    return attempts[n - 1].runbookSHA256 != attempts[n - 2].runbookSHA256
+  }
+}
+
+extension StepRecord {
+  /// Tells apart the records of one step and host: attempt, retry and start.
+  var identity: String { "\(attempt ?? 1)/\(retry ?? 0)/\(host)/\(startedAt)" }
+}
+
+extension StepStatus {
+  /// A result a reader must look at: it failed, or its end is not known.
+  var isProblem: Bool {
+    switch self {
+    case .failed, .timeout, .interrupted, .unknown: return true
+    case .ok, .skipped, .pending: return false
+    }
+  }
+}
