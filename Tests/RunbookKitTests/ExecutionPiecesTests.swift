@@ -141,3 +141,56 @@ import Testing
     #expect(screen.text.hasSuffix("  ✓ ctl1  ok  1.5 s\n"))
   }
 }
+
+@Suite struct FailureReasonTests {
+  /// A shell step whose body starts at line 3 of its script and line 11 of `guide.md`.
+  let shell = FailureReason(
+    file: "guide.md", scriptBodyLine: 3, runbookBodyLine: 11, bodyLines: 4, sameLines: true)
+
+  @Test func aTracebackIsExplainedByItsLastLineNotItsDecoration() {
+    let lines = [
+      "Traceback (most recent call last):",
+      "  File \"/usr/lib/python3/dist-packages/app.py\", line 12, in run",
+      "    return self._execute_with_wrappers(",
+      "           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+      "NameError: name 'os' is not defined",
+      "",
+    ]
+    #expect(shell.pick(lines) == "NameError: name 'os' is not defined")
+    #expect(shell.pick(Array(lines.prefix(4))) == "Traceback (most recent call last):")
+  }
+
+  @Test func shellMessagesAboutTheScriptNameTheRunbookLine() {
+    #expect(
+      shell.pick(["/tmp/runbook-state-ab12/step-4242.sh: 5: sudo: not found"])
+        == "guide.md:13: sudo: not found")
+    #expect(
+      shell.pick(["/tmp/x/step-9.sh: line 3: frob: command not found"])
+        == "guide.md:11: frob: command not found")
+    // A line of the script that is not the runbook's (the guards, the wrapper).
+    #expect(
+      shell.pick(["/tmp/x/step-9.sh: line 1: set: bad option"]) == "step script: set: bad option")
+    var edited = shell
+    edited.sameLines = false
+    #expect(
+      edited.pick(["/tmp/x/step-9.sh: 4: x: not found"])
+        == "guide.md: line 2 of the step as it ran: x: not found")
+  }
+
+  @Test func sqlClientErrorsCountFromTheStatements() {
+    let sql = FailureReason(
+      file: "db.md", scriptBodyLine: nil, runbookBodyLine: 20, bodyLines: 3, sameLines: true,
+      sql: true)
+    #expect(
+      sql.pick(["ERROR 1064 (42000) at line 2: You have an error in your SQL syntax"])
+        == "db.md:21: ERROR 1064 (42000): You have an error in your SQL syntax")
+  }
+
+  @Test func normalOutputIsNoReasonButAnErrorInItIs() {
+    #expect(shell.pick(stderr: [], output: ["installing", "done"]) == nil)
+    #expect(
+      shell.pick(stderr: [], output: ["connecting", "Error: connection refused", "bye"])
+        == "Error: connection refused")
+    #expect(shell.pick(stderr: ["warning: x", "it broke"], output: []) == "it broke")
+  }
+}

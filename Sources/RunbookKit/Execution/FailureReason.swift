@@ -43,7 +43,7 @@ public struct FailureReason: Sendable {
   /// Words that mark a line as an error message.
   private static let errorLike = try! NSRegularExpression(
     pattern:
-      #"(?i)\b(error|errors|fatal|failed|failure|denied|not found|no such|cannot|can't|unable|exception|invalid|refused|timed out|permission|forbidden|unauthorized|abort(ed)?|panic|segmentation)\b|^[A-Za-z_.]*(Error|Exception|Exit)\b"#
+      #"(?i)\b(error|errors|fatal|failed|failure|denied|not found|no such|cannot|can't|unable|exception|invalid|refused|timed out|permission|forbidden|unauthorized|abort(ed)?|panic|segmentation|traceback)\b|^[A-Za-z_.]*(Error|Exception|Exit)\b"#
   )
 
   /// `line` with the script's line number replaced by the runbook's, when it names one.

@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+
+/// Runs that were resumed, retried and steered keep an audit-true record: the built
+/// binary, real shells, real files.
+@Suite(.serialized) struct AuditTests {
+  static let runbook = """
+    ---
+    vars:
+      greeting: hello
+      message: "{{ greeting }} world"
+    ---
+    # Audit
+
+    ## Prepare
+
+    ```sh {role=web name=prepare}
+    echo prepared on {{ host.name }}
+    ```
+
+    ```sh {role=db name=guarded creates=/}
+    echo never printed
+    ```
+
+    ## Broken shell
+
+    ```sh {role=web name=broken}
+    echo before the error
+    nosuchcommand-runbook-test
+    ```
+
+    ## Python
+
+    ```sh {role=web name=py}
+    python3 -c 'import sys
+    def f():
+        return os.getcwd()
+    f()'
+    ```
+
+    ## Final
+
+    ```sh {role=web,db name=final}
+    echo {{ message }} from {{ host.name }}
+    ```
+    """
+
+  struct Workspace {
+    let dir: URL
+    init() throws {
+      dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "runbook-audit-\(UUID().uuidString.prefix(8))")
+      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+      try write("g.md", AuditTests.runbook)
+      try write("hosts", "[web]\na ansible_connection=local\n[db]\nb ansible_connection=local\n")
+      // The operator's "editor" fixes the Python step in place.
+      try write("fix.sh", "#!/bin/sh\nsed -i 's/os.getcwd()/sys.version/' \"$1\"\n")
+      chmod(dir.appendingPathComponent("fix.sh").path, 0o755)
+    }
+    func write(_ name: String, _ text: String) throws {
+      try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+    func read(_ name: String) -> String {
+      (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? ""
+    }
+    func exec(_ extra: [String], input: String? = nil) throws -> CLI.Result {
+      try CLI.run(
+        ["exec", "g.md", "-i", "hosts"] + extra, in: dir, input: input,
+        environment: ["EDITOR": dir.appendingPathComponent("fix.sh").path])
+    }
+    /// Every regular file of the run directory, relative to it.
+    func files(_ run: String) -> [String] {
+      let root = dir.appendingPathComponent(run).path
+      return (FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? [])
+        .filter { path in
+          var isDirectory: ObjCBool = false
+          FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDirectory)
+          return !isDirectory.boolValue
+        }.sorted()
+    }
+  }
+
+  @Test func failFixResumeRetryEditThenVerifyAndReport() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+
+    // Attempt 1 fails at the broken shell line, named by the runbook's file and line.
+    let first = try ws.exec(["--report-dir", "run"])
+    #expect(first.status == 1)
+    let brokenLine =
+      AuditTests.runbook.split(separator: "\n", omittingEmptySubsequences: false)
+      .firstIndex { $0.contains("nosuchcommand-runbook-test") }! + 1
+    #expect(
+      first.stdout.contains(
+        "a: failed — g.md:\(brokenLine): nosuchcommand-runbook-test: not found"),
+      "\(first.stdout)")
+    // The grid tells the five states apart.
+    let firstHTML = ws.read("run/report.html")
+    for cell in ["cell ok", "cell failed", "cell skipped", "cell unreached", "cell na"] {
+      #expect(firstHTML.contains("class=\"\(cell)"), "grid lacks \(cell)")
+    }
+    #expect(firstHTML.contains("class=\"first-failure\""))
+    #expect(ws.read("run/report.md").contains("| First failure | [broken](#step-broken)"))
+
+    // The runbook is fixed; attempt 2 is interactive: the Python step fails, is retried,
+    // fails again, and the operator quits.
+    try ws.write(
+      "g.md",
+      AuditTests.runbook.replacingOccurrences(of: "nosuchcommand-runbook-test", with: "true"))
+    let second = try ws.exec(
+      ["--resume", "run", "--interactive"], input: "y\ny\nyes\ny\nplease\nr\nq\n")
+    #expect(second.status == 130, "\(second.stdout)\(second.stderr)")
+    #expect(second.stdout.contains("'please' is not an answer"))
+    #expect(second.stdout.contains("NameError: name 'os' is not defined"))
+    let py = second.stdout.split(separator: "\n").filter { $0.contains("a: failed") }
+    #expect(py.count == 2, "\(py)")
+    #expect(py.allSatisfy { $0.contains("failed — NameError: name 'os' is not defined") }, "\(py)")
+
+    // Attempt 3 runs the step as written again; in attempt 4 the operator edits it.
+    let third = try ws.exec(["--resume", "run"])
+    #expect(third.status == 1, "\(third.stdout)")
+    let fourth = try ws.exec(["--resume", "run", "--interactive"], input: "y\ny\ny\ne\ny\n")
+    #expect(fourth.status == 0, "\(fourth.stdout)\(fourth.stderr)")
+
+    // verify accepts the honest sequence of attempts…
+    let verified = try CLI.run(["verify", "run"], in: ws.dir)
+    #expect(verified.status == 0, "\(verified.stderr)")
+    // …and names any file edited by one byte.
+    let files = ws.files("run")
+    #expect(files.contains("runbook.attempt-4.md"))
+    #expect(files.filter { $0.hasPrefix("logs/") }.count >= 10, "\(files)")
+    #expect(!files.contains("run.lock"))
+    for file in files {
+      let copy = "edited-" + file.replacingOccurrences(of: "/", with: "_")
+      try FileManager.default.copyItem(
+        at: ws.dir.appendingPathComponent("run"), to: ws.dir.appendingPathComponent(copy))
+      defer { try? FileManager.default.removeItem(at: ws.dir.appendingPathComponent(copy)) }
+      let url = ws.dir.appendingPathComponent(copy + "/" + file)
+      var bytes = try Data(contentsOf: url)
+      if bytes.isEmpty {
+        bytes.append(UInt8(ascii: "x"))
+      } else {
+        let at = bytes.count / 2
+        bytes[at] = bytes[at] == UInt8(ascii: "x") ? UInt8(ascii: "y") : UInt8(ascii: "x")
+      }
+      try bytes.write(to: url)
+      let result = try CLI.run(["verify", copy], in: ws.dir)
+      #expect(result.status == 1, "a one-byte edit of \(file) went unnoticed")
+      #expect(result.stderr.contains(copy + "/" + file), "\(file): \(result.stderr)")
+    }
+
+    // The reports hold the real output of every step that ran in any attempt.
+    let journal = ws.read("run/journal.jsonl").split(separator: "\n").compactMap {
+      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+    let ran = journal.filter { $0["type"] as? String == "step" && $0["log"] is String }
+    #expect(ran.count >= 10)
+    let markdown = ws.read("run/report.md")
+    let html = ws.read("run/report.html")
+    for record in ran {
+      let output = ws.read("run/" + (record["log"] as! String))
+      for line in output.split(separator: "\n") where !line.isEmpty {
+        #expect(markdown.contains(line), "report.md lacks \(line)")
+        #expect(
+          html.contains(
+            line.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(
+              of: "<", with: "&lt;"
+            ).replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(
+              of: "'", with: "&#39;"
+            ).replacingOccurrences(of: "\"", with: "&quot;")), "report.html lacks \(line)")
+      }
+    }
+    #expect(markdown.contains("hello world from b"))
+    #expect(markdown.contains("prepared on a"))
+    // The header counts the results that count, and the attempts.
+    #expect(
+      markdown.contains("| Result | ✅ **passed** — 5 ok, 1 skipped · 4 attempts · **with 1 edit**"),
+      "\(markdown.prefix(600))")
+    // The edited step is a deviation, with the diff of what ran.
+    #expect(markdown.contains("**Deviation on `a`: the operator edited the script before it ran**"))
+    #expect(markdown.contains("+     return sys.version"))
+    #expect(html.contains("<td class=\"cell ok edited\""))
+    // History: the Python step failed three times before the edit.
+    #expect(markdown.contains("History: 3 earlier runs of this step"))
+    #expect(markdown.contains("attempt 2, retry 1: failed on a (exit 1) — NameError"))
+    // run.json counts effective results and lists the attempts.
+    let runJSON =
+      try JSONSerialization.jsonObject(with: Data(ws.read("run/run.json").utf8)) as! [String: Any]
+    #expect((runJSON["attempts"] as? [Any])?.count == 4)
+    #expect((runJSON["counts"] as? [String: Int]) == ["ok": 5, "skipped": 1])
+    #expect((runJSON["deviations"] as? [String: Int]) == ["edited": 1])
+  }
+
+  @Test func secretsCapturedDuringTheRunAreMaskedInDiffsAndMismatches() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let target = ws.dir.appendingPathComponent("app.conf").path
+    try ws.write(
+      "s.md",
+      """
+      ---
+      secrets: [token]
+      ---
+      # Secrets
+
+      ```sh {role=web name=mint capture=token}
+      echo s3cr3t-$(( 40 + 2 ))-minted
+      ```
+
+      ```file {role=web name=conf file=\(target)}
+      token = {{ token }}
+      ```
+
+      ```console {role=web name=show}
+      $ echo the token is {{ token }}
+      the token is something else
+      ```
+      """)
+    let result = try CLI.run(
+      ["exec", "s.md", "-i", "hosts", "--report-dir", "run", "--continue-on-error"], in: ws.dir)
+    #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+    #expect(ws.read("app.conf") == "token = s3cr3t-42-minted\n")
+    var everything = result.stdout + result.stderr
+    for file in ws.files("run") { everything += ws.read("run/" + file) }
+    #expect(!everything.contains("s3cr3t-42-minted"), "the captured secret leaked")
+    let journal = ws.read("run/journal.jsonl")
+    #expect(journal.contains("+token = ********"), "the file diff, masked")
+    #expect(journal.contains("the token is ********"), "the transcript mismatch, masked")
+  }
+}
