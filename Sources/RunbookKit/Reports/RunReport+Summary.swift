@@ -32,7 +32,7 @@ extension RunReport {
   }
 
   /// "with 1 edit, 2 operator skips", or "" when the operator did not deviate.
-  var deviationSummary: String {
+  public var deviationSummary: String {
     let parts = deviationCounts.map { action, count -> String in
       let noun: String
       switch action {
@@ -47,7 +47,7 @@ extension RunReport {
   }
 
   /// The effective counts in words, with the number of attempts when there was more than one.
-  var resultLine: String {
+  public var resultLine: String {
     var line = counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ")
     if attempts.count > 1 { line += " · \(attempts.count) attempts" }
     return line

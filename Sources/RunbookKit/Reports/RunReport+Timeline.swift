@@ -11,8 +11,12 @@ extension RunReport {
 
   func timelineHTML() -> String {
     var byAttempt: [Int: [StepRecord]] = [:]
-    for record in history.values.joined() {
-      byAttempt[record.attempt ?? 1, default: []].append(record)
+    // In runbook order (a dictionary's order would change the file from one rendering to
+    // the next).
+    for step in runbook.steps {
+      for record in history[step.index] ?? [] {
+        byAttempt[record.attempt ?? 1, default: []].append(record)
+      }
     }
     for record in formerSteps { byAttempt[record.attempt ?? 1, default: []].append(record) }
     guard !byAttempt.isEmpty else { return "" }
@@ -21,7 +25,7 @@ extension RunReport {
       let records = byAttempt[attempt]!.filter { $0.host != "operator" || $0.durationMs > 0 }
       if byAttempt.count > 1 { out += "<h3>Attempt \(attempt)</h3>\n" }
       out += Self.timelineSVG(
-        records,
+        records, hostOrder: lastAttempt.hosts,
         stepLabel: { id in
           runbook.steps.first { $0.id == id }.map(label(of:)) ?? id
         })
@@ -30,7 +34,9 @@ extension RunReport {
   }
 
   /// One attempt's lanes and bars.
-  static func timelineSVG(_ all: [StepRecord], stepLabel: (String) -> String) -> String {
+  static func timelineSVG(
+    _ all: [StepRecord], hostOrder: [String], stepLabel: (String) -> String
+  ) -> String {
     let parse = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     var hosts: [String] = []
     var seen: Set<String> = []
@@ -42,6 +48,11 @@ extension RunReport {
       bars.append((record, start, max(end, start)))
     }
     guard let first = bars.map(\.start).min(), let last = bars.map(\.end).max() else { return "" }
+    // Lanes in inventory order, hosts the inventory no longer has after them.
+    let rank = Dictionary(hostOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    hosts = hosts.enumerated().sorted {
+      (rank[$0.element] ?? Int.max, $0.offset) < (rank[$1.element] ?? Int.max, $1.offset)
+    }.map(\.element)
     let shownHosts = Array(hosts.prefix(timelineHostLimit))
     let lane = Dictionary(uniqueKeysWithValues: shownHosts.enumerated().map { ($1, $0) })
     let span = max(last.timeIntervalSince(first), 0.001)

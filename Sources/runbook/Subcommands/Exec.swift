@@ -193,8 +193,9 @@ struct Exec: AsyncParsableCommand {
     signals.forEach { $0.cancel() }
     await executor.closeConnections()
     // Reports are written for every run that has a journal: passed, failed, interrupted.
+    var report: RunReport?
     do {
-      try await RunDirectory.writeReports(directory: runDirectory)
+      report = try await RunDirectory.writeReports(directory: runDirectory)
     } catch {
       var stderr = StandardError()
       print("warning: reports not written: \(error)", to: &stderr)
@@ -208,8 +209,14 @@ struct Exec: AsyncParsableCommand {
       }
     }
     let summary = try result.get()
-    let counts = summary.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
-    say("run \(summary.status): \(counts.joined(separator: ", "))")
+    // The results that count, over every attempt of the run (a resume's own records of
+    // steps found done are not news).
+    let counts =
+      report?.resultLine
+      ?? summary.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(
+        separator: ", ")
+    let deviations = report.map { $0.deviationSummary.isEmpty ? "" : " · " + $0.deviationSummary }
+    say("run \(summary.status): \(counts)\(deviations ?? "")")
     say("run directory: \(summary.runDirectory) (report.html, report.md, run.json, junit.xml)")
     if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
   }
