@@ -88,3 +88,62 @@ import Testing
     #expect(runbook.steps.last?.id == "section-\(count)")
   }
 }
+
+@Suite struct ScreenshotTests {
+  static let text = """
+    # Install
+
+    ```sh {role=db name=sync}
+    keystone-manage db_sync
+    ```
+
+    The tables are there now:
+
+    ```
+    MariaDB [keystone]> show tables;
+    ```
+
+    ![tables](pic/tables.png)  
+    ![more](pic/more.png)
+
+    Some text with an inline ![illustration](pic/ill.png) is not a screenshot.
+
+    ## Verify
+
+    ![orphan](pic/orphan.png)
+
+    ```sh {role=db name=check}
+    true
+    ```
+
+    ---
+
+    ![after a rule](pic/rule.png)
+    """
+
+  @Test func anImageOnlyParagraphBelongsToTheLastStepOfItsSection() {
+    let (runbook, diagnostics) = Runbook.parse(Self.text, file: "g.md")
+    let sync = runbook.steps.first { $0.id == "sync" }
+    // A sentence and a documentation block between the step and its screenshots.
+    #expect(sync?.screenshots.map(\.url) == ["pic/tables.png", "pic/more.png"])
+    #expect(sync?.screenshots.map(\.line) == [13, 14])
+    #expect(runbook.steps.first { $0.id == "check" }?.screenshots.isEmpty == true)
+    // A heading ends the attachment, and so does a thematic break.
+    let warnings = diagnostics.filter { $0.severity == .warning }.map(\.description)
+    #expect(warnings.count == 2, "\(warnings)")
+    #expect(
+      warnings.first?.hasPrefix("g.md:20: warning: image 'orphan' attaches to no step") == true)
+    #expect(warnings.last?.hasPrefix("g.md:28: warning: image 'after a rule'") == true)
+  }
+
+  @Test func listJSONNamesEachStepsScreenshots() throws {
+    let (runbook, _) = Runbook.parse(Self.text, file: "g.md")
+    let json = try JSONSerialization.jsonObject(with: Data(runbook.stepListJSON().utf8))
+    let steps = (json as? [String: Any])?["steps"] as? [[String: Any]]
+    let shots = steps?.first?["screenshots"] as? [[String: Any]]
+    #expect(shots?.count == 2)
+    #expect(shots?.first?["url"] as? String == "pic/tables.png")
+    #expect(shots?.first?["alt"] as? String == "tables")
+    #expect(shots?.first?["line"] as? Int == 13)
+  }
+}

@@ -9,7 +9,9 @@ struct StepBuilder {
   private(set) var diagnostics: [Diagnostic] = []
   /// The heading stack: level and text of each open section.
   private var path: [(level: Int, text: String)] = []
-  /// The step the next image-only paragraph belongs to, while nothing else came between.
+  /// The step the next image-only paragraph belongs to: the last step of the current
+  /// section, until a heading or a thematic break (prose, lists and documentation blocks
+  /// in between do not end it: guides put a sentence between a command and its screenshot).
   private var screenshotOwner: Int?
 
   init(file: String, text: String) {
@@ -25,16 +27,20 @@ struct StepBuilder {
       path.append((level, text))
       screenshotOwner = nil
     case .codeBlock(let code):
-      screenshotOwner = nil
+      // A step becomes the owner of the screenshots after it; documentation blocks do not.
       addCodeBlock(code)
     case .paragraph(let images, let imagesOnly, _):
-      if imagesOnly, let owner = screenshotOwner {
+      guard imagesOnly, let first = images.first else { break }
+      if let owner = screenshotOwner {
         steps[owner].screenshots += images
       } else {
-        screenshotOwner = nil
+        diagnostics.append(
+          .warning(
+            file, first.line,
+            "image '\(first.alt)' attaches to no step: an image-only paragraph is a screenshot of the nearest step before it in the same section; move it after the step whose output it shows, or put words beside it to keep it as an illustration"
+          ))
       }
     case .html(let range):
-      screenshotOwner = nil
       for line in range where line <= lines.count {
         let text = lines[line].trimmingWhitespace()
         if text.hasPrefix("```") || text.hasPrefix("~~~"), text.contains("{") {

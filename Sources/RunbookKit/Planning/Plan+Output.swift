@@ -124,6 +124,10 @@ extension Step {
       "headingPath": .list(headingPath.map(Value.string)), "kind": .string(kind.rawValue),
       "language": .string(language), "roles": .list(attributes.roles.map(Value.string)),
       "tags": .list(attributes.tags.map(Value.string)), "attributes": .map(attrs),
+      "screenshots": .list(
+        screenshots.map {
+          .map(["url": .string($0.url), "alt": .string($0.alt), "line": .int($0.line)])
+        }),
     ]
   }
 }

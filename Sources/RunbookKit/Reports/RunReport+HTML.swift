@@ -71,10 +71,18 @@ extension RunReport {
           start =
             (ByteSearch.firstIndex(of: close, in: buffer, from: digits) ?? digits) + close.count
         } else {
-          out.write(
-            "<a class=\"shot\" href=\"#step-\(Self.xml(step.id))\">The guide showed a screenshot here; the real output is in step \(Self.xml(step.id)) above.</a>"
-          )
-          start = digits
+          // `Y` and the screenshot's number among the step's.
+          var shotNumber = 0
+          var end = digits
+          if end < buffer.count, buffer[end] == UInt8(ascii: "Y") {
+            end += 1
+            while end < buffer.count, (48...57).contains(buffer[end]) {
+              shotNumber = shotNumber * 10 + Int(buffer[end] - 48)
+              end += 1
+            }
+          }
+          out.write(screenshotHTML(step, shot: shotNumber))
+          start = end
         }
       }
       if start < buffer.count { out.write(String(decoding: buffer[start...], as: UTF8.self)) }
@@ -89,6 +97,20 @@ extension RunReport {
       </html>
 
       """)
+  }
+
+  /// What stands where the guide had a screenshot: which image it was (a link, never
+  /// loaded) and where the real output that replaces it is.
+  private func screenshotHTML(_ step: Step, shot: Int) -> String {
+    guard step.screenshots.indices.contains(shot) else { return "" }
+    let image = step.screenshots[shot]
+    let hosts = (results[step.index] ?? []).map(\.host)
+    let what =
+      hosts.isEmpty
+      ? "step \(Self.xml(label(of: step))) did not run, so there is no real output"
+      : "replaced by the real output of step <a href=\"#step-\(Self.xml(step.id))\">\(Self.xml(label(of: step)))</a> above (\(hosts.map(Self.xml).joined(separator: ", ")))"
+    return
+      "<span class=\"shot\">The guide's screenshot “\(Self.xml(image.alt))” (<a href=\"\(Self.xml(image.url))\" rel=\"noreferrer\">original image</a>, line \(image.line)): \(what).</span>"
   }
 
   /// Gives headings ids for the navigation and turns images into their description, so
@@ -112,10 +134,12 @@ extension RunReport {
   private func proseWithPlaceholders(_ word: String) -> String {
     let lines = runbook.source.split(separator: "\n", omittingEmptySubsequences: false)
     var stepAt: [Int: Step] = [:]
-    var shotAt: [Int: (index: Int, first: Bool)] = [:]
+    var shotAt: [Int: (index: Int, shot: Int)] = [:]
     for step in runbook.steps {
       stepAt[step.line] = step
-      for (i, shot) in step.screenshots.enumerated() { shotAt[shot.line] = (step.index, i == 0) }
+      for (i, shot) in step.screenshots.enumerated() where shotAt[shot.line] == nil {
+        shotAt[shot.line] = (step.index, i)
+      }
     }
     var out = ""
     var number = runbook.frontMatterEndLine + 1
@@ -128,7 +152,7 @@ extension RunReport {
         continue
       }
       if let shot = shotAt[number] {
-        out += shot.first ? Self.indent(of: line) + "RBSHOT\(word)X\(shot.index)\n" : "\n"
+        out += Self.indent(of: line) + "RBSHOT\(word)X\(shot.index)Y\(shot.shot)\n"
       } else {
         out += line + "\n"
       }
