@@ -48,7 +48,7 @@ import Testing
 
     # Database
 
-    ```ini {role=db name=mycnf file={{ dir }}/db/openstack.cnf section=mysqld}
+    ```ini {role=db name=mycnf file={{ dir }}/db/openstack.cnf section=mysqld create}
     bind-address = {{ host.address }}
     max_connections = 4096
     ```

@@ -191,6 +191,47 @@ final class LineSink: @unchecked Sendable {
     #expect(run.read("app.conf.runbook-orig") == "[database]\n# keep me\nconnection = sqlite://\n")
   }
 
+  @Test func anIniMergeOnAMissingFileFailsUnlessItMayCreateIt() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    let merge = """
+      ```ini {role=a name=agent file={{ dir }}/agent.ini section=vxlan}
+      enable_vxlan = false
+      ```
+      """
+    try await run.exec(merge, runDirectory: run.path + "/missing")
+    #expect(run.status("agent") == .failed)
+    #expect(
+      run.record("agent")?.reason?.hasSuffix(
+        "agent.ini does not exist: install the package that provides it first, or add 'create' to the step to create it (mode 0644 unless mode= says otherwise)"
+      ) == true, "\(run.record("agent")?.reason ?? "")")
+    #expect(!FileManager.default.fileExists(atPath: run.path + "/agent.ini"))
+
+    // With `create`, the file is made, readable by others as a config file usually is.
+    try await run.exec(
+      merge.replacingOccurrences(of: "section=vxlan}", with: "section=vxlan create}"),
+      runDirectory: run.path + "/created")
+    #expect(run.status("agent") == .ok)
+    #expect(run.read("agent.ini") == "[vxlan]\nenable_vxlan = false\n")
+    func mode(_ name: String) throws -> Int? {
+      try FileManager.default.attributesOfItem(atPath: run.path + "/" + name)[.posixPermissions]
+        as? Int
+    }
+    #expect(try mode("agent.ini") == 0o644)
+    // mode= still applies to a file it creates.
+    try await run.exec(
+      merge.replacingOccurrences(of: "agent.ini", with: "secret.ini").replacingOccurrences(
+        of: "section=vxlan}", with: "section=vxlan create mode=0640}"),
+      runDirectory: run.path + "/moded")
+    #expect(try mode("secret.ini") == 0o640)
+    // An existing file merges as before, without `create`.
+    try await run.exec(
+      merge.replacingOccurrences(of: "false", with: "true"), runDirectory: run.path + "/again")
+    #expect(run.status("agent") == .ok)
+    #expect(run.read("agent.ini") == "[vxlan]\nenable_vxlan = true\n")
+    #expect(try mode("agent.ini") == 0o644)
+  }
+
   @Test func guardsCapturesExpectAndManual() async throws {
     var run = try LocalRun()
     defer { run.cleanUp() }

@@ -14,6 +14,8 @@ public struct StepAttributes: Sendable, Equatable {
   public var section: String?
   /// Add the block once between marker lines instead of replacing the file.
   public var append = false
+  /// An ini merge may create its file when it is missing (mode 0644 unless `mode`).
+  public var create = false
   /// The variable that receives the step's trimmed standard output.
   public var capture: String?
   /// Skip the step on a host where this path exists.
@@ -57,7 +59,7 @@ public struct StepAttributes: Sendable, Equatable {
     ("section", .text), ("append", .flag), ("capture", .identifier), ("creates", .text),
     ("unless", .text), ("timeout", .duration), ("retries", .count), ("delay", .duration),
     ("expect", .text), ("become", .flag), ("user", .text), ("allow-fail", .flag),
-    ("tags", .list), ("serial", .flag), ("client", .text), ("raw", .flag),
+    ("tags", .list), ("serial", .flag), ("client", .text), ("raw", .flag), ("create", .flag),
   ]
 
   private static let forms = Dictionary(uniqueKeysWithValues: known.map { ($0.key, $0.form) })
@@ -168,6 +170,7 @@ public struct StepAttributes: Sendable, Equatable {
   private mutating func setFlag(_ key: String, _ value: Bool) {
     switch key {
     case "append": append = value
+    case "create": create = value
     case "become": become = value
     case "allow-fail": allowFail = value
     case "serial": serial = value

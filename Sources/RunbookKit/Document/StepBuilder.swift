@@ -161,6 +161,12 @@ struct StepBuilder {
     if a.section != nil, kind != .iniMerge {
       error(line, "'section' applies to ini merges; use ```ini {file=PATH section=NAME}")
     }
+    if a.create, kind != .iniMerge {
+      error(
+        line,
+        "'create' applies to ini merges (a file step always writes its file, an append creates it); remove it"
+      )
+    }
     if a.append, lang == "ini" {
       error(line, "'append' and an ini merge exclude each other; choose one")
     }

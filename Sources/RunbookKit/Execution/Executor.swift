@@ -550,6 +550,13 @@ public struct Executor: Sendable {
           "\(path) is larger than \(OutputCollector.keptStdoutLimit) bytes; merge it with a shell step"
         )
       }
+      if fetched.stdout.hasPrefix("\(nonce) missing"), step.kind == .iniMerge, !a.create {
+        _ = collector.finish()
+        return finish(
+          .failed,
+          "\(path) does not exist: install the package that provides it first, or add 'create' to the step to create it (mode 0644 unless mode= says otherwise)"
+        )
+      }
       let marker = "\(nonce) content\n"
       let current =
         fetched.stdout.hasPrefix(marker) ? String(fetched.stdout.dropFirst(marker.count)) : ""

@@ -125,7 +125,10 @@ public struct StepScript: Sendable, Equatable {
     text += "runbook_dir=$(dirname \(f))\nmkdir -p \"$runbook_dir\"\n"
     text += "runbook_tmp=$(mktemp \"$runbook_dir/.runbook.XXXXXX\")\n"
     text += "trap 'rm -f \"$runbook_tmp\"' EXIT\n"
-    text += "if [ -e \(f) ]; then cp -p \(f) \"$runbook_tmp\"; fi\n"
+    // An existing file keeps its mode and owner; a new one is 0644 unless told (mktemp
+    // makes it 0600, which a service running as another user could not read).
+    text +=
+      "if [ -e \(f) ]; then cp -p \(f) \"$runbook_tmp\"; else chmod 644 \"$runbook_tmp\"; fi\n"
     text +=
       "cat > \"$runbook_tmp\" <<'\(nonce)'\n" + content
       + (content.hasSuffix("\n") || content.isEmpty ? "" : "\n") + "\(nonce)\n"

@@ -29,7 +29,7 @@ extension Plan {
       if let capture = a.capture { options.append("capture=\(capture)") }
       for (flag, on) in [
         ("append", a.append), ("become", a.become), ("allow-fail", a.allowFail),
-        ("serial", a.serial), ("raw", a.raw),
+        ("serial", a.serial), ("raw", a.raw), ("create", a.create),
       ] where on {
         options.append(flag)
       }
@@ -115,7 +115,7 @@ extension Step {
     }
     for (key, on) in [
       ("append", a.append), ("become", a.become), ("allow-fail", a.allowFail),
-      ("serial", a.serial), ("raw", a.raw),
+      ("serial", a.serial), ("raw", a.raw), ("create", a.create),
     ] where on {
       attrs[key] = .bool(true)
     }
