@@ -120,9 +120,35 @@ enum CLI {
     #expect(steps.count > 100)
     #expect(hosts("mariadb-install") == ["db1"])
     #expect(hosts("keepalived-config") == ["lb1", "lb2"])
-    #expect(hosts("openstack-repo") == ["controller1", "compute1"])
+    #expect(hosts("openstack-repo") == ["controller1", "compute1", "db1"])
     #expect(hosts("nova-compute-conf") == ["compute1"])
     #expect(hosts("keystone-bootstrap") == ["controller1"])
+    #expect(result.stderr.isEmpty, "no warning either: \(result.stderr)")
+    // The notes' screenshots stay, each attached to the step whose output it shows.
+    let shots = steps.flatMap { $0["screenshots"] as? [[String: Any]] ?? [] }
+    #expect(shots.count >= 50, "\(shots.count) screenshots attached")
+    #expect(
+      shots.allSatisfy { ($0["url"] as? String)?.hasPrefix("https://github.com/aNswerO/") == true })
+    // A working order: nothing authenticates through the VIP's port 35357 before the load
+    // balancers forward it, and the compute node's agent is configured after its package.
+    let ids = steps.compactMap { $0["id"] as? String }
+    let forward = try #require(ids.firstIndex(of: "haproxy-keystone"))
+    for step in steps.prefix(forward) {
+      let renderings = step["renderings"] as? [[String: Any]] ?? []
+      for rendering in renderings {
+        let text = "\(rendering["body"] ?? "") \(rendering["unless"] ?? "")"
+        #expect(
+          !text.contains("admin-ocata.sh"), "\(step["id"] ?? "") sources the VIP's credentials")
+        #expect(!text.contains("172.20.6.240:35357"), "\(step["id"] ?? "") uses the VIP's 35357")
+      }
+    }
+    let install = try #require(ids.firstIndex(of: "neutron-compute-install"))
+    for (i, step) in steps.enumerated()
+    where (step["renderings"] as? [[String: Any]] ?? []).contains(where: {
+      ($0["file"] as? String) == "/etc/neutron/plugins/ml2/linuxbridge_agent.ini"
+    }) && hosts(ids[i]).contains("compute1") {
+      #expect(i > install, "\(ids[i]) configures the compute node's agent before its package")
+    }
     // No address of the environment is written inside a block: they are all variables.
     let text = try String(
       contentsOf: CLI.packageRoot.appendingPathComponent("Runbooks/ocata.md"), encoding: .utf8)
