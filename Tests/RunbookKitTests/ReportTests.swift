@@ -225,6 +225,20 @@ enum FixedRun {
     }
   }
 
+  @Test func timelineTimestampsAreReadLikeFoundationReadsThem() throws {
+    let parse = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    for text in [
+      "1970-01-01T00:00:00.000Z", "2026-01-01T00:00:05.500Z", "2024-02-29T23:59:59.999Z",
+      "2000-03-01T12:34:56.125Z", "2100-12-31T01:02:03.040Z",
+    ] {
+      let expected = try parse.parse(text).timeIntervalSince1970
+      let read = try #require(RunReport.epochSeconds(text))
+      #expect(abs(read - expected) < 0.0005, "\(text): \(read) vs \(expected)")
+    }
+    #expect(RunReport.epochSeconds("yesterday") == nil)
+    #expect(RunReport.epochSeconds("2026-01-01 00:00:00.000Z") == nil)
+  }
+
   @Test func diffShowsStatusScriptAndOutputChanges() async throws {
     let a = try Self.tempDir()
     let b = try Self.tempDir()
