@@ -71,10 +71,12 @@ public struct RunReport: Sendable {
   ) {
     var indexByID: [String: Int] = [:]
     for step in runbook.steps { indexByID[step.id] = step.index }
-    var results: [Int: [StepRecord]] = [:]
-    var history: [Int: [StepRecord]] = [:]
+    // Positions in `records` first, records copied once at the end: a record is a large
+    // value, and a large run has tens of thousands.
+    var effective: [Int: [Int]] = [:]
+    var ran: [Int: [Int]] = [:]
     var former: [StepRecord] = []
-    for record in records {
+    for (position, record) in records.enumerated() {
       // Journals from before `keptFrom` said so in the reason.
       let kept =
         record.keptFrom != nil || record.reason == "done in an earlier attempt of this run"
@@ -82,15 +84,15 @@ public struct RunReport: Sendable {
         if !kept { former.append(record) }
         continue
       }
-      if !kept { history[index, default: []].append(record) }
-      var list = results[index, default: []]
-      if let at = list.firstIndex(where: { $0.host == record.host }) {
-        if !kept { list[at] = record }
+      if !kept { ran[index, default: []].append(position) }
+      if let at = effective[index]?.firstIndex(where: { records[$0].host == record.host }) {
+        if !kept { effective[index]![at] = position }
       } else {
-        list.append(record)
+        effective[index, default: []].append(position)
       }
-      results[index] = list
     }
+    let results = effective.mapValues { $0.map { records[$0] } }
+    let history = ran.mapValues { $0.map { records[$0] } }
     return (results, history, former)
   }
   /// What a step without records is: not selected (by any attempt), or not reached.
