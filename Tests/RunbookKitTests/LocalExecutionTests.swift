@@ -232,6 +232,44 @@ final class LineSink: @unchecked Sendable {
     #expect(try mode("agent.ini") == 0o644)
   }
 
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")))
+  func filtersCarryAnyValueThroughShellSQLAndURLsByteForByte() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    let value = "it's \"quoted\" $HOME \\n `id` @host/path; rm -rf x\nsecond line"
+    let runbook = """
+      ---
+      secrets: [pw]
+      ---
+      ```sh {role=a name=shell}
+      printf '%s' {{ pw | quote }} > {{ dir }}/shell.out
+      printf '%s' {{ pw | url }} > {{ dir }}/url.out
+      ```
+      ```sql {role=a name=sql client="sqlite3 {{ dir }}/t.db"}
+      CREATE TABLE t(v TEXT);
+      INSERT INTO t VALUES ({{ pw | sql }});
+      ```
+      ```sh {role=a name=read}
+      sqlite3 {{ dir }}/t.db 'SELECT hex(v) FROM t' > {{ dir }}/sql.out
+      ```
+      """
+    try await run.exec(runbook, vars: ["pw": value])
+    #expect(run.records.map(\.status) == [.ok, .ok, .ok], "\(run.records.map(\.reason))")
+    #expect(run.read("shell.out") == value)
+    #expect(run.read("url.out")?.removingPercentEncoding == value)
+    #expect(
+      run.read("url.out")?.allSatisfy { $0.isLetter || $0.isNumber || "%-._~".contains($0) } == true
+    )
+    let hex = Data(value.utf8).map { String(format: "%02X", $0) }.joined()
+    #expect(run.read("sql.out") == hex + "\n")
+    // The encoded forms are secrets too: the recorded scripts hold none of them.
+    let journal = try String(contentsOfFile: run.path + "/run/journal.jsonl", encoding: .utf8)
+    for form in Template.Filter.encodedForms(of: value) + [value] {
+      #expect(!journal.contains(form), "\(form)")
+    }
+    #expect(run.record("shell")?.script.contains("printf '%s' ******** >") == true)
+  }
+
   @Test func guardsCapturesExpectAndManual() async throws {
     var run = try LocalRun()
     defer { run.cleanUp() }

@@ -28,6 +28,43 @@ import Testing
     return (plan, (problems + more).sortedByLocation().map(\.description))
   }
 
+  @Test func aSecretInsideHandWrittenQuotesIsAWarningWithTheFilterToUse() throws {
+    let (_, problems) = try plan(
+      """
+      ---
+      secrets: [pw]
+      vars:
+        pw: x
+      ---
+      ```sh {role=compute}
+      echo '{{ pw }}' "{{ pw }}" {{ pw | quote }} '{{ host.address }}'
+      ```
+      ```sql {role=compute}
+      GRANT ALL ON db.* TO 'u'@'%' IDENTIFIED BY '{{ pw }}';
+      ```
+      ```sh {role=compute}
+      echo {{ pw | shout }}
+      ```
+      """)
+    #expect(
+      problems == [
+        "r.md:7: warning: {{ pw }} is a secret inside quotes written in the step: a value holding a quote breaks the command or injects into it; write {{ pw | quote }} without the quotes",
+        "r.md:7: warning: {{ pw }} is a secret inside quotes written in the step: a value holding a quote breaks the command or injects into it; write {{ pw | quote }} without the quotes",
+        "r.md:10: warning: {{ pw }} is a secret inside quotes written in the step: a value holding a quote breaks the command or injects into it; write {{ pw | mysql }} (MariaDB, MySQL) or {{ pw | sql }} (standard SQL) without the quotes",
+        "r.md:13: error: 'shout' is not a filter; use quote (a shell word), sql (a standard SQL string), mysql (a MySQL/MariaDB string) or url (a URL component), as in {{ pw | quote }}",
+      ])
+  }
+
+  @Test func filtersEncodeForTheirDestination() {
+    #expect(Template.Filter.quote.apply("it's") == #"'it'\''s'"#)
+    #expect(Template.Filter.sql.apply(#"a'b\c"#) == #"'a''b\c'"#)
+    #expect(Template.Filter.mysql.apply(#"a'b\c"#) == #"'a''b\\c'"#)
+    #expect(Template.Filter.url.apply("a b/é@") == "a%20b%2F%C3%A9%40")
+    let (template, problems) = Template.parse("x {{ pw | quote | url }} y")
+    #expect(problems.isEmpty)
+    #expect(template.render { _ in "it's" } == "x %27it%27%5C%27%27s%27 y")
+  }
+
   @Test func rolesMapToTheirHostsInInventoryOrder() throws {
     let (plan, problems) = try plan("```sh {role=compute,controller}\ntrue\n```\n")
     #expect(problems.isEmpty)
@@ -91,7 +128,7 @@ import Testing
 
   @Test func secretsAreMaskedInPlanOutput() throws {
     let text =
-      "---\nsecrets: [db_password, admin_token]\n---\n```sql {role=controller}\nGRANT ALL TO 'k' IDENTIFIED BY '{{ db_password }}';\n```\n```sh {role=controller}\necho {{ admin_token }}\n```\n"
+      "---\nsecrets: [db_password, admin_token]\n---\n```sql {role=controller}\nGRANT ALL TO 'k' IDENTIFIED BY {{ db_password | mysql }};\n```\n```sh {role=controller}\necho {{ admin_token }}\n```\n"
     let (plan, problems) = try plan(text)
     #expect(problems.isEmpty)
     #expect(plan.missingSecrets == ["admin_token"])

@@ -898,7 +898,7 @@ actor RunState {
     values[host, default: [:]].merge(new) { $1 }
     latest.merge(new) { $1 }
     let secret = new.filter { secretNames.contains($0.key) }.map(\.value)
-    if !secret.isEmpty { masker = SecretMasker(values: masker.values + secret) }
+    if !secret.isEmpty { masker = SecretMasker(values: masker.secrets + secret) }
   }
 }
 

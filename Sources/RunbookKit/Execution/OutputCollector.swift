@@ -210,7 +210,7 @@ public final class OutputCollector: @unchecked Sendable {
   public func finish(secrets: [String] = []) -> CollectedOutput {
     lock.withLock {
       if let name = withholdStdout {
-        let masker = SecretMasker(values: self.masker.values + secrets)
+        let masker = SecretMasker(values: self.masker.secrets + secrets)
         let note = Array(
           "[standard output (\(withheldBytes) bytes) captured into the secret '\(name)'; not shown]\n"
             .utf8)

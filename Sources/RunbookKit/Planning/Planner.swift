@@ -109,6 +109,29 @@ public enum Planner {
         for problem in problems {
           diagnostics.append(.error(file, base + problem.lineOffset, problem.message))
         }
+        // A password or a per-host value between quotes the author typed breaks the command
+        // (or injects into it) as soon as it holds that quote.
+        let isCode =
+          key == .unless || (key == nil && [.shell, .bash, .sql, .console].contains(step.kind))
+        if isCode {
+          // Host names, addresses and roles are checked names, never quotes.
+          let builtIn = ["host", "inventory_hostname", "roles"]
+          for ref in template.handQuotedReferences
+          where secretNames.contains(ref.path[0])
+            || (inventory != nil && !builtIn.contains(ref.path[0]) && scope.isHostVarying(ref))
+          {
+            let what = secretNames.contains(ref.path[0]) ? "secret" : "per-host value"
+            let fix =
+              step.kind == .sql
+              ? "{{ \(ref.name) | mysql }} (MariaDB, MySQL) or {{ \(ref.name) | sql }} (standard SQL)"
+              : "{{ \(ref.name) | quote }}"
+            diagnostics.append(
+              .warning(
+                file, base + (key == nil ? ref.lineOffset : 0),
+                "{{ \(ref.name) }} is a \(what) inside quotes written in the step: a value holding a quote breaks the command or injects into it; write \(fix) without the quotes"
+              ))
+          }
+        }
         fields.append((key, template, base))
       }
 

@@ -2,7 +2,8 @@
 /// so an undefined one is an error before anything runs.
 ///
 /// Syntax: `{{ name }}`, `{{ a.b.c }}` (a key of a mapping, `host.address`,
-/// `roles.db.address`), and `{{ "{{" }}` or `{{ '}}' }}` for literal braces. General-purpose
+/// `roles.db.address`), filters that encode a value for where it goes (`{{ pw | quote }}`,
+/// see `Filter`), and `{{ "{{" }}` or `{{ '}}' }}` for literal braces. General-purpose
 /// engines (Stencil, Mustache) render an unknown name as empty text, which is the wrong
 /// default for commands run as root on production hosts.
 public struct Template: Sendable, Equatable {
@@ -14,6 +15,48 @@ public struct Template: Sendable, Equatable {
     case variable(Reference)
   }
 
+  /// An encoding applied to a value where it is substituted, so that any value (quotes,
+  /// `$`, backslashes, spaces, newlines) arrives as it is.
+  public enum Filter: String, Sendable, Hashable, CaseIterable {
+    /// One POSIX shell word: `'…'`, each `'` written `'\''`.
+    case quote
+    /// A standard SQL string literal (SQLite, PostgreSQL): `'…'`, each `'` doubled.
+    case sql
+    /// A MySQL/MariaDB string literal in the default mode, where `\` is an escape too.
+    case mysql
+    /// A URL component: everything but letters, digits and `-._~` percent-encoded (UTF-8).
+    case url
+
+    /// `value`, encoded.
+    public func apply(_ value: String) -> String {
+      switch self {
+      case .quote:
+        return "'" + ByteSearch.replacing(["'"], in: value, with: "'\\''") + "'"
+      case .sql:
+        return "'" + ByteSearch.replacing(["'"], in: value, with: "''") + "'"
+      case .mysql:
+        let escaped = ByteSearch.replacing(["\\"], in: value, with: "\\\\")
+        return "'" + ByteSearch.replacing(["'"], in: escaped, with: "''") + "'"
+      case .url:
+        var out = ""
+        for byte in value.utf8 {
+          let c = Character(UnicodeScalar(byte))
+          if byte < 0x80, c.isLetter || c.isNumber || "-._~".contains(c) {
+            out.append(c)
+          } else {
+            out += String(format: "%%%02X", byte)
+          }
+        }
+        return out
+      }
+    }
+
+    /// Every form a value takes through one filter: a secret is masked in all of them.
+    public static func encodedForms(of value: String) -> [String] {
+      allCases.map { $0.apply(value) }
+    }
+  }
+
   /// A variable reference and where it is.
   public struct Reference: Sendable, Hashable {
     /// The dotted path, split (`["host", "address"]`).
@@ -22,12 +65,25 @@ public struct Template: Sendable, Equatable {
     public let name: String
     /// The 0-based line within the template's text.
     public let lineOffset: Int
+    /// Encodings applied to the value, in order.
+    public let filters: [Filter]
 
     /// Creates a reference to `path` at a line of the template.
-    public init(path: [String], lineOffset: Int) {
+    public init(path: [String], lineOffset: Int, filters: [Filter] = []) {
       self.path = path
       self.name = path.joined(separator: ".")
       self.lineOffset = lineOffset
+      self.filters = filters
+    }
+
+    /// `value` with the filters applied.
+    public func encode(_ value: String) -> String {
+      filters.reduce(value) { $1.apply($0) }
+    }
+
+    /// The reference as written (for a value still unknown).
+    var written: String {
+      "{{ " + ([name] + filters.map(\.rawValue)).joined(separator: " | ") + " }}"
     }
   }
 
@@ -127,8 +183,25 @@ public struct Template: Sendable, Equatable {
             Problem(lineOffset: openLine, message: "string literal \(inner) is not closed"))
         }
       } else {
-        let path = inner.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        if inner.isEmpty {
+        // `name | filter | filter`
+        let parts = inner.split(separator: "|", omittingEmptySubsequences: false).map {
+          $0.trimmingWhitespace()
+        }
+        var filters: [Filter] = []
+        var filterProblem: String?
+        for part in parts.dropFirst() {
+          if let filter = Filter(rawValue: part) {
+            filters.append(filter)
+          } else {
+            filterProblem =
+              "'\(part)' is not a filter; use quote (a shell word), sql (a standard SQL string), mysql (a MySQL/MariaDB string) or url (a URL component), as in {{ \(parts[0]) | quote }}"
+          }
+        }
+        let name = parts[0]
+        let path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        if let filterProblem, !name.isEmpty {
+          problems.append(Problem(lineOffset: openLine, message: filterProblem))
+        } else if name.isEmpty {
           problems.append(
             Problem(lineOffset: openLine, message: "empty '{{ }}'; name a variable inside"))
         } else if !isIdentifier(path[0]) || !path.dropFirst().allSatisfy(isKey) {
@@ -136,10 +209,11 @@ public struct Template: Sendable, Equatable {
             Problem(
               lineOffset: openLine,
               message:
-                "'{{ \(inner) }}' is not a variable reference; write {{ name }} or {{ host.address }} (no filters or expressions), or {{ \"{{\" }} for literal braces"
+                "'{{ \(inner) }}' is not a variable reference; write {{ name }}, {{ host.address }} or {{ name | quote }} (no expressions), or {{ \"{{\" }} for literal braces"
             ))
         } else {
-          segments.append(.variable(Reference(path: path, lineOffset: openLine)))
+          segments.append(
+            .variable(Reference(path: path, lineOffset: openLine, filters: filters)))
         }
       }
       i = close + 2
@@ -158,7 +232,8 @@ public struct Template: Sendable, Equatable {
     for segment in segments {
       switch segment {
       case .text(let text): out += text
-      case .variable(let reference): out += resolve(reference) ?? "{{ \(reference.name) }}"
+      case .variable(let reference):
+        out += resolve(reference).map(reference.encode) ?? reference.written
       }
     }
     return out
@@ -173,11 +248,36 @@ public struct Template: Sendable, Equatable {
       switch segment {
       case .text(let text): out += text
       case .variable(let reference):
-        out += resolve(position) ?? "{{ \(reference.name) }}"
+        out += resolve(position).map(reference.encode) ?? reference.written
         position += 1
       }
     }
     return out
+  }
+
+  /// References without a filter written inside quotes the author typed (an odd number of
+  /// `'` or `"` before them on their line): a value holding that quote breaks the command.
+  public var handQuotedReferences: [Reference] {
+    var found: [Reference] = []
+    var line = ""
+    for segment in segments {
+      switch segment {
+      case .text(let text):
+        if let newline = text.lastIndex(of: "\n") {
+          line = String(text[text.index(after: newline)...])
+        } else {
+          line += text
+        }
+      case .variable(let reference):
+        let singles = line.utf8.count { $0 == UInt8(ascii: "'") }
+        let doubles = line.utf8.count { $0 == UInt8(ascii: "\"") }
+        if reference.filters.isEmpty, singles % 2 == 1 || doubles % 2 == 1 {
+          found.append(reference)
+        }
+        line += "x"
+      }
+    }
+    return found
   }
 
   /// Whether `name` is a variable name: letters, digits and `_`, not starting with a digit.

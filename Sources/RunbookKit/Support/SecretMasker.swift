@@ -3,12 +3,23 @@ public struct SecretMasker: Sendable {
   /// What a secret becomes.
   public static let mask = "********"
 
-  /// The values to hide, longest first so a secret containing another is hidden whole.
+  /// The values to hide, longest first so a secret containing another is hidden whole:
+  /// each secret and its encoded forms.
   public let values: [String]
+  /// The secrets as given (a masker with more secrets starts from these).
+  public let secrets: [String]
 
   /// Creates a masker for `values`; empty values are ignored (they would mask everything).
   public init<S: Sequence>(values: S) where S.Element == String {
-    self.values = Set(values.filter { !$0.isEmpty }).sorted {
+    // A secret substituted through a filter (`{{ pw | quote }}`) appears encoded: each form
+    // is masked too.
+    let values = Array(Set(values.filter { !$0.isEmpty })).sorted()
+    secrets = values
+    // (A form that holds the value as it is, such as `'value'`, is masked with it.)
+    let forms = values.flatMap { value in
+      [value] + Template.Filter.encodedForms(of: value).filter { !$0.contains(value) }
+    }
+    self.values = Set(forms).sorted {
       $0.count != $1.count ? $0.count > $1.count : $0 < $1
     }
   }
