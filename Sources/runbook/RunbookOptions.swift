@@ -29,6 +29,11 @@ struct RunbookOptions: ParsableArguments {
     help: "Skip roles that have no hosts instead of failing.")
   var allowEmptyRoles = false
 
+  @Flag(
+    help:
+      "Refuse what a guide written elsewhere may carry: front matter keys runbook does not read.")
+  var strict = false
+
   /// The preflight these options describe.
   var preflight: Preflight {
     var preflight = Preflight(runbookPath: runbook, inventoryPath: inventory)
@@ -36,6 +41,7 @@ struct RunbookOptions: ParsableArguments {
     preflight.varsFiles = varsFiles
     preflight.secretNames = secrets
     preflight.allowEmptyRoles = allowEmptyRoles
+    preflight.strict = strict
     return preflight
   }
 }
@@ -50,7 +56,7 @@ func report(_ diagnostics: [Diagnostic]) throws {
   var stderr = StandardError()
   for diagnostic in diagnostics { print(diagnostic, to: &stderr) }
   let errors = diagnostics.filter { $0.severity == .error }.count
-  let warnings = diagnostics.count - errors
+  let warnings = diagnostics.filter { $0.severity == .warning }.count
   if errors > 0 {
     print(
       "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s"); nothing was run",

@@ -106,6 +106,43 @@ enum CLI {
     #expect(result.stdout == "Runbooks/examples/hello.md: 6 steps on 1 host: ok\n")
   }
 
+  @Test func frontMatterFromElsewhereIsANoteUnlessStrict() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-fm-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try """
+    ---
+    title: A tutorial
+    author: Someone
+    date: 2024-01-01
+    tags: [web, db]
+    secret: [pw]
+    ---
+    # T
+    ```sh {role=local}
+    true
+    ```
+    """.write(to: dir.appendingPathComponent("t.md"), atomically: true, encoding: .utf8)
+    let lenient = try CLI.run(["check", "t.md"], in: dir)
+    #expect(lenient.status == 0, "\(lenient.stderr)")
+    #expect(
+      lenient.stderr.contains(
+        "t.md:3: note: front matter keys 'author', 'date', 'tags' are not runbook's: kept and ignored"
+      ))
+    // One edit from a key runbook reads: a typo that would leave a password unmasked.
+    #expect(
+      lenient.stderr.contains(
+        "t.md:6: warning: front matter key 'secret' is not runbook's and is ignored; did you mean 'secrets'?"
+      ))
+    #expect(try CLI.run(["list", "t.md"], in: dir).status == 0)
+    let strict = try CLI.run(["check", "t.md", "--strict"], in: dir)
+    #expect(strict.status == 2)
+    #expect(
+      strict.stderr.contains("t.md:4: error: front matter key 'date' is not one runbook reads"))
+    #expect(!strict.stderr.contains("note:"))
+  }
+
   @Test func ocataRunbookChecksCleanAndPutsStepsOnTheirRoles() throws {
     let result = try CLI.run(["check", "Runbooks/ocata.md", "--inventory", "Runbooks/ocata.hosts"])
     #expect(result.status == 0, "\(result.stderr)")

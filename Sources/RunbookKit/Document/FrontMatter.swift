@@ -14,6 +14,9 @@ public struct FrontMatter: Sendable, Equatable {
   public var roles: [(name: String, description: String)] = []
   /// The line of the `roles:` key, for diagnostics about undeclared roles.
   public var rolesLine: Int?
+  /// Keys runbook does not use (a blog's `author`, `date`, `tags`…), kept as written with
+  /// their lines: guides from elsewhere carry them, and `--strict` refuses them.
+  public var otherKeys: [(key: String, line: Int)] = []
 
   /// Creates empty front matter.
   public init() {}
@@ -24,8 +27,14 @@ public struct FrontMatter: Sendable, Equatable {
       && lhs.roles.map(\.description) == rhs.roles.map(\.description)
   }
 
-  /// The keys front matter may have.
-  static let keys = ["title", "vars", "secrets", "roles"]
+  /// The keys runbook reads in front matter.
+  public static let keys = ["title", "vars", "secrets", "roles"]
+
+  /// The key runbook reads that `key` is one edit away from (`secret` for `secrets`), when
+  /// there is one: a third-party key (`tags`, `date`) is further from all of them.
+  static func nearMiss(_ key: String) -> String? {
+    keys.first { StepAttributes.editDistance(key, $0) <= 1 }
+  }
 
   /// Parses the YAML text that starts at `firstLine` of `file`.
   static func parse(_ yaml: String, file: String, firstLine: Int) -> (FrontMatter, [Diagnostic]) {
@@ -98,12 +107,24 @@ public struct FrontMatter: Sendable, Equatable {
             value, "'roles' must map each role to a description, like roles: {db: Database node}")
         }
       default:
-        var message = "unknown front matter key '\(key)'"
-        if let near = StepAttributes.nearest(key, in: keys) {
-          message += "; did you mean '\(near)'?"
+        result.otherKeys.append((key, line(keyNode)))
+        // A near miss of a key runbook uses is likely a typo that matters (`secret:` would
+        // leave passwords unmasked): a warning of its own.
+        if let near = nearMiss(key) {
+          diagnostics.append(
+            .warning(
+              file, line(keyNode),
+              "front matter key '\(key)' is not runbook's and is ignored; did you mean '\(near)'?"))
         }
-        error(keyNode, message + " (known: " + keys.joined(separator: ", ") + ")")
       }
+    }
+    let plain = result.otherKeys.filter { nearMiss($0.key) == nil }
+    if let first = plain.first {
+      diagnostics.append(
+        .note(
+          file, first.line,
+          "front matter key\(plain.count == 1 ? "" : "s") \(plain.map { "'\($0.key)'" }.joined(separator: ", ")) \(plain.count == 1 ? "is" : "are") not runbook's: kept and ignored (runbook reads \(keys.joined(separator: ", ")); --strict refuses other keys)"
+        ))
     }
     return (result, diagnostics)
   }

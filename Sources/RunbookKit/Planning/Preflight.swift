@@ -16,6 +16,9 @@ public struct Preflight: Sendable {
   public var secretNames: [String] = []
   /// `--allow-empty-roles`.
   public var allowEmptyRoles = false
+  /// Refuse what is otherwise tolerated in a guide written elsewhere: front matter keys
+  /// runbook does not read.
+  public var strict = false
 
   /// Creates a preflight for a runbook.
   public init(runbookPath: String, inventoryPath: String? = nil) {
@@ -43,6 +46,16 @@ public struct Preflight: Sendable {
       let (parsed, problems) = try Runbook.load(path: runbookPath)
       runbook = parsed
       diagnostics += problems
+      if strict {
+        diagnostics.removeAll { $0.severity != .error && $0.message.hasPrefix("front matter key") }
+        for (key, line) in parsed.frontMatter.otherKeys {
+          diagnostics.append(
+            .error(
+              runbookPath, line,
+              "front matter key '\(key)' is not one runbook reads (--strict); runbook reads \(FrontMatter.keys.joined(separator: ", "))"
+            ))
+        }
+      }
     } catch {
       return Outcome(plan: nil, runbook: nil, diagnostics: error.diagnostics)
     }

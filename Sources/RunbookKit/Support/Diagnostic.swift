@@ -25,6 +25,8 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
   public enum Severity: String, Sendable, Hashable, Codable {
     case error
     case warning
+    /// Information: something runbook leaves alone, said once.
+    case note
   }
 
   /// Whether the problem stops the run.
@@ -49,6 +51,11 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
   /// A warning at `file:line`.
   public static func warning(_ file: String, _ line: Int, _ message: String) -> Diagnostic {
     Diagnostic(.warning, at: SourceLocation(file: file, line: line), message)
+  }
+
+  /// A note at `file:line`.
+  public static func note(_ file: String, _ line: Int, _ message: String) -> Diagnostic {
+    Diagnostic(.note, at: SourceLocation(file: file, line: line), message)
   }
 
   /// `FILE:LINE: error: message`, the form compilers use.
