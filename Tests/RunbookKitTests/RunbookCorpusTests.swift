@@ -147,3 +147,44 @@ import Testing
     #expect(shots?.first?["line"] as? Int == 13)
   }
 }
+
+@Suite struct ForeignGuideTests {
+  @Test func aGuideWhoseBlocksAllStayDocumentationSaysSo() {
+    let (runbook, diagnostics) = Runbook.parse(
+      "# Tutorial\n\n    apt update\n\n```\nls\n```\n\n> ```sh\n> echo quoted\n> ```\n", file: "t.md")
+    #expect(runbook.steps.isEmpty)
+    #expect(
+      diagnostics.map(\.description) == [
+        "t.md:3: warning: 3 code blocks are documentation, not steps: 1 indented (an indented block cannot carry attributes) (line 3); 1 fenced without {attributes} (line 5); 1 in a block quote (line 9); nothing here runs: fence the blocks that should run and annotate them, like ```sh {role=web}"
+      ])
+  }
+
+  @Test func promptsOfACopiedTerminalAreTakenOffAndAMixIsAWarning() {
+    let (runbook, diagnostics) = Runbook.parse(
+      """
+      ```sh {role=web name=copied}
+      $ apt update
+      $ apt install -y \\
+          nginx
+        $ systemctl start nginx
+      ```
+      ```sh {role=web name=mixed}
+      $ nginx -v
+      nginx version: nginx/1.22.1
+      ```
+      ```sh {role=web name=raw raw}
+      $ kept
+      ```
+      """, file: "t.md")
+    #expect(
+      runbook.steps.map(\.body) == [
+        "apt update\napt install -y \\\n    nginx\n  systemctl start nginx\n",
+        "$ nginx -v\nnginx version: nginx/1.22.1\n", "$ kept\n",
+      ])
+    #expect(
+      diagnostics.map(\.description) == [
+        "t.md:1: note: every command line of this shell block starts with a '$ ' prompt: the prompts are taken off before it runs",
+        "t.md:7: warning: this shell block mixes lines with a '$ ' prompt (1) and lines without (1): the shell would run '$' as a command; if it is a terminal session with output, make it a ```console block (output is then checked), else remove the prompts",
+      ])
+  }
+}

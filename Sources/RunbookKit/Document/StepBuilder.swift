@@ -1,5 +1,12 @@
 import Foundation
 
+/// Why a code block is documentation and does not run.
+enum DocumentationReason: String, CaseIterable, Sendable {
+  case indented = "indented (an indented block cannot carry attributes)"
+  case noAttributes = "fenced without {attributes}"
+  case inBlockQuote = "in a block quote"
+}
+
 /// Turns cmark's leaf blocks into headings and validated steps, collecting every problem.
 struct StepBuilder {
   let file: String
@@ -9,6 +16,9 @@ struct StepBuilder {
   private(set) var diagnostics: [Diagnostic] = []
   /// The heading stack: level and text of each open section.
   private var path: [(level: Int, text: String)] = []
+  /// Code blocks that are not steps, with why: a guide whose blocks all stay documentation
+  /// must not pass as a runbook with nothing to do.
+  private(set) var documentation: [(line: Int, reason: DocumentationReason)] = []
   /// The step the next image-only paragraph belongs to: the last step of the current
   /// section, until a heading or a thematic break (prose, lists and documentation blocks
   /// in between do not end it: guides put a sentence between a command and its screenshot).
@@ -63,7 +73,12 @@ struct StepBuilder {
   private mutating func addCodeBlock(_ code: MarkdownDocument.CodeBlock) {
     let list: AttributeList
     do {
-      guard let parsed = try AttributeList.parse(info: code.info) else { return }
+      guard let parsed = try AttributeList.parse(info: code.info) else {
+        let reason: DocumentationReason =
+          code.inBlockQuote ? .inBlockQuote : isFence(code.startLine) ? .noAttributes : .indented
+        documentation.append((code.startLine, reason))
+        return
+      }
       list = parsed
     } catch {
       if !code.inBlockQuote { self.error(code.startLine, error.message) }
@@ -92,17 +107,68 @@ struct StepBuilder {
         code.startLine,
         "console transcript has no command line; start commands with '$ ' (or '# ' for root)")
     }
+    var body = code.literal
+    if kind == .shell || kind == .bash, !attributes.raw {
+      body = promptsStripped(body, line: code.startLine)
+    }
     steps.append(
       Step(
         id: attributes.name ?? "", index: steps.count, language: list.language,
         kind: kind ?? .shell,
-        attributes: attributes, body: code.literal, line: code.startLine, endLine: code.endLine,
+        attributes: attributes, body: body, line: code.startLine, endLine: code.endLine,
         headingPath: path.map(\.text)))
     screenshotOwner = steps.count - 1
   }
 
   private func isPrompt(_ line: Substring) -> Bool {
     line.hasPrefix("$ ") || line.hasPrefix("# ") || line == "$" || line == "#"
+  }
+
+  /// A shell block copied from a terminal (`$ apt update` on every command line) runs with
+  /// the prompts taken off, as Runme does, and says so; a block that mixes prompt lines with
+  /// other lines (output, most likely) is left alone with a warning.
+  private mutating func promptsStripped(_ body: String, line: Int) -> String {
+    let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+    var prompted = 0
+    var other = 0
+    var continued = false
+    for text in lines {
+      let content = text.drop { $0 == " " || $0 == "\t" }
+      defer { continued = content.hasSuffix("\\") }
+      if content.isEmpty || continued { continue }
+      if content.hasPrefix("$ ") || content == "$" { prompted += 1 } else { other += 1 }
+    }
+    guard prompted > 0 else { return body }
+    guard other == 0 else {
+      diagnostics.append(
+        .warning(
+          file, line,
+          "this shell block mixes lines with a '$ ' prompt (\(prompted)) and lines without (\(other)): the shell would run '$' as a command; if it is a terminal session with output, make it a ```console block (output is then checked), else remove the prompts"
+        ))
+      return body
+    }
+    diagnostics.append(
+      .note(
+        file, line,
+        "every command line of this shell block starts with a '$ ' prompt: the prompts are taken off before it runs"
+      ))
+    continued = false
+    return lines.map { text -> String in
+      defer { continued = text.hasSuffix("\\") }
+      guard !continued else { return String(text) }
+      let indent = text.prefix { $0 == " " || $0 == "\t" }
+      let content = text.dropFirst(indent.count)
+      if content == "$" { return String(indent) }
+      if content.hasPrefix("$ ") { return String(indent) + content.dropFirst(2) }
+      return String(text)
+    }.joined(separator: "\n")
+  }
+
+  /// Whether `line` opens a fence (after container markers such as list items or quotes).
+  private func isFence(_ line: Int) -> Bool {
+    guard line >= 1, line <= lines.count else { return false }
+    let text = lines[line].trimmingWhitespace()
+    return text.contains("```") || text.contains("~~~")
   }
 
   /// Whether `line` is a closing fence: only backticks or tildes, after container markers.
@@ -197,6 +263,7 @@ struct StepBuilder {
 
   /// Gives every step its id and reports duplicate names.
   mutating func finish() -> ([Runbook.Heading], [Step], [Diagnostic]) {
+    if let note = documentationNote() { diagnostics.append(note) }
     var firstUse: [String: Int] = [:]
     for step in steps {
       guard let name = step.attributes.name else { continue }
@@ -227,6 +294,29 @@ struct StepBuilder {
       steps[i].id = id
     }
     return (headings, steps, diagnostics)
+  }
+
+  /// One diagnostic for the code blocks that do not run, grouped by why, with their lines
+  /// (a warning when no block runs at all).
+  private func documentationNote() -> Diagnostic? {
+    guard let first = documentation.first else { return nil }
+    let groups = DocumentationReason.allCases.compactMap { reason -> String? in
+      let lines = documentation.filter { $0.reason == reason }.map(\.line)
+      guard !lines.isEmpty else { return nil }
+      let shown = lines.prefix(8).map(String.init).joined(separator: ", ")
+      return
+        "\(lines.count) \(reason.rawValue) (line\(lines.count == 1 ? "" : "s") \(shown)\(lines.count > 8 ? ", …" : ""))"
+    }
+    let count = documentation.count
+    var message =
+      "\(count) code block\(count == 1 ? " is" : "s are") documentation, not steps: "
+      + groups.joined(separator: "; ")
+    if steps.isEmpty {
+      message +=
+        "; nothing here runs: fence the blocks that should run and annotate them, like ```sh {role=web}"
+      return .warning(file, first.line, message)
+    }
+    return .note(file, first.line, message)
   }
 
   static func isValidID(_ id: String) -> Bool {
