@@ -270,6 +270,72 @@ final class LineSink: @unchecked Sendable {
     #expect(run.record("shell")?.script.contains("printf '%s' ******** >") == true)
   }
 
+  /// A merge of one setting into real configuration files: every other byte stays, and
+  /// Python's configparser reads the result with only that setting changed.
+  @Test(
+    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")),
+    arguments: [
+      (
+        "nginx.service", "Service",
+        "ExecStart=/usr/sbin/nginx \\\n    -g 'daemon on;'",
+        "ExecStart=/usr/sbin/nginx \\\n    -g 'daemon on; master_process on;'",
+        "ExecStart", "/usr/sbin/nginx \\\n-g 'daemon on;'"
+      ),
+      (
+        "tox.ini", "testenv", "deps =\n    pytest>=8\n    requests",
+        "deps =\n    pytest>=7\n    pytest-cov\n    requests", "deps", "\npytest>=8\nrequests"
+      ),
+      (
+        "keystone.conf", "database", "connection = mysql+pymysql://keystone:pw@10.0.0.5/keystone",
+        "connection = sqlite:////var/lib/keystone/keystone.db", "connection",
+        "mysql+pymysql://keystone:pw@10.0.0.5/keystone"
+      ),
+      (
+        "php.ini", "Date", "date.timezone = UTC", ";date.timezone =", "date.timezone", "UTC"
+      ),
+    ])
+  func anIniMergeKeepsRealFilesValid(
+    file: String, section: String, setting: String, replaced: String, key: String, value: String
+  ) async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    let original = try Fixtures.text("ini/" + file)
+    try original.write(to: run.dir.appendingPathComponent(file), atomically: true, encoding: .utf8)
+    try await run.exec(
+      "```ini {role=a name=merge file={{ dir }}/\(file) section=\(section)}\n\(setting)\n```\n")
+    #expect(run.status("merge") == .ok, "\(run.record("merge")?.reason ?? "")")
+    let merged = try #require(run.read(file))
+    // Byte for byte: only the setting's lines differ (a new key goes after what it follows).
+    let expected =
+      key == "date.timezone"
+      ? original.replacingOccurrences(of: replaced, with: replaced + "\n" + setting)
+      : original.replacingOccurrences(of: replaced, with: setting)
+    #expect(merged == expected)
+    #expect(original.hasSuffix("\n") == merged.hasSuffix("\n"), "the final newline as it was")
+    let check = """
+      import configparser, json, sys
+      def load(path):
+          parser = configparser.RawConfigParser(strict=False, interpolation=None)
+          parser.optionxform = str
+          parser.read(path)
+          return {s: dict(parser.items(s)) for s in parser.sections()}
+      before, after = load(sys.argv[1]), load(sys.argv[2])
+      before.setdefault(sys.argv[3], {})[sys.argv[4]] = sys.argv[5]
+      print("same" if before == after else json.dumps([before, after]))
+      """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = [
+      "-c", check, Fixtures.url("ini/" + file).path, run.path + "/" + file, section, key, value,
+    ]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(printed == "same\n", "\(file): \(printed)")
+  }
+
   @Test func guardsCapturesExpectAndManual() async throws {
     var run = try LocalRun()
     defer { run.cleanUp() }

@@ -151,7 +151,8 @@ import Testing
 @Suite struct ForeignGuideTests {
   @Test func aGuideWhoseBlocksAllStayDocumentationSaysSo() {
     let (runbook, diagnostics) = Runbook.parse(
-      "# Tutorial\n\n    apt update\n\n```\nls\n```\n\n> ```sh\n> echo quoted\n> ```\n", file: "t.md")
+      "# Tutorial\n\n    apt update\n\n```\nls\n```\n\n> ```sh\n> echo quoted\n> ```\n",
+      file: "t.md")
     #expect(runbook.steps.isEmpty)
     #expect(
       diagnostics.map(\.description) == [

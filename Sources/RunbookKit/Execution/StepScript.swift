@@ -129,9 +129,14 @@ public struct StepScript: Sendable, Equatable {
     // makes it 0600, which a service running as another user could not read).
     text +=
       "if [ -e \(f) ]; then cp -p \(f) \"$runbook_tmp\"; else chmod 644 \"$runbook_tmp\"; fi\n"
-    text +=
-      "cat > \"$runbook_tmp\" <<'\(nonce)'\n" + content
-      + (content.hasSuffix("\n") || content.isEmpty ? "" : "\n") + "\(nonce)\n"
+    if content.isEmpty || content.hasSuffix("\n") {
+      text += "cat > \"$runbook_tmp\" <<'\(nonce)'\n" + content + "\(nonce)\n"
+    } else {
+      // A file without a final newline keeps it that way: a here-document always ends
+      // with one, which the command substitution takes off again.
+      text +=
+        "printf '%s' \"$(cat <<'\(nonce)'\n" + content + "\n\(nonce)\n)\" > \"$runbook_tmp\"\n"
+    }
     if let mode { text += "chmod \(mode) \"$runbook_tmp\"\n" }
     if let owner { text += "chown \(ShellQuote.word(owner)) \"$runbook_tmp\"\n" }
     text += """
