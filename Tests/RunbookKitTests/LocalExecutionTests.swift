@@ -336,6 +336,48 @@ final class LineSink: @unchecked Sendable {
     #expect(printed == "same\n", "\(file): \(printed)")
   }
 
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+  func interpretersWorkingDirectoryEnvironmentAndStepContext() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try FileManager.default.createDirectory(
+      at: run.dir.appendingPathComponent("work"), withIntermediateDirectories: true)
+    try await run.exec(
+      """
+      ---
+      env:
+        GREETING: "hello from {{ who }}"
+        APP_ENV: staging
+      vars:
+        who: runbook
+      ---
+      ```python {role=a name=py cwd={{ dir }}/work env="APP_ENV=production EXTRA='two words'"}
+      import os
+      print(os.getcwd().endswith("/work"), os.environ["GREETING"], os.environ["APP_ENV"], os.environ["EXTRA"])
+      print(os.environ["RUNBOOK_STEP"], os.environ["RUNBOOK_HOST"], os.environ["RUNBOOK_ROLE"], os.environ["RUNBOOK_RUN_ID"])
+      ```
+      ```perl {role=a name=pl}
+      print "perl: $ENV{GREETING}\n";
+      ```
+      ```sh {role=a name=sh cwd={{ dir }}/work}
+      pwd > where
+      echo "$GREETING/$APP_ENV"
+      ```
+      ```text {role=a name=py-fails interpreter=python3}
+      import sys
+      sys.exit(3)
+      ```
+      """, configure: { $0.continueOnError = true })
+    #expect(run.records.map(\.status) == [.ok, .ok, .ok, .failed])
+    #expect(
+      run.record("py")?.outputTail
+        == "True hello from runbook production two words\npy localhost a run\n")
+    #expect(run.record("pl")?.outputTail == "perl: hello from runbook\n")
+    #expect(run.read("work/where") == run.dir.appendingPathComponent("work").path + "\n")
+    #expect(run.record("sh")?.outputTail == "hello from runbook/staging\n")
+    #expect(run.record("py-fails")?.exitCode == 3)
+  }
+
   @Test func guardsCapturesExpectAndManual() async throws {
     var run = try LocalRun()
     defer { run.cleanUp() }

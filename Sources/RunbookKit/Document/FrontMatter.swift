@@ -14,6 +14,9 @@ public struct FrontMatter: Sendable, Equatable {
   public var roles: [(name: String, description: String)] = []
   /// The line of the `roles:` key, for diagnostics about undeclared roles.
   public var rolesLine: Int?
+  /// Environment variables every command step gets, in the order written (values may hold
+  /// `{{ }}` references).
+  public var env: [(name: String, value: String)] = []
   /// Keys runbook does not use (a blog's `author`, `date`, `tags`…), kept as written with
   /// their lines: guides from elsewhere carry them, and `--strict` refuses them.
   public var otherKeys: [(key: String, line: Int)] = []
@@ -28,7 +31,7 @@ public struct FrontMatter: Sendable, Equatable {
   }
 
   /// The keys runbook reads in front matter.
-  public static let keys = ["title", "vars", "secrets", "roles"]
+  public static let keys = ["title", "vars", "secrets", "roles", "env"]
 
   /// The key runbook reads that `key` is one edit away from (`secret` for `secrets`), when
   /// there is one: a third-party key (`tags`, `date`) is further from all of them.
@@ -92,6 +95,19 @@ public struct FrontMatter: Sendable, Equatable {
             continue
           }
           result.secrets.append(name)
+        }
+      case "env":
+        guard case .mapping(let entries) = value else {
+          error(value, "'env' must map variable names to values, like env: {LANG: C}")
+          continue
+        }
+        for (nameNode, valueNode) in entries {
+          let name = nameNode.string ?? ""
+          guard Template.isIdentifier(name), case .scalar(let scalar) = valueNode else {
+            error(nameNode, "env: '\(name)' must be a variable name with a text value")
+            continue
+          }
+          result.env.append((name, scalar.string))
         }
       case "roles":
         result.rolesLine = line(keyNode)

@@ -16,6 +16,13 @@ public struct StepAttributes: Sendable, Equatable {
   public var append = false
   /// An ini merge may create its file when it is missing (mode 0644 unless `mode`).
   public var create = false
+  /// The directory the step runs in.
+  public var cwd: String?
+  /// Environment variables of the step, as `NAME=value` words (`env="A=1 B='two words'"`).
+  public var env: String?
+  /// The interpreter of a program block (`interpreter=python3.11`); the program is given on
+  /// its standard input.
+  public var interpreter: String?
   /// The variable that receives the step's trimmed standard output.
   public var capture: String?
   /// Skip the step on a host where this path exists.
@@ -60,6 +67,7 @@ public struct StepAttributes: Sendable, Equatable {
     ("unless", .text), ("timeout", .duration), ("retries", .count), ("delay", .duration),
     ("expect", .text), ("become", .flag), ("user", .text), ("allow-fail", .flag),
     ("tags", .list), ("serial", .flag), ("client", .text), ("raw", .flag), ("create", .flag),
+    ("cwd", .text), ("env", .text), ("interpreter", .text),
   ]
 
   private static let forms = Dictionary(uniqueKeysWithValues: known.map { ($0.key, $0.form) })
@@ -190,6 +198,9 @@ public struct StepAttributes: Sendable, Equatable {
     case "expect": expect = value
     case "user": user = value
     case "client": client = value
+    case "cwd": cwd = value
+    case "env": env = value
+    case "interpreter": interpreter = value
     default: preconditionFailure("text attribute \(key) missing from setText")
     }
   }
@@ -207,6 +218,9 @@ public struct StepAttributes: Sendable, Equatable {
     case "expect": return "\"active \\\\(running\\\\)\""
     case "user": return "keystone"
     case "client": return "\"mysql -uroot\""
+    case "cwd": return "/opt/app"
+    case "env": return "\"LANG=C APP_ENV=production\""
+    case "interpreter": return "python3"
     default: return "VALUE"
     }
   }

@@ -164,6 +164,12 @@ struct StepBuilder {
     }.joined(separator: "\n")
   }
 
+  /// Whether `word` is `NAME=value` with a variable name.
+  static func isEnvAssignment(_ word: String) -> Bool {
+    guard let equals = word.firstIndex(of: "=") else { return false }
+    return Template.isIdentifier(word[..<equals])
+  }
+
   /// Whether `line` opens a fence (after container markers such as list items or quotes).
   private func isFence(_ line: Int) -> Bool {
     guard line >= 1, line <= lines.count else { return false }
@@ -192,6 +198,8 @@ struct StepBuilder {
       kind = .manual
     } else if a.file != nil {
       kind = a.append ? .appendBlock : (lang == "ini" ? .iniMerge : .writeFile)
+    } else if a.interpreter != nil || StepKind.interpreterLanguages[lang] != nil {
+      kind = .program
     } else if let shell = StepKind.shellLanguages[lang] {
       kind = shell
     } else if StepKind.consoleLanguages.contains(lang) {
@@ -206,7 +214,7 @@ struct StepBuilder {
     } else {
       error(
         line,
-        "'\(language)' blocks do not run; add file=PATH to write the block to a file, or use sh, bash, console, sql or manual"
+        "'\(language)' blocks do not run; add file=PATH to write the block to a file, or use sh, bash, console, sql, python, perl, ruby, node or manual"
       )
     }
 
@@ -237,6 +245,30 @@ struct StepBuilder {
       error(line, "'append' and an ini merge exclude each other; choose one")
     }
     if a.client != nil, kind != .sql { error(line, "'client' applies to sql steps only") }
+    if let interpreter = a.interpreter,
+      interpreter.isEmpty
+        || !interpreter.allSatisfy({ $0.isLetter || $0.isNumber || "_./+- ".contains($0) })
+    {
+      error(
+        line,
+        "interpreter=\(interpreter) must be a command with its options (letters, digits, '_./+-' and spaces), like interpreter=python3.11"
+      )
+    }
+    if writes || kind == .manual {
+      if a.cwd != nil { error(line, "'cwd' applies to steps that run commands; remove it") }
+      if a.env != nil { error(line, "'env' applies to steps that run commands; remove it") }
+    }
+    if let env = a.env {
+      if let words = try? ShellWords.split(env) {
+        for word in words where !Self.isEnvAssignment(word) {
+          error(
+            line,
+            "env holds NAME=value words, like env=\"LANG=C APP_ENV=prod\"; '\(word)' is not one")
+        }
+      } else {
+        error(line, "env=\(env) has an unclosed quote; close it, like env=\"A='two words'\"")
+      }
+    }
     if writes, a.capture != nil {
       error(line, "'capture' needs a command's output; a file step prints nothing")
     }

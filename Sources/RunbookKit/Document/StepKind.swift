@@ -16,10 +16,19 @@ public enum StepKind: String, Sendable, Hashable, Codable, CaseIterable {
   case appendBlock = "append"
   /// An action a person must take; batch runs record it as pending.
   case manual
+  /// A program for another interpreter (`python`, `perl`, `ruby`, `node`, or
+  /// `interpreter=`), given on its standard input; it fails by its exit status.
+  case program
 
   /// Languages whose blocks run as shell scripts, and the kind each gets.
   static let shellLanguages: [String: StepKind] = [
     "sh": .shell, "shell": .shell, "bash": .bash,
+  ]
+
+  /// Languages run by an interpreter on the target, and the interpreter's command.
+  static let interpreterLanguages: [String: String] = [
+    "python": "python3", "python3": "python3", "py": "python3", "perl": "perl",
+    "ruby": "ruby", "rb": "ruby", "node": "node", "javascript": "node", "js": "node",
   ]
 
   /// Languages that are transcripts of a terminal session.

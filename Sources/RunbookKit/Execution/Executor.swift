@@ -516,6 +516,13 @@ public struct Executor: Sendable {
       hiddenRegion: step.kind.writesFile ? ("\(nonce) diff", "\(nonce) changed") : nil)
     if let why { collector.note("runbook: \(why)\n") }
 
+    // Every command step knows where it is, and gets its environment and directory.
+    let prelude = StepScript.prelude(
+      context: [
+        ("RUNBOOK_RUN_ID", URL(fileURLWithPath: options.runDirectory).lastPathComponent),
+        ("RUNBOOK_STEP", step.id), ("RUNBOOK_HOST", hostName),
+        ("RUNBOOK_ROLE", step.attributes.roles.joined(separator: ",")),
+      ], env: fields[.env], cwd: fields[.cwd])
     // File merges read the file first (guards included), then write like a file step.
     var script: StepScript
     switch step.kind {
@@ -573,16 +580,22 @@ public struct Executor: Sendable {
         creates: fields[.creates], unless: fields[.unless], nonce: nonce)
     case .console:
       script = StepScript.console(
-        ConsoleTranscript(rendered.body), creates: fields[.creates], unless: fields[.unless],
-        nonce: nonce)
+        ConsoleTranscript(rendered.body), prelude: prelude, creates: fields[.creates],
+        unless: fields[.unless], nonce: nonce)
     case .sql:
       script = StepScript.sql(
-        rendered.body, client: fields[.client], creates: fields[.creates], unless: fields[.unless],
-        nonce: nonce)
+        rendered.body, client: fields[.client], prelude: prelude, creates: fields[.creates],
+        unless: fields[.unless], nonce: nonce)
+    case .program:
+      script = StepScript.program(
+        rendered.body,
+        interpreter: a.interpreter ?? StepKind.interpreterLanguages[step.language.lowercased()]
+          ?? "python3",
+        prelude: prelude, creates: fields[.creates], unless: fields[.unless], nonce: nonce)
     case .shell, .bash, .manual:
       script = StepScript.shell(
-        rendered.body, bash: step.kind == .bash, creates: fields[.creates], unless: fields[.unless],
-        nonce: nonce)
+        rendered.body, bash: step.kind == .bash, prelude: prelude, creates: fields[.creates],
+        unless: fields[.unless], nonce: nonce)
     }
 
     // Run, with retries.

@@ -44,13 +44,40 @@ public struct StepScript: Sendable, Equatable {
     return text
   }
 
+  /// The lines before every command step: its context (`RUNBOOK_RUN_ID`, `RUNBOOK_STEP`,
+  /// `RUNBOOK_HOST`, `RUNBOOK_ROLE`), its environment (`NAME=value` lines) and its working
+  /// directory, each value one quoted word.
+  public static func prelude(context: [(String, String)], env: String?, cwd: String?) -> String {
+    var text = ""
+    var pairs = context
+    for line in (env ?? "").split(separator: "\n") {
+      guard let equals = line.firstIndex(of: "=") else { continue }
+      pairs.append((String(line[..<equals]), String(line[line.index(after: equals)...])))
+    }
+    for (name, value) in pairs { text += "export \(name)=\(ShellQuote.word(value))\n" }
+    if let cwd { text += "cd -- \(ShellQuote.word(cwd)) || exit 1\n" }
+    return text
+  }
+
+  /// A program for another interpreter, given on its standard input (`python3 -`): the
+  /// interpreter's exit status is the step's.
+  public static func program(
+    _ body: String, interpreter: String, prelude: String = "", creates: String? = nil,
+    unless: String? = nil, nonce: String = makeNonce()
+  ) -> StepScript {
+    let text =
+      prelude + guards(creates: creates, unless: unless, nonce: nonce)
+      + "\(interpreter) - <<'\(nonce)'\n" + body + (body.hasSuffix("\n") ? "" : "\n") + "\(nonce)\n"
+    return StepScript(shell: .sh, text: text, nonce: nonce)
+  }
+
   /// A `sh` or `bash` step: errexit, and pipefail for bash.
   public static func shell(
-    _ body: String, bash: Bool, creates: String? = nil, unless: String? = nil,
-    nonce: String = makeNonce()
+    _ body: String, bash: Bool, prelude: String = "", creates: String? = nil,
+    unless: String? = nil, nonce: String = makeNonce()
   ) -> StepScript {
     let options = bash ? "set -eo pipefail\n" : "set -e\n"
-    let head = guards(creates: creates, unless: unless, nonce: nonce) + options + "{\n"
+    let head = prelude + guards(creates: creates, unless: unless, nonce: nonce) + options + "{\n"
     let text = head + body + (body.hasSuffix("\n") ? "" : "\n") + "} </dev/null\n"
     return StepScript(
       shell: bash ? .bash : .sh, text: text, nonce: nonce,
@@ -60,10 +87,10 @@ public struct StepScript: Sendable, Equatable {
   /// A console transcript: each command runs with standard error merged into its output,
   /// between marker lines, and the script stops at the first unexpected exit status.
   public static func console(
-    _ transcript: ConsoleTranscript, creates: String? = nil, unless: String? = nil,
-    nonce: String = makeNonce()
+    _ transcript: ConsoleTranscript, prelude: String = "", creates: String? = nil,
+    unless: String? = nil, nonce: String = makeNonce()
   ) -> StepScript {
-    var text = guards(creates: creates, unless: unless, nonce: nonce)
+    var text = prelude + guards(creates: creates, unless: unless, nonce: nonce)
     for (i, command) in transcript.commands.enumerated() {
       text += "printf '%s\\n' '\(nonce) begin \(i)'\n"
       text += "{\n\(command.command)\n} </dev/null 2>&1\n"
@@ -79,12 +106,12 @@ public struct StepScript: Sendable, Equatable {
 
   /// SQL statements with prompts stripped, piped to `client` through a here-document.
   public static func sql(
-    _ body: String, client: String?, creates: String? = nil, unless: String? = nil,
-    nonce: String = makeNonce()
+    _ body: String, client: String?, prelude: String = "", creates: String? = nil,
+    unless: String? = nil, nonce: String = makeNonce()
   ) -> StepScript {
     let statements = stripPrompts(body)
     let text =
-      guards(creates: creates, unless: unless, nonce: nonce)
+      prelude + guards(creates: creates, unless: unless, nonce: nonce)
       + "set -e\n{\n\(client ?? "mysql") <<'\(nonce)'\n"
       + statements + (statements.hasSuffix("\n") ? "" : "\n") + "\(nonce)\n} </dev/null\n"
     return StepScript(shell: .sh, text: text, nonce: nonce)

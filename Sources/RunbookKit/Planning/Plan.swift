@@ -81,6 +81,10 @@ public enum StepField: String, Sendable, Hashable, CaseIterable {
   case user
   /// `client=`
   case client
+  /// `cwd=`
+  case cwd
+  /// The step's environment: front matter `env` and `env=`, one `NAME=value` a line.
+  case env
 }
 
 /// A step's text after variable substitution on one or more hosts.

@@ -95,9 +95,17 @@ public enum Planner {
       // Templates of the body and the attributes that take text.
       var fields: [(key: StepField?, template: Template, line: Int)] = []
       let a = step.attributes
+      // The environment: the front matter's, then the step's own, one NAME=value a line.
+      var env: String?
+      if ![.manual, .writeFile, .iniMerge, .appendBlock].contains(step.kind) {
+        let own = a.env.flatMap { try? ShellWords.split($0) } ?? []
+        let lines = fm.env.map { "\($0.name)=\($0.value)" } + own
+        env = lines.isEmpty ? nil : lines.joined(separator: "\n")
+      }
       let textFields: [(StepField?, String?)] = [
         (nil, step.body), (.file, a.file), (.creates, a.creates), (.unless, a.unless),
         (.expect, a.expect), (.user, a.user), (.owner, a.owner), (.client, a.client),
+        (.cwd, a.cwd), (.env, env),
       ]
       for case (let key, let text?) in textFields {
         if a.raw && key == nil {
