@@ -160,6 +160,24 @@ import Testing
       ])
   }
 
+  @Test func attributeEscapesWorkAsTypedInTheMarkdownFile() {
+    let (runbook, diagnostics) = Runbook.parse(
+      #"""
+      ```sh {role=web name=q expect="say \"hi\" \\ bye" unless='test -f "/a b"'}
+      true
+      ```
+      ```sh {role=web name=bad expect=say "hi"}
+      true
+      ```
+      """#, file: "t.md")
+    #expect(runbook.steps.first?.attributes.expect == #"say "hi" \ bye"#)
+    #expect(runbook.steps.first?.attributes.unless == #"test -f "/a b""#)
+    #expect(
+      diagnostics.map(\.description) == [
+        #"t.md:4: error: unexpected '"' in attribute list; attributes are key=value, key="value" or a bare flag; a quote belongs inside a quoted value: key="say \"hi\"" or key='say "hi"'"#
+      ])
+  }
+
   @Test func promptsOfACopiedTerminalAreTakenOffAndAMixIsAWarning() {
     let (runbook, diagnostics) = Runbook.parse(
       """

@@ -63,10 +63,14 @@ public struct AttributeList: Sendable, Equatable {
       }
       let key = rest.prefix(while: { isKeyCharacter($0) })
       if key.isEmpty {
+        let hint =
+          first == "\"" || first == "'"
+          ? "; a quote belongs inside a quoted value: key=\"say \\\"hi\\\"\" or key='say \"hi\"'"
+          : ""
         throw SyntaxError(
           message:
             "unexpected '\(first)' in attribute list; attributes are key=value, key=\"value\" or a bare flag"
-        )
+            + hint)
       }
       rest = rest.dropFirst(key.count)
       guard rest.first == "=" else {

@@ -73,7 +73,7 @@ struct StepBuilder {
   private mutating func addCodeBlock(_ code: MarkdownDocument.CodeBlock) {
     let list: AttributeList
     do {
-      guard let parsed = try AttributeList.parse(info: code.info) else {
+      guard let parsed = try AttributeList.parse(info: rawInfo(code) ?? code.info) else {
         let reason: DocumentationReason =
           code.inBlockQuote ? .inBlockQuote : isFence(code.startLine) ? .noAttributes : .indented
         documentation.append((code.startLine, reason))
@@ -168,6 +168,18 @@ struct StepBuilder {
   static func isEnvAssignment(_ word: String) -> Bool {
     guard let equals = word.firstIndex(of: "=") else { return false }
     return Template.isIdentifier(word[..<equals])
+  }
+
+  /// The info string as the author typed it on the fence line. cmark's copy has backslash
+  /// escapes and entities already decoded, so `expect="a \"b\""` would reach the attribute
+  /// parser as `expect="a "b""`; attributes are read from the line itself.
+  private func rawInfo(_ code: MarkdownDocument.CodeBlock) -> String? {
+    guard code.startLine >= 1, code.startLine <= lines.count else { return nil }
+    let line = lines[code.startLine]
+    guard let fence = line.range(of: "```") ?? line.range(of: "~~~") else { return nil }
+    let mark = line[fence.lowerBound]
+    let info = line[fence.lowerBound...].drop { $0 == mark }
+    return info.trimmingWhitespace()
   }
 
   /// Whether `line` opens a fence (after container markers such as list items or quotes).
