@@ -378,6 +378,34 @@ final class LineSink: @unchecked Sendable {
     #expect(run.record("py-fails")?.exitCode == 3)
   }
 
+  /// As root, `user=` needs no sudo (it need not even be installed): runuser does it, and
+  /// the other user runs a script it could not open from our private state directory.
+  @Test(
+    .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"))
+  )
+  func asRootUserAndBecomeNeedNoSudo() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ```sh {role=a name=as-nobody user=nobody}
+      id -un
+      ```
+      ```sh {role=a name=as-root become}
+      id -un
+      ```
+      ```sh {role=a name=stopped user=nobody timeout=1s}
+      sleep 30
+      ```
+      """, configure: { $0.continueOnError = true })
+    #expect(
+      run.record("as-nobody")?.outputTail == "nobody\n", "\(run.record("as-nobody")?.reason ?? "")")
+    #expect(run.record("as-root")?.outputTail == "root\n")
+    // The timeout stops the other user's process too.
+    #expect(run.status("stopped") == .timeout)
+    #expect((run.record("stopped")?.durationMs ?? 99_999) < 10_000)
+  }
+
   @Test func guardsCapturesExpectAndManual() async throws {
     var run = try LocalRun()
     defer { run.cleanUp() }

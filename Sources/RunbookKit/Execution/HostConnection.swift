@@ -74,10 +74,12 @@ public struct HostConnection: Sendable {
     return "sudo -n " + (user.map { "-u \(ShellQuote.word($0)) " } ?? "") + "-- "
   }
 
-  /// The words that run a script file with `shell`, through sudo when asked.
+  /// The words that run a script file with `shell`, as another user when asked: the
+  /// session turns `RUNBOOK-AS USER SHELL` into `runuser` when it runs as root and into
+  /// `sudo -n` otherwise (`-` for root).
   public func shellWords(_ shell: StepScript.Shell, become: Bool, user: String?) -> [String] {
     guard become || user != nil || host.become else { return [shell.rawValue] }
-    return ["sudo", "-n"] + (user.map { ["-u", $0] } ?? []) + ["--", shell.rawValue]
+    return ["RUNBOOK-AS", user ?? "-", shell.rawValue]
   }
 
   /// The command that runs a host's session shell (see `HostSession`): over ssh, or a

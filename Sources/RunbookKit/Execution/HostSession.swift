@@ -35,6 +35,7 @@ final class HostSession: @unchecked Sendable {
     d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
     (umask 077; mkdir -p "$d") 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] && chmod 700 "$d" || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
     sid=$(command -v setsid || true)
+    uid=$(id -u)
     echo "RUNBOOK-SESSION-$key ready"
     while IFS= read -r line; do
       case "$line" in
@@ -53,6 +54,16 @@ final class HostSession: @unchecked Sendable {
       esac
       set -f; set -- $line; set +f
       n=$2; shift 2
+      # RUNBOOK-AS USER|- SHELL: as root, runuser (or nothing, for root); else sudo -n. The
+      # other user cannot open our private script file: the shell reads it on standard input.
+      as=
+      if [ "$1" = RUNBOOK-AS ]; then
+        as=1
+        if [ "$uid" = 0 ] && [ "$2" = - ]; then set -- "$3"
+        elif [ "$uid" = 0 ] && command -v runuser >/dev/null 2>&1; then set -- runuser -u "$2" -- "$3"
+        elif [ "$2" = - ]; then set -- sudo -n -- "$3"
+        else set -- sudo -n -u "$2" -- "$3"; fi
+      fi
       f="$d/step-$$.sh"
       # One script file per session ($$: hosts that share a machine share the directory),
       # emptied after each step (its secrets do not stay on the host; an rm would cost a
@@ -62,7 +73,7 @@ final class HostSession: @unchecked Sendable {
       exec 3>"$f"
       while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done
       exec 3>&-
-      $sid "$@" "$f" </dev/null &
+      if [ -n "$as" ]; then $sid "$@" <"$f" & else $sid "$@" "$f" </dev/null & fi
       pid=$!
       echo "$pid $$" > "$d/$n.pid"
       echo "RUNBOOK-STARTED-$key $n"
@@ -79,9 +90,13 @@ final class HostSession: @unchecked Sendable {
   /// so nothing a step prints can choose what is killed; a step that has ended is left.
   static func stopScript(stateToken: String, nonce: String, sudo: String) -> String {
     // dash's built-in kill takes `-SIG -PGID` but not `--`; sudo runs kill(1), which needs it.
-    let kill = sudo.isEmpty ? "kill" : sudo + "kill"
-    let end = sudo.isEmpty ? "" : " --"
-    return """
+    // As root no sudo is needed (nor, maybe, installed): root may signal any process.
+    let kill = sudo.isEmpty ? "kill" : "$k"
+    let end = sudo.isEmpty ? "" : "$e"
+    let choose =
+      sudo.isEmpty
+      ? "" : "if [ \"$(id -u)\" = 0 ]; then k=kill; e=; else k=\"\(sudo)kill\"; e=\" --\"; fi\n"
+    return choose + """
       d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
       read -r p l < "$d/\(nonce).pid" 2>/dev/null || exit 0
       case "$p" in ""|*[!0-9]*) exit 0 ;; esac
