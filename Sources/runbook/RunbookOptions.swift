@@ -34,6 +34,11 @@ struct RunbookOptions: ParsableArguments {
       "Refuse what a guide written elsewhere may carry: front matter keys runbook does not read.")
   var strict = false
 
+  @Option(
+    name: .customLong("default-role"),
+    help: "Run blocks that carry no role of their own (a Runme document's) on this role.")
+  var defaultRole: String?
+
   /// The preflight these options describe.
   var preflight: Preflight {
     var preflight = Preflight(runbookPath: runbook, inventoryPath: inventory)
@@ -42,6 +47,7 @@ struct RunbookOptions: ParsableArguments {
     preflight.secretNames = secrets
     preflight.allowEmptyRoles = allowEmptyRoles
     preflight.strict = strict
+    preflight.defaultRole = defaultRole
     return preflight
   }
 }

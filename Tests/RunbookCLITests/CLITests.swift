@@ -143,6 +143,71 @@ enum CLI {
     #expect(!strict.stderr.contains("note:"))
   }
 
+  @Test func aRunmeDocumentRunsAsItIs() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-runme-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try """
+    ---
+    runme:
+      id: 01HF7B0KJPF469EG9ZVSTKGBYG
+      version: v3
+    shell: bash
+    ---
+
+    # Build it
+
+    ```sh {"name":"prepare","interactive":"false","tag":"setup"}
+    mkdir -p \(dir.path)/out
+    echo prepared > \(dir.path)/out/state
+    ```
+
+    ```sh { name=build excludeFromRunAll=false terminalRows=10 cwd=\(dir.path)/out }
+    echo "building in $(pwd)"
+    cat state
+    ```
+
+    ```sh { name=serve background=true }
+    sleep 600
+    ```
+
+    ```sh { name=cleanup excludeFromRunAll=true }
+    rm -rf \(dir.path)/out
+    ```
+
+    ```sh { name=shout interpreter=bash }
+    set -o pipefail; echo "${BASH_VERSION%%.*}" | grep -q .
+    ```
+    """.write(to: dir.appendingPathComponent("doc.md"), atomically: true, encoding: .utf8)
+    let result = try CLI.run(["exec", "doc.md", "--report-dir", "run"], in: dir)
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.contains("building in \(dir.path)/out\n    prepared"))
+    #expect(
+      FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/state").path),
+      "excludeFromRunAll kept the cleanup out of the run")
+    #expect(!result.stdout.contains("serve"), "a background block is not a step")
+    #expect(
+      result.stderr.contains("doc.md:2: note: front matter keys 'runme', 'shell' are not runbook's")
+    )
+    #expect(
+      result.stderr.contains(
+        "note: Runme attributes that concern Runme's editor are ignored: interactive, terminalRows")
+    )
+    #expect(result.stderr.contains("2 left out by their Runme attributes"))
+    let listed = try CLI.run(["list", "doc.md", "--json"], in: dir)
+    #expect(listed.stdout.contains("\"setup\""), "tag became a tag")
+    // With an inventory, blocks without a role need --default-role.
+    try "[web]\nw1 ansible_connection=local\n".write(
+      to: dir.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
+    let noRole = try CLI.run(["check", "doc.md", "-i", "hosts"], in: dir)
+    #expect(noRole.status == 2)
+    #expect(
+      noRole.stderr.contains("this block has Runme attributes but no role; pass --default-role"))
+    #expect(
+      try CLI.run(["check", "doc.md", "-i", "hosts", "--default-role", "web"], in: dir).status == 0)
+  }
+
   @Test func ocataRunbookChecksCleanAndPutsStepsOnTheirRoles() throws {
     let result = try CLI.run(["check", "Runbooks/ocata.md", "--inventory", "Runbooks/ocata.hosts"])
     #expect(result.status == 0, "\(result.stderr)")

@@ -46,6 +46,24 @@ public struct AttributeList: Sendable, Equatable {
           "expected one language word before '{', found '\(language)'; write it as ```LANG {role=NAME}"
       )
     }
+    // Runme writes attributes as a JSON object too: {"name":"build","interactive":"false"}.
+    let body = trimmed[open...]
+    if body.dropFirst().drop(while: \.isWhitespace).first == "\"" {
+      guard
+        let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+      else {
+        throw SyntaxError(
+          message:
+            "attributes in JSON form must be one JSON object, like {\"name\":\"build\"}; check its quotes and commas"
+        )
+      }
+      let entries = object.keys.sorted().map { key -> Entry in
+        let value = object[key]
+        if let flag = value as? Bool { return Entry(key: key, value: flag ? "true" : "false") }
+        return Entry(key: key, value: value.map { "\($0)" })
+      }
+      return AttributeList(language: language, entries: entries)
+    }
     var rest = trimmed[trimmed.index(after: open)...]
     var entries: [Entry] = []
     while true {

@@ -71,6 +71,7 @@ extension Runbook {
 
     let document = MarkdownParser.parse(source.markdown)
     var builder = StepBuilder(file: file, text: source.text)
+    builder.runmeDocument = frontMatter.otherKeys.contains { $0.key == "runme" }
     for block in document.blocks { builder.add(block) }
     let (headings, steps, problems) = builder.finish()
     diagnostics += problems

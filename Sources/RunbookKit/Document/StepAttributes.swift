@@ -20,6 +20,13 @@ public struct StepAttributes: Sendable, Equatable {
   public var cwd: String?
   /// Environment variables of the step, as `NAME=value` words (`env="A=1 B='two words'"`).
   public var env: String?
+  /// The block's attributes are Runme's: without a role it runs on `--default-role` (or
+  /// this machine without an inventory).
+  public var runme = false
+  /// Runme's `excludeFromRunAll` or `background`: the block is not a step.
+  public var runmeSkip: String?
+  /// Runme attributes that mean nothing here, ignored.
+  public var runmeIgnored: [String] = []
   /// The interpreter of a program block (`interpreter=python3.11`); the program is given on
   /// its standard input.
   public var interpreter: String?
@@ -79,6 +86,12 @@ public struct StepAttributes: Sendable, Equatable {
     var seen: Set<String> = []
 
     for entry in list.entries {
+      // Runme's own attributes: mapped where they mean something here, else ignored.
+      if forms[entry.key] == nil, let handled = attributes.runmeAttribute(entry) {
+        if !handled { attributes.runmeIgnored.append(entry.key) }
+        attributes.runme = true
+        continue
+      }
       guard let form = forms[entry.key] else {
         var message = "unknown attribute '\(entry.key)'"
         if let near = nearest(entry.key, in: known.map(\.key)) {
@@ -173,6 +186,33 @@ public struct StepAttributes: Sendable, Equatable {
       problems.append("'delay' has no effect without 'retries'; add retries=N")
     }
     return (attributes, problems)
+  }
+
+  /// Runme's attribute names (runme.dev's cell options).
+  static let runmeKeys: Set<String> = [
+    "interactive", "background", "excludeFromRunAll", "promptEnv", "terminalRows", "category",
+    "tag", "id", "closeTerminalOnSuccess", "mimeType", "interpreter",
+  ]
+
+  /// Takes a Runme attribute: true when it was mapped, false when it is ignored, nil when
+  /// it is not one of Runme's.
+  private mutating func runmeAttribute(_ entry: AttributeList.Entry) -> Bool? {
+    guard Self.runmeKeys.contains(entry.key) else { return nil }
+    let yes = ["true", "yes", "1"].contains(entry.value?.lowercased() ?? "true")
+    switch entry.key {
+    case "tag", "category":
+      tags += (entry.value ?? "").split(separator: ",").map { $0.trimmingWhitespace() }
+        .filter { !$0.isEmpty }
+      return true
+    case "excludeFromRunAll":
+      if yes { runmeSkip = "excluded from run-all (Runme's excludeFromRunAll)" }
+      return true
+    case "background":
+      if yes { runmeSkip = "a background process in Runme (it would hold the run here)" }
+      return true
+    default:
+      return false
+    }
   }
 
   private mutating func setFlag(_ key: String, _ value: Bool) {

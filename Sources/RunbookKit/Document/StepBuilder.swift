@@ -5,6 +5,7 @@ enum DocumentationReason: String, CaseIterable, Sendable {
   case indented = "indented (an indented block cannot carry attributes)"
   case noAttributes = "fenced without {attributes}"
   case inBlockQuote = "in a block quote"
+  case runme = "left out by their Runme attributes (excludeFromRunAll, background)"
 }
 
 /// Turns cmark's leaf blocks into headings and validated steps, collecting every problem.
@@ -19,6 +20,13 @@ struct StepBuilder {
   /// Code blocks that are not steps, with why: a guide whose blocks all stay documentation
   /// must not pass as a runbook with nothing to do.
   private(set) var documentation: [(line: Int, reason: DocumentationReason)] = []
+  /// Runme attributes that concern Runme's editor, with the first line of each.
+  private var runmeIgnored: [String: Int] = [:]
+  /// The document is Runme's (its front matter has `runme:`, or a block Runme's attributes):
+  /// then any block without a role runs on the default role.
+  var runmeDocument = false
+  /// Steps without a role, which are errors unless the document is Runme's.
+  private var roleless: [Int] = []
   /// The step the next image-only paragraph belongs to: the last step of the current
   /// section, until a heading or a thematic break (prose, lists and documentation blocks
   /// in between do not end it: guides put a sentence between a command and its screenshot).
@@ -101,6 +109,13 @@ struct StepBuilder {
 
     let (attributes, problems) = StepAttributes.validate(list)
     for problem in problems { error(code.startLine, problem) }
+    for key in attributes.runmeIgnored where runmeIgnored[key] == nil {
+      runmeIgnored[key] = code.startLine
+    }
+    if attributes.runmeSkip != nil {
+      documentation.append((code.startLine, .runme))
+      return
+    }
     let kind = classify(list.language, attributes, line: code.startLine)
     if kind == .console, !code.literal.split(separator: "\n").contains(where: { isPrompt($0) }) {
       error(
@@ -210,6 +225,8 @@ struct StepBuilder {
       kind = .manual
     } else if a.file != nil {
       kind = a.append ? .appendBlock : (lang == "ini" ? .iniMerge : .writeFile)
+    } else if let shell = a.interpreter.flatMap({ StepKind.shellLanguages[$0] }) {
+      kind = shell  // Runme's interpreter=bash
     } else if a.interpreter != nil || StepKind.interpreterLanguages[lang] != nil {
       kind = .program
     } else if let shell = StepKind.shellLanguages[lang] {
@@ -230,9 +247,7 @@ struct StepBuilder {
       )
     }
 
-    if kind != .manual, a.roles.isEmpty {
-      error(line, "step has no role; add role=NAME (an inventory group, such as role=controller)")
-    }
+    if kind != .manual, a.roles.isEmpty, !a.runme { roleless.append(steps.count) }
     let writes = kind?.writesFile ?? false
     if a.file == nil {
       if a.mode != nil { error(line, "'mode' applies to file steps; add file=PATH or remove it") }
@@ -308,6 +323,22 @@ struct StepBuilder {
   /// Gives every step its id and reports duplicate names.
   mutating func finish() -> ([Runbook.Heading], [Step], [Diagnostic]) {
     if let note = documentationNote() { diagnostics.append(note) }
+    if runmeDocument || steps.contains(where: \.attributes.runme) {
+      for index in roleless { steps[index].attributes.runme = true }
+    } else {
+      for index in roleless {
+        error(
+          steps[index].line,
+          "step has no role; add role=NAME (an inventory group, such as role=controller)")
+      }
+    }
+    if let line = runmeIgnored.values.min() {
+      diagnostics.append(
+        .note(
+          file, line,
+          "Runme attributes that concern Runme's editor are ignored: "
+            + runmeIgnored.keys.sorted().joined(separator: ", ")))
+    }
     var firstUse: [String: Int] = [:]
     for step in steps {
       guard let name = step.attributes.name else { continue }

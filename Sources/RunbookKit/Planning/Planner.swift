@@ -8,6 +8,8 @@ public struct PlanOptions: Sendable {
   public var secretNames: [String] = []
   /// `--allow-empty-roles`: a role without hosts is skipped instead of an error.
   public var allowEmptyRoles = false
+  /// `--default-role`: where a block without a role of its own (Runme's) runs.
+  public var defaultRole: String?
 
   /// Creates default options.
   public init() {}
@@ -49,9 +51,22 @@ public enum Planner {
     for step in runbook.steps {
       if step.index > 0, captureIndices.contains(step.index - 1) { epoch += 1 }
 
-      // Roles to hosts, by position in the inventory.
+      // Roles to hosts, by position in the inventory. A Runme block has no role of its own:
+      // it runs on --default-role, or on this machine without an inventory.
+      var roles = step.attributes.roles
+      if roles.isEmpty, step.attributes.runme, step.kind != .manual {
+        if let role = options.defaultRole ?? (inventory == nil ? "local" : nil) {
+          roles = [role]
+        } else {
+          diagnostics.append(
+            .error(
+              file, step.line,
+              "this block has Runme attributes but no role; pass --default-role ROLE, or add role=NAME"
+            ))
+        }
+      }
       var indices: [Int] = []
-      for role in step.attributes.roles {
+      for role in roles {
         if !declared.isEmpty, !declared.contains(role), role != "all" {
           diagnostics.append(
             .error(

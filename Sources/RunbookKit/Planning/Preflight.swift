@@ -19,6 +19,8 @@ public struct Preflight: Sendable {
   /// Refuse what is otherwise tolerated in a guide written elsewhere: front matter keys
   /// runbook does not read.
   public var strict = false
+  /// Where blocks without a role of their own (Runme's) run.
+  public var defaultRole: String?
 
   /// Creates a preflight for a runbook.
   public init(runbookPath: String, inventoryPath: String? = nil) {
@@ -79,6 +81,7 @@ public struct Preflight: Sendable {
       )
     }
     options.allowEmptyRoles = allowEmptyRoles
+    options.defaultRole = defaultRole
     for assignment in variables {
       guard let eq = assignment.firstIndex(of: "="),
         Template.isIdentifier(assignment[..<eq])
