@@ -208,6 +208,32 @@ enum CLI {
       try CLI.run(["check", "doc.md", "-i", "hosts", "--default-role", "web"], in: dir).status == 0)
   }
 
+  @Test(.enabled(if: getuid() == 0))
+  func stepsAsAnotherUserAreCheckedOnEveryHostBeforeAnythingRuns() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-as-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try """
+    ```sh {role=local name=first}
+    touch \(dir.path)/ran
+    ```
+    ```sh {role=local name=as-ghost user=ghost-user-xyz}
+    id -un
+    ```
+    ```sh {role=local name=as-nobody user=nobody}
+    id -un
+    ```
+    """.write(to: dir.appendingPathComponent("u.md"), atomically: true, encoding: .utf8)
+    let result = try CLI.run(["exec", "u.md", "--report-dir", "run"], in: dir)
+    #expect(result.status == 2)
+    #expect(
+      result.stderr.contains(
+        "u.md:4: error: host 'localhost' cannot run steps as ghost-user-xyz, nobody (step as-ghost, line 4, and any later): there is no user ghost-user-xyz"
+      ), "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("ran").path))
+  }
+
   @Test func ocataRunbookChecksCleanAndPutsStepsOnTheirRoles() throws {
     let result = try CLI.run(["check", "Runbooks/ocata.md", "--inventory", "Runbooks/ocata.hosts"])
     #expect(result.status == 0, "\(result.stderr)")

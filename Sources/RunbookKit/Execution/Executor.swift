@@ -108,6 +108,64 @@ public struct Executor: Sendable {
     }
   }
 
+  /// Checks that every host can run its `become` and `user=` steps as asked (runuser as
+  /// root, `sudo -n` otherwise), all at once; each host that cannot is a problem at its
+  /// inventory line, naming a step that needs it.
+  public func checkEscalation(selected: [[Int]?]) async -> [Diagnostic] {
+    // Per host: the users its steps run as ("-" for root), and the first step that asks.
+    var needs: [String: (users: [String], step: Step)] = [:]
+    for (planned, positions) in zip(plan.steps, selected) {
+      guard let positions, planned.step.kind != .manual else { continue }
+      for position in positions {
+        let name = planned.hosts[position]
+        let host = plan.hosts.first { $0.name == name }
+        guard let user = Self.escalation(planned, position: position, hostBecomes: host?.become)
+        else { continue }
+        var entry = needs[name] ?? ([], planned.step)
+        if !entry.users.contains(user) { entry.users.append(user) }
+        needs[name] = entry
+      }
+    }
+    let hosts = plan.hosts.filter { needs[$0.name] != nil }
+    return await withTaskGroup(of: Diagnostic?.self) { group in
+      for host in hosts {
+        let (users, step) = needs[host.name]!
+        group.addTask {
+          let connection = HostConnection(host: host, ssh: options.ssh)
+          let errors = LineBuffer()
+          let outcome = await runner.run(
+            connection.escalationCheck(users: users), input: "",
+            timeout: .seconds(options.ssh.connectTimeout + 10), stdout: { _ in },
+            stderr: { errors.append($0) })
+          guard !outcome.succeeded else { return nil }
+          // At the host's inventory line, or at the step without an inventory.
+          let location =
+            plan.inventorySource.map {
+              SourceLocation(file: $0, line: plan.inventory?.hosts[host.name]?.line ?? 1)
+            } ?? SourceLocation(file: plan.runbook.file, line: step.line)
+          let who = users.map { $0 == "-" ? "root" : $0 }.joined(separator: ", ")
+          return Diagnostic(
+            .error, at: location,
+            "host '\(host.name)' cannot run steps as \(who) (step \(step.id), line \(step.line), and any later): \(errors.firstLine ?? "sudo -n failed")"
+          )
+        }
+      }
+      var results: [Diagnostic] = []
+      for await result in group { if let result { results.append(result) } }
+      return results.sorted { ($0.location?.line ?? 0) < ($1.location?.line ?? 0) }
+    }
+  }
+
+  /// The user a step runs as on a host when it is not the connection's (`-` for root).
+  static func escalation(_ planned: PlannedStep, position: Int, hostBecomes: Bool?) -> String? {
+    let user = planned.rendered(at: position).fields[.user]
+    // A user that cannot be an argument is refused by the step itself, never passed on.
+    if let user {
+      return user.contains("{{") || ArgumentValue.problem(user) != nil ? nil : user
+    }
+    return planned.step.attributes.become || hostBecomes == true ? "-" : nil
+  }
+
   /// Closes the ssh masters of the run.
   public func closeConnections() async {
     await withTaskGroup(of: Void.self) { group in

@@ -121,6 +121,21 @@ public struct HostConnection: Sendable {
     }
   }
 
+  /// The command that checks, before a run, that the host can run steps as `users` (`-`
+  /// for root, as `become` does): as root, that each user exists (runuser needs nothing
+  /// else); otherwise that `sudo -n` works for each.
+  public func escalationCheck(users: [String]) -> ProcessCommand {
+    let words = users.map(ShellQuote.word).joined(separator: " ")
+    let script =
+      "if [ \"$(id -u)\" = 0 ]; then for u in \(words); do [ \"$u\" = - ] || id -u \"$u\" >/dev/null 2>&1 || { echo \"there is no user $u\" >&2; exit 1; }; done; exit 0; fi; "
+      + "for u in \(words); do if [ \"$u\" = - ]; then sudo -n true || exit 1; else sudo -n -u \"$u\" true || exit 1; fi; done"
+    switch host.connection {
+    case .local: return ProcessCommand("/bin/sh", ["-c", script])
+    case .ssh:
+      return ProcessCommand("ssh", sshArguments + ["exec /bin/sh -c \(ShellQuote.word(script))"])
+    }
+  }
+
   /// The command that closes the master connection.
   public var closeMaster: ProcessCommand? {
     guard host.connection == .ssh else { return nil }

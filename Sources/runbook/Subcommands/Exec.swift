@@ -157,7 +157,9 @@ struct Exec: AsyncParsableCommand {
     for (planned, positions) in zip(plan.steps, chosen) {
       for position in positions ?? [] { touched.insert(planned.hosts[position]) }
     }
-    let unreachable = await executor.checkConnectivity(hosts: touched)
+    var unreachable = await executor.checkConnectivity(hosts: touched)
+    // Steps that run as another user can, on every host that runs them.
+    if unreachable.isEmpty { unreachable = await executor.checkEscalation(selected: chosen) }
     if !unreachable.isEmpty {
       await executor.closeConnections()
       try report(unreachable)
