@@ -299,12 +299,18 @@ public struct Executor: Sendable {
 
       // Interactive: the operator sees the step first, and may skip, edit or quit.
       var override: String?
-      // Only an interactive run renders the step for the operator.
-      let prompt =
-        interaction == nil
-        ? nil
-        : await self.prompt(
-          planned, positions: positions, state: state, ordinal: ordinal, total: total)
+      // Only an interactive run renders the step for the operator, and not a step that an
+      // earlier attempt did on every host (it does not run; there is nothing to decide).
+      var prompt: StepPrompt?
+      if interaction != nil {
+        let done =
+          !positions.isEmpty
+          ? await allDone(planned, positions: positions, state: state, context: context) : false
+        if !done {
+          prompt = await self.prompt(
+            planned, positions: positions, state: state, ordinal: ordinal, total: total)
+        }
+      }
       if let interaction, let prompt, step.kind == .manual, !options.dryRun {
         guard let answer = await interaction.confirmManual(prompt) else {
           stopped = "interrupted"
@@ -391,6 +397,23 @@ public struct Executor: Sendable {
       RunEndRecord(status: status, endedAt: Self.timestamp(now()), counts: counts))
     await journal.close()
     return RunSummary(status: status, runDirectory: options.runDirectory, counts: counts)
+  }
+
+  /// Whether an earlier attempt did this step, unchanged, on every one of its hosts.
+  private func allDone(
+    _ planned: PlannedStep, positions: [Int], state: RunState, context: RunContext
+  ) async -> Bool {
+    guard !context.previous.isEmpty else { return false }
+    let masker = await state.masker
+    for position in positions {
+      let host = planned.hosts[position]
+      let rendered = planned.rendered(at: position, captured: await state.captured(for: host))
+      guard let done = context.previous[Self.resultKey(planned.step.id, host)],
+        done.contentSHA256
+          == Self.contentHash(planned.step, rendered, masker: masker, key: context.key)
+      else { return false }
+    }
+    return true
   }
 
   /// Runs one step on its hosts, at most `forks` at once (one at a time when `serial`).
