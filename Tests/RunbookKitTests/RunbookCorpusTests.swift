@@ -160,6 +160,12 @@ import Testing
       ])
   }
 
+  @Test func anIndentedBlockShowingAFenceStaysDocumentation() {
+    let (runbook, _) = Runbook.parse(
+      "How to write a step:\n\n    ```sh {role=web}\n    echo hi\n    ```\n", file: "t.md")
+    #expect(runbook.steps.isEmpty)
+  }
+
   @Test func attributeEscapesWorkAsTypedInTheMarkdownFile() {
     let (runbook, diagnostics) = Runbook.parse(
       #"""

@@ -81,7 +81,9 @@ struct StepBuilder {
   private mutating func addCodeBlock(_ code: MarkdownDocument.CodeBlock) {
     let list: AttributeList
     do {
-      guard let parsed = try AttributeList.parse(info: rawInfo(code) ?? code.info) else {
+      // An indented block has no info string (its first line may show a fence as text).
+      let info = code.info.isEmpty ? "" : rawInfo(code) ?? code.info
+      guard let parsed = try AttributeList.parse(info: info) else {
         let reason: DocumentationReason =
           code.inBlockQuote ? .inBlockQuote : isFence(code.startLine) ? .noAttributes : .indented
         documentation.append((code.startLine, reason))
