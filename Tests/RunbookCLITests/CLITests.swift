@@ -154,6 +154,7 @@ enum CLI {
       id: 01HF7B0KJPF469EG9ZVSTKGBYG
       version: v3
     shell: bash
+    cwd: \(dir.path)
     ---
 
     # Build it
@@ -176,6 +177,10 @@ enum CLI {
     rm -rf \(dir.path)/out
     ```
 
+    ```sh { name=where }
+    [[ -n "$BASH_VERSION" ]] && echo "bash at $(pwd)"
+    ```
+
     ```sh { name=shout interpreter=bash }
     set -o pipefail; echo "${BASH_VERSION%%.*}" | grep -q .
     ```
@@ -187,9 +192,9 @@ enum CLI {
       FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/state").path),
       "excludeFromRunAll kept the cleanup out of the run")
     #expect(!result.stdout.contains("serve"), "a background block is not a step")
-    #expect(
-      result.stderr.contains("doc.md:2: note: front matter keys 'runme', 'shell' are not runbook's")
-    )
+    #expect(result.stderr.contains("doc.md:2: note: front matter key 'runme' is not runbook's"))
+    // The front matter's shell and cwd apply to its blocks.
+    #expect(result.stdout.contains("bash at \(dir.path)\n"), "\(result.stdout)")
     #expect(
       result.stderr.contains(
         "note: Runme attributes that concern Runme's editor are ignored: interactive, terminalRows")

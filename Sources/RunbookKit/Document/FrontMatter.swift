@@ -20,6 +20,10 @@ public struct FrontMatter: Sendable, Equatable {
   /// Keys runbook does not use (a blog's `author`, `date`, `tags`…), kept as written with
   /// their lines: guides from elsewhere carry them, and `--strict` refuses them.
   public var otherKeys: [(key: String, line: Int)] = []
+  /// A Runme document's front matter (`runme:` present): `shell` (the shell of its `sh`
+  /// blocks) and `cwd` (the directory its command steps run in) are read.
+  public var runmeShell: String?
+  public var runmeCwd: String?
 
   /// Creates empty front matter.
   public init() {}
@@ -124,6 +128,13 @@ public struct FrontMatter: Sendable, Equatable {
         }
       default:
         result.otherKeys.append((key, line(keyNode)))
+        if key == "shell" || key == "cwd", case .scalar(let scalar) = value {
+          if key == "shell" {
+            result.runmeShell = scalar.string
+          } else {
+            result.runmeCwd = scalar.string
+          }
+        }
         // A near miss of a key runbook uses is likely a typo that matters (`secret:` would
         // leave passwords unmasked): a warning of its own.
         if let near = nearMiss(key) {
@@ -134,7 +145,15 @@ public struct FrontMatter: Sendable, Equatable {
         }
       }
     }
-    let plain = result.otherKeys.filter { nearMiss($0.key) == nil }
+    // In a Runme document, its `shell` and `cwd` are read (below), not ignored.
+    let runme = result.otherKeys.contains { $0.key == "runme" }
+    if !runme {
+      result.runmeShell = nil
+      result.runmeCwd = nil
+    }
+    let plain = result.otherKeys.filter {
+      nearMiss($0.key) == nil && !(runme && ($0.key == "shell" || $0.key == "cwd"))
+    }
     if let first = plain.first {
       diagnostics.append(
         .note(

@@ -72,6 +72,7 @@ extension Runbook {
     let document = MarkdownParser.parse(source.markdown)
     var builder = StepBuilder(file: file, text: source.text)
     builder.runmeDocument = frontMatter.otherKeys.contains { $0.key == "runme" }
+    builder.runmeShell = frontMatter.runmeShell
     for block in document.blocks { builder.add(block) }
     let (headings, steps, problems) = builder.finish()
     diagnostics += problems

@@ -25,6 +25,8 @@ struct StepBuilder {
   /// The document is Runme's (its front matter has `runme:`, or a block Runme's attributes):
   /// then any block without a role runs on the default role.
   var runmeDocument = false
+  /// A Runme document's `shell:`: `bash` makes its `sh` blocks bash steps.
+  var runmeShell: String?
   /// Steps without a role, which are errors unless the document is Runme's.
   private var roleless: [Int] = []
   /// The step the next image-only paragraph belongs to: the last step of the current
@@ -232,7 +234,7 @@ struct StepBuilder {
     } else if a.interpreter != nil || StepKind.interpreterLanguages[lang] != nil {
       kind = .program
     } else if let shell = StepKind.shellLanguages[lang] {
-      kind = shell
+      kind = shell == .shell && runmeShell.map { $0.hasSuffix("bash") } == true ? .bash : shell
     } else if StepKind.consoleLanguages.contains(lang) {
       kind = .console
     } else if StepKind.sqlLanguages.contains(lang) {

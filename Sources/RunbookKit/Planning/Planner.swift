@@ -112,7 +112,8 @@ public enum Planner {
       let a = step.attributes
       // The environment: the front matter's, then the step's own, one NAME=value a line.
       var env: String?
-      if ![.manual, .writeFile, .iniMerge, .appendBlock].contains(step.kind) {
+      let runsCommands = ![.manual, .writeFile, .iniMerge, .appendBlock].contains(step.kind)
+      if runsCommands {
         let own = a.env.flatMap { try? ShellWords.split($0) } ?? []
         let lines = fm.env.map { "\($0.name)=\($0.value)" } + own
         env = lines.isEmpty ? nil : lines.joined(separator: "\n")
@@ -120,7 +121,7 @@ public enum Planner {
       let textFields: [(StepField?, String?)] = [
         (nil, step.body), (.file, a.file), (.creates, a.creates), (.unless, a.unless),
         (.expect, a.expect), (.user, a.user), (.owner, a.owner), (.client, a.client),
-        (.cwd, a.cwd), (.env, env),
+        (.cwd, a.cwd ?? (runsCommands ? fm.runmeCwd : nil)), (.env, env),
       ]
       for case (let key, let text?) in textFields {
         if a.raw && key == nil {
