@@ -26,7 +26,7 @@ func reportsBenchmark() async throws {
   try await journal.append(
     RunRecord(
       runID: "bench", runbook: "bench.md", title: "Report benchmark", runbookSHA256: "",
-      inventory: nil, inventorySHA256: nil, operator_: "bench@local",
+      inventory: nil, inventorySHA256: nil, operatorName: "bench@local",
       toolVersion: RunbookVersion.current,
       startedAt: "2026-01-01T00:00:00Z", variables: [:], stepCount: stepCount, hosts: hosts,
       dryRun: false, resumes: nil, selectedSteps: nil))

@@ -239,6 +239,22 @@ enum CLI {
     #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("ran").path))
   }
 
+  /// The code is kept formatted: `swift format lint --strict` (the toolchain's swift-format,
+  /// with the repository's `.swift-format`) finds nothing.
+  @Test func theCodeIsFormatted() throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["swift", "format", "lint", "--strict", "-r", "Sources", "Tests"]
+    process.currentDirectoryURL = CLI.packageRoot
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = err
+    try process.run()
+    let printed = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0 && printed.isEmpty, "\(printed)")
+  }
+
   @Test func ocataRunbookChecksCleanAndPutsStepsOnTheirRoles() throws {
     let result = try CLI.run(["check", "Runbooks/ocata.md", "--inventory", "Runbooks/ocata.hosts"])
     #expect(result.status == 0, "\(result.stderr)")

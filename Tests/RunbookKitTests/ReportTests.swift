@@ -56,7 +56,7 @@ enum FixedRun {
         title: "Golden <report> & co",
         runbookSHA256: runbook.sha256, inventory: "hosts.ini",
         inventorySHA256: String(repeating: "ab", count: 32),
-        operator_: "alice@bastion", toolVersion: "0.1.0", startedAt: "2026-01-01T00:00:00.000Z",
+        operatorName: "alice@bastion", toolVersion: "0.1.0", startedAt: "2026-01-01T00:00:00.000Z",
         variables: ["vip": "10.0.0.5", "db_pass": "********"], stepCount: 4,
         hosts: ["web1", "web2", "db1"],
         dryRun: false, resumes: nil, selectedSteps: [0, 1, 2, 3], attempt: 1))
@@ -110,7 +110,7 @@ enum FixedRun {
     var second = RunRecord(
       runID: "golden-20260101T000000Z", runbook: "guides/golden.md",
       title: "Golden <report> & co", runbookSHA256: runbook.sha256, inventory: "hosts.ini",
-      inventorySHA256: String(repeating: "ab", count: 32), operator_: "bob@bastion",
+      inventorySHA256: String(repeating: "ab", count: 32), operatorName: "bob@bastion",
       toolVersion: "0.1.0", startedAt: "2026-01-01T01:00:00.000Z",
       variables: ["vip": "10.0.0.5", "db_pass": "********", "url": "http://10.0.0.5/"],
       stepCount: 4, hosts: ["web1", "web2", "db1"], dryRun: false,

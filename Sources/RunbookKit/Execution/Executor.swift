@@ -247,7 +247,7 @@ public struct Executor: Sendable {
       runbookSHA256: Digest.sha256(runbookBytes),
       inventory: plan.inventorySource,
       inventorySHA256: plan.inventorySource.flatMap { Digest.sha256(file: $0) },
-      operator_: options.operatorName, toolVersion: RunbookVersion.current,
+      operatorName: options.operatorName, toolVersion: RunbookVersion.current,
       startedAt: Self.timestamp(now()),
       variables: plan.variableValues.mapValues(plan.masker.mask),
       stepCount: plan.steps.count, hosts: plan.hosts.map(\.name), dryRun: options.dryRun,

@@ -50,7 +50,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
   /// SHA-256 of the inventory file.
   public var inventorySHA256: String?
   /// `user@machine` of the operator.
-  public var operator_: String
+  public var operatorName: String
   /// The tool version.
   public var toolVersion: String
   /// When the run started (ISO 8601, UTC).
@@ -88,7 +88,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
   /// Creates a record.
   public init(
     runID: String, runbook: String, title: String, runbookSHA256: String, inventory: String?,
-    inventorySHA256: String?, operator_: String, toolVersion: String, startedAt: String,
+    inventorySHA256: String?, operatorName: String, toolVersion: String, startedAt: String,
     variables: [String: String], stepCount: Int, hosts: [String], dryRun: Bool,
     resumes: String? = nil, selectedSteps: [Int]? = nil, attempt: Int? = nil
   ) {
@@ -99,7 +99,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     self.runbookSHA256 = runbookSHA256
     self.inventory = inventory
     self.inventorySHA256 = inventorySHA256
-    self.operator_ = operator_
+    self.operatorName = operatorName
     self.toolVersion = toolVersion
     self.startedAt = startedAt
     self.variables = variables
@@ -112,7 +112,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case type, runID, runbook, title, runbookSHA256, inventory, inventorySHA256
-    case operator_ = "operator"
+    case operatorName = "operator"
     case toolVersion, startedAt, variables, stepCount, hosts, dryRun, resumes, selectedSteps
     case stateToken, attempt, snapshot, variableDefinitions, interactive, roleHosts
   }

@@ -12,7 +12,7 @@ extension RunReport {
   func writeJSON<Sink: ReportSink>(to out: inout Sink) {
     var runValue: [String: Value] = [
       "id": .string(run.runID), "runbook": .string(run.runbook), "title": .string(run.title),
-      "runbookSHA256": .string(run.runbookSHA256), "operator": .string(run.operator_),
+      "runbookSHA256": .string(run.runbookSHA256), "operator": .string(run.operatorName),
       "toolVersion": .string(run.toolVersion), "startedAt": .string(run.startedAt),
       "hosts": .list(run.hosts.map(Value.string)), "dryRun": .bool(run.dryRun),
       "variables": .map(run.variables.mapValues(Value.string)),
@@ -28,7 +28,8 @@ extension RunReport {
       attempts.enumerated().map { i, a in
         let n = a.attempt ?? i + 1
         var item: [String: Value] = [
-          "attempt": .int(n), "startedAt": .string(a.startedAt), "operator": .string(a.operator_),
+          "attempt": .int(n), "startedAt": .string(a.startedAt),
+          "operator": .string(a.operatorName),
           "runbookSHA256": .string(a.runbookSHA256), "snapshot": .string(a.snapshotFile),
           "interactive": .bool(a.interactive == true),
         ]
@@ -188,7 +189,7 @@ extension RunReport {
     out.write(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"runbook\" \(attributes)>\n")
     out.write(
-      "  <testsuite name=\"\(Self.xml(run.title))\" \(attributes) timestamp=\"\(Self.xml(run.startedAt))\" hostname=\"\(Self.xml(run.operator_))\">\n"
+      "  <testsuite name=\"\(Self.xml(run.title))\" \(attributes) timestamp=\"\(Self.xml(run.startedAt))\" hostname=\"\(Self.xml(run.operatorName))\">\n"
     )
     for testcase in cases { out.write(testcase + "\n") }
     out.write("  </testsuite>\n</testsuites>\n")

@@ -181,7 +181,7 @@ extension RunReport {
           "<code>\(Self.xml($0))</code><br><small>SHA-256 <code>\(Self.xml(lastAttempt.inventorySHA256 ?? ""))</code></small>"
         } ?? "none: every role on the operator's machine"
       ),
-      ("Operator", "<code>\(Self.xml(run.operator_))</code>"),
+      ("Operator", "<code>\(Self.xml(run.operatorName))</code>"),
       ("Started", Self.xml(run.startedAt)),
       ("Ended", end.map { Self.xml($0.endedAt) } ?? "— the run did not finish"),
       ("Tool", "runbook \(Self.xml(lastAttempt.toolVersion))"),
@@ -197,7 +197,7 @@ extension RunReport {
         let ended = attemptEnds[n]
         let status = ended?.status ?? "did not finish"
         var text =
-          "<tr><td>\(n)</td><td>\(Self.xml(a.startedAt))</td><td>\(Self.xml(ended?.endedAt ?? "—"))</td><td><code>\(Self.xml(a.operator_))</code></td><td><span class=\"badge \(Self.xml(status))\">\(Self.xml(status))</span></td>"
+          "<tr><td>\(n)</td><td>\(Self.xml(a.startedAt))</td><td>\(Self.xml(ended?.endedAt ?? "—"))</td><td><code>\(Self.xml(a.operatorName))</code></td><td><span class=\"badge \(Self.xml(status))\">\(Self.xml(status))</span></td>"
         text +=
           "<td><a href=\"\(Self.xml(a.snapshotFile))\"><code>\(a.runbookSHA256.prefix(12))</code></a>\(runbookChanged(inAttempt: n) ? " (changed)" : "")\(a.interactive == true ? " · interactive" : "")</td></tr>"
         return text

@@ -101,7 +101,7 @@ extension RunReport {
           "`\(Self.code($0))` (SHA-256 `\(lastAttempt.inventorySHA256 ?? "")`)"
         } ?? "none: every role on the operator's machine"
       ),
-      ("Operator", "`\(Self.code(run.operator_))`"),
+      ("Operator", "`\(Self.code(run.operatorName))`"),
       ("Started", run.startedAt),
       ("Ended", end?.endedAt ?? "— (the run did not finish)"),
       ("Tool", "runbook \(lastAttempt.toolVersion)"),
@@ -117,7 +117,7 @@ extension RunReport {
         let n = a.attempt ?? i + 1
         let ended = attemptEnds[n]
         out +=
-          "| \(n) | \(a.startedAt) | \(ended?.endedAt ?? "—") | `\(Self.code(a.operator_))` | \(ended?.status ?? "did not finish") | [`\(a.runbookSHA256.prefix(12))`](\(a.snapshotFile))\(runbookChanged(inAttempt: n) ? " (changed)" : "")\(a.interactive == true ? ", interactive" : "") |\n"
+          "| \(n) | \(a.startedAt) | \(ended?.endedAt ?? "—") | `\(Self.code(a.operatorName))` | \(ended?.status ?? "did not finish") | [`\(a.runbookSHA256.prefix(12))`](\(a.snapshotFile))\(runbookChanged(inAttempt: n) ? " (changed)" : "")\(a.interactive == true ? ", interactive" : "") |\n"
       }
     }
     let variables = lastAttempt.variables

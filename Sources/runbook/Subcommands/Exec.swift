@@ -192,7 +192,7 @@ struct Exec: AsyncParsableCommand {
     view?.start()
     let result = await task.result
     view?.stop()
-    signals.forEach { $0.cancel() }
+    for source in signals { source.cancel() }
     await executor.closeConnections()
     // Reports are written for every run that has a journal: passed, failed, interrupted.
     var report: RunReport?
