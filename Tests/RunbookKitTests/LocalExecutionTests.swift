@@ -406,6 +406,27 @@ final class LineSink: @unchecked Sendable {
     #expect((run.record("stopped")?.durationMs ?? 99_999) < 10_000)
   }
 
+  @Test func anEnvValueWithALineBreakCannotSetOtherVariables() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ```sh {role=a name=env env="GREETING={{ greeting }}"}
+      echo "$GREETING" > {{ dir }}/ran
+      ```
+      """, vars: ["greeting": "hi\nLD_PRELOAD=/tmp/evil.so"])
+    #expect(run.status("env") == .failed)
+    #expect(
+      run.record("env")?.reason
+        == "the value of env GREETING holds a line break, which would set other variables; give it a one-line value"
+    )
+    #expect(run.read("ran") == nil)
+    try await run.exec(
+      "```sh {role=a name=env env=\"GREETING={{ greeting }}\"}\necho \"$GREETING\"\n```\n",
+      vars: ["greeting": "a=b c"], runDirectory: run.path + "/ok")
+    #expect(run.record("env")?.outputTail == "a=b c\n")
+  }
+
   @Test func guardsCapturesExpectAndManual() async throws {
     var run = try LocalRun()
     defer { run.cleanUp() }

@@ -188,6 +188,31 @@ public struct StepAttributes: Sendable, Equatable {
     return (attributes, problems)
   }
 
+  /// The `NAME=value` words of `env=`, split like a shell does, with each `{{ … }}` kept
+  /// inside its word (`GREETING={{ greeting }}` is one word); nil for an unclosed quote.
+  public var envWords: [String]? {
+    guard let env else { return [] }
+    // White space inside a reference is not a word break: it goes (templates ignore it).
+    var text = ""
+    var inside = false
+    var rest = Substring(env)
+    while let c = rest.first {
+      if rest.hasPrefix("{{") {
+        inside = true
+        text += "{{"
+        rest = rest.dropFirst(2)
+      } else if inside, rest.hasPrefix("}}") {
+        inside = false
+        text += "}}"
+        rest = rest.dropFirst(2)
+      } else {
+        if !(inside && c.isWhitespace) { text.append(c) }
+        rest = rest.dropFirst()
+      }
+    }
+    return try? ShellWords.split(text)
+  }
+
   /// Runme's attribute names (runme.dev's cell options).
   static let runmeKeys: Set<String> = [
     "interactive", "background", "excludeFromRunAll", "promptEnv", "terminalRows", "category",

@@ -290,7 +290,7 @@ struct StepBuilder {
       if a.env != nil { error(line, "'env' applies to steps that run commands; remove it") }
     }
     if let env = a.env {
-      if let words = try? ShellWords.split(env) {
+      if let words = a.envWords {
         for word in words where !Self.isEnvAssignment(word) {
           error(
             line,

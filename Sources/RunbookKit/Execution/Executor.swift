@@ -80,90 +80,107 @@ public struct Executor: Sendable {
   /// masters the run then reuses. Problems point at the host's inventory line.
   public func checkConnectivity(hosts names: Set<String>) async -> [Diagnostic] {
     let hosts = plan.hosts.filter { names.contains($0.name) && $0.connection == .ssh }
-    return await withTaskGroup(of: Diagnostic?.self) { group in
-      var results: [Diagnostic] = []
-      var started = 0
-      for host in hosts {
-        if started >= max(options.forks, 1), let result = await group.next() {
-          if let result { results.append(result) }
-        }
-        started += 1
-        group.addTask {
-          let connection = HostConnection(host: host, ssh: options.ssh)
-          let errors = LineBuffer()
-          let outcome = await runner.run(
-            connection.check, input: "", timeout: .seconds(options.ssh.connectTimeout + 5),
-            stdout: { _ in }, stderr: { errors.append($0) })
-          guard !outcome.succeeded else { return nil }
-          let why = errors.firstLine ?? (outcome.timedOut ? "no answer in time" : "ssh failed")
-          let line = plan.inventory?.hosts[host.name]?.line ?? 1
-          let target = host.address + (host.port.map { ":\($0)" } ?? "")
-          return Diagnostic(
-            .error, at: SourceLocation(file: plan.inventorySource ?? plan.runbook.file, line: line),
-            "host '\(host.name)' (\(target)) does not answer over ssh: \(why)")
-        }
-      }
-      for await result in group { if let result { results.append(result) } }
-      return results.sorted { ($0.location?.line ?? 0) < ($1.location?.line ?? 0) }
+    return await checkEach(hosts) { host in
+      let connection = HostConnection(host: host, ssh: options.ssh)
+      let errors = LineBuffer()
+      let outcome = await runner.run(
+        connection.check, input: "", timeout: .seconds(options.ssh.connectTimeout + 5),
+        stdout: { _ in }, stderr: { errors.append($0) })
+      guard !outcome.succeeded else { return nil }
+      let why = errors.firstLine ?? (outcome.timedOut ? "no answer in time" : "ssh failed")
+      let target = host.address + (host.port.map { ":\($0)" } ?? "")
+      return (
+        inventoryLocation(of: host),
+        "host '\(host.name)' (\(target)) does not answer over ssh: \(why)"
+      )
     }
   }
 
   /// Checks that every host can run its `become` and `user=` steps as asked (runuser as
   /// root, `sudo -n` otherwise), all at once; each host that cannot is a problem at its
-  /// inventory line, naming a step that needs it.
+  /// inventory line (at the step without an inventory), naming a step that needs it.
   public func checkEscalation(selected: [[Int]?]) async -> [Diagnostic] {
     // Per host: the users its steps run as ("-" for root), and the first step that asks.
     var needs: [String: (users: [String], step: Step)] = [:]
+    let becomes = Set(plan.hosts.filter(\.become).map(\.name))
     for (planned, positions) in zip(plan.steps, selected) {
-      guard let positions, planned.step.kind != .manual else { continue }
+      let a = planned.step.attributes
+      // Only steps that change user are looked at (and only those with `user=` rendered).
+      guard let positions, planned.step.kind != .manual,
+        a.user != nil || a.become || !becomes.isEmpty
+      else { continue }
       for position in positions {
         let name = planned.hosts[position]
-        let host = plan.hosts.first { $0.name == name }
-        guard let user = Self.escalation(planned, position: position, hostBecomes: host?.become)
+        guard
+          let user = Self.escalation(
+            planned, position: position, hostBecomes: becomes.contains(name))
         else { continue }
         var entry = needs[name] ?? ([], planned.step)
         if !entry.users.contains(user) { entry.users.append(user) }
         needs[name] = entry
       }
     }
-    let hosts = plan.hosts.filter { needs[$0.name] != nil }
-    return await withTaskGroup(of: Diagnostic?.self) { group in
+    let found = needs
+    return await checkEach(plan.hosts.filter { found[$0.name] != nil }) { host in
+      let (users, step) = found[host.name]!
+      let connection = HostConnection(host: host, ssh: options.ssh)
+      let errors = LineBuffer()
+      let outcome = await runner.run(
+        connection.escalationCheck(users: users), input: "",
+        timeout: .seconds(options.ssh.connectTimeout + 10), stdout: { _ in },
+        stderr: { errors.append($0) })
+      guard !outcome.succeeded else { return nil }
+      let location =
+        plan.inventorySource == nil
+        ? SourceLocation(file: plan.runbook.file, line: step.line) : inventoryLocation(of: host)
+      let who = users.map { $0 == "-" ? "root" : $0 }.joined(separator: ", ")
+      return (
+        location,
+        "host '\(host.name)' cannot run steps as \(who) (step \(step.id), line \(step.line), and any later): \(errors.firstLine ?? "sudo -n failed")"
+      )
+    }
+  }
+
+  /// Runs `check` on each host, at most `forks` at once; its problems as errors, in line
+  /// order.
+  private func checkEach(
+    _ hosts: [PlanHost],
+    _ check: @escaping @Sendable (PlanHost) async -> (SourceLocation, String)?
+  ) async -> [Diagnostic] {
+    await withTaskGroup(of: Diagnostic?.self) { group in
+      var results: [Diagnostic] = []
+      var started = 0
       for host in hosts {
-        let (users, step) = needs[host.name]!
+        if started >= max(options.forks, 1), let result = await group.next(), let result {
+          results.append(result)
+        }
+        started += 1
         group.addTask {
-          let connection = HostConnection(host: host, ssh: options.ssh)
-          let errors = LineBuffer()
-          let outcome = await runner.run(
-            connection.escalationCheck(users: users), input: "",
-            timeout: .seconds(options.ssh.connectTimeout + 10), stdout: { _ in },
-            stderr: { errors.append($0) })
-          guard !outcome.succeeded else { return nil }
-          // At the host's inventory line, or at the step without an inventory.
-          let location =
-            plan.inventorySource.map {
-              SourceLocation(file: $0, line: plan.inventory?.hosts[host.name]?.line ?? 1)
-            } ?? SourceLocation(file: plan.runbook.file, line: step.line)
-          let who = users.map { $0 == "-" ? "root" : $0 }.joined(separator: ", ")
-          return Diagnostic(
-            .error, at: location,
-            "host '\(host.name)' cannot run steps as \(who) (step \(step.id), line \(step.line), and any later): \(errors.firstLine ?? "sudo -n failed")"
-          )
+          await check(host).map { Diagnostic(.error, at: $0.0, $0.1) }
         }
       }
-      var results: [Diagnostic] = []
       for await result in group { if let result { results.append(result) } }
       return results.sorted { ($0.location?.line ?? 0) < ($1.location?.line ?? 0) }
     }
   }
 
+  /// Where a host is defined: its inventory line.
+  private func inventoryLocation(of host: PlanHost) -> SourceLocation {
+    SourceLocation(
+      file: plan.inventorySource ?? plan.runbook.file,
+      line: plan.inventory?.hosts[host.name]?.line ?? 1)
+  }
+
   /// The user a step runs as on a host when it is not the connection's (`-` for root).
-  static func escalation(_ planned: PlannedStep, position: Int, hostBecomes: Bool?) -> String? {
-    let user = planned.rendered(at: position).fields[.user]
+  static func escalation(_ planned: PlannedStep, position: Int, hostBecomes: Bool) -> String? {
     // A user that cannot be an argument is refused by the step itself, never passed on.
-    if let user {
-      return user.contains("{{") || ArgumentValue.problem(user) != nil ? nil : user
+    if planned.step.attributes.user != nil {
+      guard let user = planned.rendered(at: position).fields[.user],
+        !user.contains("{{"), ArgumentValue.problem(user) == nil
+      else { return nil }
+      return user
     }
-    return planned.step.attributes.become || hostBecomes == true ? "-" : nil
+    return planned.step.attributes.become || hostBecomes ? "-" : nil
   }
 
   /// Closes the ssh masters of the run.
@@ -597,6 +614,24 @@ public struct Executor: Sendable {
       hiddenRegion: step.kind.writesFile ? ("\(nonce) diff", "\(nonce) changed") : nil)
     if let why { collector.note("runbook: \(why)\n") }
 
+    // The environment is one NAME=value a line: a value that rendered to several lines
+    // would add variables of its own (PATH, LD_PRELOAD) and is refused.
+    if let env = fields[.env] {
+      let own = step.attributes.envWords ?? []
+      let declared =
+        plan.runbook.frontMatter.env.map(\.name)
+        + own.map { String($0.prefix { $0 != "=" }) }
+      let rendered = StepScript.environment(env).map(\.name)
+      let lines = env.split(separator: "\n", omittingEmptySubsequences: false).count
+      if rendered != declared || lines != declared.count {
+        _ = collector.finish()
+        let culprit = zip(declared, rendered).first { $0 != $1 }?.0 ?? declared.last ?? "?"
+        return finish(
+          .failed,
+          "the value of env \(culprit) holds a line break, which would set other variables; give it a one-line value"
+        )
+      }
+    }
     // Every command step knows where it is, and gets its environment and directory.
     let prelude = StepScript.prelude(
       context: [

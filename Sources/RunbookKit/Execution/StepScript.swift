@@ -49,14 +49,19 @@ public struct StepScript: Sendable, Equatable {
   /// directory, each value one quoted word.
   public static func prelude(context: [(String, String)], env: String?, cwd: String?) -> String {
     var text = ""
-    var pairs = context
-    for line in (env ?? "").split(separator: "\n") {
-      guard let equals = line.firstIndex(of: "=") else { continue }
-      pairs.append((String(line[..<equals]), String(line[line.index(after: equals)...])))
+    for (name, value) in context + environment(env ?? "") {
+      text += "export \(name)=\(ShellQuote.word(value))\n"
     }
-    for (name, value) in pairs { text += "export \(name)=\(ShellQuote.word(value))\n" }
     if let cwd { text += "cd -- \(ShellQuote.word(cwd)) || exit 1\n" }
     return text
+  }
+
+  /// The `NAME=value` lines of a step's environment field, as pairs.
+  static func environment(_ text: String) -> [(name: String, value: String)] {
+    text.split(separator: "\n").compactMap { line -> (name: String, value: String)? in
+      guard let equals = line.firstIndex(of: "=") else { return nil }
+      return (String(line[..<equals]), String(line[equals...].dropFirst()))
+    }
   }
 
   /// A program for another interpreter, given on its standard input (`python3 -`): the

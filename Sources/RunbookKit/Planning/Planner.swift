@@ -114,7 +114,7 @@ public enum Planner {
       var env: String?
       let runsCommands = ![.manual, .writeFile, .iniMerge, .appendBlock].contains(step.kind)
       if runsCommands {
-        let own = a.env.flatMap { try? ShellWords.split($0) } ?? []
+        let own = a.envWords ?? []
         let lines = fm.env.map { "\($0.name)=\($0.value)" } + own
         env = lines.isEmpty ? nil : lines.joined(separator: "\n")
       }
