@@ -39,6 +39,13 @@ struct RunbookOptions: ParsableArguments {
     help: "Run blocks that carry no role of their own (a Runme document's) on this role.")
   var defaultRole: String?
 
+  @Option(
+    name: .customLong("become-password-file"),
+    help:
+      "sudo's password (the file's first line) for hosts whose inventory sets no ansible_become_password; it reaches sudo -S on standard input only."
+  )
+  var becomePasswordFile: String?
+
   /// The preflight these options describe.
   var preflight: Preflight {
     var preflight = Preflight(runbookPath: runbook, inventoryPath: inventory)
@@ -48,6 +55,7 @@ struct RunbookOptions: ParsableArguments {
     preflight.allowEmptyRoles = allowEmptyRoles
     preflight.strict = strict
     preflight.defaultRole = defaultRole
+    preflight.becomePasswordFile = becomePasswordFile
     return preflight
   }
 }

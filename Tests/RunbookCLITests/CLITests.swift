@@ -213,6 +213,56 @@ enum CLI {
       try CLI.run(["check", "doc.md", "-i", "hosts", "--default-role", "web"], in: dir).status == 0)
   }
 
+  /// Runme's promptEnv: an `export NAME=question` asks for NAME, a quoted value is its
+  /// default, a credential-like name is a secret, and `promptEnv=false` runs the block as is.
+  @Test func runmePromptedExportsAreAskedForOrDefaulted() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-prompt-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try """
+    ---
+    runme:
+      version: v3
+    ---
+    ```sh {"name":"vars"}
+    export PROJECT=Enter your project id
+    export REGION="europe-west1"
+    export DB_PASSWORD=The database password
+    export PATH="$PATH:/opt/x"
+    echo "project=$PROJECT region=$REGION pw=$DB_PASSWORD"
+    ```
+
+    ```sh {"name":"raw","promptEnv":"false"}
+    export LITERAL=kept
+    echo "literal=$LITERAL"
+    ```
+    """.write(to: dir.appendingPathComponent("doc.md"), atomically: true, encoding: .utf8)
+    let check = try CLI.run(["check", "doc.md"], in: dir)
+    #expect(check.status == 0)
+    #expect(
+      check.stderr.contains(
+        "doc.md:6: note: 'PROJECT' is asked for when the run starts (Runme's promptEnv: Enter your project id)"
+      ), "\(check.stderr)")
+    // Without a terminal and without --var, nothing runs, and both missing values are named.
+    let unset = try CLI.run(["exec", "doc.md", "--report-dir", "r1"], in: dir)
+    #expect(unset.status == 2)
+    #expect(
+      unset.stderr.contains(
+        "doc.md:6: error: 'PROJECT' has no value: this Runme block asks for it (Enter your project id); pass --var PROJECT=VALUE"
+      ))
+    #expect(unset.stderr.contains("secret 'DB_PASSWORD' has no value"))
+    let given = try CLI.run(
+      ["exec", "doc.md", "--var", "PROJECT=it's mine", "--report-dir", "r2"], in: dir,
+      environment: ["RUNBOOK_SECRET_DB_PASSWORD": "s3cr3t $x"])
+    #expect(given.status == 0, "\(given.stdout)\(given.stderr)")
+    #expect(given.stdout.contains("project=it's mine region=europe-west1 pw=********"))
+    #expect(given.stdout.contains("literal=kept"))
+    let report = try String(
+      contentsOf: dir.appendingPathComponent("r2/report.md"), encoding: .utf8)
+    #expect(!report.contains("s3cr3t"))
+  }
+
   @Test(.enabled(if: getuid() == 0))
   func stepsAsAnotherUserAreCheckedOnEveryHostBeforeAnythingRuns() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(

@@ -26,6 +26,17 @@ import Testing
     func steps(_ run: String) -> [[String: Any]] {
       journal(run).filter { $0["type"] as? String == "step" }
     }
+    /// Waits (at most 10 s) for a step to write the file `name`.
+    func waitFor(_ name: String) {
+      for _ in 0..<200 where read(name) == nil { Thread.sleep(forTimeInterval: 0.05) }
+    }
+    /// Whether the process whose pid a step wrote to `name` has ended (or is a zombie).
+    func processEnded(pidFile name: String) -> Bool {
+      let pid = Int32(read(name)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+      let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
+        .split(separator: ")").last?.split(separator: " ").first
+      return pid > 0 && (state == nil || state == "Z")
+    }
   }
 
   static let runbook = """
@@ -241,10 +252,7 @@ import Testing
     #expect(steps.map { $0["status"] as? String } == ["timeout", "ok"])
     #expect(ws.read("stdin.txt") == "", "a step's standard input is empty, not the session's")
     #expect(steps.last?["outputTail"] as? String == "no newline at the end\n")
-    let pid = Int32(ws.read("hang.pid")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
-    let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
-      .split(separator: ")").last?.split(separator: " ").first
-    #expect(pid > 0 && (state == nil || state == "Z"), "the timed-out step's children were stopped")
+    #expect(ws.processEnded(pidFile: "hang.pid"), "the timed-out step's children were stopped")
   }
 
   @Test func interruptStopsTheRemoteCommandAndExits130() throws {
@@ -268,11 +276,7 @@ import Testing
         hosts.sshConfig, "--report-dir", "run",
       ],
       in: ws.dir)
-    var waited = 0
-    while ws.read("remote.pid") == nil, waited < 100 {
-      Thread.sleep(forTimeInterval: 0.1)
-      waited += 1
-    }
+    ws.waitFor("remote.pid")
     let start = Date()
     kill(process.process.processIdentifier, SIGINT)
     let result = CLI.finish(process)
@@ -283,13 +287,124 @@ import Testing
     #expect(
       ws.journal("run").last { $0["type"] as? String == "end" }?["status"] as? String
         == "interrupted")
-    let pid =
-      Int32(ws.read("remote.pid")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
     Thread.sleep(forTimeInterval: 0.5)
-    let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
-      .split(separator: ")").last?.split(separator: " ").first
     #expect(
-      pid > 0 && (state == nil || state == "Z"),
-      "the remote sleep was stopped, not only the local ssh")
+      ws.processEnded(pidFile: "remote.pid"), "the remote sleep was stopped, not only the local ssh"
+    )
+  }
+
+  /// The password `Scripts/setup --tests` gives the user `runbook-sudo`.
+  static let sudoPassword = #"it's a "test" $pw\;@/"#
+
+  /// `runbook-sudo` exists (made by `Scripts/setup --tests` as root) and sudo is installed.
+  static var sudoUserExists: Bool {
+    getpwnam("runbook-sudo") != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/sudo")
+  }
+
+  @Test(
+    .enabled(if: sudoUserExists, "needs the user runbook-sudo and sudo: run Scripts/setup --tests")
+  )
+  func aBecomePasswordReachesSudoOnStandardInputOnly() throws {
+    let hosts = try SSHHosts(["ctl"], base: 23600)
+    defer { hosts.tearDown() }
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write(
+      "runbook.md",
+      """
+      ```sh {role=controller name=plain}
+      id -un
+      ```
+      ```sh {role=controller name=as-root become}
+      id -un
+      touch {{ dir }}/root-ran
+      ```
+      ```sh {role=controller name=as-nobody user=nobody}
+      id -un
+      ```
+      ```sh {role=controller name=hang become timeout=2s allow-fail}
+      sleep 60 &
+      echo $! > {{ dir }}/hang.pid
+      wait
+      ```
+      """)
+    let host = hosts.hosts[0]
+    let quoted = "'" + Self.sudoPassword.replacingOccurrences(of: "'", with: "''") + "'"
+    try ws.write(
+      "hosts.yml",
+      """
+      all:
+        children:
+          controller:
+            hosts:
+              ctl:
+                ansible_host: \(host.address)
+                ansible_port: \(host.port)
+                ansible_user: runbook-sudo
+                ansible_become_password: \(quoted)
+
+      """)
+    let process = try CLI.start(
+      [
+        "exec", "runbook.md", "-i", "hosts.yml", "--var", "dir=\(ws.dir.path)", "--ssh-config",
+        hosts.sshConfig, "--report-dir", "run",
+      ],
+      in: ws.dir)
+    ws.waitFor("hang.pid")
+    // While a step runs through sudo, no process has the password among its arguments.
+    var seen: [String] = []
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    where Int(entry) != nil {
+      guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else {
+        continue
+      }
+      let arguments = String(decoding: data, as: UTF8.self)
+      if arguments.contains("$pw\\;@/") { seen.append(arguments) }
+    }
+    #expect(seen.isEmpty, "the password is in argv: \(seen)")
+    let result = CLI.finish(process)
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    let steps = ws.steps("run")
+    #expect(
+      steps.map { $0["status"] as? String } == ["ok", "ok", "ok", "timeout"], "\(result.stdout)")
+    // The password line went to sudo where it asks (root), and not where it does not
+    // (nobody): had the shell of the step read it, that step would have failed.
+    #expect(
+      steps.prefix(3).map {
+        ($0["outputTail"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines)
+      }
+        == ["runbook-sudo", "root", "nobody"])
+    var rootRan = stat()
+    #expect(
+      stat(ws.dir.appendingPathComponent("root-ran").path, &rootRan) == 0 && rootRan.st_uid == 0)
+    // The timed-out step was stopped through sudo, with the password.
+    #expect(ws.processEnded(pidFile: "hang.pid"), "the root step's sleep was stopped")
+    // The password is nowhere: not printed, not in any file of the run directory.
+    #expect(!result.stdout.contains("$pw") && !result.stderr.contains("$pw"))
+    let files = FileManager.default.enumerator(atPath: ws.dir.appendingPathComponent("run").path)
+    while let file = files?.nextObject() as? String {
+      let text = ws.read("run/" + file) ?? ""
+      #expect(!text.contains("$pw\\;@/"), "\(file) holds the password")
+    }
+
+    // A wrong password (here from --become-password-file) stops the run before any step.
+    try ws.write(
+      "hosts.ini",
+      "[controller]\nctl ansible_host=\(host.address) ansible_port=\(host.port) ansible_user=runbook-sudo\n"
+    )
+    try ws.write("wrong", "not the password\n")
+    try? FileManager.default.removeItem(at: ws.dir.appendingPathComponent("root-ran"))
+    let wrong = try CLI.run(
+      [
+        "exec", "runbook.md", "-i", "hosts.ini", "--become-password-file", "wrong", "--var",
+        "dir=\(ws.dir.path)", "--ssh-config", hosts.sshConfig, "--report-dir", "run2",
+      ],
+      in: ws.dir)
+    #expect(wrong.status == 2)
+    #expect(
+      wrong.stderr.contains(
+        "hosts.ini:2: error: host 'ctl' cannot run steps as root, nobody (step as-root, line 4, and any later): sudo -u root refused the become password"
+      ), "\(wrong.stderr)")
+    #expect(ws.read("root-ran") == nil)
   }
 }

@@ -100,6 +100,25 @@ import Testing
     )
   }
 
+  /// The session loop and the stop travel over ssh inside single quotes: one quote in them
+  /// (a comment's apostrophe) breaks every ssh session, while a local run would not notice.
+  @Test func sessionScriptsFitInSingleQuotesAndParse() throws {
+    let scripts = [
+      HostSession.server(stateToken: "abc"),
+      HostSession.stopScript(stateToken: "abc", nonce: "n1", escalated: true),
+      HostSession.stopScript(stateToken: "abc", nonce: "n1", escalated: false),
+    ]
+    for script in scripts {
+      #expect(!script.contains("'"))
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/bin/sh")
+      process.arguments = ["-n", "-c", script]
+      try process.run()
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 0, "sh -n refuses:\n\(script)")
+    }
+  }
+
   @Test func lineDiffMarksChanges() {
     #expect(LineDiff.lines(["a", "b", "c"], ["a", "x", "c"]) == ["  a", "- b", "+ x", "  c"])
   }

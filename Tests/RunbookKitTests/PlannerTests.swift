@@ -55,6 +55,32 @@ import Testing
       ])
   }
 
+  @Test func theBecomePasswordIsTheHostsOwnOrTheFilesAndAlwaysMasked() throws {
+    var options = PlanOptions()
+    options.becomePassword = "from-the-file"
+    let (plan, problems) = try plan(
+      "```sh {role=controller,compute}\ntrue\n```\n",
+      inventory: PlannerTests.inventoryText.replacingOccurrences(
+        of: "cmp1 ansible_host=192.0.2.20",
+        with: "cmp1 ansible_host=192.0.2.20 ansible_become_pass=own1"),
+      options: options)
+    #expect(problems.isEmpty)
+    #expect(
+      plan.hosts.map(\.becomePassword) == [
+        "from-the-file", "own1", "from-the-file", "from-the-file",
+      ])
+    #expect(plan.masker.mask("own1 from-the-file") == "******** ********")
+    let (_, broken) = try self.plan(
+      "```sh {role=controller}\ntrue\n```\n",
+      inventory:
+        "all:\n  children:\n    controller:\n      hosts:\n        ctl1:\n          ansible_become_password: \"line\\nbreak\"\n"
+    )
+    #expect(
+      broken == [
+        "hosts:5: error: ansible_become_password of host 'ctl1' holds a line break; sudo reads the password as one line"
+      ])
+  }
+
   @Test func filtersEncodeForTheirDestination() {
     #expect(Template.Filter.quote.apply("it's") == #"'it'\''s'"#)
     #expect(Template.Filter.sql.apply(#"a'b\c"#) == #"'a''b\c'"#)

@@ -20,6 +20,8 @@ public struct Step: Sendable, Equatable {
   public var headingPath: [String]
   /// The images (screenshots of output) that directly follow the block.
   public var screenshots: [MarkdownDocument.Image]
+  /// What a Runme block's `export` lines ask the operator for (`promptEnv`).
+  public var prompts: [PromptedVariable] = []
 
   /// Creates a step.
   public init(

@@ -25,6 +25,9 @@ public struct StepAttributes: Sendable, Equatable {
   public var runme = false
   /// Runme's `excludeFromRunAll` or `background`: the block is not a step.
   public var runmeSkip: String?
+  /// Runme's `promptEnv` (default on): a Runme block's `export NAME=VALUE` lines ask the
+  /// operator for NAME; `promptEnv=false` (or `no`, `never`) runs them as written.
+  public var promptEnv = true
   /// Runme attributes that mean nothing here, ignored.
   public var runmeIgnored: [String] = []
   /// The interpreter of a program block (`interpreter=python3.11`); the program is given on
@@ -234,6 +237,9 @@ public struct StepAttributes: Sendable, Equatable {
       return true
     case "background":
       if yes { runmeSkip = "a background process in Runme (it would hold the run here)" }
+      return true
+    case "promptEnv":
+      promptEnv = !["false", "no", "never", "0"].contains(entry.value?.lowercased() ?? "true")
       return true
     default:
       return false

@@ -127,15 +127,20 @@ struct StepBuilder {
         "console transcript has no command line; start commands with '$ ' (or '# ' for root)")
     }
     var body = code.literal
+    var prompts: [PromptedVariable] = []
     if kind == .shell || kind == .bash, !attributes.raw {
       body = promptsStripped(body, line: code.startLine)
+      if attributes.promptEnv, attributes.runme || runmeDocument {
+        (body, prompts) = PromptedVariable.extract(from: body, firstLine: code.startLine + 1)
+      }
     }
-    steps.append(
-      Step(
-        id: attributes.name ?? "", index: steps.count, language: list.language,
-        kind: kind ?? .shell,
-        attributes: attributes, body: body, line: code.startLine, endLine: code.endLine,
-        headingPath: path.map(\.text)))
+    var step = Step(
+      id: attributes.name ?? "", index: steps.count, language: list.language,
+      kind: kind ?? .shell,
+      attributes: attributes, body: body, line: code.startLine, endLine: code.endLine,
+      headingPath: path.map(\.text))
+    step.prompts = prompts
+    steps.append(step)
     screenshotOwner = steps.count - 1
   }
 

@@ -126,7 +126,7 @@ public struct Executor: Sendable {
       let connection = HostConnection(host: host, ssh: options.ssh)
       let errors = LineBuffer()
       let outcome = await runner.run(
-        connection.escalationCheck(users: users), input: "",
+        connection.escalationCheck(users: users), input: connection.secretInput,
         timeout: .seconds(options.ssh.connectTimeout + 10), stdout: { _ in },
         stderr: { errors.append($0) })
       guard !outcome.succeeded else { return nil }
@@ -780,7 +780,8 @@ public struct Executor: Sendable {
       timeout: timeout, collector: collector,
       stop: {
         _ = await runner.run(
-          stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in })
+          stop, input: connection.secretInput, timeout: .seconds(10), stdout: { _ in },
+          stderr: { _ in })
       })
   }
 

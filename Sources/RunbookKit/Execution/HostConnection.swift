@@ -69,11 +69,6 @@ public struct HostConnection: Sendable {
   /// Options, then `--` so that nothing after it is read as an option, then the address.
   private var sshArguments: [String] { sshOptions + ["-T", "--", host.address] }
 
-  private func privilege(_ become: Bool, _ user: String?) -> String {
-    guard become || user != nil || host.become else { return "" }
-    return "sudo -n " + (user.map { "-u \(ShellQuote.word($0)) " } ?? "") + "-- "
-  }
-
   /// The words that run a script file with `shell`, as another user when asked: the
   /// session turns `RUNBOOK-AS USER SHELL` into `runuser` when it runs as root and into
   /// `sudo -n` otherwise (`-` for root).
@@ -94,9 +89,10 @@ public struct HostConnection: Sendable {
 
   /// The command that stops a step's process group (TERM, then KILL), found by the pid the
   /// session recorded for `nonce` on the host.
+  /// Its standard input is `secretInput`.
   public func stop(stateToken: String, nonce: String, become: Bool) -> ProcessCommand {
     let script = HostSession.stopScript(
-      stateToken: stateToken, nonce: nonce, sudo: privilege(become, nil))
+      stateToken: stateToken, nonce: nonce, escalated: become || host.become)
     switch host.connection {
     case .local: return ProcessCommand("/bin/sh", ["-c", script])
     case .ssh: return ProcessCommand("ssh", sshArguments + ["exec /bin/sh -c '\(script)'"])
@@ -121,14 +117,31 @@ public struct HostConnection: Sendable {
     }
   }
 
+  /// What the stop and the escalation check read on standard input: the become password's
+  /// line, or nothing.
+  public var secretInput: String { host.becomePassword.map { $0 + "\n" } ?? "" }
+
   /// The command that checks, before a run, that the host can run steps as `users` (`-`
   /// for root, as `become` does): as root, that each user exists (runuser needs nothing
-  /// else); otherwise that `sudo -n` works for each.
+  /// else); otherwise that sudo works for each, without a password or with the become
+  /// password (read from `secretInput`), so that a wrong one stops the run before it starts.
   public func escalationCheck(users: [String]) -> ProcessCommand {
     let words = users.map(ShellQuote.word).joined(separator: " ")
-    let script =
-      "if [ \"$(id -u)\" = 0 ]; then for u in \(words); do [ \"$u\" = - ] || id -u \"$u\" >/dev/null 2>&1 || { echo \"there is no user $u\" >&2; exit 1; }; done; exit 0; fi; "
-      + "for u in \(words); do if [ \"$u\" = - ]; then sudo -n true || exit 1; else sudo -n -u \"$u\" true || exit 1; fi; done"
+    let script = """
+      if [ "$(id -u)" = 0 ]; then
+        for u in \(words); do [ "$u" = - ] || id -u "$u" >/dev/null 2>&1 || { echo "there is no user $u" >&2; exit 1; }; done
+        exit 0
+      fi
+      IFS= read -r pw || pw=
+      for u in \(words); do
+        [ "$u" = - ] && u=root
+        if [ -z "$pw" ]; then sudo -n -u "$u" true || exit 1; continue; fi
+        sudo -k -n -u "$u" true 2>/dev/null && continue
+        e=$(printf "%s\\n" "$pw" | sudo -k -S -p "" -u "$u" true 2>&1) && continue
+        echo "sudo -u $u refused the become password: $(printf "%s\\n" "$e" | tail -n 1)" >&2
+        exit 1
+      done
+      """
     switch host.connection {
     case .local: return ProcessCommand("/bin/sh", ["-c", script])
     case .ssh:

@@ -36,9 +36,11 @@ final class HostSession: @unchecked Sendable {
     (umask 077; mkdir -p "$d") 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] && chmod 700 "$d" || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
     sid=$(command -v setsid || true)
     uid=$(id -u)
+    pw=; free=" "; need=" "
     echo "RUNBOOK-SESSION-$key ready"
     while IFS= read -r line; do
       case "$line" in
+      RUNBOOK-PASSWORD) IFS= read -r pw; continue ;;
       "RUNBOOK-QUERY "*)
         set -f; set -- $line; set +f; n=$2
         if [ ! -f "$d/$n.rc" ] && [ -f "$d/$n.pid" ]; then
@@ -54,15 +56,28 @@ final class HostSession: @unchecked Sendable {
       esac
       set -f; set -- $line; set +f
       n=$2; shift 2
-      # RUNBOOK-AS USER|- SHELL: as root, runuser (or nothing, for root); else sudo -n. The
+      # RUNBOOK-AS USER|- SHELL: as root, runuser (or nothing, for root); else sudo. The
       # other user cannot open our private script file: the shell reads it on standard input.
+      # With a become password, sudo -S reads it first, but only where sudo asks for one
+      # (-k: cached credentials aside), found once per user: were the password sent where
+      # none is asked, the shell of the step would read it as a command.
       as=
       if [ "$1" = RUNBOOK-AS ]; then
         as=1
         if [ "$uid" = 0 ] && [ "$2" = - ]; then set -- "$3"
         elif [ "$uid" = 0 ] && command -v runuser >/dev/null 2>&1; then set -- runuser -u "$2" -- "$3"
-        elif [ "$2" = - ]; then set -- sudo -n -- "$3"
-        else set -- sudo -n -u "$2" -- "$3"; fi
+        else
+          u=$2; [ "$u" = - ] && u=root
+          if [ -n "$pw" ]; then
+            case "$free$need" in *" $u "*) ;; *)
+              if sudo -k -n -u "$u" true 2>/dev/null; then free="$free$u "; else need="$need$u "; fi ;;
+            esac
+          fi
+          case "$need" in
+          *" $u "*) as=pw; set -- sudo -k -S -p "" -u "$u" -- "$3" ;;
+          *) set -- sudo -n -u "$u" -- "$3" ;;
+          esac
+        fi
       fi
       f="$d/step-$$.sh"
       # One script file per session ($$: hosts that share a machine share the directory),
@@ -73,7 +88,9 @@ final class HostSession: @unchecked Sendable {
       exec 3>"$f"
       while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done
       exec 3>&-
-      if [ -n "$as" ]; then $sid "$@" <"$f" & else $sid "$@" "$f" </dev/null & fi
+      if [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } | $sid "$@" &
+      elif [ -n "$as" ]; then $sid "$@" <"$f" &
+      else $sid "$@" "$f" </dev/null & fi
       pid=$!
       echo "$pid $$" > "$d/$n.pid"
       echo "RUNBOOK-STARTED-$key $n"
@@ -88,22 +105,31 @@ final class HostSession: @unchecked Sendable {
 
   /// The shell script that stops a step: its pid comes from the state file the loop wrote,
   /// so nothing a step prints can choose what is killed; a step that has ended is left.
-  static func stopScript(stateToken: String, nonce: String, sudo: String) -> String {
+  /// A step that runs as another user is signalled through sudo (unless the stop runs as
+  /// root), which reads the become password, when there is one, from the first line of
+  /// the script's standard input.
+  static func stopScript(stateToken: String, nonce: String, escalated: Bool) -> String {
     // dash's built-in kill takes `-SIG -PGID` but not `--`; sudo runs kill(1), which needs it.
-    // As root no sudo is needed (nor, maybe, installed): root may signal any process.
-    let kill = sudo.isEmpty ? "kill" : "$k"
-    let end = sudo.isEmpty ? "" : "$e"
     let choose =
-      sudo.isEmpty
-      ? "" : "if [ \"$(id -u)\" = 0 ]; then k=kill; e=; else k=\"\(sudo)kill\"; e=\" --\"; fi\n"
+      escalated
+      ? """
+      if [ "$(id -u)" = 0 ]; then k() { kill "-$1" "-$2"; }
+      else
+        IFS= read -r pw || pw=
+        if [ -n "$pw" ] && ! sudo -k -n true 2>/dev/null; then
+          k() { printf "%s\\n" "$pw" | sudo -k -S -p "" kill "-$1" -- "-$2"; }
+        else k() { sudo -n kill "-$1" -- "-$2"; }; fi
+      fi
+
+      """ : "k() { kill \"-$1\" \"-$2\"; }\n"
     return choose + """
       d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
       read -r p l < "$d/\(nonce).pid" 2>/dev/null || exit 0
       case "$p" in ""|*[!0-9]*) exit 0 ;; esac
       [ "$p" -gt 1 ] && [ ! -f "$d/\(nonce).rc" ] || exit 0
-      \(kill) -TERM\(end) "-$p" 2>/dev/null
-      for i in 1 2 3 4 5 6 7 8 9 10; do \(kill) -0\(end) "-$p" 2>/dev/null || exit 0; sleep 0.2 2>/dev/null || sleep 1; done
-      \(kill) -KILL\(end) "-$p" 2>/dev/null; true
+      k TERM "$p" 2>/dev/null
+      for i in 1 2 3 4 5 6 7 8 9 10; do k 0 "$p" 2>/dev/null || exit 0; sleep 0.2 2>/dev/null || sleep 1; done
+      k KILL "$p" 2>/dev/null; true
       """
   }
 
@@ -160,6 +186,10 @@ final class HostSession: @unchecked Sendable {
       let (stream, continuation) = AsyncStream<String>.makeStream()
       input = continuation
       continuation.yield(key + "\n")
+      // The become password travels once, on standard input, and stays in the loop's memory.
+      if let password = connection.host.becomePassword {
+        continuation.yield("RUNBOOK-PASSWORD\n\(password)\n")
+      }
       let command = launch
       Task.detached { [self] in
         var options = PlatformOptions()

@@ -10,6 +10,12 @@ extension Plan {
     if !missingSecrets.isEmpty {
       out += "secrets to supply at run time: \(missingSecrets.joined(separator: ", "))\n"
     }
+    if !askedVariables.isEmpty {
+      out += "values to supply at run time (--var NAME=VALUE, or asked by exec on a terminal):\n"
+      for asked in askedVariables {
+        out += "    \(asked.name) (line \(asked.line)): \(asked.question ?? "")\n"
+      }
+    }
     for planned in steps {
       let step = planned.step
       out += "\n[\(step.index + 1)] \(step.id)  \(step.kind.rawValue)  line \(step.line)\n"
@@ -91,6 +97,12 @@ extension Plan {
       "hosts": hostsValue,
       "secrets": .list(secretNames.map(Value.string)),
       "missingSecrets": .list(missingSecrets.map(Value.string)),
+      "askedVariables": .list(
+        askedVariables.map {
+          .map([
+            "name": .string($0.name), "line": .int($0.line), "question": .string($0.question ?? ""),
+          ])
+        }),
       "steps": stepsValue,
     ])
     return root.json(indent: 2) + "\n"

@@ -14,6 +14,9 @@ public struct Plan: Sendable {
   public var secretNames: [String]
   /// Secrets that have no value yet and must be supplied (prompted for) before a run.
   public var missingSecrets: [String]
+  /// Values Runme blocks ask for (`export NAME=question`) that nothing sets: supplied with
+  /// `--var`, or asked for when a run starts.
+  public var askedVariables: [PromptedVariable] = []
   /// Hides secret values in anything the plan prints.
   public var masker: SecretMasker
   /// Variables shared by every host (front matter, `--vars-file`, `--var`), for the audit
@@ -49,6 +52,10 @@ public struct PlanHost: Sendable, Hashable {
   public var privateKeyFile: String?
   /// `ansible_become`: run every step through sudo.
   public var become: Bool
+  /// `ansible_become_password` (or `--become-password-file`): what `sudo -S` reads on its
+  /// standard input when the host's sudo asks for a password. Secret: it is only ever
+  /// written to a process's standard input, never to an argument, a log or a report.
+  public var becomePassword: String?
 
   /// Creates a host record.
   public init(
@@ -190,7 +197,7 @@ struct StepTexts: Sendable {
         }
         switch outcome {
         case .text(let t): return t
-        case .missingSecret: return SecretMasker.mask
+        case .askedAtRunTime: return SecretMasker.mask
         case .pending(let name):
           if let value = captured[name] { return value }
           if !pending.contains(name) { pending.append(name) }

@@ -10,6 +10,8 @@ public struct PlanOptions: Sendable {
   public var allowEmptyRoles = false
   /// `--default-role`: where a block without a role of its own (Runme's) runs.
   public var defaultRole: String?
+  /// `--become-password-file`: sudo's password on hosts whose inventory gives none.
+  public var becomePassword: String?
 
   /// Creates default options.
   public init() {}
@@ -30,14 +32,36 @@ public enum Planner {
     let file = runbook.file
     var diagnostics: [Diagnostic] = []
     let fm = runbook.frontMatter
-    let secretNames = Set(fm.secrets + options.secretNames + connectionSecrets)
     var captureSteps: [String: [Int]] = [:]
     for step in runbook.steps {
       if let name = step.attributes.capture { captureSteps[name, default: []].append(step.index) }
     }
+    // Runme's prompted exports: a quoted value is a default below the front matter; an
+    // unquoted one is asked for unless some layer sets the name. A name that looks like a
+    // credential is a secret (masked, asked without echo).
+    var defaults: [String: Value] = [:]
+    var asked: [PromptedVariable] = []
+    var promptedSecrets: [String] = []
+    let inventoryHosts = inventory?.hostOrder ?? []
+    for prompt in runbook.steps.flatMap(\.prompts) {
+      if Self.looksSecret(prompt.name), !promptedSecrets.contains(prompt.name) {
+        promptedSecrets.append(prompt.name)
+      }
+      if let value = prompt.defaultValue {
+        defaults[prompt.name] = defaults[prompt.name] ?? .string(value)
+        continue
+      }
+      let set =
+        fm.vars[prompt.name] ?? options.varsFile[prompt.name] ?? options.variables[prompt.name]
+        ?? inventoryHosts.lazy.compactMap { inventory?.variables(of: $0)[prompt.name] }.first
+      if set == nil, !asked.contains(where: { $0.name == prompt.name }) { asked.append(prompt) }
+    }
+    let secretNames = Set(fm.secrets + options.secretNames + connectionSecrets + promptedSecrets)
+    asked.removeAll { secretNames.contains($0.name) }
     let scope = VariableScope(
-      frontMatter: fm.vars, varsFile: options.varsFile, cli: options.variables,
-      inventory: inventory, secretNames: secretNames, captureSteps: captureSteps)
+      frontMatter: defaults.merging(fm.vars) { $1 }, varsFile: options.varsFile,
+      cli: options.variables, inventory: inventory, secretNames: secretNames,
+      askedNames: Set(asked.map(\.name)), captureSteps: captureSteps)
 
     let declared = Set(fm.roles.map(\.name))
     let groupNames = inventory?.groupOrder ?? []
@@ -255,7 +279,9 @@ public enum Planner {
     for (position, isTargeted) in targeted.enumerated() where isTargeted {
       let name = scope.allHosts[position]
       switch scope.planHost(name) {
-      case .success(let host): planHosts.append(host)
+      case .success(var host):
+        if host.becomePassword == nil { host.becomePassword = options.becomePassword }
+        planHosts.append(host)
       case .failure(let problem):
         diagnostics.append(
           .error(inventory?.source ?? file, inventory?.hosts[name]?.line ?? 1, problem.message))
@@ -263,13 +289,12 @@ public enum Planner {
     }
 
     // Secrets: every value any layer gives a secret name is masked.
-    var secretValues: [String] = []
+    var secretValues: [String] = options.becomePassword.map { [$0] } ?? []
     var missing: [String] = []
     let allHosts = inventory?.hostOrder ?? []
     for name in secretNames.sorted() {
-      var values = [fm.vars[name], options.varsFile[name], options.variables[name]].compactMap {
-        $0
-      }
+      var values = [defaults[name], fm.vars[name], options.varsFile[name], options.variables[name]]
+        .compactMap { $0 }
       for host in allHosts {
         if let v = scope.inventoryVariables(of: host)[name] { values.append(v) }
       }
@@ -277,6 +302,7 @@ public enum Planner {
       // A secret an earlier step captures gets its value at run time, not from a prompt.
       if values.isEmpty, captureSteps[name] == nil,
         fm.secrets.contains(name) || options.secretNames.contains(name)
+          || promptedSecrets.contains(name)
       {
         missing.append(name)
       }
@@ -290,6 +316,7 @@ public enum Planner {
       steps: planned,
       secretNames: secretNames.filter { !connectionSecrets.contains($0) }.sorted(),
       missingSecrets: missing, masker: SecretMasker(values: secretValues), globalVariables: globals)
+    plan.askedVariables = asked
     plan.variableValues = Self.values(of: globals.keys, in: scope)
     return (plan, diagnostics)
   }
@@ -309,11 +336,21 @@ public enum Planner {
       switch scope.resolve(reference, host: host, stepIndex: 0) {
       case .text(let text): values[name] = text
       case .pending: values[name] = "(captured at run time)"
-      case .missingSecret: values[name] = "(secret, asked for at run time)"
+      case .askedAtRunTime:
+        values[name] =
+          scope.secretNames.contains(name)
+          ? "(secret, asked for at run time)" : "(asked for at run time)"
       case .failure(let why): values[name] = "(unresolved: \(why))"
       }
     }
     return values
+  }
+
+  /// Whether a prompted name looks like a credential (`DB_PASSWORD`, `API_TOKEN`, …).
+  static func looksSecret(_ name: String) -> Bool {
+    let upper = name.uppercased()
+    return ["PASSWORD", "PASSWD", "PASS", "SECRET", "TOKEN", "APIKEY", "API_KEY", "PRIVATE_KEY"]
+      .contains { upper.hasSuffix($0) || upper.contains($0 + "_") }
   }
 
   private static func hint(_ word: String, _ candidates: [String]) -> String {

@@ -21,6 +21,9 @@ public struct Preflight: Sendable {
   public var strict = false
   /// Where blocks without a role of their own (Runme's) run.
   public var defaultRole: String?
+  /// `--become-password-file`: a file whose first line is sudo's password, for hosts whose
+  /// inventory gives no `ansible_become_password`.
+  public var becomePasswordFile: String?
 
   /// Creates a preflight for a runbook.
   public init(runbookPath: String, inventoryPath: String? = nil) {
@@ -82,6 +85,12 @@ public struct Preflight: Sendable {
     }
     options.allowEmptyRoles = allowEmptyRoles
     options.defaultRole = defaultRole
+    if let path = becomePasswordFile {
+      switch Self.readPasswordFile(path) {
+      case .success(let password): options.becomePassword = password
+      case .failure(let error): diagnostics += error.diagnostics
+      }
+    }
     for assignment in variables {
       guard let eq = assignment.firstIndex(of: "="),
         Template.isIdentifier(assignment[..<eq])
@@ -106,6 +115,26 @@ public struct Preflight: Sendable {
     let (plan, problems) = Planner.plan(runbook, inventory: inventory, options: options)
     diagnostics += problems
     return Outcome(plan: plan, runbook: runbook, diagnostics: diagnostics.sortedByLocation())
+  }
+
+  /// The first line of a password file (as Ansible reads `--become-password-file`), or why
+  /// it cannot be used.
+  static func readPasswordFile(_ path: String) -> Result<String, DiagnosticsError> {
+    func problem(_ message: String) -> DiagnosticsError {
+      DiagnosticsError([Diagnostic(.error, at: nil, message)])
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      return .failure(problem("cannot read the become password file '\(path)'"))
+    }
+    let text = String(decoding: data, as: UTF8.self)
+    let line =
+      text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+      .first.map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) } ?? ""
+    guard !line.isEmpty else {
+      return .failure(
+        problem("the become password file '\(path)' is empty; its first line is the password"))
+    }
+    return .success(line)
   }
 
   /// A YAML or JSON mapping of variable names to values.

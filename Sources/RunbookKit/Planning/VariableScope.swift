@@ -9,8 +9,9 @@ final class VariableScope {
     case text(String)
     /// A value captured by an earlier step: known at run time.
     case pending(String)
-    /// A declared secret with no value yet: prompted for before a run.
-    case missingSecret(String)
+    /// A declared secret, or a value a Runme block asks for, with no value yet: asked for
+    /// before a run.
+    case askedAtRunTime(String)
     case failure(String)
   }
 
@@ -19,6 +20,8 @@ final class VariableScope {
   let cli: [String: Value]
   let inventory: Inventory?
   let secretNames: Set<String>
+  /// Values the operator supplies when the run starts (Runme's prompted exports).
+  let askedNames: Set<String>
   /// The steps that capture each name, by step index.
   let captureSteps: [String: [Int]]
   /// Names some group other than `all`, or some host, sets: their value can differ by host.
@@ -91,8 +94,10 @@ final class VariableScope {
 
   init(
     frontMatter: [String: Value], varsFile: [String: Value], cli: [String: Value],
-    inventory: Inventory?, secretNames: Set<String>, captureSteps: [String: [Int]]
+    inventory: Inventory?, secretNames: Set<String>, askedNames: Set<String> = [],
+    captureSteps: [String: [Int]]
   ) {
+    self.askedNames = askedNames
     self.frontMatter = frontMatter
     self.varsFile = varsFile
     self.cli = cli
@@ -175,6 +180,17 @@ final class VariableScope {
     case .string(let s)?: host.become = ["true", "yes", "1", "on"].contains(s.lowercased())
     case .int(let i)?: host.become = i != 0
     default: break
+    }
+    if let password = (get("ansible_become_password") ?? get("ansible_become_pass"))?.rendered {
+      // sudo reads one line; the value itself is never part of a message.
+      if password.contains(where: \.isNewline) || password.contains("\0") {
+        return .failure(
+          HostProblem(
+            message:
+              "ansible_become_password of host '\(name)' holds a line break; sudo reads the password as one line"
+          ))
+      }
+      if !password.isEmpty { host.becomePassword = password }
     }
     switch get("ansible_connection")?.rendered {
     case nil, "ssh", "smart", "paramiko": host.connection = .ssh
@@ -317,7 +333,7 @@ final class VariableScope {
       if captures.contains(where: { $0 < stepIndex }) { return .pending(head) }
     }
     guard var value = staticValue(head, host: host) else {
-      if secretNames.contains(head) { return .missingSecret(head) }
+      if secretNames.contains(head) || askedNames.contains(head) { return .askedAtRunTime(head) }
       if let later = captureSteps[head]?.first {
         return .failure(
           "'\(head)' is captured by step \(later + 1), which runs after this one; move the capturing step earlier"
@@ -355,7 +371,7 @@ final class VariableScope {
     let rendered = nested.render(resolving: { ref in
       switch resolve(ref.path, host: host, stepIndex: stepIndex, stack: stack + [head]) {
       case .text(let t): return t
-      case .missingSecret: return SecretMasker.mask
+      case .askedAtRunTime: return SecretMasker.mask
       case .pending(let name):
         // A captured value is substituted where a step names it; inside another
         // variable's value it would be too late to know at plan time.

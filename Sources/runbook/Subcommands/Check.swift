@@ -13,6 +13,12 @@ struct Check: ParsableCommand {
     try report(outcome.diagnostics)
     if let plan = outcome.plan {
       let hosts = plan.hosts.count
+      for asked in plan.askedVariables {
+        var stderr = StandardError()
+        print(
+          "\(options.runbook):\(asked.line): note: '\(asked.name)' is asked for when the run starts (Runme's promptEnv: \(asked.question ?? "")); pass --var \(asked.name)=VALUE to give it now",
+          to: &stderr)
+      }
       print(
         "\(options.runbook): \(plan.steps.count) steps on \(hosts) host\(hosts == 1 ? "" : "s"): ok"
       )

@@ -74,9 +74,27 @@ struct Exec: AsyncParsableCommand {
     var preflight = options.preflight
     let environment = ProcessInfo.processInfo.environment
     var outcome = preflight.run()
-    // Secrets without a value come from RUNBOOK_SECRET_<NAME>, or a prompt without echo.
-    if let plan = outcome.plan, !plan.missingSecrets.isEmpty, !outcome.diagnostics.hasErrors {
+    // Secrets without a value come from RUNBOOK_SECRET_<NAME>, or a prompt without echo;
+    // values a Runme block asks for, from a prompt.
+    if let plan = outcome.plan, !plan.missingSecrets.isEmpty || !plan.askedVariables.isEmpty,
+      !outcome.diagnostics.hasErrors
+    {
       var unset: [Diagnostic] = []
+      for asked in plan.askedVariables {
+        let question = asked.question.map { $0.isEmpty ? "" : " (\($0))" } ?? ""
+        if isatty(STDIN_FILENO) == 1 {
+          FileHandle.standardError.write(Data("Value of '\(asked.name)'\(question): ".utf8))
+          if let value = readLine(strippingNewline: true) {
+            preflight.variables.append("\(asked.name)=\(value)")
+            continue
+          }
+        }
+        unset.append(
+          .error(
+            options.runbook, asked.line,
+            "'\(asked.name)' has no value: this Runme block asks for it\(question); pass --var \(asked.name)=VALUE, or run on a terminal to be asked"
+          ))
+      }
       for name in plan.missingSecrets {
         if let value = environment["RUNBOOK_SECRET_" + name.uppercased()] {
           preflight.variables.append("\(name)=\(value)")
