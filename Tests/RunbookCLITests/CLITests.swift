@@ -213,6 +213,58 @@ enum CLI {
       try CLI.run(["check", "doc.md", "-i", "hosts", "--default-role", "web"], in: dir).status == 0)
   }
 
+  /// A tutorial as published elsewhere (front matter of its own, indented blocks, `$ `
+  /// prompts, literal output) is documentation only, and says so; the same tutorial with
+  /// its blocks fenced and given roles — nothing else changed — passes `check` with notes.
+  @Test func aTutorialFromElsewhereChecksOnceItsBlocksAreFencedAndGivenRoles() throws {
+    let guides = "Tests/RunbookKitTests/Fixtures/guides/"
+    let raw = try CLI.run(["check", guides + "wordpress-lemp.md"])
+    #expect(raw.status == 0)
+    #expect(raw.stdout.contains("0 steps on 0 hosts: ok"))
+    #expect(
+      raw.stderr.contains(
+        "wordpress-lemp.md:24: warning: 34 code blocks are documentation, not steps: 34 indented"))
+    #expect(raw.stderr.contains("nothing here runs"))
+    let annotated = try CLI.run([
+      "check", guides + "wordpress-lemp.annotated.md", "-i", guides + "wordpress-lemp.hosts",
+    ])
+    #expect(annotated.status == 0, "\(annotated.stderr)")
+    #expect(annotated.stdout.contains("25 steps on 2 hosts: ok"))
+    #expect(!annotated.stderr.contains("error:") && !annotated.stderr.contains("warning:"))
+    #expect(
+      annotated.stderr.contains(
+        "note: front matter keys 'author', 'date', 'language', 'license', 'source', 'tags', 'description', 'draft' are not runbook's"
+      ))
+    #expect(annotated.stderr.contains("19 shell blocks have a '$ ' prompt on every command line"))
+    // Only fences and attributes were added: the text of every block is the original's.
+    let original = try String(
+      contentsOf: CLI.packageRoot.appendingPathComponent(guides + "wordpress-lemp.md"),
+      encoding: .utf8)
+    let fenced = try String(
+      contentsOf: CLI.packageRoot.appendingPathComponent(guides + "wordpress-lemp.annotated.md"),
+      encoding: .utf8)
+    let unfenced = fenced.split(separator: "\n", omittingEmptySubsequences: false)
+      .filter { !$0.hasPrefix("```") }
+    let words = { (text: String) in
+      text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+    #expect(words(unfenced.joined(separator: "\n")) == words(original))
+    let plan = try CLI.run([
+      "plan", guides + "wordpress-lemp.annotated.md", "-i", guides + "wordpress-lemp.hosts",
+      "--json",
+    ])
+    let object = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
+    let steps = object?["steps"] as? [[String: Any]] ?? []
+    let sql = steps.first { $0["kind"] as? String == "sql" }
+    #expect(sql?["hosts"] as? [String] == ["db01"])
+    let php = steps.first {
+      ($0["renderings"] as? [[String: Any]] ?? []).contains {
+        $0["file"] as? String == "/etc/php/8.2/fpm/php.ini"
+      }
+    }
+    #expect(php?["hosts"] as? [String] == ["web01"])
+  }
+
   /// Runme's promptEnv: an `export NAME=question` asks for NAME, a quoted value is its
   /// default, a credential-like name is a secret, and `promptEnv=false` runs the block as is.
   @Test func runmePromptedExportsAreAskedForOrDefaulted() throws {

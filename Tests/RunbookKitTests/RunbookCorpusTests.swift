@@ -207,8 +207,8 @@ import Testing
         "$ nginx -v\nnginx version: nginx/1.22.1\n", "$ kept\n",
       ])
     #expect(
-      diagnostics.map(\.description) == [
-        "t.md:1: note: every command line of this shell block starts with a '$ ' prompt: the prompts are taken off before it runs",
+      diagnostics.sortedByLocation().map(\.description) == [
+        "t.md:1: note: this shell block has a '$ ' prompt on every command line: the prompts are taken off before it runs (line 1)",
         "t.md:7: warning: this shell block mixes lines with a '$ ' prompt (1) and lines without (1): the shell would run '$' as a command; if it is a terminal session with output, make it a ```console block (output is then checked), else remove the prompts",
       ])
   }

@@ -20,6 +20,8 @@ struct StepBuilder {
   /// Code blocks that are not steps, with why: a guide whose blocks all stay documentation
   /// must not pass as a runbook with nothing to do.
   private(set) var documentation: [(line: Int, reason: DocumentationReason)] = []
+  /// Shell blocks whose `$ ` prompts were taken off, by line: one note names them all.
+  private var promptStripped: [Int] = []
   /// Runme attributes that concern Runme's editor, with the first line of each.
   private var runmeIgnored: [String: Int] = [:]
   /// The document is Runme's (its front matter has `runme:`, or a block Runme's attributes):
@@ -171,11 +173,7 @@ struct StepBuilder {
         ))
       return body
     }
-    diagnostics.append(
-      .note(
-        file, line,
-        "every command line of this shell block starts with a '$ ' prompt: the prompts are taken off before it runs"
-      ))
+    promptStripped.append(line)
     continued = false
     return lines.map { text -> String in
       defer { continued = text.hasSuffix("\\") }
@@ -332,6 +330,14 @@ struct StepBuilder {
   /// Gives every step its id and reports duplicate names.
   mutating func finish() -> ([Runbook.Heading], [Step], [Diagnostic]) {
     if let note = documentationNote() { diagnostics.append(note) }
+    if let first = promptStripped.first {
+      let count = promptStripped.count
+      diagnostics.append(
+        .note(
+          file, first,
+          "\(count == 1 ? "this shell block has" : "\(count) shell blocks have") a '$ ' prompt on every command line: the prompts are taken off before \(count == 1 ? "it runs" : "they run")"
+            + Self.lineList(promptStripped)))
+    }
     if runmeDocument || steps.contains(where: \.attributes.runme) {
       for index in roleless { steps[index].attributes.runme = true }
     } else {
@@ -387,9 +393,7 @@ struct StepBuilder {
     let groups = DocumentationReason.allCases.compactMap { reason -> String? in
       let lines = documentation.filter { $0.reason == reason }.map(\.line)
       guard !lines.isEmpty else { return nil }
-      let shown = lines.prefix(8).map(String.init).joined(separator: ", ")
-      return
-        "\(lines.count) \(reason.rawValue) (line\(lines.count == 1 ? "" : "s") \(shown)\(lines.count > 8 ? ", …" : ""))"
+      return "\(lines.count) \(reason.rawValue)" + Self.lineList(lines)
     }
     let count = documentation.count
     var message =
@@ -401,6 +405,12 @@ struct StepBuilder {
       return .warning(file, first.line, message)
     }
     return .note(file, first.line, message)
+  }
+
+  /// ` (lines 3, 9, …)`: the first eight lines of a list.
+  static func lineList(_ lines: [Int]) -> String {
+    let shown = lines.prefix(8).map(String.init).joined(separator: ", ")
+    return " (line\(lines.count == 1 ? "" : "s") \(shown)\(lines.count > 8 ? ", …" : ""))"
   }
 
   static func isValidID(_ id: String) -> Bool {
