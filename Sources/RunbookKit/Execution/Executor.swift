@@ -498,7 +498,10 @@ public struct Executor: Sendable {
     record.operatorAction = deviation == nil ? nil : .edited
     record.attempt = context.attempt
     record.retry = retry > 0 ? retry : nil
+    // The log is recorded once something was written to it.
+    var output: OutputCollector?
     func finish(_ status: StepStatus, _ reason: String? = nil) -> StepRecord {
+      if record.log != nil, output?.wroteLog != true { record.log = nil }
       let ended = now()
       record.status = status
       // Reasons quote commands (`unless=`, transcripts): they are masked like everything else.
@@ -577,8 +580,6 @@ public struct Executor: Sendable {
     let connection = HostConnection(host: host, ssh: options.ssh)
     let logPath = Self.logPath(
       index: step.index, step: step.id, host: hostName, attempt: context.attempt, retry: retry)
-    try? PrivateFile.makeDirectory(
-      options.runDirectory + "/" + (logPath as NSString).deletingLastPathComponent)
     record.log = logPath
 
     let fields = rendered.fields
@@ -612,6 +613,7 @@ public struct Executor: Sendable {
         },
       withholdStdout: secretCapture,
       hiddenRegion: step.kind.writesFile ? ("\(nonce) diff", "\(nonce) changed") : nil)
+    output = collector
     if let why { collector.note("runbook: \(why)\n") }
 
     // The environment is one NAME=value a line: a value that rendered to several lines
@@ -746,11 +748,11 @@ public struct Executor: Sendable {
     if let diff = record.diff {
       collector.note("--- changes to \(fields[.file] ?? "the file") ---\n" + diff + "\n")
     }
-    let output = collector.finish(secrets: learnt)
-    record.outputBytes = output.bytes
-    record.outputSHA256 = output.sha256
-    record.outputTail = output.tail
-    record.outputTruncated = output.truncatedTail
+    let collected = collector.finish(secrets: learnt)
+    record.outputBytes = collected.bytes
+    record.outputSHA256 = collected.sha256
+    record.outputTail = collected.tail
+    record.outputTruncated = collected.truncatedTail
 
     var reason = verdict.1
     if verdict.0 == .failed, reason == nil {
@@ -761,7 +763,7 @@ public struct Executor: Sendable {
           && Self.lines(rendered.body).count == Self.lines(step.body).count,
         sql: step.kind == .sql)
       reason = why.pick(
-        stderr: output.lastErrorLines, output: Array(Self.lines(output.tail).suffix(40)))
+        stderr: collected.lastErrorLines, output: Array(Self.lines(collected.tail).suffix(40)))
     }
     return finish(verdict.0, reason)
   }
@@ -793,7 +795,7 @@ public struct Executor: Sendable {
 
   /// Where the host keeps what it knows of a step, for messages.
   static func stateHint(_ context: RunContext, _ attemptID: String) -> String {
-    "${TMPDIR:-/tmp}/runbook-state-\(context.stateToken)/\(attemptID).rc"
+    "the lines starting '\(attemptID)' in ${TMPDIR:-/tmp}/runbook-state-\(context.stateToken)/status-*"
   }
 
   /// Reads the result of a run of a step: status and reason, and file diffs and console

@@ -18,8 +18,8 @@ import Subprocess
 /// - A step is framed on standard input (`RUNBOOK-BEGIN <nonce> <command>`, the script's
 ///   lines, `RUNBOOK-END-<nonce>`). The loop writes the script to a file in a private state
 ///   directory on the host, runs it in its own session (`setsid`, standard input empty),
-///   and records the step's pid in `<nonce>.pid` and, when it has ended, its exit status
-///   in `<nonce>.rc`. A stop reads the pid from that file, never from output.
+///   and appends `<nonce> started PID LOOP` and, when it has ended, `<nonce> done STATUS`
+///   to its status file there. A stop reads the pid from that file, never from output.
 /// - `RUNBOOK-QUERY <nonce>` asks a (new) session what became of a step whose connection
 ///   was lost: `done RC` (waiting while it still runs), `gone` (its processes ended without
 ///   a status) or `unknown` (it never started).
@@ -37,17 +37,23 @@ final class HostSession: @unchecked Sendable {
     sid=$(command -v setsid || true)
     uid=$(id -u)
     pw=; free=" "; need=" "
+    # What became of each step, a line per event on a file this session keeps open: a new
+    # file per step would cost more than the step itself on some file systems.
+    { command exec 4>>"$d/status-$$"; } 2>/dev/null || { echo "RUNBOOK-SESSION-$key failed: cannot write $d/status-$$"; exit 1; }
     echo "RUNBOOK-SESSION-$key ready"
     while IFS= read -r line; do
       case "$line" in
       RUNBOOK-PASSWORD) IFS= read -r pw; continue ;;
       "RUNBOOK-QUERY "*)
         set -f; set -- $line; set +f; n=$2
-        if [ ! -f "$d/$n.rc" ] && [ -f "$d/$n.pid" ]; then
-          read -r p l < "$d/$n.pid"
-          while [ ! -f "$d/$n.rc" ] && { kill -0 "$p" 2>/dev/null || kill -0 "$l" 2>/dev/null; }; do sleep 1; done
+        st() { grep -h "^$n $1 " "$d"/status-* 2>/dev/null | head -n 1; }
+        r=$(st started)
+        if [ -n "$r" ] && [ -z "$(st done)" ]; then
+          set -f; set -- $r; set +f
+          while [ -z "$(st done)" ] && { kill -0 "$3" 2>/dev/null || kill -0 "$4" 2>/dev/null; }; do sleep 1; done
         fi
-        if [ -f "$d/$n.rc" ]; then read -r rc < "$d/$n.rc"; s="done $rc"; elif [ -f "$d/$n.pid" ]; then s=gone; else s=unknown; fi
+        e=$(st done)
+        if [ -n "$e" ]; then s="done ${e##* }"; elif [ -n "$r" ]; then s=gone; else s=unknown; fi
         echo "RUNBOOK-STATE-$key $n $s"
         continue ;;
       "RUNBOOK-BEGIN "*) ;;
@@ -82,21 +88,19 @@ final class HostSession: @unchecked Sendable {
       f="$d/step-$$.sh"
       # One script file per session ($$: hosts that share a machine share the directory),
       # emptied after each step (its secrets do not stay on the host; an rm would cost a
-      # process per step). A failed redirection of `exec`
-      # would end the shell; printf (not special) just fails.
-      printf "" 2>/dev/null >"$f" || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&2; continue; }
-      exec 3>"$f"
+      # process per step). `command` keeps a failed redirection of exec from ending the shell.
+      { command exec 3>"$f"; } 2>/dev/null || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&2; continue; }
       while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done
       exec 3>&-
       if [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } | $sid "$@" &
       elif [ -n "$as" ]; then $sid "$@" <"$f" &
       else $sid "$@" "$f" </dev/null & fi
       pid=$!
-      echo "$pid $$" > "$d/$n.pid"
+      echo "$n started $pid $$" >&4
       echo "RUNBOOK-STARTED-$key $n"
       wait "$pid"; rc=$?
-      echo "$rc" > "$d/$n.rc"
-      printf "" >"$f"
+      echo "$n done $rc" >&4
+      : >"$f"
       echo "RUNBOOK-DONE-$key $n $rc"
       echo "RUNBOOK-DONE-$key $n" >&2
     done
@@ -124,9 +128,10 @@ final class HostSession: @unchecked Sendable {
       """ : "k() { kill \"-$1\" \"-$2\"; }\n"
     return choose + """
       d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
-      read -r p l < "$d/\(nonce).pid" 2>/dev/null || exit 0
+      r=$(grep -h "^\(nonce) started " "$d"/status-* 2>/dev/null | head -n 1)
+      p=$(echo "$r" | cut -d " " -f 3)
       case "$p" in ""|*[!0-9]*) exit 0 ;; esac
-      [ "$p" -gt 1 ] && [ ! -f "$d/\(nonce).rc" ] || exit 0
+      [ "$p" -gt 1 ] && ! grep -q "^\(nonce) done " "$d"/status-* 2>/dev/null || exit 0
       k TERM "$p" 2>/dev/null
       for i in 1 2 3 4 5 6 7 8 9 10; do k 0 "$p" 2>/dev/null || exit 0; sleep 0.2 2>/dev/null || sleep 1; done
       k KILL "$p" 2>/dev/null; true

@@ -18,7 +18,10 @@ public final class OutputCollector: @unchecked Sendable {
   private let lock = NSLock()
   private let masker: SecretMasker
   private let hiddenPrefixes: [String]
-  private let log: FileHandle?
+  /// The log file, made (with its directory) when the first byte is written: a step that
+  /// prints nothing costs no file and no directory.
+  private let logPath: String?
+  private var log: FileHandle?
   private let echo: (@Sendable (String) -> Void)?
   private var pending: [Stream: [UInt8]] = [:]
   private var stdoutKept: [UInt8] = []
@@ -43,7 +46,7 @@ public final class OutputCollector: @unchecked Sendable {
 
   enum Stream: Hashable { case stdout, stderr }
 
-  /// Creates a collector writing to `logPath` (created), echoing masked lines to `echo`;
+  /// Creates a collector writing to `logPath` (made on the first byte), echoing masked lines to `echo`;
   /// lines starting with a `hiddenPrefixes` entry are control lines, kept out of the log.
   public init(
     logPath: String?, masker: SecretMasker, hiddenPrefixes: [String],
@@ -55,8 +58,11 @@ public final class OutputCollector: @unchecked Sendable {
     self.echo = echo
     self.withholdStdout = withholdStdout
     self.hiddenRegion = hiddenRegion
-    log = logPath.flatMap(PrivateFile.create)
+    self.logPath = logPath
   }
+
+  /// Whether anything was written to the log file (so that it exists).
+  public var wroteLog: Bool { lock.withLock { log != nil } }
 
   /// Takes a chunk of standard output.
   public func stdout(_ bytes: [UInt8]) { take(bytes, from: .stdout) }
@@ -176,6 +182,10 @@ public final class OutputCollector: @unchecked Sendable {
   private func write(_ bytes: [UInt8]) {
     let masked = String(decoding: bytes, as: UTF8.self)
     let data = Data(bytes)
+    if log == nil, let logPath, !data.isEmpty {
+      try? PrivateFile.makeDirectory((logPath as NSString).deletingLastPathComponent)
+      log = PrivateFile.create(logPath)
+    }
     log?.write(data)
     hasher.update(data: data)
     count += data.count
