@@ -34,7 +34,7 @@ func reportsBenchmark() async throws {
     for host in hosts {
       try await journal.append(
         StepRecord(
-          step: "s\(i)", index: i, kind: "shell", line: 0, headingPath: ["Section \(i / 25)"],
+          step: "s\(i)", index: i, kind: .shell, line: 0, headingPath: ["Section \(i / 25)"],
           host: host,
           status: i % 997 == 0 ? .failed : .ok, reason: nil, exitCode: 0, attempts: 1,
           startedAt: "2026-01-01T00:00:00Z", endedAt: "2026-01-01T00:00:01Z", durationMs: 12,
@@ -44,7 +44,7 @@ func reportsBenchmark() async throws {
     }
   }
   try await journal.append(
-    RunEndRecord(status: "failed", endedAt: "2026-01-01T01:00:00Z", counts: [:]))
+    RunEndRecord(status: .failed, endedAt: "2026-01-01T01:00:00Z", counts: [:]))
   await journal.close()
   let setupMS = (ContinuousClock.now - setupStart).seconds * 1000
   let journalMB =

@@ -134,7 +134,7 @@ import Testing
 
   static func record(_ host: String, _ status: StepStatus, reason: String? = nil) -> StepRecord {
     StepRecord(
-      step: "s", index: 0, kind: "shell", line: 3, headingPath: ["Keystone"], host: host,
+      step: "s", index: 0, kind: .shell, line: 3, headingPath: ["Keystone"], host: host,
       status: status,
       reason: reason, exitCode: 0, attempts: 1, startedAt: "", endedAt: "", durationMs: 1500,
       script: "",

@@ -83,7 +83,7 @@ final class LineSink: @unchecked Sendable {
     #expect(run.read("one") == "one\n")
     #expect(run.read("two") == nil)
     #expect(run.record("never") == nil)
-    #expect(run.summary?.status == "failed")
+    #expect(run.summary?.status == .failed)
     #expect(run.summary?.exitStatus == 1)
   }
 
@@ -131,7 +131,7 @@ final class LineSink: @unchecked Sendable {
     #expect(run.status("good") == .ok)
     #expect(run.status("bad") == .failed)
     #expect(run.record("bad")?.mismatch == "$ echo actual\n- expected\n+ actual")
-    #expect(run.summary?.status == "passed")
+    #expect(run.summary?.status == .passed)
   }
 
   @Test func sqlIsPipedToTheClientWithoutPrompts() async throws {
@@ -545,12 +545,12 @@ final class LineSink: @unchecked Sendable {
       """
     let runDir = run.path + "/resumable"
     try await run.exec(runbook, runDirectory: runDir)
-    #expect(run.summary?.status == "failed")
+    #expect(run.summary?.status == .failed)
     #expect(run.record("last") == nil)
 
     FileManager.default.createFile(atPath: run.path + "/ready", contents: nil)
     try await run.exec(runbook, runDirectory: runDir) { $0.resume = true }
-    #expect(run.summary?.status == "passed")
+    #expect(run.summary?.status == .passed)
     #expect(run.read("first-count") == "x\n", "the step that succeeded is not run again")
     #expect(run.records.filter { $0.step == "first" }.map(\.status) == [.ok, .skipped])
     #expect(run.read("last") == "done\n")
@@ -558,7 +558,7 @@ final class LineSink: @unchecked Sendable {
     var other = try LocalRun()
     defer { other.cleanUp() }
     try await other.exec(runbook) { $0.continueOnError = true }
-    #expect(other.summary?.status == "failed")
+    #expect(other.summary?.status == .failed)
     #expect(other.status("last") == .ok)
   }
 }

@@ -61,7 +61,7 @@ enum FixedRun {
         hosts: ["web1", "web2", "db1"],
         dryRun: false, resumes: nil, selectedSteps: [0, 1, 2, 3], attempt: 1))
     func record(
-      _ step: String, _ index: Int, _ kind: String, _ line: Int, _ path: [String], _ host: String,
+      _ step: String, _ index: Int, _ kind: StepKind, _ line: Int, _ path: [String], _ host: String,
       _ status: StepStatus, log: String?, tail: String, script: String, ms: Int
     ) -> StepRecord {
       StepRecord(
@@ -77,29 +77,29 @@ enum FixedRun {
     }
     try await journal.append(
       record(
-        "install", 0, "shell", 10, ["Install"], "web1", .ok, log: "logs/001-install/web1.log",
+        "install", 0, .shell, 10, ["Install"], "web1", .ok, log: "logs/001-install/web1.log",
         tail: hostile,
         script: "apt-get install -y nginx\n", ms: 1500))
     try await journal.append(
       record(
-        "install", 0, "shell", 10, ["Install"], "web2", .ok, log: "logs/001-install/web2.log",
+        "install", 0, .shell, 10, ["Install"], "web2", .ok, log: "logs/001-install/web2.log",
         tail: "",
         script: "apt-get install -y nginx\n", ms: 1200))
     var conf = record(
-      "conf", 1, "ini", 15, ["Install"], "web1", .ok, log: nil, tail: "",
+      "conf", 1, .iniMerge, 15, ["Install"], "web1", .ok, log: nil, tail: "",
       script: "listen = 10.0.0.5\n", ms: 20)
     conf.changed = true
     conf.diff = " [main]\n-listen = 127.0.0.1\n+listen = 10.0.0.5\n"
     try await journal.append(conf)
     var check = record(
-      "check", 2, "console", 22, ["Install", "Check"], "web1", .failed,
+      "check", 2, .console, 22, ["Install", "Check"], "web1", .failed,
       log: "logs/003-check/web1.log",
       tail: "bad gateway\n", script: "$ curl -s http://10.0.0.5/\nok\n", ms: 30)
     check.mismatch = "$ curl -s http://10.0.0.5/\n- ok\n+ bad gateway"
     try await journal.append(check)
     try await journal.append(
       RunEndRecord(
-        status: "failed", endedAt: "2026-01-01T00:00:05.000Z", counts: ["ok": 3, "failed": 1]))
+        status: .failed, endedAt: "2026-01-01T00:00:05.000Z", counts: ["ok": 3, "failed": 1]))
     guard resumed else {
       await journal.close()
       return
@@ -122,7 +122,7 @@ enum FixedRun {
     try await journal.append(second)
     for host in ["web1", "web2"] {
       var kept = record(
-        "install", 0, "shell", 10, ["Install"], host, .skipped, log: nil, tail: "",
+        "install", 0, .shell, 10, ["Install"], host, .skipped, log: nil, tail: "",
         script: "apt-get install -y nginx\n", ms: 0)
       kept.reason = "done in attempt 1, unchanged since: not run again"
       kept.keptFrom = 1
@@ -130,7 +130,7 @@ enum FixedRun {
       try await journal.append(kept)
     }
     var edited = record(
-      "check", 2, "console", 22, ["Install", "Check"], "web1", .ok,
+      "check", 2, .console, 22, ["Install", "Check"], "web1", .ok,
       log: "logs/003-check/web1.attempt-2.log", tail: "ok\n",
       script: "$ curl -s http://10.0.0.5:8080/\nok\n", ms: 40)
     edited.attempt = 2
@@ -141,7 +141,7 @@ enum FixedRun {
     edited.deviation = "- $ curl -s http://10.0.0.5/\n+ $ curl -s http://10.0.0.5:8080/\n  ok"
     try await journal.append(edited)
     var skipped = record(
-      "never", 3, "shell", 27, ["Install", "Check"], "db1", .skipped, log: nil, tail: "",
+      "never", 3, .shell, 27, ["Install", "Check"], "db1", .skipped, log: nil, tail: "",
       script: "echo not reached\n", ms: 0)
     skipped.reason = "skipped by the operator"
     skipped.operatorAction = .skipped
@@ -149,7 +149,7 @@ enum FixedRun {
     try await journal.append(skipped)
     try await journal.append(
       RunEndRecord(
-        status: "passed", endedAt: "2026-01-01T01:00:02.000Z", counts: ["ok": 1, "skipped": 3]))
+        status: .passed, endedAt: "2026-01-01T01:00:02.000Z", counts: ["ok": 1, "skipped": 3]))
     await journal.close()
   }
 }

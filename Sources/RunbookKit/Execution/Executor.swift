@@ -30,21 +30,15 @@ public struct ExecOptions: Sendable {
 
 /// How a run ended.
 public struct RunSummary: Sendable, Equatable {
-  /// passed, failed, interrupted or dry-run.
-  public var status: String
+  /// How the run ended.
+  public var status: RunStatus
   /// The run directory.
   public var runDirectory: String
   /// Step×host records per status.
   public var counts: [String: Int]
 
   /// DESIGN.md's exit status: 0 passed, 1 a step failed, 130 interrupted.
-  public var exitStatus: Int32 {
-    switch status {
-    case "failed": return 1
-    case "interrupted": return 130
-    default: return 0
-    }
-  }
+  public var exitStatus: Int32 { status.exitCode }
 }
 
 /// Runs a plan: steps in order, each on all its hosts at once (bounded by `forks`),
@@ -222,6 +216,7 @@ public struct Executor: Sendable {
       // A step started but never recorded (the tool was killed), or recorded `unknown` (the
       // connection was lost): the host is asked what became of it before it runs again.
       var finished: Set<String> = []
+      let dryRuns = Set(old.attempts.filter(\.dryRun).map { $0.attempt ?? 1 })
       for record in old.steps {
         let key = Self.resultKey(record.step, record.host)
         if let id = record.attemptID { finished.insert(id) }
@@ -234,7 +229,7 @@ public struct Executor: Sendable {
         // skipped, or that an earlier attempt lost, was not done.
         let done =
           record.status == .ok
-          || (record.status == .skipped && record.reason != "dry run"
+          || (record.status == .skipped && !dryRuns.contains(record.attempt ?? 1)
             && record.operatorAction == nil)
         if done {
           previous[key] = record
@@ -283,14 +278,14 @@ public struct Executor: Sendable {
 
     var latest: [String: StepStatus] = [:]
     var failures = 0
-    var stopped: String?
+    var stopped: RunStatus?
     let total = selected.compactMap { $0 }.count
     var ordinal = 0
     var askBeforeSteps = interaction != nil
     stepLoop: for (index, planned) in plan.steps.enumerated() {
       guard let positions = selected[index] else { continue }
       if Task.isCancelled {
-        stopped = "interrupted"
+        stopped = .interrupted
         break
       }
       ordinal += 1
@@ -310,7 +305,7 @@ public struct Executor: Sendable {
           echo?(
             "    \(record.host): \(mark)\(record.reason.map { " — \($0)" } ?? "") [\(record.durationMs) ms]"
           )
-          if record.status == .interrupted { stopped = "interrupted" }
+          if record.status == .interrupted { stopped = .interrupted }
         }
       }
 
@@ -330,7 +325,7 @@ public struct Executor: Sendable {
       }
       if let interaction, let prompt, step.kind == .manual, !options.dryRun {
         guard let answer = await interaction.confirmManual(prompt) else {
-          stopped = "interrupted"
+          stopped = .interrupted
           break stepLoop
         }
         try await record(
@@ -344,7 +339,7 @@ public struct Executor: Sendable {
         case .runAll: askBeforeSteps = false
         case .edit(let text): override = text
         case .quit:
-          stopped = "interrupted"
+          stopped = .interrupted
           break stepLoop
         case .skip:
           let masker = await state.masker
@@ -361,7 +356,7 @@ public struct Executor: Sendable {
       try await record(records)
       if stopped != nil { break }
       func failedHosts() -> [String] {
-        records.filter { [.failed, .timeout, .unknown].contains($0.status) }.map(\.host)
+        records.filter(\.status.failsStep).map(\.host)
       }
       // Interactive: after a failure, retry only the hosts that failed, or look around.
       if let interaction, let prompt, !step.attributes.allowFail {
@@ -387,7 +382,7 @@ public struct Executor: Sendable {
             records = records.filter { !failed.contains($0.host) }
             failures += 1
           case .quit:
-            stopped = "interrupted"
+            stopped = .interrupted
             break stepLoop
           }
         }
@@ -396,7 +391,7 @@ public struct Executor: Sendable {
       if !failedHosts().isEmpty, !step.attributes.allowFail {
         failures += 1
         if !options.continueOnError {
-          stopped = "failed"
+          stopped = .failed
           break
         }
       }
@@ -405,11 +400,11 @@ public struct Executor: Sendable {
     for status in latest.values { counts[status.rawValue, default: 0] += 1 }
     let status =
       stopped
-      ?? (options.dryRun ? "dry-run" : (failures > 0 ? "failed" : "passed"))
+      ?? (options.dryRun ? .dryRun : (failures > 0 ? .failed : .passed))
     // The hosts keep what they know of the steps only while some step's end is not known
     // here: an unknown status, or a step lost by an earlier attempt that did not get to run.
     await sessions.closeAll(
-      forget: !latest.values.contains(.unknown) && (context.lost.isEmpty || status == "passed"))
+      forget: !latest.values.contains(.unknown) && (context.lost.isEmpty || status == .passed))
     try await journal.append(
       RunEndRecord(status: status, endedAt: Self.timestamp(now()), counts: counts))
     await journal.close()
@@ -488,7 +483,7 @@ public struct Executor: Sendable {
     let started = now()
     let contentHash = Self.contentHash(step, rendered, masker: masker, key: context.key)
     var record = StepRecord(
-      step: step.id, index: step.index, kind: step.kind.rawValue, line: step.line,
+      step: step.id, index: step.index, kind: step.kind, line: step.line,
       headingPath: step.headingPath, host: hostName, status: .ok, reason: nil, exitCode: nil,
       attempts: 0, startedAt: Self.timestamp(started), endedAt: "", durationMs: 0,
       script: masker.mask(rendered.body), contentSHA256: contentHash, log: nil, outputBytes: 0,
@@ -895,7 +890,7 @@ public struct Executor: Sendable {
     let now = Self.timestamp(self.now())
     let body = planned.rendered(at: position ?? 0).body
     var record = StepRecord(
-      step: step.id, index: step.index, kind: step.kind.rawValue, line: step.line,
+      step: step.id, index: step.index, kind: step.kind, line: step.line,
       headingPath: step.headingPath, host: position.map { planned.hosts[$0] } ?? "operator",
       status: .skipped, reason: "skipped by the operator", exitCode: nil, attempts: 0,
       startedAt: now, endedAt: now, durationMs: 0, script: masker.mask(body),

@@ -1,25 +1,6 @@
 import Crypto
 import Foundation
 
-/// What happened to a step on a host.
-public enum StepStatus: String, Sendable, Codable, Hashable {
-  /// It ran and succeeded.
-  case ok
-  /// It ran and failed.
-  case failed
-  /// It did not run: `creates`/`unless` said it was done, or `--resume` found it done.
-  case skipped
-  /// A manual step not confirmed in a batch run.
-  case pending
-  /// The connection was lost while it ran and the host could not be asked whether it
-  /// finished; `--resume` asks again before anything runs there.
-  case unknown
-  /// It was stopped by its timeout.
-  case timeout
-  /// The run was interrupted while it ran.
-  case interrupted
-}
-
 /// What the operator did to a step in `--interactive`, beyond letting it run: each is a
 /// deviation from the runbook that the reports count and mark.
 public enum OperatorAction: String, Sendable, Codable, Hashable {
@@ -130,7 +111,7 @@ public struct StepRecord: Codable, Sendable, Equatable {
   /// The step's 0-based index in the runbook.
   public var index: Int
   /// The step's kind.
-  public var kind: String
+  public var kind: StepKind
   /// The fence's line in the runbook.
   public var line: Int
   /// The headings above the step.
@@ -191,7 +172,7 @@ public struct StepRecord: Codable, Sendable, Equatable {
   public var runbookScript: String?
   /// Creates a record.
   public init(
-    step: String, index: Int, kind: String, line: Int, headingPath: [String], host: String,
+    step: String, index: Int, kind: StepKind, line: Int, headingPath: [String], host: String,
     status: StepStatus, reason: String?, exitCode: Int32?, attempts: Int, startedAt: String,
     endedAt: String, durationMs: Int, script: String, contentSHA256: String, log: String?,
     outputBytes: Int, outputSHA256: String, outputTail: String, outputTruncated: Bool,
@@ -280,15 +261,15 @@ public struct ReportsRecord: Codable, Sendable, Equatable {
 public struct RunEndRecord: Codable, Sendable, Equatable {
   /// Always "end".
   public var type = "end"
-  /// passed, failed, interrupted or dry-run.
-  public var status: String
+  /// How the run ended.
+  public var status: RunStatus
   /// When the run ended.
   public var endedAt: String
   /// Step×host records per status.
   public var counts: [String: Int]
   /// Creates a record.
   public init(
-    status: String, endedAt: String, counts: [String: Int]
+    status: RunStatus, endedAt: String, counts: [String: Int]
   ) {
     self.status = status
     self.endedAt = endedAt

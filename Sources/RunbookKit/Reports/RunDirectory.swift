@@ -113,7 +113,8 @@ public enum RunDirectory {
     if contents.end == nil,
       let data = FileManager.default.contents(atPath: directory + "/run.json"),
       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      let status = object["status"] as? String, status != "incomplete"
+      let status = (object["status"] as? String).flatMap(RunStatus.init(rawValue:)),
+      status != .incomplete
     {
       problems.append(
         Mismatch(
@@ -186,8 +187,8 @@ public enum RunDirectory {
         let ra = recordsA.first { $0.host == host }
         let rb = recordsB.first { $0.host == host }
         var lines: [String] = []
-        let statusA = ra?.status.rawValue ?? a.absence(of: stepA)
-        let statusB = rb?.status.rawValue ?? b.absence(of: stepB)
+        let statusA = ra?.status.rawValue ?? a.absence(of: stepA).rawValue
+        let statusB = rb?.status.rawValue ?? b.absence(of: stepB).rawValue
         if statusA != statusB { lines.append("  status: \(statusA) → \(statusB)") }
         if let ra, let rb {
           if ra.script != rb.script {

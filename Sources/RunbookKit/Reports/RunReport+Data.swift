@@ -34,7 +34,7 @@ extension RunReport {
           "interactive": .bool(a.interactive == true),
         ]
         item["endedAt"] = attemptEnds[n].map { .string($0.endedAt) } ?? .null
-        item["status"] = .string(attemptEnds[n]?.status ?? "incomplete")
+        item["status"] = .string((attemptEnds[n]?.status ?? .incomplete).rawValue)
         return .map(item)
       })
     // Keys in sorted order, as Value.json writes them; the steps stream one by one.
@@ -54,7 +54,7 @@ extension RunReport {
       ("journalDigest", .string(digest)),
       ("run", .map(runValue)),
       ("schemaVersion", .int(1)),
-      ("status", .string(status)),
+      ("status", .string(status.rawValue)),
     ]
     out.write("{\n")
     for (key, value) in head {
@@ -78,7 +78,7 @@ extension RunReport {
   private func writeStepJSON(_ step: Step, into text: inout String) {
     let lists = ["results": results[step.index] ?? [], "history": earlierRecords(of: step)]
     var fields = step.summaryValue
-    fields["state"] = .string(lists["results"]!.isEmpty ? absence(of: step) : "ran")
+    fields["state"] = .string(lists["results"]!.isEmpty ? absence(of: step).rawValue : "ran")
     let pad = "      "
     text += "{"
     var first = true

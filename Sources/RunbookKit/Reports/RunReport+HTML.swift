@@ -24,9 +24,9 @@ extension RunReport {
       <style>\(Self.css)</style>
       </head>
       <body>
-      <header class="run \(Self.xml(status))">
+      <header class="run \(status.rawValue)">
       <h1>\(Self.xml(run.title))</h1>
-      <p class="result"><span class="badge \(Self.xml(status))">\(Self.xml(status))</span> \(Self.xml(counts))</p>
+      <p class="result"><span class="badge \(status.rawValue)">\(status.rawValue)</span> \(Self.xml(counts))</p>
 
       """)
     out.write(firstFailureHTML())
@@ -195,7 +195,7 @@ extension RunReport {
       let items = attempts.enumerated().map { i, a -> String in
         let n = a.attempt ?? i + 1
         let ended = attemptEnds[n]
-        let status = ended?.status ?? "did not finish"
+        let status = ended?.status.rawValue ?? "did not finish"
         var text =
           "<tr><td>\(n)</td><td>\(Self.xml(a.startedAt))</td><td>\(Self.xml(ended?.endedAt ?? "—"))</td><td><code>\(Self.xml(a.operatorName))</code></td><td><span class=\"badge \(Self.xml(status))\">\(Self.xml(status))</span></td>"
         text +=
@@ -270,11 +270,11 @@ extension RunReport {
   }
 
   /// The grid's class and mark for a host without a record of a step.
-  static func absenceMark(_ absence: String) -> (String, String) {
+  static func absenceMark(_ absence: Absence) -> (String, String) {
     switch absence {
-    case "not on this host": return ("na", "")
-    case "not selected": return ("unselected", "○")
-    default: return ("unreached", "·")
+    case .notOnHost: return ("na", "")
+    case .notSelected: return ("unselected", "○")
+    case .notReached: return ("unreached", "·")
     }
   }
 
@@ -298,7 +298,7 @@ extension RunReport {
     var out =
       "<section class=\"step \(state)\(deviated ? " deviation" : "")\" id=\"step-\(Self.xml(step.id))\" data-status=\"\(state)\">\n"
     out +=
-      "<div class=\"head\"><span class=\"badge \(state)\">\(worst?.rawValue ?? Self.xml(absence(of: step)))</span> "
+      "<div class=\"head\"><span class=\"badge \(state)\">\(worst?.rawValue ?? absence(of: step).rawValue)</span> "
     out +=
       "<code class=\"id\">\(Self.xml(step.id))</code> <span class=\"kind\">\(step.kind.rawValue)</span> on <b>\(Self.xml(roles))</b>"
     if !records.isEmpty { out += " → " + records.map { Self.xml($0.host) }.joined(separator: ", ") }
@@ -396,7 +396,7 @@ extension RunReport {
       out +=
         "<h3><code>\(Self.xml(r.step))</code> <small>line \(r.line) of that version</small></h3>\n<p class=\"attempt\">\(Self.xml(Self.historyLine(r)))</p>\n<pre>\(Self.xml(r.script))</pre>\n"
       out += recordHTML(
-        r, writesFile: StepKind(rawValue: r.kind)?.writesFile == true, fromEarlierAttempt: false)
+        r, writesFile: r.kind.writesFile, fromEarlierAttempt: false)
     }
     return out + "</section>\n"
   }

@@ -83,7 +83,7 @@ extension RunReport {
   private func auditMarkdown() -> String {
     var out = "# Execution report: \(Self.inline(run.title))\n\n"
     out += "| | |\n|---|---|\n"
-    var result = "\(Self.statusMark(status)) **\(status)** — \(resultLine)"
+    var result = "\(status.symbol) **\(status)** — \(resultLine)"
     if !deviationSummary.isEmpty { result += " · **\(deviationSummary)**" }
     var rows: [(String, String)] = [("Result", result)]
     if let failure = firstFailure {
@@ -117,7 +117,7 @@ extension RunReport {
         let n = a.attempt ?? i + 1
         let ended = attemptEnds[n]
         out +=
-          "| \(n) | \(a.startedAt) | \(ended?.endedAt ?? "—") | `\(Self.code(a.operatorName))` | \(ended?.status ?? "did not finish") | [`\(a.runbookSHA256.prefix(12))`](\(a.snapshotFile))\(runbookChanged(inAttempt: n) ? " (changed)" : "")\(a.interactive == true ? ", interactive" : "") |\n"
+          "| \(n) | \(a.startedAt) | \(ended?.endedAt ?? "—") | `\(Self.code(a.operatorName))` | \(ended?.status.rawValue ?? "did not finish") | [`\(a.runbookSHA256.prefix(12))`](\(a.snapshotFile))\(runbookChanged(inAttempt: n) ? " (changed)" : "")\(a.interactive == true ? ", interactive" : "") |\n"
       }
     }
     let variables = lastAttempt.variables
@@ -267,7 +267,7 @@ extension RunReport {
         + "\n"
       out += Self.recordMarkdown(
         r, label: "Output on `\(Self.code(r.host))`",
-        writesFile: StepKind(rawValue: r.kind)?.writesFile == true, indent: "", quietNote: true)
+        writesFile: r.kind.writesFile, indent: "", quietNote: true)
     }
     return out
   }
@@ -335,13 +335,4 @@ extension RunReport {
     ms < 1000 ? "\(ms) ms" : String(format: "%.1f s", Double(ms) / 1000)
   }
 
-  static func statusMark(_ status: String) -> String {
-    switch status {
-    case "passed": return "✅"
-    case "failed": return "❌"
-    case "interrupted": return "⛔"
-    case "dry-run": return "📝"
-    default: return "⚠️"
-    }
-  }
 }

@@ -37,7 +37,7 @@ public struct RunReport: Sendable {
   }
 
   /// The run's outcome: passed, failed, interrupted, dry-run, or incomplete.
-  public var status: String { end?.status ?? "incomplete" }
+  public var status: RunStatus { end?.status ?? .incomplete }
 
   /// The attempt the reports describe last.
   public var lastAttempt: RunRecord { attempts.last ?? run }
@@ -96,37 +96,38 @@ public struct RunReport: Sendable {
     return (results, history, former)
   }
   /// What a step without records is: not selected (by any attempt), or not reached.
-  func absence(of step: Step) -> String {
+  func absence(of step: Step) -> Absence {
     let selections = attempts.isEmpty ? [run] : attempts
     let selected = selections.contains { attempt in
       attempt.selectedSteps.map { $0.contains(step.index) } ?? true
     }
-    return selected ? "not reached" : "not selected"
+    return selected ? .notReached : .notSelected
   }
 
   /// What a host without a record of a step is: the step does not run there, or it does
   /// but was not reached (or not selected). Nil when the run did not record the step's
   /// hosts (journals from before `roleHosts`).
-  func absence(of step: Step, on host: String) -> String? {
+  func absence(of step: Step, on host: String) -> Absence? {
     guard let map = lastAttempt.roleHosts else { return nil }
     let positions = map[step.attributes.roles.joined(separator: " ")] ?? []
     let hosts = lastAttempt.hosts
     let runsThere = positions.contains { hosts.indices.contains($0) && hosts[$0] == host }
-    return runsThere ? absence(of: step) : "not on this host"
+    return runsThere ? absence(of: step) : .notOnHost
   }
 
   /// Step×host records per status, with steps that did not run.
   public var counts: [(status: String, count: Int)] {
-    var counts: [String: Int] = [:]
+    var statuses: [StepStatus: Int] = [:]
+    var absences: [Absence: Int] = [:]
     for step in runbook.steps {
       let records = results[step.index] ?? []
-      if records.isEmpty { counts[absence(of: step), default: 0] += 1 }
-      for record in records { counts[record.status.rawValue, default: 0] += 1 }
+      if records.isEmpty { absences[absence(of: step), default: 0] += 1 }
+      for record in records { statuses[record.status, default: 0] += 1 }
     }
-    let order = [
-      "ok", "failed", "timeout", "interrupted", "skipped", "pending", "not reached", "not selected",
-    ]
-    return order.compactMap { key in counts[key].map { (key, $0) } }
+    let ran = StepStatus.allCases.sorted { $0.displayOrder < $1.displayOrder }
+      .compactMap { status in statuses[status].map { (status.rawValue, $0) } }
+    return ran
+      + Absence.allCases.compactMap { absence in absences[absence].map { (absence.rawValue, $0) } }
   }
 
   /// Every host that has a record, in order of first appearance.
