@@ -79,6 +79,18 @@ public protocol CommandRunning: Sendable {
     _ command: ProcessCommand, input: String, timeout: Duration?,
     stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
   ) async -> CommandOutcome
+
+  /// Runs a long-lived `command` (a host's session) in its own process group, writing each
+  /// element of `input` to its standard input as it comes and closing it when `input`
+  /// ends, streaming what it prints, until its output ends.
+  func session(
+    _ command: ProcessCommand, input: AsyncStream<String>,
+    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
+  ) async -> CommandOutcome
+
+  /// Runs `command` on this terminal (standard input, output and error shared), off the
+  /// cooperative pool while it waits; its exit status.
+  func attached(_ command: ProcessCommand) async -> Int32
 }
 
 /// Runs programs as child processes in their own process group (swift-subprocess).
@@ -115,20 +127,8 @@ public struct SubprocessRunner: CommandRunning {
               _ = try? await execution.standardInputWriter.write(input)
               try? await execution.standardInputWriter.finish()
             }
-            tasks.addTask {
-              do {
-                for try await chunk in execution.standardOutput {
-                  stdout(chunk.withUnsafeBytes { Array($0) })
-                }
-              } catch {}
-            }
-            tasks.addTask {
-              do {
-                for try await chunk in execution.standardError {
-                  stderr(chunk.withUnsafeBytes { Array($0) })
-                }
-              } catch {}
-            }
+            tasks.addTask { await Self.forward(execution.standardOutput, to: stdout) }
+            tasks.addTask { await Self.forward(execution.standardError, to: stderr) }
             if let timeout {
               tasks.addTask {
                 do {
@@ -159,6 +159,81 @@ public struct SubprocessRunner: CommandRunning {
     } catch {
       return CommandOutcome(launchError: "\(error)")
     }
+  }
+}
+
+extension SubprocessRunner {
+  public func session(
+    _ command: ProcessCommand, input: AsyncStream<String>,
+    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
+  ) async -> CommandOutcome {
+    var options = PlatformOptions()
+    options.processGroupID = 0
+    do {
+      let result = try await Subprocess.run(
+        command.subprocessExecutable, arguments: Arguments(command.arguments),
+        platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
+      ) { execution in
+        await withTaskGroup(of: Void.self) { tasks in
+          tasks.addTask {
+            for await frame in input {
+              do { _ = try await execution.standardInputWriter.write(frame) } catch { break }
+            }
+            try? await execution.standardInputWriter.finish()
+          }
+          tasks.addTask { await Self.forward(execution.standardOutput, to: stdout) }
+          tasks.addTask { await Self.forward(execution.standardError, to: stderr) }
+          // The session ends when the shell closes its output; the writer is then left
+          // to the end of `input`, which its owner finishes.
+          await tasks.next()
+          await tasks.next()
+          tasks.cancelAll()
+        }
+      }
+      switch result.terminationStatus {
+      case .exited(let code): return CommandOutcome(exitStatus: code)
+      case .signaled(let signal): return CommandOutcome(signal: signal)
+      }
+    } catch {
+      return CommandOutcome(launchError: "\(error)")
+    }
+  }
+
+  public func attached(_ command: ProcessCommand) async -> Int32 {
+    // Waiting for an operator's shell blocks a thread for minutes: a thread of its own,
+    // never one of the cooperative pool.
+    await offPool { Self.runAttached(command) }
+  }
+
+  /// Runs a program on this terminal (standard input, output and error shared) and waits.
+  static func runAttached(_ command: ProcessCommand) -> Int32 {
+    let process = Process()
+    if command.executable.contains("/") {
+      process.executableURL = URL(fileURLWithPath: command.executable)
+      process.arguments = command.arguments
+    } else {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = [command.executable] + command.arguments
+    }
+    process.standardInput = FileHandle.standardInput
+    process.standardOutput = FileHandle.standardOutput
+    process.standardError = FileHandle.standardError
+    do {
+      try process.run()
+      process.waitUntilExit()
+      return process.terminationStatus
+    } catch {
+      return -1
+    }
+  }
+
+  /// Hands each chunk a process prints to `sink`, until the output ends.
+  private static func forward(
+    _ output: SubprocessOutputSequence, to sink: @Sendable ([UInt8]) -> Void
+  ) async {
+    do {
+      for try await chunk in output { sink(chunk.withUnsafeBytes { Array($0) }) }
+    } catch {}
   }
 }
 

@@ -1,11 +1,4 @@
 import Foundation
-import Subprocess
-
-#if canImport(System)
-  import System
-#else
-  import SystemPackage
-#endif
 
 /// One long-lived shell per host (over ssh, or a local `/bin/sh`), which runs the steps
 /// sent to it one after another: a step costs no new ssh channel, no login shell and no
@@ -138,18 +131,32 @@ final class HostSession: @unchecked Sendable {
       """
   }
 
-  /// What became of a step, as the host tells it.
-  enum RemoteState: Equatable {
-    /// It ended with this exit status.
-    case done(Int32)
-    /// Its processes are gone and no status was written (the loop was killed with it).
-    case gone
-    /// It never started there.
-    case unknown
+  /// The script that checks, before a run, that the host can run steps as `users` (`-`
+  /// for root, as `become` does): as root, that each user exists (runuser needs nothing
+  /// else); otherwise that sudo works for each, without a password or with the become
+  /// password (its first line of input), so that a wrong one stops the run before it starts.
+  static func escalationCheck(users: [String]) -> String {
+    let words = users.map(ShellQuote.word).joined(separator: " ")
+    return """
+      if [ "$(id -u)" = 0 ]; then
+        for u in \(words); do [ "$u" = - ] || id -u "$u" >/dev/null 2>&1 || { echo "there is no user $u" >&2; exit 1; }; done
+        exit 0
+      fi
+      IFS= read -r pw || pw=
+      for u in \(words); do
+        [ "$u" = - ] && u=root
+        if [ -z "$pw" ]; then sudo -n -u "$u" true || exit 1; continue; fi
+        sudo -k -n -u "$u" true 2>/dev/null && continue
+        e=$(printf "%s\\n" "$pw" | sudo -k -S -p "" -u "$u" true 2>&1) && continue
+        echo "sudo -u $u refused the become password: $(printf "%s\\n" "$e" | tail -n 1)" >&2
+        exit 1
+      done
+      """
   }
 
-  private let connection: HostConnection
+  private let host: PlanHost
   private let launch: ProcessCommand
+  private let runner: any CommandRunning
   private let lock = NSLock()
   private let key = Digest.randomHex(16)
   private var input: AsyncStream<String>.Continuation?
@@ -176,9 +183,10 @@ final class HostSession: @unchecked Sendable {
     }
   }
 
-  init(connection: HostConnection, launch: ProcessCommand) {
-    self.connection = connection
+  init(host: PlanHost, launch: ProcessCommand, runner: any CommandRunning) {
+    self.host = host
     self.launch = launch
+    self.runner = runner
   }
 
   /// Opens the session if it is not open; true when its loop answered.
@@ -192,45 +200,15 @@ final class HostSession: @unchecked Sendable {
       input = continuation
       continuation.yield(key + "\n")
       // The become password travels once, on standard input, and stays in the loop's memory.
-      if let password = connection.host.becomePassword {
+      if let password = host.becomePassword {
         continuation.yield("RUNBOOK-PASSWORD\n\(password)\n")
       }
       let command = launch
+      let runner = self.runner
       Task.detached { [self] in
-        var options = PlatformOptions()
-        options.processGroupID = 0
-        _ = try? await Subprocess.run(
-          command.subprocessExecutable, arguments: Arguments(command.arguments),
-          platformOptions: options,
-          input: .inputWriter, output: .sequence, error: .sequence
-        ) { execution in
-          await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask {
-              for await frame in stream {
-                do { _ = try await execution.standardInputWriter.write(frame) } catch { break }
-              }
-              try? await execution.standardInputWriter.finish()
-            }
-            tasks.addTask {
-              do {
-                for try await chunk in execution.standardOutput {
-                  self.route(chunk.withUnsafeBytes { Array($0) }, stdout: true)
-                }
-              } catch {}
-            }
-            tasks.addTask {
-              do {
-                for try await chunk in execution.standardError {
-                  self.route(chunk.withUnsafeBytes { Array($0) }, stdout: false)
-                }
-              } catch {}
-            }
-            // The session ends when the shell closes its output; stop writing then.
-            await tasks.next()
-            await tasks.next()
-            continuation.finish()
-          }
-        }
+        _ = await runner.session(
+          command, input: stream,
+          stdout: { self.route($0, stdout: true) }, stderr: { self.route($0, stdout: false) })
         self.ended()
       }
     }
@@ -375,7 +353,7 @@ final class HostSession: @unchecked Sendable {
     var outcome = CommandOutcome()
     guard await ensureOpen() else {
       outcome.exitStatus = 255
-      collector.note("runbook: cannot open a session on \(connection.host.name)\n")
+      collector.note("runbook: cannot open a session on \(host.name)\n")
       return outcome
     }
     let step = Current(nonce: script.nonce, collector: collector)
@@ -415,7 +393,7 @@ final class HostSession: @unchecked Sendable {
       }
       guard status == nil else { return (status, nil) }
       collector.note(
-        "runbook: the connection to \(connection.host.name) was lost; asking the host what became of the step\n"
+        "runbook: the connection to \(host.name) was lost; asking the host what became of the step\n"
       )
       return (nil, .some(await query(script.nonce)))
     } onCancel: {

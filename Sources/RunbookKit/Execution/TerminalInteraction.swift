@@ -3,7 +3,7 @@ import Foundation
 /// `--interactive` on a terminal (keys read one at a time, raw mode only while waiting and
 /// restored on every path) or on piped standard input (one answer per line, so a session
 /// can be scripted).
-public final class TerminalInteraction: Interaction, @unchecked Sendable {
+public final class TerminalInteraction: Interaction, Sendable {
   /// Where answers come from.
   public enum Input: Sendable {
     /// A terminal: single keys.
@@ -13,6 +13,7 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
   }
 
   private let input: Input
+  private let runner: any CommandRunning
   private let write: @Sendable (String) -> Void
   private let editor: String
   /// What continues the run after the answers ran out (`--resume RUN_DIR`).
@@ -22,9 +23,10 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
   /// named when piped answers run out.
   public init(
     input: Input, environment: [String: String], runDirectory: String = "RUN_DIR",
-    write: @escaping @Sendable (String) -> Void
+    runner: any CommandRunning = SubprocessRunner(), write: @escaping @Sendable (String) -> Void
   ) {
     self.input = input
+    self.runner = runner
     self.write = write
     editor = environment["VISUAL"] ?? environment["EDITOR"] ?? "vi"
     resumeHint = "--resume \(runDirectory)"
@@ -68,7 +70,7 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
         if prompt.distinctRenderings > 1 {
           write("note: the hosts render this step differently; the edit runs on all of them\n")
         }
-        if let edited = edit(prompt.rawScript) {
+        if let edited = await edit(prompt.rawScript) {
           return edited == prompt.rawScript ? .run : .edit(edited)
         }
       case "?": write(Self.stepHelp + "\n")
@@ -114,7 +116,7 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
     guard let key = await answer(Self.manualAnswers), key != "q" else { return nil }
     guard key == "y" else { return (false, nil) }
     write("Note for the report (optional): ")
-    guard let note = readLine(strippingNewline: true) else { return (true, nil) }
+    guard let note = await Self.readLine() else { return (true, nil) }
     let text = note.trimmingCharacters(in: .whitespaces)
     if input == .lines { write(text + "\n") }
     return (true, text.isEmpty ? nil : text)
@@ -124,10 +126,7 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
     write(
       "Opening a shell: \(([command.executable] + command.arguments).joined(separator: " ")); exit it to return.\n"
     )
-    _ = Self.runAttached(
-      command.executable.hasPrefix("/") ? command.executable : "/usr/bin/env",
-      command.executable.hasPrefix("/")
-        ? command.arguments : [command.executable] + command.arguments)
+    _ = await runner.attached(command)
   }
 
   private func show(_ prompt: StepPrompt) {
@@ -139,12 +138,12 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
       step.attributes.roles.isEmpty ? "the operator" : step.attributes.roles.joined(separator: ", ")
     text +=
       "     \(roles) → \(prompt.hosts.isEmpty ? "no host" : prompt.hosts.joined(separator: ", "))\n"
-    for line in Executor.lines(prompt.script) { text += "     | \(line)\n" }
+    for line in TextLines.split(prompt.script) { text += "     | \(line)\n" }
     write(text)
   }
 
   /// Opens the editor on the script; nil when the editor failed.
-  private func edit(_ script: String) -> String? {
+  private func edit(_ script: String) async -> String? {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent(
       "runbook-edit-\(UUID().uuidString).sh"
     ).path
@@ -160,7 +159,8 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
       write("cannot write \(path)\n")
       return nil
     }
-    let status = Self.runAttached("/bin/sh", ["-c", "\(editor) \"$1\"", "sh", path])
+    let status = await runner.attached(
+      ProcessCommand("/bin/sh", ["-c", "\(editor) \"$1\"", "sh", path]))
     guard status == 0, let edited = try? String(contentsOfFile: path, encoding: .utf8) else {
       write("the editor (\(editor)) failed; the step was not changed\n")
       return nil
@@ -168,22 +168,9 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
     return edited
   }
 
-  /// Runs a program on this terminal (standard input, output and error shared).
-  @discardableResult
-  static func runAttached(_ executable: String, _ arguments: [String]) -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.standardInput = FileHandle.standardInput
-    process.standardOutput = FileHandle.standardOutput
-    process.standardError = FileHandle.standardError
-    do {
-      try process.run()
-      process.waitUntilExit()
-      return process.terminationStatus
-    } catch {
-      return -1
-    }
+  /// A line of standard input, read off the cooperative pool; nil at its end.
+  private static func readLine() async -> String? {
+    await offPool { Swift.readLine(strippingNewline: true) }
   }
 
   /// One answer, as its key: a keypress on a terminal (Enter is yes), or a piped line that
@@ -193,7 +180,7 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
   private func answer(_ answers: [(Character, String)]) async -> Character? {
     switch input {
     case .lines:
-      guard let line = readLine(strippingNewline: true) else {
+      guard let line = await Self.readLine() else {
         write("\nno more answers; \(resumeHint) continues the run\n")
         return nil
       }
@@ -208,12 +195,17 @@ public final class TerminalInteraction: Interaction, @unchecked Sendable {
       return "\u{0}"
     case .terminal:
       let key = await TerminalMode.withRawMode { () -> Character? in
-        var byte: UInt8 = 0
+        // Each wait for a key is a poll of at most 100 ms on a thread of its own, so the
+        // cooperative pool is never blocked and a cancelled run stops asking.
         while !Task.isCancelled {
-          var fds = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
-          guard poll(&fds, 1, 100) > 0 else { continue }
-          guard read(STDIN_FILENO, &byte, 1) == 1 else { return nil }
-          return Character(UnicodeScalar(byte))
+          let read = await offPool { () -> Int? in
+            var fds = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            guard poll(&fds, 1, 100) > 0 else { return -1 }
+            var byte: UInt8 = 0
+            return Foundation.read(STDIN_FILENO, &byte, 1) == 1 ? Int(byte) : nil
+          }
+          guard let read else { return nil }
+          if read >= 0 { return Character(UnicodeScalar(UInt8(read))) }
         }
         return nil
       }

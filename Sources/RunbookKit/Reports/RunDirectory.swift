@@ -131,7 +131,7 @@ public enum RunDirectory {
     // A step whose record was never written (the tool was killed) left its log.
     for start in contents.starts {
       expected.insert(
-        start.log ?? Executor.logPath(index: start.index, step: start.step, host: start.host))
+        start.log ?? RunLayout.logPath(index: start.index, step: start.step, host: start.host))
     }
     let entries =
       FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? []
@@ -193,13 +193,13 @@ public enum RunDirectory {
         if let ra, let rb {
           if ra.script != rb.script {
             lines.append("  script:")
-            lines += LineDiff.lines(Executor.lines(ra.script), Executor.lines(rb.script)).map {
+            lines += LineDiff.lines(TextLines.split(ra.script), TextLines.split(rb.script)).map {
               "    " + $0
             }
           }
           if ra.outputTail != rb.outputTail {
             lines.append("  output:")
-            lines += LineDiff.lines(Executor.lines(ra.outputTail), Executor.lines(rb.outputTail))
+            lines += LineDiff.lines(TextLines.split(ra.outputTail), TextLines.split(rb.outputTail))
               .filter {
                 !$0.hasPrefix("  ")
               }

@@ -1,0 +1,149 @@
+import Foundation
+
+extension Executor {
+  /// Runs the selected steps and writes the journal. Task cancellation (Ctrl-C, SIGTERM)
+  /// stops the running commands on every host and ends the run as interrupted.
+  public func run() async throws -> RunSummary {
+    // Everything the tool writes in the run directory is the operator's alone (0700/0600).
+    try RunDirectoryLock.makePrivateDirectory(options.runDirectory)
+    try PrivateFile.makeDirectory(options.runDirectory + "/logs")
+    let journalPath = options.runDirectory + "/journal.jsonl"
+    let resume =
+      options.resume && FileManager.default.fileExists(atPath: journalPath)
+      ? try ResumePoint(journal: journalPath) : ResumePoint()
+    let journal = try Journal(path: journalPath)
+    let (selected, _) = options.selection.apply(to: plan)
+    let context = RunContext(
+      journal: journal,
+      transports: TransportPool(
+        context: TransportContext(runner: runner, ssh: options.ssh, stateToken: resume.stateToken),
+        make: makeTransport),
+      key: try RunKey.load(token: resume.stateToken), resume: resume,
+      state: RunState(masker: plan.masker, secretNames: Set(plan.secretNames)),
+      runID: URL(fileURLWithPath: options.runDirectory).lastPathComponent)
+    try await journal.append(try runRecord(context, selected: selected))
+
+    let hostRunner = HostStepRunner(executor: self, context: context)
+    let driver = interaction.map { InteractiveDriver(interaction: $0, runner: hostRunner) }
+    var latest: [String: StepStatus] = [:]
+    var failures = 0
+    var stopped: RunStatus?
+    let total = selected.compactMap { $0 }.count
+    var ordinal = 0
+    for (index, planned) in plan.steps.enumerated() {
+      guard let positions = selected[index] else { continue }
+      if Task.isCancelled {
+        stopped = .interrupted
+        break
+      }
+      ordinal += 1
+      let step = planned.step
+      let hostNames = positions.map { planned.hosts[$0] }
+      echo?(
+        "==> [\(ordinal)/\(total)] \(step.id) (\(step.kind.rawValue), line \(step.line)) on "
+          + (hostNames.isEmpty ? "the operator" : hostNames.joined(separator: ", ")))
+      events?(.stepStarted(ordinal: ordinal, total: total, step: step, hosts: hostNames))
+
+      let record: @Sendable ([StepRecord]) async throws -> Bool = { records in
+        var interrupted = false
+        for record in records {
+          try await journal.append(record)
+          events?(.hostFinished(record))
+          let mark = record.status.rawValue + (record.changed == true ? " (changed)" : "")
+          echo?(
+            "    \(record.host): \(mark)\(record.reason.map { " — \($0)" } ?? "") [\(record.durationMs) ms]"
+          )
+          if record.status == .interrupted { interrupted = true }
+        }
+        return interrupted
+      }
+      let outcome: StepOutcome
+      if let driver,
+        let asked = try await driver.run(
+          planned, positions: positions, ordinal: ordinal, total: total, record: record)
+      {
+        outcome = asked
+      } else {
+        let records = await hostRunner.runStep(planned, positions: positions)
+        let interrupted = try await record(records)
+        let failed =
+          !step.attributes.allowFail && records.contains(where: \.status.failsStep)
+        outcome = StepOutcome(
+          records: records, failed: failed,
+          stop: interrupted ? .interrupted : failed && !options.continueOnError ? .failed : nil)
+      }
+      for r in outcome.records { latest["\(r.index)/\(r.host)"] = r.status }
+      if outcome.failed { failures += 1 }
+      if let stop = outcome.stop {
+        stopped = stop
+        break
+      }
+    }
+    var counts: [String: Int] = [:]
+    for status in latest.values { counts[status.rawValue, default: 0] += 1 }
+    let status = stopped ?? (options.dryRun ? .dryRun : (failures > 0 ? .failed : .passed))
+    // The hosts keep what they know of the steps only while some step's end is not known
+    // here: an unknown status, or a step lost by an earlier attempt that did not get to run.
+    await context.transports.closeAll(
+      forget: !latest.values.contains(.unknown) && (resume.lost.isEmpty || status == .passed))
+    try await journal.append(
+      RunEndRecord(status: status, endedAt: RunLayout.timestamp(clock.now()), counts: counts))
+    await journal.close()
+    return RunSummary(status: status, runDirectory: options.runDirectory, counts: counts)
+  }
+
+  /// This attempt's run record; its runbook snapshot is written on the way (no file an
+  /// earlier record hashes is ever written again).
+  private func runRecord(_ context: RunContext, selected: [[Int]?]) throws -> RunRecord {
+    let resume = context.resume
+    let runbookBytes =
+      FileManager.default.contents(atPath: plan.runbook.file) ?? Data(plan.runbook.source.utf8)
+    let snapshot = RunReport.snapshotName(attempt: resume.attempt)
+    try PrivateFile.write(runbookBytes, to: options.runDirectory + "/" + snapshot)
+    var record = RunRecord(
+      runID: context.runID, runbook: plan.runbook.file, title: plan.runbook.title,
+      runbookSHA256: Digest.sha256(runbookBytes),
+      inventory: plan.inventorySource,
+      inventorySHA256: plan.inventorySource.flatMap { Digest.sha256(file: $0) },
+      operatorName: options.operatorName, toolVersion: RunbookVersion.current,
+      startedAt: RunLayout.timestamp(clock.now()),
+      variables: plan.variableValues.mapValues(plan.masker.mask),
+      stepCount: plan.steps.count, hosts: plan.hosts.map(\.name), dryRun: options.dryRun,
+      resumes: resume.resumes, selectedSteps: selected.indices.filter { selected[$0] != nil })
+    record.stateToken = resume.stateToken
+    record.attempt = resume.attempt
+    record.snapshot = snapshot
+    record.interactive = interaction != nil
+    record.roleHosts = Self.roleHosts(plan)
+    var definitions: [String: String] = [:]
+    for (name, value) in plan.globalVariables where plan.variableValues[name] != value.rendered {
+      definitions[name] = plan.masker.mask(value.rendered)
+    }
+    record.variableDefinitions = definitions.isEmpty ? nil : definitions
+    return record
+  }
+
+  /// Where each combination of roles runs, as positions in the plan's hosts.
+  static func roleHosts(_ plan: Plan) -> [String: [Int]] {
+    var position: [String: Int] = [:]
+    for (i, host) in plan.hosts.enumerated() where position[host.name] == nil {
+      position[host.name] = i
+    }
+    var map: [String: [Int]] = [:]
+    for planned in plan.steps {
+      let key = planned.step.attributes.roles.joined(separator: " ")
+      if map[key] == nil { map[key] = planned.hosts.compactMap { position[$0] } }
+    }
+    return map
+  }
+}
+
+/// What became of one step on its hosts, for the step loop.
+struct StepOutcome: Sendable {
+  /// Every record written, in order (a host's latest last).
+  var records: [StepRecord]
+  /// The step failed on some host and the failure stands: the run fails.
+  var failed = false
+  /// The run ends here: interrupted (Ctrl-C, the operator quit) or failed.
+  var stop: RunStatus?
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// This machine: the session loop in a local `/bin/sh`.
+final class LocalTransport: ShellSessionTransport {
+  let host: PlanHost
+  let context: TransportContext
+  let session: HostSession
+  let name = "local"
+
+  init(host: PlanHost, context: TransportContext) {
+    self.host = host
+    self.context = context
+    session = HostSession(
+      host: host,
+      launch: ProcessCommand(
+        "/bin/sh", ["-c", HostSession.server(stateToken: context.stateToken)]),
+      runner: context.runner)
+  }
+
+  func shell(_ script: String) -> ProcessCommand { ProcessCommand("/bin/sh", ["-c", script]) }
+
+  func checkConnection() async -> String? { nil }
+
+  var interactiveShell: ProcessCommand {
+    ProcessCommand("/bin/sh", ["-c", "exec \"${SHELL:-/bin/sh}\" -i"])
+  }
+
+  func close(forget: Bool) async { await session.close(forget: forget) }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// How runbook reaches one host. The executor asks a host for nothing else, and never asks
+/// which transport it has: checks before a run, a step run with its output streamed and
+/// stopped on timeout or interrupt, the question what became of a lost step, the
+/// operator's shell, and the end of the session.
+///
+/// A transport is one file with a type that conforms, plus one line in
+/// `TransportRegistry.makers` (and, for a new `ansible_connection` word, one constant in
+/// `Connection`).
+public protocol Transport: Sendable {
+  /// The host.
+  var host: PlanHost { get }
+  /// What messages call the way to the host ("ssh").
+  var name: String { get }
+  /// Checks that the host answers (opening what later steps reuse); why not, or nil.
+  func checkConnection() async -> String?
+  /// Checks that the host can run steps as each of `users` (`-`: root); why not, or nil.
+  func checkEscalation(users: [String]) async -> String?
+  /// Runs a step's script, as `user` when one is given (`-`: root), its output streamed into
+  /// `collector`; it is stopped (with its whole process group) on `timeout` or when the
+  /// task is cancelled.
+  func run(
+    _ script: StepScript, as user: String?, timeout: Duration?, collector: OutputCollector
+  ) async -> CommandOutcome
+  /// What became of a step an earlier attempt lost; nil when the host cannot be asked.
+  func ask(about attemptID: String) async -> RemoteState?
+  /// The operator's interactive shell on the host.
+  var interactiveShell: ProcessCommand { get }
+  /// Ends the host's session, removing the run's state there when `forget`, and releases
+  /// what the transport holds open.
+  func close(forget: Bool) async
+}
+
+/// What became of a step, as the host tells it.
+public enum RemoteState: Equatable, Sendable {
+  /// It ended with this exit status.
+  case done(Int32)
+  /// Its processes are gone and no status was written (the loop was killed with it).
+  case gone
+  /// It never started there.
+  case unknown
+}
+
+/// What the transports of a run share.
+public struct TransportContext: Sendable {
+  /// The one way processes start.
+  public var runner: any CommandRunning
+  /// The ssh client's settings.
+  public var ssh: SSHSettings
+  /// Names the run's state directory on every host.
+  public var stateToken: String
+
+  /// Creates a context.
+  public init(runner: any CommandRunning, ssh: SSHSettings, stateToken: String) {
+    self.runner = runner
+    self.ssh = ssh
+    self.stateToken = stateToken
+  }
+}
+
+/// The transports runbook knows, by connection.
+public enum TransportRegistry {
+  /// Makes a host's transport.
+  public typealias Maker = @Sendable (PlanHost, TransportContext) -> any Transport
+
+  /// One line per transport.
+  static let makers: [Connection: Maker] = [
+    .local: { LocalTransport(host: $0, context: $1) },
+    .ssh: { OpenSSHTransport(host: $0, context: $1) },
+  ]
+
+  /// The connections `ansible_connection` may name.
+  public static var connections: [Connection] { makers.keys.sorted { $0.rawValue < $1.rawValue } }
+
+  /// The transport of `host`.
+  public static func transport(for host: PlanHost, context: TransportContext) -> any Transport {
+    guard let make = makers[host.connection] else {
+      preconditionFailure("connection \(host.connection.rawValue) has no transport")
+    }
+    return make(host, context)
+  }
+}
