@@ -1,0 +1,140 @@
+import Foundation
+
+/// The shell scripts of the session protocol: the loop a host runs, the stop of a step,
+/// and the escalation check. None holds a single quote: they travel inside single quotes
+/// over ssh.
+extension HostSession {
+  /// The loop the shell runs (no single quotes: it travels inside them over ssh);
+  /// `stateToken` names the run's state directory.
+  static func server(stateToken: String) -> String {
+    """
+    IFS= read -r key || exit 0
+    d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
+    (umask 077; mkdir -p "$d") 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] && chmod 700 "$d" || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
+    sid=$(command -v setsid || true)
+    uid=$(id -u)
+    pw=; free=" "; need=" "
+    # What became of each step, a line per event on a file this session keeps open: a new
+    # file per step would cost more than the step itself on some file systems.
+    { command exec 4>>"$d/status-$$"; } 2>/dev/null || { echo "RUNBOOK-SESSION-$key failed: cannot write $d/status-$$"; exit 1; }
+    echo "RUNBOOK-SESSION-$key ready"
+    while IFS= read -r line; do
+      case "$line" in
+      RUNBOOK-PASSWORD) IFS= read -r pw; continue ;;
+      "RUNBOOK-QUERY "*)
+        set -f; set -- $line; set +f; n=$2
+        st() { grep -h "^$n $1 " "$d"/status-* 2>/dev/null | head -n 1; }
+        r=$(st started)
+        if [ -n "$r" ] && [ -z "$(st done)" ]; then
+          set -f; set -- $r; set +f
+          while [ -z "$(st done)" ] && { kill -0 "$3" 2>/dev/null || kill -0 "$4" 2>/dev/null; }; do sleep 1; done
+        fi
+        e=$(st done)
+        if [ -n "$e" ]; then s="done ${e##* }"; elif [ -n "$r" ]; then s=gone; else s=unknown; fi
+        echo "RUNBOOK-STATE-$key $n $s"
+        continue ;;
+      "RUNBOOK-BEGIN "*) ;;
+      RUNBOOK-FORGET) rm -rf "$d"; exit 0 ;;
+      *) continue ;;
+      esac
+      set -f; set -- $line; set +f
+      n=$2; shift 2
+      # RUNBOOK-AS USER|- SHELL: as root, runuser (or nothing, for root); else sudo. The
+      # other user cannot open our private script file: the shell reads it on standard input.
+      # With a become password, sudo -S reads it first, but only where sudo asks for one
+      # (-k: cached credentials aside), found once per user: were the password sent where
+      # none is asked, the shell of the step would read it as a command.
+      as=
+      if [ "$1" = RUNBOOK-AS ]; then
+        as=1
+        if [ "$uid" = 0 ] && [ "$2" = - ]; then set -- "$3"
+        elif [ "$uid" = 0 ] && command -v runuser >/dev/null 2>&1; then set -- runuser -u "$2" -- "$3"
+        else
+          u=$2; [ "$u" = - ] && u=root
+          if [ -n "$pw" ]; then
+            case "$free$need" in *" $u "*) ;; *)
+              if sudo -k -n -u "$u" true 2>/dev/null; then free="$free$u "; else need="$need$u "; fi ;;
+            esac
+          fi
+          case "$need" in
+          *" $u "*) as=pw; set -- sudo -k -S -p "" -u "$u" -- "$3" ;;
+          *) set -- sudo -n -u "$u" -- "$3" ;;
+          esac
+        fi
+      fi
+      f="$d/step-$$.sh"
+      # One script file per session ($$: hosts that share a machine share the directory),
+      # emptied after each step (its secrets do not stay on the host; an rm would cost a
+      # process per step). `command` keeps a failed redirection of exec from ending the shell.
+      { command exec 3>"$f"; } 2>/dev/null || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&2; continue; }
+      while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done
+      exec 3>&-
+      if [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } | $sid "$@" &
+      elif [ -n "$as" ]; then $sid "$@" <"$f" &
+      else $sid "$@" "$f" </dev/null & fi
+      pid=$!
+      echo "$n started $pid $$" >&4
+      echo "RUNBOOK-STARTED-$key $n"
+      wait "$pid"; rc=$?
+      echo "$n done $rc" >&4
+      : >"$f"
+      echo "RUNBOOK-DONE-$key $n $rc"
+      echo "RUNBOOK-DONE-$key $n" >&2
+    done
+    """
+  }
+
+  /// The shell script that stops a step: its pid comes from the state file the loop wrote,
+  /// so nothing a step prints can choose what is killed; a step that has ended is left.
+  /// A step that runs as another user is signalled through sudo (unless the stop runs as
+  /// root), which reads the become password, when there is one, from the first line of
+  /// the script's standard input.
+  static func stopScript(stateToken: String, nonce: String, escalated: Bool) -> String {
+    // dash's built-in kill takes `-SIG -PGID` but not `--`; sudo runs kill(1), which needs it.
+    let choose =
+      escalated
+      ? """
+      if [ "$(id -u)" = 0 ]; then k() { kill "-$1" "-$2"; }
+      else
+        IFS= read -r pw || pw=
+        if [ -n "$pw" ] && ! sudo -k -n true 2>/dev/null; then
+          k() { printf "%s\\n" "$pw" | sudo -k -S -p "" kill "-$1" -- "-$2"; }
+        else k() { sudo -n kill "-$1" -- "-$2"; }; fi
+      fi
+
+      """ : "k() { kill \"-$1\" \"-$2\"; }\n"
+    return choose + """
+      d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
+      r=$(grep -h "^\(nonce) started " "$d"/status-* 2>/dev/null | head -n 1)
+      p=$(echo "$r" | cut -d " " -f 3)
+      case "$p" in ""|*[!0-9]*) exit 0 ;; esac
+      [ "$p" -gt 1 ] && ! grep -q "^\(nonce) done " "$d"/status-* 2>/dev/null || exit 0
+      k TERM "$p" 2>/dev/null
+      for i in 1 2 3 4 5 6 7 8 9 10; do k 0 "$p" 2>/dev/null || exit 0; sleep 0.2 2>/dev/null || sleep 1; done
+      k KILL "$p" 2>/dev/null; true
+      """
+  }
+
+  /// The script that checks, before a run, that the host can run steps as `users` (`-`
+  /// for root, as `become` does): as root, that each user exists (runuser needs nothing
+  /// else); otherwise that sudo works for each, without a password or with the become
+  /// password (its first line of input), so that a wrong one stops the run before it starts.
+  static func escalationCheck(users: [String]) -> String {
+    let words = users.map(ShellQuote.word).joined(separator: " ")
+    return """
+      if [ "$(id -u)" = 0 ]; then
+        for u in \(words); do [ "$u" = - ] || id -u "$u" >/dev/null 2>&1 || { echo "there is no user $u" >&2; exit 1; }; done
+        exit 0
+      fi
+      IFS= read -r pw || pw=
+      for u in \(words); do
+        [ "$u" = - ] && u=root
+        if [ -z "$pw" ]; then sudo -n -u "$u" true || exit 1; continue; fi
+        sudo -k -n -u "$u" true 2>/dev/null && continue
+        e=$(printf "%s\\n" "$pw" | sudo -k -S -p "" -u "$u" true 2>&1) && continue
+        echo "sudo -u $u refused the become password: $(printf "%s\\n" "$e" | tail -n 1)" >&2
+        exit 1
+      done
+      """
+  }
+}
