@@ -9,7 +9,7 @@ extension HostStepRunner {
   ) -> (StepStatus, String?) {
     if outcome.interrupted { return (.interrupted, "stopped by the operator") }
     if outcome.timedOut {
-      return (.timeout, "stopped after \(step.attributes.timeout.map { "\($0.seconds)" } ?? "?")s")
+      return (.timeout, "stopped after \(step.attributes.timeout?.secondsText ?? "its timeout")")
     }
     if let error = outcome.launchError { return (.failed, "cannot start: \(error)") }
     switch outcome.lost {

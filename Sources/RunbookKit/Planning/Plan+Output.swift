@@ -150,6 +150,12 @@ extension Duration {
     let (s, attoseconds) = components
     return Double(s) + Double(attoseconds) / 1e18
   }
+
+  /// `300s`, `2.5s`: whole seconds without a fraction.
+  public var secondsText: String {
+    let (s, attoseconds) = components
+    return attoseconds == 0 ? "\(s)s" : "\(seconds)s"
+  }
 }
 
 extension Runbook {
