@@ -196,7 +196,7 @@ import Testing
     let (_, problems) = try plan("```sh {role=web}\ntrue\n```\n", inventory: inventory)
     #expect(
       problems == [
-        "hosts:2: error: ansible_connection=docker of host 'w1' is not supported; runbook connects with ssh or local",
+        "hosts:2: error: ansible_connection=docker of host 'w1' is not supported; runbook connects with local, ssh",
         "hosts:3: error: ansible_port of host 'w2' must be a port number, not 'http'",
       ])
   }

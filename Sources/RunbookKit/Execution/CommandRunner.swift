@@ -239,18 +239,17 @@ extension SubprocessRunner {
 
 /// Remembers why a command was stopped, so a timeout and an interrupt are told apart and
 /// the stop sequence runs once.
-final class StopState: @unchecked Sendable {
+struct StopState: Sendable {
   enum Reason { case timeout, interrupt }
-  private let lock = NSLock()
-  private var _reason: Reason?
+  private let why = Locked<Reason?>(nil)
 
-  var reason: Reason? { lock.withLock { _reason } }
+  var reason: Reason? { why.get() }
 
   /// Records `why`; false when a stop is already under way.
-  func begin(_ why: Reason) -> Bool {
-    lock.withLock {
-      guard _reason == nil else { return false }
-      _reason = why
+  func begin(_ reason: Reason) -> Bool {
+    why.withLock {
+      guard $0 == nil else { return false }
+      $0 = reason
       return true
     }
   }

@@ -231,7 +231,7 @@ final class HostSession: @unchecked Sendable {
       guard state.begin(why) else { return }
       await stop()
     }
-    let timer = LockedBox<Task<Void, Never>?>(nil)
+    let timer = Locked<Task<Void, Never>?>(nil)
     if let timeout {
       step.started = {
         timer.set(

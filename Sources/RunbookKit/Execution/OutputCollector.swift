@@ -8,6 +8,8 @@ import Foundation
 /// `expect` and console transcripts), the last part of the masked output (for the journal
 /// and reports), a SHA-256 of the log and its size.
 public final class OutputCollector: @unchecked Sendable {
+  // Safe: every mutable field is private and touched only under `lock` (the host's output
+  // arrives on the runner's tasks while the step's runner reads what was kept).
   /// How much of standard output is kept for captures, `expect` and transcripts.
   public static let keptStdoutLimit = 1 << 20
   /// How much of the end of the output the journal keeps.

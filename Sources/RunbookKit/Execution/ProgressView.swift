@@ -4,6 +4,8 @@ import Foundation
 /// total, each host of the running step with a spinner and its elapsed time, then each
 /// host's final status. Without a terminal, or with colour off, callers use plain lines.
 public final class ProgressView: @unchecked Sendable {
+  // Safe: every mutable field is private and touched only under `lock` (events come from
+  // the hosts' tasks, redraws from the ticker).
   private let lock = NSLock()
   private let write: @Sendable (String) -> Void
   private let color: Bool

@@ -5,9 +5,8 @@ import Foundation
 /// stopped on timeout or interrupt, the question what became of a lost step, the
 /// operator's shell, and the end of the session.
 ///
-/// A transport is one file with a type that conforms, plus one line in
-/// `TransportRegistry.makers` (and, for a new `ansible_connection` word, one constant in
-/// `Connection`).
+/// A transport is one file (a type that conforms, and its `Connection` constant) plus one
+/// line in `TransportRegistry.entries`.
 public protocol Transport: Sendable {
   /// The host.
   var host: PlanHost { get }
@@ -64,20 +63,31 @@ public enum TransportRegistry {
   /// Makes a host's transport.
   public typealias Maker = @Sendable (PlanHost, TransportContext) -> any Transport
 
+  /// A transport's registration: its connection, the `ansible_connection` words that
+  /// name it, and how to make it.
+  struct Entry: Sendable {
+    let connection: Connection
+    let words: [String]
+    let make: Maker
+  }
+
   /// One line per transport.
-  static let makers: [Connection: Maker] = [
-    .local: { LocalTransport(host: $0, context: $1) },
-    .ssh: { OpenSSHTransport(host: $0, context: $1) },
+  static let entries: [Entry] = [
+    Entry(connection: .local, words: ["local"]) { LocalTransport(host: $0, context: $1) },
+    Entry(connection: .ssh, words: ["ssh", "smart", "paramiko"]) {
+      OpenSSHTransport(host: $0, context: $1)
+    },
   ]
 
-  /// The connections `ansible_connection` may name.
-  public static var connections: [Connection] { makers.keys.sorted { $0.rawValue < $1.rawValue } }
+  /// Each `ansible_connection` word runbook has a transport for, and its connection.
+  public static let ansibleWords: [String: Connection] = Dictionary(
+    uniqueKeysWithValues: entries.flatMap { entry in entry.words.map { ($0, entry.connection) } })
 
   /// The transport of `host`.
   public static func transport(for host: PlanHost, context: TransportContext) -> any Transport {
-    guard let make = makers[host.connection] else {
+    guard let entry = entries.first(where: { $0.connection == host.connection }) else {
       preconditionFailure("connection \(host.connection.rawValue) has no transport")
     }
-    return make(host, context)
+    return entry.make(host, context)
   }
 }

@@ -1,10 +1,8 @@
 import Foundation
 
 /// The transports of a run, one per host, made on first use and closed together.
-final class TransportPool: @unchecked Sendable {
-  // `transports` is only touched under `lock`; the transports themselves are Sendable.
-  private let lock = NSLock()
-  private var transports: [String: any Transport] = [:]
+final class TransportPool: Sendable {
+  private let transports = Locked<[String: any Transport]>([:])
   private let context: TransportContext
   private let make: TransportRegistry.Maker
 
@@ -15,7 +13,7 @@ final class TransportPool: @unchecked Sendable {
 
   /// The transport of `host`.
   func transport(for host: PlanHost) -> any Transport {
-    lock.withLock {
+    transports.withLock { transports in
       if let existing = transports[host.name] { return existing }
       let made = make(host, context)
       transports[host.name] = made
@@ -25,7 +23,7 @@ final class TransportPool: @unchecked Sendable {
 
   /// Closes every transport made so far, all at once, and waits for them.
   func closeAll(forget: Bool) async {
-    let all = lock.withLock {
+    let all = transports.withLock { transports in
       defer { transports = [:] }
       return Array(transports.values)
     }

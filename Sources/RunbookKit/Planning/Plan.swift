@@ -28,12 +28,18 @@ public struct Plan: Sendable {
   public var variableValues: [String: String] = [:]
 }
 
-/// How runbook reaches a host.
-public enum Connection: String, Sendable, Hashable, Codable {
+/// How runbook reaches a host: the name of a transport (`TransportRegistry`).
+public struct Connection: RawRepresentable, Sendable, Hashable, Codable {
+  /// The name, as `ansible_connection` writes it.
+  public let rawValue: String
+
+  /// Creates a connection name.
+  public init(rawValue: String) { self.rawValue = rawValue }
+
   /// Commands run through `/bin/sh` on this machine.
-  case local
+  public static let local = Connection(rawValue: "local")
   /// Commands run through the system OpenSSH client.
-  case ssh
+  public static let ssh = Connection(rawValue: "ssh")
 }
 
 /// A host with the connection settings its inventory variables give it.

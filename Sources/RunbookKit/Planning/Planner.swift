@@ -12,6 +12,8 @@ public struct PlanOptions: Sendable {
   public var defaultRole: String?
   /// `--become-password-file`: sudo's password on hosts whose inventory gives none.
   public var becomePassword: String?
+  /// The `ansible_connection` words runbook has a transport for.
+  public var connections: [String: Connection] = TransportRegistry.ansibleWords
 
   /// Creates default options.
   public init() {}
@@ -61,7 +63,8 @@ public enum Planner {
     let scope = VariableScope(
       frontMatter: defaults.merging(fm.vars) { $1 }, varsFile: options.varsFile,
       cli: options.variables, inventory: inventory, secretNames: secretNames,
-      askedNames: Set(asked.map(\.name)), captureSteps: captureSteps)
+      askedNames: Set(asked.map(\.name)), captureSteps: captureSteps,
+      connections: options.connections)
 
     let declared = Set(fm.roles.map(\.name))
     let groupNames = inventory?.groupOrder ?? []

@@ -22,6 +22,8 @@ final class VariableScope {
   let secretNames: Set<String>
   /// Values the operator supplies when the run starts (Runme's prompted exports).
   let askedNames: Set<String>
+  /// The `ansible_connection` words that have a transport.
+  let connections: [String: Connection]
   /// The steps that capture each name, by step index.
   let captureSteps: [String: [Int]]
   /// Names some group other than `all`, or some host, sets: their value can differ by host.
@@ -95,8 +97,9 @@ final class VariableScope {
   init(
     frontMatter: [String: Value], varsFile: [String: Value], cli: [String: Value],
     inventory: Inventory?, secretNames: Set<String>, askedNames: Set<String> = [],
-    captureSteps: [String: [Int]]
+    captureSteps: [String: [Int]], connections: [String: Connection] = [:]
   ) {
+    self.connections = connections
     self.askedNames = askedNames
     self.frontMatter = frontMatter
     self.varsFile = varsFile
@@ -192,15 +195,16 @@ final class VariableScope {
       }
       if !password.isEmpty { host.becomePassword = password }
     }
-    switch get("ansible_connection")?.rendered {
-    case nil, "ssh", "smart", "paramiko": host.connection = .ssh
-    case "local": host.connection = .local
-    case let other?:
-      return .failure(
-        HostProblem(
-          message:
-            "ansible_connection=\(other) of host '\(name)' is not supported; runbook connects with ssh or local"
-        ))
+    if let word = get("ansible_connection")?.rendered {
+      guard let connection = connections[word] else {
+        let known = Set(connections.values.map(\.rawValue)).sorted().joined(separator: ", ")
+        return .failure(
+          HostProblem(
+            message:
+              "ansible_connection=\(TerminalText.visible(word)) of host '\(name)' is not supported; runbook connects with \(known)"
+          ))
+      }
+      host.connection = connection
     }
     if let problem = Self.connectionProblem(host) { return .failure(problem) }
     return .success(host)

@@ -1,18 +1,14 @@
 import Foundation
 
 /// Collects the first line of standard error of a short command.
-final class LineBuffer: @unchecked Sendable {
-  // `bytes` is only touched under `lock`: output callbacks come from the runner's tasks.
-  private let lock = NSLock()
-  private var bytes: [UInt8] = []
+struct LineBuffer: Sendable {
+  private let bytes = Locked<[UInt8]>([])
 
-  func append(_ chunk: [UInt8]) { lock.withLock { if bytes.count < 4096 { bytes += chunk } } }
+  func append(_ chunk: [UInt8]) { bytes.withLock { if $0.count < 4096 { $0 += chunk } } }
 
   var firstLine: String? {
-    lock.withLock {
-      String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map {
-        String($0).trimmingWhitespace()
-      }
+    String(decoding: bytes.get(), as: UTF8.self).split(separator: "\n").first.map {
+      String($0).trimmingWhitespace()
     }
   }
 }
