@@ -74,44 +74,20 @@ struct Exec: AsyncParsableCommand {
     var preflight = options.preflight
     let environment = ProcessInfo.processInfo.environment
     var outcome = preflight.run()
-    // Secrets without a value come from RUNBOOK_SECRET_<NAME>, or a prompt without echo;
-    // values a Runme block asks for, from a prompt.
+    // Values nobody gave (secrets, what Runme blocks ask for): from the environment or a
+    // question on the terminal; every one missing is reported at once.
     if let plan = outcome.plan, !plan.missingSecrets.isEmpty || !plan.askedVariables.isEmpty,
       !outcome.diagnostics.hasErrors
     {
-      var unset: [Diagnostic] = []
-      for asked in plan.askedVariables {
-        let question = asked.question.map { $0.isEmpty ? "" : " (\($0))" } ?? ""
-        if isatty(STDIN_FILENO) == 1 {
-          FileHandle.standardError.write(Data("Value of '\(asked.name)'\(question): ".utf8))
-          if let value = readLine(strippingNewline: true) {
-            preflight.variables.append("\(asked.name)=\(value)")
-            continue
-          }
-        }
-        unset.append(
-          .error(
-            options.runbook, asked.line,
-            "'\(asked.name)' has no value: this Runme block asks for it\(question); pass --var \(asked.name)=VALUE, or run on a terminal to be asked"
-          ))
-      }
-      for name in plan.missingSecrets {
-        if let value = environment["RUNBOOK_SECRET_" + name.uppercased()] {
-          preflight.variables.append("\(name)=\(value)")
-        } else if isatty(STDIN_FILENO) == 1,
-          let value = SecretPrompt.read("Value of secret '\(name)': ")
-        {
-          preflight.variables.append("\(name)=\(value)")
-        } else {
-          unset.append(
-            Diagnostic(
-              .error, at: nil,
-              "secret '\(name)' has no value; set RUNBOOK_SECRET_\(name.uppercased()) or run on a terminal to be asked"
-            ))
-        }
-      }
-      // Every secret without a value at once, not the first only.
-      try report(unset)
+      let ask: RunSetup.Ask? =
+        isatty(STDIN_FILENO) == 1
+        ? { question, secret in
+          secret ? SecretPrompt.read(question) : SecretPrompt.readVisible(question)
+        } : nil
+      let (assignments, problems) = RunSetup.missingValues(
+        of: plan, environment: environment, ask: ask)
+      try report(problems)
+      preflight.variables += assignments
       outcome = preflight.run()
     }
     try report(outcome.diagnostics)
@@ -131,9 +107,11 @@ struct Exec: AsyncParsableCommand {
     ssh.options = sshOption
     defer { try? FileManager.default.removeItem(atPath: ssh.controlDirectory) }
 
-    let runDirectory = resume ?? reportDir ?? defaultRunDirectory(for: options.runbook)
+    let runDirectory =
+      resume ?? reportDir ?? RunSetup.defaultRunDirectory(for: options.runbook)
     var execOptions = ExecOptions(
-      runDirectory: runDirectory, ssh: ssh, operatorName: operatorName())
+      runDirectory: runDirectory, ssh: ssh,
+      operatorName: RunSetup.operatorName(environment: environment))
     execOptions.forks = max(forks, 1)
     execOptions.continueOnError = continueOnError
     execOptions.dryRun = dryRun
@@ -245,24 +223,11 @@ struct Exec: AsyncParsableCommand {
     (text ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
       .filter { !$0.isEmpty }
   }
-
-  private func defaultRunDirectory(for runbook: String) -> String {
-    let name = URL(fileURLWithPath: runbook).deletingPathExtension().lastPathComponent
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-    return "Reports/\(name)-\(formatter.string(from: Date()))"
-  }
-
-  private func operatorName() -> String {
-    let user = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
-    return "\(user)@\(ProcessInfo.processInfo.hostName)"
-  }
 }
 
-/// Reads a line from the terminal without echo.
+/// Questions on the terminal.
 enum SecretPrompt {
+  /// Reads a line without echo.
   static func read(_ prompt: String) -> String? {
     FileHandle.standardError.write(Data(prompt.utf8))
     var old = termios()
@@ -274,6 +239,12 @@ enum SecretPrompt {
       tcsetattr(STDIN_FILENO, TCSANOW, &old)
       FileHandle.standardError.write(Data("\n".utf8))
     }
+    return readLine(strippingNewline: true)
+  }
+
+  /// Reads a line, echoed.
+  static func readVisible(_ prompt: String) -> String? {
+    FileHandle.standardError.write(Data(prompt.utf8))
     return readLine(strippingNewline: true)
   }
 }

@@ -1,0 +1,61 @@
+import Foundation
+
+/// What a run needs between its plan and its first step, for every way of running
+/// (`exec`, `--interactive`, an export): the values nobody gave yet, the run directory's
+/// name, and who runs it.
+public enum RunSetup {
+  /// How a value is asked for: the question, and whether the answer is secret (no echo).
+  public typealias Ask = (_ question: String, _ secret: Bool) -> String?
+
+  /// The `NAME=VALUE` assignments that complete `plan`: each secret without a value comes
+  /// from `RUNBOOK_SECRET_<NAME>` in `environment`, else from `ask`; each value a Runme
+  /// block asks for comes from `ask`. What neither gives is a problem, all of them at once.
+  public static func missingValues(
+    of plan: Plan, environment: [String: String], ask: Ask?
+  ) -> (assignments: [String], problems: [Diagnostic]) {
+    var assignments: [String] = []
+    var problems: [Diagnostic] = []
+    for asked in plan.askedVariables {
+      let question = asked.question.map { $0.isEmpty ? "" : " (\($0))" } ?? ""
+      if let value = ask?("Value of '\(asked.name)'\(question): ", false) {
+        assignments.append("\(asked.name)=\(value)")
+      } else {
+        problems.append(
+          .error(
+            plan.runbook.file, asked.line,
+            "'\(asked.name)' has no value: this Runme block asks for it\(question); pass --var \(asked.name)=VALUE, or run on a terminal to be asked"
+          ))
+      }
+    }
+    for name in plan.missingSecrets {
+      if let value = environment["RUNBOOK_SECRET_" + name.uppercased()]
+        ?? ask?("Value of secret '\(name)': ", true)
+      {
+        assignments.append("\(name)=\(value)")
+      } else {
+        problems.append(
+          Diagnostic(
+            .error, at: nil,
+            "secret '\(name)' has no value; set RUNBOOK_SECRET_\(name.uppercased()) or run on a terminal to be asked"
+          ))
+      }
+    }
+    return (assignments, problems)
+  }
+
+  /// `Reports/<runbook's name>-<UTC time>`: a new directory for each run.
+  public static func defaultRunDirectory(for runbook: String, at date: Date = Date()) -> String {
+    let name = URL(fileURLWithPath: runbook).deletingPathExtension().lastPathComponent
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+    return "Reports/\(name)-\(formatter.string(from: date))"
+  }
+
+  /// `user@machine`, for the run record.
+  public static func operatorName(environment: [String: String]) -> String {
+    let user = environment["USER"] ?? NSUserName()
+    return "\(user)@\(ProcessInfo.processInfo.hostName)"
+  }
+}
