@@ -116,7 +116,10 @@ import Testing
     #expect(ws.read("three-b") == "three\n")
   }
 
-  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+  @Test(
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"),
+      "needs script(1) for a pseudo-terminal: Scripts/setup installs bsdutils"))
   func keysOnAPseudoTerminalAndTheModeIsRestored() throws {
     let ws = try Workspace()
     defer { try? FileManager.default.removeItem(at: ws.dir) }

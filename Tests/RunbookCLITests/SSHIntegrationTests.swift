@@ -2,7 +2,11 @@ import Foundation
 import Testing
 
 /// `runbook exec` against real sshd instances on loopback addresses.
-@Suite(.serialized) struct SSHIntegrationTests {
+@Suite(
+  .serialized,
+  .enabled(if: TestEnvironment.hasSSHD, "needs sshd: Scripts/setup --tests installs openssh-server")
+)
+struct SSHIntegrationTests {
   static let groups = ["ctl": "controller", "cmp": "compute", "lb1": "lb", "lb2": "lb", "db": "db"]
 
   struct Workspace {
@@ -305,7 +309,7 @@ import Testing
     .enabled(if: sudoUserExists, "needs the user runbook-sudo and sudo: run Scripts/setup --tests")
   )
   func aBecomePasswordReachesSudoOnStandardInputOnly() throws {
-    let hosts = try SSHHosts(["ctl"], base: 23600)
+    let hosts = try SSHHosts(["ctl"], base: 23800)
     defer { hosts.tearDown() }
     let ws = try Workspace()
     defer { try? FileManager.default.removeItem(at: ws.dir) }

@@ -54,7 +54,8 @@ import Testing
     }
   }
 
-  @Test func forgedControlLinesNeitherEndAStepNorChooseWhatIsKilled() throws {
+  @Test(.enabled(if: TestEnvironment.hasSSHD, "needs sshd: Scripts/setup --tests installs it"))
+  func forgedControlLinesNeitherEndAStepNorChooseWhatIsKilled() throws {
     let hosts = try SSHHosts(["ctl"], base: 23600)
     defer { hosts.tearDown() }
     let ws = try Workspace()
@@ -148,7 +149,8 @@ import Testing
     #expect(ws.read("run/report.md")?.contains("-password = ********") == true)
   }
 
-  @Test func aSecretInsideAVeryLongLineIsMaskedWherever_the_lineIsCut() throws {
+  @Test(.enabled(if: TestEnvironment.hasSSHD, "needs sshd: Scripts/setup --tests installs it"))
+  func aSecretInsideAVeryLongLineIsMaskedWherever_the_lineIsCut() throws {
     let hosts = try SSHHosts(["ctl"], base: 23700)
     defer { hosts.tearDown() }
     let ws = try Workspace()

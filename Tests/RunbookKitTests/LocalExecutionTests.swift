@@ -232,7 +232,10 @@ final class LineSink: @unchecked Sendable {
     #expect(try mode("agent.ini") == 0o644)
   }
 
-  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")))
+  @Test(
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"),
+      "needs sqlite3: Scripts/setup --tests installs it"))
   func filtersCarryAnyValueThroughShellSQLAndURLsByteForByte() async throws {
     var run = try LocalRun()
     defer { run.cleanUp() }
@@ -273,7 +276,9 @@ final class LineSink: @unchecked Sendable {
   /// A merge of one setting into real configuration files: every other byte stays, and
   /// Python's configparser reads the result with only that setting changed.
   @Test(
-    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")),
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+      "needs python3: Scripts/setup --tests installs it"),
     arguments: [
       (
         "nginx.service", "Service",
@@ -336,7 +341,10 @@ final class LineSink: @unchecked Sendable {
     #expect(printed == "same\n", "\(file): \(printed)")
   }
 
-  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+  @Test(
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+      "needs python3: Scripts/setup --tests installs it"))
   func interpretersWorkingDirectoryEnvironmentAndStepContext() async throws {
     var run = try LocalRun()
     defer { run.cleanUp() }
@@ -381,7 +389,9 @@ final class LineSink: @unchecked Sendable {
   /// As root, `user=` needs no sudo (it need not even be installed): runuser does it, and
   /// the other user runs a script it could not open from our private state directory.
   @Test(
-    .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"))
+    .enabled(
+      if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"),
+      "needs root and runuser: it runs a step as another user")
   )
   func asRootUserAndBecomeNeedNoSudo() async throws {
     var run = try LocalRun()

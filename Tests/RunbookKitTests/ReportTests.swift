@@ -171,8 +171,11 @@ enum FixedRun {
     try await RunDirectory.writeReports(directory: dir)
     let rendered = try String(contentsOfFile: dir + "/" + name, encoding: .utf8)
     let golden = Fixtures.url("reports/golden-" + name)
+    // Recording a golden file proves nothing: the run that records fails, so a record
+    // switch left on can never pass silently.
     if ProcessInfo.processInfo.environment["RUNBOOK_UPDATE_GOLDEN"] != nil {
       try rendered.write(to: golden, atomically: true, encoding: .utf8)
+      Issue.record("recorded \(golden.lastPathComponent); run again without RUNBOOK_UPDATE_GOLDEN")
     }
     #expect(rendered == (try String(contentsOf: golden, encoding: .utf8)))
   }

@@ -20,6 +20,16 @@ import Testing
     return lines.map { $0 + "\n" }.joined()
   }
 
+  /// Each corpus found its files: a parameterized test over an empty folder passes by
+  /// running nothing.
+  @Test(arguments: Fixtures.minimumCorpus.keys.sorted())
+  func everyCorpusFoundItsFiles(folder: String) {
+    let names =
+      (try? FileManager.default.contentsOfDirectory(atPath: Fixtures.url(folder).path)) ?? []
+    let minimum = Fixtures.minimumCorpus[folder] ?? 1
+    #expect(names.filter { !$0.hasPrefix(".") }.count >= minimum, "\(folder): \(names)")
+  }
+
   @Test(arguments: Fixtures.files(in: "markdown", extensions: ["md"]))
   func markdownYieldsTheExpectedSteps(file: String) throws {
     let data = try Data(contentsOf: Fixtures.url("markdown/\(file)"))
