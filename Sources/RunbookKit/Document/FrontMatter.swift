@@ -40,7 +40,7 @@ public struct FrontMatter: Sendable, Equatable {
   /// The key runbook reads that `key` is one edit away from (`secret` for `secrets`), when
   /// there is one: a third-party key (`tags`, `date`) is further from all of them.
   static func nearMiss(_ key: String) -> String? {
-    keys.first { StepAttributes.editDistance(key, $0) <= 1 }
+    keys.first { NearestWord.editDistance(key, $0) <= 1 }
   }
 
   /// Parses the YAML text that starts at `firstLine` of `file`.

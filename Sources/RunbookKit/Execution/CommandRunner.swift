@@ -82,7 +82,8 @@ public protocol CommandRunning: Sendable {
 
   /// Runs a long-lived `command` (a host's session) in its own process group, writing each
   /// element of `input` to its standard input as it comes and closing it when `input`
-  /// ends, streaming what it prints, until its output ends.
+  /// ends, streaming what it prints, until its output ends. Task cancellation stops its
+  /// process group (TERM, then KILL).
   func session(
     _ command: ProcessCommand, input: AsyncStream<String>,
     stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
@@ -174,20 +175,15 @@ extension SubprocessRunner {
         command.subprocessExecutable, arguments: Arguments(command.arguments),
         platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
       ) { execution in
-        await withTaskGroup(of: Void.self) { tasks in
-          tasks.addTask {
-            for await frame in input {
-              do { _ = try await execution.standardInputWriter.write(frame) } catch { break }
-            }
-            try? await execution.standardInputWriter.finish()
+        let group = execution.processIdentifier.value
+        await withTaskCancellationHandler {
+          await Self.pump(execution, input: input, stdout: stdout, stderr: stderr)
+        } onCancel: {
+          kill(-group, SIGTERM)
+          Task {
+            try? await Task.sleep(for: gracePeriod)
+            kill(-group, SIGKILL)
           }
-          tasks.addTask { await Self.forward(execution.standardOutput, to: stdout) }
-          tasks.addTask { await Self.forward(execution.standardError, to: stderr) }
-          // The session ends when the shell closes its output; the writer is then left
-          // to the end of `input`, which its owner finishes.
-          await tasks.next()
-          await tasks.next()
-          tasks.cancelAll()
         }
       }
       switch result.terminationStatus {
@@ -196,6 +192,29 @@ extension SubprocessRunner {
       }
     } catch {
       return CommandOutcome(launchError: "\(error)")
+    }
+  }
+
+  /// Feeds a session its input and hands on what it prints, until its output ends.
+  private static func pump(
+    _ execution: Execution<CustomWriteInput, SequenceOutput, SequenceOutput>,
+    input: AsyncStream<String>,
+    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
+  ) async {
+    await withTaskGroup(of: Void.self) { tasks in
+      tasks.addTask {
+        for await frame in input {
+          do { _ = try await execution.standardInputWriter.write(frame) } catch { break }
+        }
+        try? await execution.standardInputWriter.finish()
+      }
+      tasks.addTask { await Self.forward(execution.standardOutput, to: stdout) }
+      tasks.addTask { await Self.forward(execution.standardError, to: stderr) }
+      // The session ends when the shell closes its output; the writer is then left
+      // to the end of `input`, which its owner finishes.
+      await tasks.next()
+      await tasks.next()
+      tasks.cancelAll()
     }
   }
 

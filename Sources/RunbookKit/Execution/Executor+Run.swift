@@ -12,7 +12,7 @@ extension Executor {
       options.resume && FileManager.default.fileExists(atPath: journalPath)
       ? try ResumePoint(journal: journalPath) : ResumePoint()
     let journal = try Journal(path: journalPath)
-    let (selected, _) = options.selection.apply(to: plan)
+    let selected = options.selected ?? plan.steps.map { Array($0.hosts.indices) }
     let context = RunContext(
       journal: journal,
       transports: TransportPool(

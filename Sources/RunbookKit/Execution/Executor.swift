@@ -10,8 +10,10 @@ public struct ExecOptions: Sendable {
   public var dryRun = false
   /// The run directory (created if needed).
   public var runDirectory: String
-  /// Steps and hosts to run.
-  public var selection = Selection()
+  /// For each step, the positions of the hosts it runs on, nil for a step not selected:
+  /// `Selection.apply`'s result, computed once by the caller (which also checks the hosts
+  /// it touches); nil runs every step on all its hosts.
+  public var selected: [[Int]?]?
   /// The ssh client settings.
   public var ssh: SSHSettings
   /// The journal of the run being resumed, read from `runDirectory`.

@@ -32,6 +32,9 @@ final class HostSession: @unchecked Sendable {
   private var current: Current?
   private var queries: [String: CheckedContinuation<RemoteState?, Never>] = [:]
   private var buffers: [Bool: [UInt8]] = [true: [], false: []]  // true: stdout
+  /// The task that runs the session's process: `close` awaits it, so no session outlives
+  /// its run.
+  private var task: Task<Void, Never>?
 
   /// The step being run: where its output goes and who waits for its end.
   private final class Current: @unchecked Sendable {
@@ -71,7 +74,7 @@ final class HostSession: @unchecked Sendable {
       }
       let command = launch
       let runner = self.runner
-      Task.detached { [self] in
+      task = Task.detached { [self] in
         _ = await runner.session(
           command, input: stream,
           stdout: { self.route($0, stdout: true) }, stderr: { self.route($0, stdout: false) })
@@ -330,16 +333,20 @@ final class HostSession: @unchecked Sendable {
   /// Waits (at most a few seconds) for the shell to exit, so the masters are not closed
   /// under it.
   func close(forget: Bool) async {
-    let open: Bool = lock.withLock {
+    let running: Task<Void, Never>? = lock.withLock {
       if forget { input?.yield("RUNBOOK-FORGET\n") }
       input?.finish()
       input = nil
-      return alive
+      defer { task = nil }
+      return task
     }
-    guard open else { return }
-    for _ in 0..<100 {
-      if !lock.withLock({ alive }) { return }
+    guard let running else { return }
+    // The loop exits at the end of its input; a session that does not (a hung connection)
+    // is stopped after a few seconds. Either way its task has ended when close returns.
+    for _ in 0..<100 where lock.withLock({ alive }) {
       try? await Task.sleep(for: .milliseconds(50))
     }
+    if lock.withLock({ alive }) { running.cancel() }
+    await running.value
   }
 }

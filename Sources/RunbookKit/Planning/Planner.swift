@@ -357,6 +357,6 @@ public enum Planner {
   }
 
   private static func hint(_ word: String, _ candidates: [String]) -> String {
-    StepAttributes.nearest(word, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
+    NearestWord.nearest(word, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
   }
 }

@@ -21,7 +21,7 @@ public struct Selection: Sendable {
     func position(of id: String?, flag: String) -> Int? {
       guard let id else { return nil }
       if let index = ids.firstIndex(of: id) { return index }
-      let near = StepAttributes.nearest(id, in: ids).map { "; did you mean '\($0)'?" } ?? ""
+      let near = NearestWord.nearest(id, in: ids).map { "; did you mean '\($0)'?" } ?? ""
       problems.append(
         Diagnostic(
           .error, at: nil, "\(flag) \(id): no step has that id\(near) (runbook list shows them)"))

@@ -115,7 +115,7 @@ struct Exec: AsyncParsableCommand {
     execOptions.forks = max(forks, 1)
     execOptions.continueOnError = continueOnError
     execOptions.dryRun = dryRun
-    execOptions.selection = selection
+    execOptions.selected = chosen
     execOptions.resume = resume != nil
     var executor = Executor(plan: plan, options: execOptions)
     // On a terminal, a live view; otherwise (or with --no-color/NO_COLOR) plain lines.
