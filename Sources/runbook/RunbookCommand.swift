@@ -11,7 +11,7 @@ struct RunbookCommand: AsyncParsableCommand {
     version: RunbookVersion.current,
     subcommands: [
       Exec.self, Check.self, List.self, Plan.self, InventoryCommand.self, Report.self, Verify.self,
-      Sign.self, Diff.self,
+      Sign.self, Diff.self, Init.self,
     ]
   )
 

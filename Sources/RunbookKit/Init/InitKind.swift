@@ -1,0 +1,118 @@
+import Foundation
+
+/// What a block of notes becomes, inferred from its content and the prose before it.
+enum InitKind: Sendable, Equatable {
+  case shell
+  /// SQL at a database prompt (the client invocation before the first prompt is dropped).
+  case sql
+  /// A console transcript: `$ ` commands with their output between them.
+  case console
+  /// An INI fragment merged into `file` (its `[section]` lines say where).
+  case iniMerge(file: String)
+  /// A whole file, written.
+  case writeFile(String)
+  /// A fragment added to a file between markers.
+  case append(String)
+
+  var language: String {
+    switch self {
+    case .shell: "sh"
+    case .sql: "sql"
+    case .console: "console"
+    case .iniMerge: "ini"
+    case .writeFile, .append: "text"
+    }
+  }
+
+  var attributes: [String] {
+    switch self {
+    case .shell, .sql, .console: []
+    case .iniMerge(let file): ["file=" + file]
+    case .writeFile(let file): ["file=" + file]
+    case .append(let file): ["file=" + file, "append"]
+    }
+  }
+
+  /// The block's text as the step runs it.
+  func body(_ literal: String) -> String {
+    if self == .shell {
+      // A root prompt copied with the command (`[root@controller ~]# `, `root@db1:~# `).
+      return literal.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+        line.replacingOccurrences(
+          of: #"^(\s*)(\[[^\]\s]+@[^\]]+\]|[A-Za-z0-9_-]+@[A-Za-z0-9_.-]+:[^#$\s]*)[#$] "#,
+          with: "$1", options: .regularExpression)
+      }.joined(separator: "\n")
+    }
+    guard self == .sql else { return literal }
+    let lines = literal.split(separator: "\n", omittingEmptySubsequences: false)
+    guard let first = lines.firstIndex(where: { InitKind.isSQLPrompt($0) }) else { return literal }
+    return lines[first...].joined(separator: "\n")
+  }
+
+  static func isSQLPrompt(_ line: Substring) -> Bool {
+    let text = line.drop { $0 == " " }
+    return text.hasPrefix("mysql>") || text.hasPrefix("MariaDB [") || text.hasPrefix("MySQL [")
+  }
+
+  /// Words that introduce a file the block goes into.
+  static let editWords = [
+    "编辑", "修改", "创建", "添加", "配置文件", "edit", "modify", "create", "add to", "append to", "in ",
+  ]
+  static let createWords = ["创建", "create", "new file"]
+}
+
+extension NotesConverter {
+  /// What a block becomes: nil for a block that only shows output.
+  static func kind(of code: MarkdownDocument.CodeBlock, context: [String]) -> InitKind? {
+    let language = code.info.split(separator: " ").first.map(String.init)?.lowercased() ?? ""
+    let lines = code.literal.split(separator: "\n").map { $0.trimmingWhitespace() }
+      .filter { !$0.isEmpty }
+    guard !lines.isEmpty else { return nil }
+    if lines.contains(where: { InitKind.isSQLPrompt(Substring($0)) }) || language == "sql" {
+      return .sql
+    }
+    let prose = context.first ?? ""
+    if let file = filePath(in: prose), !looksLikeCommands(lines) {
+      if lines.contains(where: { $0.hasPrefix("[") && $0.hasSuffix("]") && !$0.contains(" ") }) {
+        return .iniMerge(file: file)
+      }
+      let lower = prose.lowercased()
+      return InitKind.createWords.contains(where: lower.contains) ? .writeFile(file) : .append(file)
+    }
+    // File content with no file named: the notes do not say where it goes.
+    if !looksLikeCommands(lines), lines.contains(where: { $0.hasSuffix("{") || $0 == "}" }) {
+      return nil
+    }
+    let prompted = lines.filter { $0.hasPrefix("$ ") }.count
+    if prompted > 0, prompted < lines.count, lines[0].hasPrefix("$ ") { return .console }
+    if ["ini", "conf", "cfg", "yaml", "yml", "json", "xml", "text", "txt", "output"].contains(
+      language)
+    {
+      return nil
+    }
+    return .shell
+  }
+
+  /// An absolute path the prose names as the block's destination.
+  static func filePath(in prose: String) -> String? {
+    let lower = prose.lowercased()
+    guard InitKind.editWords.contains(where: lower.contains) else { return nil }
+    let stops = CharacterSet.whitespaces.union(CharacterSet(charactersIn: "：:，,）)（(。;；`'\""))
+    guard let start = prose.range(of: "/etc/") ?? prose.range(of: "/opt/") else { return nil }
+    let path = prose[start.lowerBound...].prefix {
+      !$0.unicodeScalars.contains(where: stops.contains)
+    }
+    return path.count > 5 ? String(path) : nil
+  }
+
+  /// Whether lines read like commands rather than file content.
+  static func looksLikeCommands(_ lines: [String]) -> Bool {
+    let commands = [
+      "yum ", "apt", "systemctl ", "service ", "mysql ", "openstack ", "su ", "sed ", "echo ",
+      "cp ", "mv ", "ln ", "chown ", "chmod ", "source ", ". ", "export ", "keystone-", "nova-",
+      "glance-", "neutron-", "curl ", "wget ", "mkdir ", "rabbitmqctl ", "$ ",
+    ]
+    let count = lines.filter { line in commands.contains(where: line.hasPrefix) }.count
+    return count * 2 > lines.count
+  }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// What `runbook init` did, for the terminal and `--json`.
+public struct InitReport: Sendable {
+  /// A block that did not become a step, and why.
+  public struct Documentation: Sendable {
+    /// The block's first line.
+    public var line: Int
+    /// Why it is not a step.
+    public var why: String
+  }
+
+  /// The notes file.
+  public var file: String
+  /// Code blocks found.
+  public var blocks = 0
+  /// Steps made.
+  public var steps = 0
+  /// Blocks left as documentation.
+  public var documentation: [Documentation] = []
+  /// Steps whose role a person must decide (`role=TODO`), by line.
+  public var todo: [Int] = []
+  /// Steps per rule that gave the role: prompt, prose, heading or list item, TODO.
+  public var byRule: [String: Int] = [:]
+  /// Variables introduced (addresses).
+  public var variables: [String] = []
+  /// Secrets introduced (passwords), declared without a value.
+  public var secrets: [String] = []
+  /// Literal addresses replaced by a variable or a host or role field.
+  public var addressesReplaced = 0
+  /// Literal passwords replaced by a secret.
+  public var passwordsReplaced = 0
+
+  /// The report for a person.
+  public func text() -> String {
+    var out =
+      "\(file): \(blocks) code blocks: \(steps) steps, \(documentation.count) documentation\n"
+    out +=
+      "roles: "
+      + byRule.sorted { $0.key < $1.key }.map { "\($0.value) by \($0.key)" }.joined(separator: ", ")
+      + "\n"
+    out +=
+      "addresses replaced: \(addressesReplaced); variables: \(variables.joined(separator: ", "))\n"
+    out += "passwords replaced: \(passwordsReplaced); secrets: \(secrets.joined(separator: ", "))\n"
+    for item in documentation { out += "line \(item.line): not a step: \(item.why)\n" }
+    if !todo.isEmpty {
+      out +=
+        "\(todo.count) steps need a role (role=TODO), at lines \(todo.map(String.init).joined(separator: ", "))\n"
+    }
+    return out
+  }
+
+  /// The report as JSON.
+  public func json() -> String {
+    let value: Value = .map([
+      "file": .string(file), "blocks": .int(blocks), "steps": .int(steps),
+      "documentation": .list(
+        documentation.map { .map(["line": .int($0.line), "why": .string($0.why)]) }),
+      "todo": .list(todo.map(Value.int)),
+      "rolesByRule": .map(byRule.mapValues(Value.int)),
+      "variables": .list(variables.map(Value.string)),
+      "secrets": .list(secrets.map(Value.string)),
+      "addressesReplaced": .int(addressesReplaced),
+      "passwordsReplaced": .int(passwordsReplaced),
+    ])
+    return value.json(indent: 2) + "\n"
+  }
+}

@@ -1,0 +1,178 @@
+import Foundation
+
+/// Turns the literals of a block into references: each address of a listed node into a
+/// host or role field, any other address into a front-matter variable, and each password
+/// (`IDENTIFIED BY '…'`, `://user:…@`, `password = …`, `*_PASSWORD=…`, `--password …`,
+/// `rabbitmqctl add_user USER …`) into a declared secret, encoded for where it goes.
+struct LiteralRewriter: Sendable {
+  let nodes: NodeList
+  /// Variables made from addresses, in order: name and value.
+  private(set) var variables: [(name: String, value: String)] = []
+  /// Secrets made from passwords, in order: name and the literal it replaced.
+  private(set) var secrets: [(name: String, value: String)] = []
+  private(set) var addressesReplaced = 0
+  private(set) var passwordsReplaced = 0
+
+  init(nodes: NodeList) { self.nodes = nodes }
+
+  /// The IPv4 addresses in `text`, with their ranges.
+  static func addresses(in text: String) -> [(range: Range<String.Index>, value: String)] {
+    let pattern = #"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])"#
+    var found: [(Range<String.Index>, String)] = []
+    var start = text.startIndex
+    while let range = text.range(
+      of: pattern, options: .regularExpression, range: start..<text.endIndex)
+    {
+      found.append((range, String(text[range])))
+      start = range.upperBound
+    }
+    return found
+  }
+
+  /// Addresses that mean the same on every host and stay as they are.
+  static func isUniversal(_ address: String) -> Bool {
+    address.hasPrefix("127.") || address == "0.0.0.0" || address.hasPrefix("255.")
+  }
+
+  mutating func rewrite(_ body: String, role: String?, kind: InitKind, line: Int) -> String {
+    var lines = body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    // The user a block's password lines belong to (`username = glance`, OS_USERNAME=admin).
+    var user: String?
+    for i in lines.indices {
+      if let named = Self.value(of: ["username", "OS_USERNAME", "user"], in: lines[i]) {
+        user = named
+      }
+      lines[i] = passwords(in: lines[i], user: user, kind: kind)
+      lines[i] = addresses(in: lines[i], role: role)
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  private mutating func addresses(in line: String, role: String?) -> String {
+    var text = line
+    for (range, address) in Self.addresses(in: line).reversed() where !Self.isUniversal(address) {
+      let reference: String
+      if let (node, size) = nodes.node(at: address) {
+        if size == 1 {
+          reference = role == node.role ? "{{ host.address }}" : "{{ roles.\(node.role).address }}"
+        } else {
+          reference = "{{ \(variable(named: node.name + "_address", value: address)) }}"
+        }
+      } else {
+        reference = "{{ \(variable(named: "address", value: address, numbered: true)) }}"
+      }
+      text.replaceSubrange(range, with: reference)
+      addressesReplaced += 1
+    }
+    return text
+  }
+
+  private mutating func variable(named base: String, value: String, numbered: Bool = false)
+    -> String
+  {
+    if let existing = variables.first(where: { $0.value == value }) { return existing.name }
+    var name =
+      numbered ? "\(base)_\(variables.filter { $0.name.hasPrefix(base + "_") }.count + 1)" : base
+    if value == vip { name = "vip" }
+    variables.append((name, value))
+    return name
+  }
+
+  /// The address the notes name as a virtual IP (after `virtual_ipaddress`): its variable
+  /// is `vip`.
+  var vip: String?
+
+  private mutating func secret(for value: String, named base: String) -> String {
+    if let existing = secrets.first(where: { $0.value == value && $0.name.hasPrefix(base) }) {
+      return existing.name
+    }
+    var name = base
+    var n = 2
+    while secrets.contains(where: { $0.name == name }) {
+      name = "\(base)_\(n)"
+      n += 1
+    }
+    secrets.append((name, value))
+    return name
+  }
+
+  private mutating func passwords(in line: String, user: String?, kind: InitKind) -> String {
+    var text = line
+    // IDENTIFIED BY 'x' (with 'user'@ before it).
+    if let range = text.range(of: #"IDENTIFIED BY '[^']*'"#, options: .regularExpression) {
+      let value = String(text[range].dropFirst("IDENTIFIED BY '".count).dropLast())
+      let owner = Self.firstMatch(#"'([A-Za-z0-9_]+)'@"#, in: text) ?? "db"
+      let name = secret(for: value, named: "\(owner)_db_password")
+      text.replaceSubrange(range, with: "IDENTIFIED BY {{ \(name) | mysql }}")
+      passwordsReplaced += 1
+    }
+    // scheme://user:password@host
+    if let range = text.range(of: #"://[A-Za-z0-9_]+:[^@/\s]+@"#, options: .regularExpression) {
+      let inner = text[range].dropFirst(3).dropLast()
+      let parts = inner.split(separator: ":", maxSplits: 1)
+      let owner = String(parts[0])
+      let base = text.contains("rabbit://") ? "\(owner)_rabbit_password" : "\(owner)_db_password"
+      let name = secret(for: String(parts[1]), named: base)
+      text.replaceSubrange(range, with: "://\(owner):{{ \(name) | url }}@")
+      passwordsReplaced += 1
+    }
+    // password = x (a config file), NAME_PASSWORD=x / NAME_PASS=x (a shell line)
+    if let range = text.range(
+      of: #"^\s*(export\s+)?[A-Za-z_]*(password|PASSWORD|_PASS|_pass)\s*=\s*\S+"#,
+      options: .regularExpression)
+    {
+      let assignment = text[range]
+      let equals = assignment.firstIndex(of: "=")!
+      let key = assignment[..<equals].trimmingWhitespace()
+        .replacingOccurrences(of: "export ", with: "").trimmingWhitespace()
+      let value = assignment[assignment.index(after: equals)...].trimmingWhitespace()
+      if !value.hasPrefix("{{"), !value.hasPrefix("$") {
+        let base = (user.map { "\($0)_password" } ?? key.lowercased())
+        let name = secret(for: value, named: base)
+        let encoded = kind == .shell ? "{{ \(name) | quote }}" : "{{ \(name) }}"
+        let prefix = text[..<range.lowerBound] + assignment[...equals]
+        let spaced = assignment[assignment.index(after: equals)...].prefix { $0 == " " }
+        text = String(prefix) + spaced + encoded + text[range.upperBound...]
+        passwordsReplaced += 1
+      }
+    }
+    // --password x / --password=x (not --password-prompt)
+    if let range = text.range(of: #"--password[ =][^\s-][^\s]*"#, options: .regularExpression) {
+      let value = String(text[range].dropFirst("--password ".count))
+      let name = secret(for: value, named: (user ?? "service") + "_password")
+      text.replaceSubrange(range, with: "--password {{ \(name) | quote }}")
+      passwordsReplaced += 1
+    }
+    // rabbitmqctl add_user USER PASSWORD
+    if let range = text.range(of: #"add_user\s+\S+\s+\S+"#, options: .regularExpression) {
+      let words = text[range].split(separator: " ", omittingEmptySubsequences: true)
+      if words.count == 3, !words[2].hasPrefix("{{") {
+        let name = secret(for: String(words[2]), named: "\(words[1])_rabbit_password")
+        text.replaceSubrange(range, with: "add_user \(words[1]) {{ \(name) | quote }}")
+        passwordsReplaced += 1
+      }
+    }
+    return text
+  }
+
+  /// The value of the first of `keys` assigned on `line` (`key = value`, `KEY=value`).
+  static func value(of keys: [String], in line: String) -> String? {
+    for key in keys {
+      if let found = firstMatch(
+        #"^\s*(?:export\s+)?"# + key + #"\s*=\s*([A-Za-z0-9_.-]+)\s*$"#, in: line)
+      {
+        return found
+      }
+    }
+    return nil
+  }
+
+  /// The first capture group of `pattern` in `text`.
+  static func firstMatch(_ pattern: String, in text: String) -> String? {
+    guard let regex = try? NSRegularExpression(pattern: pattern),
+      let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+      match.numberOfRanges > 1, let range = Range(match.range(at: 1), in: text)
+    else { return nil }
+    return String(text[range])
+  }
+}

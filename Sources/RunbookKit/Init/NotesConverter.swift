@@ -1,0 +1,266 @@
+import Foundation
+
+/// `runbook init`: an operator's raw notes (prose, code blocks with literal addresses and
+/// passwords, the node of each block said in words) to an annotated runbook and, where
+/// the notes list the nodes' addresses, an inventory. The notes are never changed; every
+/// code block becomes a step or is said not to be one, with why.
+public struct NotesConverter: Sendable {
+  /// Words that name a role, beyond the built-in ones (`--role-word WORD=ROLE`).
+  public var roleWords: [(word: String, role: String)] = []
+
+  /// Creates a converter.
+  public init() {}
+
+  /// The built-in words for the usual kinds of node, Chinese and English, most specific
+  /// first.
+  static let builtInRoleWords: [(word: String, role: String)] = [
+    ("控制节点", "controller"), ("控制端", "controller"), ("计算节点", "compute"),
+    ("负载均衡器", "lb"), ("负载均衡", "lb"), ("数据库节点", "db"), ("与数据库同节点", "db"),
+    ("数据库服务器", "db"), ("controller node", "controller"), ("compute node", "compute"),
+    ("load balancer", "lb"), ("database node", "db"), ("database server", "db"),
+    ("web server", "web"),
+  ]
+
+  /// What the conversion made.
+  public struct Result: Sendable {
+    /// The annotated runbook.
+    public var runbook: String
+    /// An INI inventory, when the notes list the nodes' addresses.
+    public var inventory: String?
+    /// What was done, for the terminal and `--json`.
+    public var report: InitReport
+  }
+
+  /// Converts `notes` (the file's text; `file` names it in the report).
+  public func convert(_ notes: String, file: String) -> Result {
+    let source = SourceText(notes).text
+    var lines = source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let document = MarkdownParser.parse(source)
+    let words = roleWords + Self.builtInRoleWords
+    let environment = NodeList.find(in: lines, roleWords: words)
+    var literals = LiteralRewriter(nodes: environment)
+    if let at = lines.firstIndex(where: { $0.contains("virtual_ipaddress") }) {
+      literals.vip =
+        lines[at..<min(at + 4, lines.count)].lazy
+        .compactMap { LiteralRewriter.addresses(in: $0).first?.value }.first
+    }
+    var report = InitReport(file: file)
+    var headings: [(level: Int, text: String)] = []
+    // Edits are applied from the end, so earlier line numbers stay valid.
+    var edits: [(range: ClosedRange<Int>, lines: [String])] = []
+
+    for block in document.blocks {
+      switch block {
+      case .heading(let level, let text, _):
+        headings.removeAll { $0.level >= level }
+        headings.append((level, text))
+      case .codeBlock(let code):
+        report.blocks += 1
+        if code.inBlockQuote {
+          report.documentation.append(.init(line: code.startLine, why: "inside a block quote"))
+          continue
+        }
+        let context =
+          Self.context(of: code.startLine, in: lines)
+          + headings.reversed().map(\.text)
+        let found = Self.role(in: context, block: code.literal, words: words)
+        let kind = Self.kind(of: code, context: context)
+        guard let kind else {
+          report.documentation.append(
+            .init(
+              line: code.startLine,
+              why: "file content, but the notes do not say which file, or output only"))
+          continue
+        }
+        var attributes: [String] = ["role=" + (found?.role ?? "TODO")]
+        if found == nil { report.todo.append(code.startLine) }
+        report.byRule[found?.rule ?? "TODO", default: 0] += 1
+        attributes += kind.attributes
+        let body = literals.rewrite(
+          kind.body(code.literal), role: found?.role, kind: kind, line: code.startLine)
+        edits.append(
+          (
+            Self.blockRange(code, lines: lines),
+            Self.fenced(
+              body, language: kind.language, attributes: attributes,
+              indent: Self.indent(of: code, lines: lines))
+          ))
+        report.steps += 1
+      default:
+        break
+      }
+    }
+    for edit in edits.reversed() {
+      lines.replaceSubrange(
+        (edit.range.lowerBound - 1)...(edit.range.upperBound - 1), with: edit.lines)
+    }
+    report.variables = literals.variables.map(\.name)
+    report.secrets = literals.secrets.map(\.name)
+    report.addressesReplaced = literals.addressesReplaced
+    report.passwordsReplaced = literals.passwordsReplaced
+    let frontMatter = Self.frontMatter(
+      title: headings.first?.text ?? (file as NSString).lastPathComponent,
+      variables: literals.variables, secrets: literals.secrets.map(\.name))
+    return Result(
+      runbook: frontMatter + lines.joined(separator: "\n"),
+      inventory: environment.isEmpty ? nil : environment.inventory(), report: report)
+  }
+
+  /// The front matter: the variables the notes' literals became, and the secrets (declared,
+  /// never given: their values are asked for, or come from `RUNBOOK_SECRET_NAME`).
+  static func frontMatter(
+    title: String, variables: [(name: String, value: String)], secrets: [String]
+  )
+    -> String
+  {
+    var text = "---\ntitle: \(yamlString(title))\n"
+    if !variables.isEmpty {
+      text += "vars:\n" + variables.map { "  \($0.name): \(yamlString($0.value))\n" }.joined()
+    }
+    if !secrets.isEmpty { text += "secrets: [\(secrets.joined(separator: ", "))]\n" }
+    return text + "---\n\n"
+  }
+
+  static func yamlString(_ text: String) -> String {
+    "\""
+      + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+        of: "\"", with: "\\\"")
+      + "\""
+  }
+
+  /// The prose a block sits under, nearest first: the line just before it, then each
+  /// enclosing list item (less indented), up to the top level.
+  static func context(of line: Int, in lines: [String]) -> [String] {
+    var found: [String] = []
+    var limit = Int.max
+    var index = line - 2
+    while index >= 0, limit > 0 {
+      let text = lines[index]
+      let content = text.drop { $0 == " " || $0 == "\t" }
+      let indent = text.count - content.count
+      if !content.isEmpty, !content.hasPrefix("```"), !content.hasPrefix("~~~"), indent < limit {
+        if content.hasPrefix("#") { break }
+        found.append(String(content))
+        limit = indent
+      }
+      index -= 1
+    }
+    return found
+  }
+
+  /// The role a block's context names, and by which rule.
+  static func role(in context: [String], block: String, words: [(word: String, role: String)])
+    -> (role: String, rule: String)?
+  {
+    // A shell prompt in the block names its host: [root@controller ~]#, root@db1:~#.
+    for line in block.split(separator: "\n").prefix(3) {
+      if let host = promptHost(String(line)),
+        let match = words.first(where: { host.lowercased().hasPrefix($0.role) })
+      {
+        return (match.role, "prompt")
+      }
+    }
+    for (depth, text) in context.enumerated() {
+      if let roles = roles(named: text, words: words) {
+        return (roles.joined(separator: ","), depth == 0 ? "prose" : "heading or list item")
+      }
+    }
+    // Nothing names a node: a database word alone says the database node.
+    for text in context {
+      if let roles = roles(named: text, words: weakRoleWords) {
+        return (roles.joined(separator: ","), "database word")
+      }
+    }
+    return nil
+  }
+
+  /// Words that say a role only when nothing more specific does.
+  static let weakRoleWords: [(word: String, role: String)] = [
+    ("数据库", "db"), ("mariadb", "db"), ("mysql", "db"), ("database", "db"),
+  ]
+
+  /// The roles one line of prose names. A node in parentheses (`（控制节点）`) is the
+  /// block's; otherwise the first node named, with those joined to it by "和", "and", "、"
+  /// or a comma (`配置控制节点和计算节点`) — not the object of a sentence
+  /// (`控制端验证计算节点…` is the controller's).
+  static func roles(named text: String, words: [(word: String, role: String)]) -> [String]? {
+    let lower = text.lowercased()
+    var parenthesized: [String] = []
+    for group in [("（", "）"), ("(", ")")] {
+      var rest = lower[...]
+      while let open = rest.range(of: group.0),
+        let close = rest[open.upperBound...].range(of: group.1)
+      {
+        let inside = rest[open.upperBound..<close.lowerBound]
+        for (word, role) in words
+        where inside.contains(word.lowercased()) && !parenthesized.contains(role) {
+          parenthesized.append(role)
+        }
+        rest = rest[close.upperBound...]
+      }
+    }
+    if !parenthesized.isEmpty { return parenthesized }
+    var found: [(at: String.Index, end: String.Index, role: String)] = []
+    for (word, role) in words {
+      if let range = lower.range(of: word.lowercased()), !found.contains(where: { $0.role == role })
+      {
+        found.append((range.lowerBound, range.upperBound, role))
+      }
+    }
+    found.sort { $0.at < $1.at }
+    guard var previous = found.first else { return nil }
+    var roles = [previous.role]
+    for next in found.dropFirst() {
+      let between = lower[previous.end..<max(previous.end, next.at)].trimmingWhitespace()
+      guard ["和", "and", "、", ",", "，", "&", "及"].contains(between) else { break }
+      roles.append(next.role)
+      previous = next
+    }
+    return roles
+  }
+
+  static func promptHost(_ line: String) -> String? {
+    let text = line.trimmingWhitespace()
+    if text.hasPrefix("["), let at = text.firstIndex(of: "@"), let space = text.firstIndex(of: " "),
+      at < space
+    {
+      return String(text[text.index(after: at)..<space])
+    }
+    if let at = text.firstIndex(of: "@"), let colon = text[at...].firstIndex(of: ":"),
+      text.hasPrefix("root@") || text.contains("$ ") || text.contains("# ")
+    {
+      return String(text[text.index(after: at)..<colon])
+    }
+    return nil
+  }
+
+  /// The first and last lines a block occupies (fences included).
+  static func blockRange(_ code: MarkdownDocument.CodeBlock, lines: [String]) -> ClosedRange<Int> {
+    code.startLine...max(code.startLine, code.endLine)
+  }
+
+  /// The indentation of a block's lines (inside list items), from its first line.
+  static func indent(of code: MarkdownDocument.CodeBlock, lines: [String]) -> String {
+    let first = lines[code.startLine - 1]
+    let indent = String(first.prefix { $0 == " " || $0 == "\t" })
+    // An indented code block's own four spaces are not the container's.
+    if code.info.isEmpty, !first.trimmingWhitespace().hasPrefix("```"),
+      !first.trimmingWhitespace().hasPrefix("~~~")
+    {
+      return String(indent.dropLast(min(4, indent.count)))
+    }
+    return indent
+  }
+
+  /// A fenced block with attributes, each line indented like the original.
+  static func fenced(_ body: String, language: String, attributes: [String], indent: String)
+    -> [String]
+  {
+    var out = [indent + "```\(language) {\(attributes.joined(separator: " "))}"]
+    var content = body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if content.last == "" { content.removeLast() }
+    out += content.map { $0.isEmpty ? "" : indent + $0 }
+    out.append(indent + "```")
+    return out
+  }
+}

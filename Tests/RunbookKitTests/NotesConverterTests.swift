@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+@testable import RunbookKit
+
+/// `runbook init` on small notes, one rule at a time.
+@Suite struct NotesConverterTests {
+  func convert(_ notes: String, words: [(String, String)] = []) -> NotesConverter.Result {
+    var converter = NotesConverter()
+    converter.roleWords = words.map { (word: $0.0, role: $0.1) }
+    return converter.convert(notes, file: "notes.md")
+  }
+
+  static let notes = """
+    # Environment
+    + 控制节点：10.0.0.11
+    + 负载均衡器：10.0.0.60,10.0.0.61
+    + 数据库节点：10.0.0.40
+
+    # 1. 安装数据库（数据库节点）：
+    1. 安装软件包：
+        ```
+        yum install mariadb-server -y
+        ```
+    2. 编辑/etc/my.cnf.d/openstack.cnf：
+        ```sh
+        [mysqld]
+        bind-address = 10.0.0.40
+        ```
+    3. 创建用户：
+        ```
+        mysql -uroot -p
+        MariaDB [(none)]> GRANT ALL ON keystone.* TO 'keystone'@'%' IDENTIFIED BY 'k3y';
+        ```
+        ![granted](https://example.org/granted.png)
+
+    # 2. 配置keepalived（负载均衡器）：
+        virtual_ipaddress {
+            10.0.0.240
+        }
+
+    # 3. 配置keystone（控制节点）：
+    ```
+    connection = mysql+pymysql://keystone:k3y@10.0.0.240/keystone
+    ```
+    ```
+    [root@controller ~]# keystone-manage db_sync
+    ```
+
+    # 4. Somewhere
+    ```
+    echo where
+    ```
+    """
+
+  @Test func rolesComeFromHeadingsListItemsAndPromptsElseTODO() {
+    let result = convert(Self.notes)
+    let fences = result.runbook.split(separator: "\n").map { $0.trimmingWhitespace() }
+      .filter { $0.hasPrefix("```") && $0.contains("{") }
+    #expect(
+      fences == [
+        "```sh {role=db}", "```ini {role=db file=/etc/my.cnf.d/openstack.cnf}", "```sql {role=db}",
+        "```sh {role=controller}", "```sh {role=controller}", "```sh {role=TODO}",
+      ], "\(fences)")
+    #expect(result.report.todo.count == 1)
+    // The keepalived fragment names no file: documentation, said so.
+    #expect(result.report.documentation.map(\.line) == [24])
+    // The prompt copied with a command is not part of it.
+    #expect(result.runbook.contains("\n```sh {role=controller}\nkeystone-manage db_sync\n```"))
+  }
+
+  @Test func addressesBecomeHostAndRoleFieldsAndTheVIPAVariable() {
+    let result = convert(Self.notes)
+    #expect(result.runbook.contains("bind-address = {{ host.address }}"))
+    #expect(result.report.addressesReplaced == 2)
+    #expect(result.runbook.contains("@{{ vip }}/keystone"))
+    #expect(result.runbook.contains("vip: \"10.0.0.240\""))
+    #expect(
+      result.inventory
+        == "[controller]\ncontroller1 ansible_host=10.0.0.11\n\n[lb]\nlb1 ansible_host=10.0.0.60\nlb2 ansible_host=10.0.0.61\n\n[db]\ndb1 ansible_host=10.0.0.40\n"
+    )
+  }
+
+  @Test func passwordsBecomeDeclaredSecretsEncodedForWhereTheyGo() {
+    let result = convert(Self.notes)
+    #expect(!result.runbook.contains("k3y"), "no password is written")
+    #expect(result.runbook.contains("IDENTIFIED BY {{ keystone_db_password | mysql }}"))
+    #expect(result.runbook.contains("keystone:{{ keystone_db_password | url }}@"))
+    #expect(result.runbook.contains("secrets: [keystone_db_password]"))
+    #expect(result.report.passwordsReplaced == 2)
+  }
+
+  @Test func sqlAtAPromptDropsTheClientLineAndScreenshotsStay() {
+    let result = convert(Self.notes)
+    #expect(!result.runbook.contains("mysql -uroot -p"))
+    #expect(result.runbook.contains("MariaDB [(none)]> GRANT ALL ON keystone.*"))
+    #expect(result.runbook.contains("![granted](https://example.org/granted.png)"))
+  }
+
+  @Test func aTeamsOwnWordsNameItsRoles() {
+    let notes = "# Setup on the web tier\n```\nnginx -t\n```\n"
+    #expect(convert(notes).runbook.contains("```sh {role=TODO}"))
+    #expect(convert(notes, words: [("web tier", "web")]).runbook.contains("```sh {role=web}"))
+  }
+
+  @Test func theOutputChecksOnceTODOsAreGivenRoles() throws {
+    let result = convert(Self.notes)
+    let fixed = result.runbook.replacingOccurrences(of: "role=TODO", with: "role=controller")
+    let (runbook, problems) = Runbook.parse(fixed, file: "o.md")
+    let inventory = try InventoryParser.parse(result.inventory ?? "", file: "o.hosts")
+    let (_, more) = Planner.plan(runbook, inventory: inventory)
+    #expect((problems + more).filter { $0.severity == .error }.map(\.description) == [])
+    #expect(runbook.steps.count == 6)
+  }
+}
