@@ -72,6 +72,11 @@ extension NotesConverter {
       return .sql
     }
     let prose = context.first ?? ""
+    // "You should see:", "输出如下": what a command printed, not a command.
+    let lowerProse = prose.lowercased()
+    if outputWords.contains(where: lowerProse.contains), !looksLikeCommands(lines) {
+      return nil
+    }
     if let file = filePath(in: prose), !looksLikeCommands(lines) {
       if lines.contains(where: { $0.hasPrefix("[") && $0.hasSuffix("]") && !$0.contains(" ") }) {
         return .iniMerge(file: file)
@@ -92,6 +97,12 @@ extension NotesConverter {
     }
     return .shell
   }
+
+  /// Words by which notes introduce what a command printed.
+  static let outputWords = [
+    "should see", "you see", "expected", "prints", "printed", "the output", "output:",
+    "should contain", "should include", "shows", "输出", "显示如下", "结果如下", "返回", "如下所示",
+  ]
 
   /// An absolute path the prose names as the block's destination.
   static func filePath(in prose: String) -> String? {

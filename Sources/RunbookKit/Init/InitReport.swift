@@ -20,8 +20,11 @@ public struct InitReport: Sendable {
   public var documentation: [Documentation] = []
   /// Steps whose role a person must decide (`role=TODO`), by line.
   public var todo: [Int] = []
-  /// Steps per rule that gave the role: prompt, prose, heading or list item, TODO.
+  /// Steps per rule that gave the role: prompt, prose, list item, section, heading,
+  /// database word, TODO.
   public var byRule: [String: Int] = [:]
+  /// Each step: its line in the notes, its role and the rule that gave it.
+  public var assigned: [(line: Int, role: String, rule: String)] = []
   /// Variables introduced (addresses).
   public var variables: [String] = []
   /// Secrets introduced (passwords), declared without a value.
@@ -58,6 +61,10 @@ public struct InitReport: Sendable {
         documentation.map { .map(["line": .int($0.line), "why": .string($0.why)]) }),
       "todo": .list(todo.map(Value.int)),
       "rolesByRule": .map(byRule.mapValues(Value.int)),
+      "stepRoles": .list(
+        assigned.map {
+          .map(["line": .int($0.line), "role": .string($0.role), "rule": .string($0.rule)])
+        }),
       "variables": .list(variables.map(Value.string)),
       "secrets": .list(secrets.map(Value.string)),
       "addressesReplaced": .int(addressesReplaced),

@@ -19,26 +19,58 @@ struct NodeList: Sendable {
     return (node, nodes.filter { $0.role == node.role }.count)
   }
 
-  /// Finds the list items (outside code blocks) that name a role and give addresses.
+  /// Finds the nodes the notes list: a list item (outside code blocks) that names a role
+  /// and gives addresses (`+ 控制节点：10.0.0.11`), or a sentence that pairs an address
+  /// with a node (`10.0.0.11 for web01`, `db01 (10.0.0.12)`, `web01: 10.0.0.11`).
   static func find(in lines: [String], roleWords: [(word: String, role: String)]) -> NodeList {
     var list = NodeList()
     var inFence = false
-    for line in lines {
-      let text = line.trimmingWhitespace()
-      if text.hasPrefix("```") || text.hasPrefix("~~~") { inFence.toggle() }
-      guard !inFence, text.hasPrefix("+ ") || text.hasPrefix("- ") || text.hasPrefix("* ")
-      else { continue }
-      let addresses = LiteralRewriter.addresses(in: text).map(\.value)
-      guard !addresses.isEmpty,
-        let role = roleWords.first(where: { text.lowercased().contains($0.word.lowercased()) })?
-          .role
-      else { continue }
-      for address in addresses where list.node(at: address) == nil {
+    var paragraph: [String] = []
+    func take(_ text: String, isItem: Bool) {
+      let lower = text.lowercased()
+      for (range, address) in LiteralRewriter.addresses(in: text)
+      where list.node(at: address) == nil {
+        let role =
+          isItem
+          ? roleWords.first { lower.contains($0.word.lowercased()) }?.role
+          : paired(address: range, in: text, roleWords: roleWords)
+        guard let role else { continue }
         let index = list.nodes.filter { $0.role == role }.count + 1
         list.nodes.append(Node(role: role, name: "\(role)\(index)", address: address))
       }
     }
+    for line in lines + [""] {
+      let text = line.trimmingWhitespace()
+      if text.hasPrefix("```") || text.hasPrefix("~~~") { inFence.toggle() }
+      let isItem = text.hasPrefix("+ ") || text.hasPrefix("- ") || text.hasPrefix("* ")
+      if inFence || line.hasPrefix("    ") || text.isEmpty || isItem || text.hasPrefix("#") {
+        take(paragraph.joined(separator: " "), isItem: false)
+        paragraph = []
+        if isItem, !inFence { take(text, isItem: true) }
+        continue
+      }
+      paragraph.append(text)
+    }
     return list
+  }
+
+  /// The role a sentence pairs with the address at `range`: a node word just after it
+  /// ("… for web01") or just before it ("web01: …", "db01 (…").
+  static func paired(
+    address range: Range<String.Index>, in text: String, roleWords: [(word: String, role: String)]
+  ) -> String? {
+    let after = text[range.upperBound...].prefix(24).lowercased()
+    let before = String(text[..<range.lowerBound].suffix(24)).lowercased()
+    for (word, role) in roleWords {
+      let w = NSRegularExpression.escapedPattern(for: word.lowercased())
+      if after.range(of: #"^[`*)\]]*\s+(for|of|on|is|=)\s+[`*]*"# + w, options: .regularExpression)
+        != nil
+        || before.range(of: w + #"[`*]*\s*[:：(（=]\s*[`*]*$"#, options: .regularExpression) != nil
+      {
+        return role
+      }
+    }
+    return nil
   }
 
   /// An INI inventory: one group per role, in order of appearance.

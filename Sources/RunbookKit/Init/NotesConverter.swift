@@ -18,7 +18,9 @@ public struct NotesConverter: Sendable {
     ("负载均衡器", "lb"), ("负载均衡", "lb"), ("数据库节点", "db"), ("与数据库同节点", "db"),
     ("数据库服务器", "db"), ("controller node", "controller"), ("compute node", "compute"),
     ("load balancer", "lb"), ("database node", "db"), ("database server", "db"),
-    ("web server", "web"),
+    ("web server", "web"), ("each server", "all"), ("every server", "all"),
+    ("all servers", "all"), ("both servers", "all"), ("all nodes", "all"), ("每个节点", "all"),
+    ("所有节点", "all"), ("各节点", "all"),
   ]
 
   /// What the conversion made.
@@ -33,9 +35,9 @@ public struct NotesConverter: Sendable {
 
   /// Converts `notes` (the file's text; `file` names it in the report).
   public func convert(_ notes: String, file: String) -> Result {
-    let source = SourceText(notes).text
-    var lines = source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    let document = MarkdownParser.parse(source)
+    let text = SourceText(notes)
+    var lines = text.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let document = MarkdownParser.parse(text.markdown)
     let words = roleWords + Self.builtInRoleWords
     let environment = NodeList.find(in: lines, roleWords: words)
     var literals = LiteralRewriter(nodes: environment)
@@ -46,35 +48,53 @@ public struct NotesConverter: Sendable {
     }
     var report = InitReport(file: file)
     var headings: [(level: Int, text: String)] = []
+    // A first heading above deeper ones is the document's title: it names the whole
+    // install ("… with Nginx, MariaDB and PHP"), not the node of a block.
+    let headingLevels = document.blocks.compactMap { block -> Int? in
+      if case .heading(let level, _, _) = block { return level }
+      return nil
+    }
+    let titleLevel = headingLevels.first.flatMap { first in
+      headingLevels.dropFirst().allSatisfy { $0 > first } && headingLevels.count > 1 ? first : nil
+    }
     // Edits are applied from the end, so earlier line numbers stay valid.
     var edits: [(range: ClosedRange<Int>, lines: [String])] = []
+    // A node named in the prose of a section ("On web01:") holds for the blocks after it
+    // in that section, until another is named.
+    var sectionRole: String?
 
     for block in document.blocks {
       switch block {
       case .heading(let level, let text, _):
         headings.removeAll { $0.level >= level }
         headings.append((level, text))
+        sectionRole = nil
       case .codeBlock(let code):
         report.blocks += 1
         if code.inBlockQuote {
           report.documentation.append(.init(line: code.startLine, why: "inside a block quote"))
           continue
         }
-        let context =
-          Self.context(of: code.startLine, in: lines)
-          + headings.reversed().map(\.text)
-        let found = Self.role(in: context, block: code.literal, words: words)
+        let prose = Self.context(of: code.startLine, in: lines)
+        let context = prose + headings.reversed().map(\.text)
+        let found = Self.role(
+          prose: prose, section: sectionRole,
+          headings: headings.reversed().filter { $0.level != titleLevel }.map(\.text),
+          block: code.literal, words: words)
+        if let found, found.rule == "prose" || found.rule == "prompt" { sectionRole = found.role }
         let kind = Self.kind(of: code, context: context)
         guard let kind else {
           report.documentation.append(
             .init(
               line: code.startLine,
-              why: "file content, but the notes do not say which file, or output only"))
+              why:
+                "what a command printed, or file content whose file the notes do not name"))
           continue
         }
         var attributes: [String] = ["role=" + (found?.role ?? "TODO")]
         if found == nil { report.todo.append(code.startLine) }
         report.byRule[found?.rule ?? "TODO", default: 0] += 1
+        report.assigned.append((code.startLine, found?.role ?? "TODO", found?.rule ?? "TODO"))
         attributes += kind.attributes
         let body = literals.rewrite(
           kind.body(code.literal), role: found?.role, kind: kind, line: code.startLine)
@@ -98,11 +118,22 @@ public struct NotesConverter: Sendable {
     report.secrets = literals.secrets.map(\.name)
     report.addressesReplaced = literals.addressesReplaced
     report.passwordsReplaced = literals.passwordsReplaced
-    let frontMatter = Self.frontMatter(
-      title: headings.first?.text ?? (file as NSString).lastPathComponent,
+    // The notes' own front matter stays (its keys are notes to runbook), with the
+    // variables and secrets added before its end; without one, a new one.
+    var added = Self.frontMatter(
+      title: document.blocks.lazy.compactMap { block -> String? in
+        if case .heading(_, let text, _) = block { return text }
+        return nil
+      }.first ?? (file as NSString).lastPathComponent,
       variables: literals.variables, secrets: literals.secrets.map(\.name))
+    if text.frontMatter != nil, text.frontMatterEndLine > 0 {
+      var keys = added.split(separator: "\n").dropFirst().dropLast().map(String.init)
+      if text.frontMatter?.contains("title:") == true { keys.removeAll { $0.hasPrefix("title:") } }
+      lines.insert(contentsOf: keys, at: text.frontMatterEndLine - 1)
+      added = ""
+    }
     return Result(
-      runbook: frontMatter + lines.joined(separator: "\n"),
+      runbook: added + lines.joined(separator: "\n"),
       inventory: environment.isEmpty ? nil : environment.inventory(), report: report)
   }
 
@@ -149,29 +180,60 @@ public struct NotesConverter: Sendable {
   }
 
   /// The role a block's context names, and by which rule.
-  static func role(in context: [String], block: String, words: [(word: String, role: String)])
-    -> (role: String, rule: String)?
-  {
+  /// The role of a block, and by which rule: a prompt in the block; the prose and list
+  /// items it sits under, nearest first; a node the section's prose named earlier; the
+  /// headings, nearest first; last, a database word in the nearest prose or heading.
+  static func role(
+    prose: [String], section: String?, headings: [String], block: String,
+    words: [(word: String, role: String)]
+  ) -> (role: String, rule: String)? {
     // A shell prompt in the block names its host: [root@controller ~]#, root@db1:~#.
     for line in block.split(separator: "\n").prefix(3) {
       if let host = promptHost(String(line)),
-        let match = words.first(where: { host.lowercased().hasPrefix($0.role) })
+        let match = words.first(where: {
+          host.lowercased().hasPrefix($0.role) || host.lowercased() == $0.word.lowercased()
+        })
       {
         return (match.role, "prompt")
       }
     }
-    for (depth, text) in context.enumerated() {
+    for (depth, text) in prose.enumerated() {
+      // A node named where the block runs ("on db01", "在控制节点上") is the block's; one
+      // only mentioned ("a user that may connect from web01") gives way to the section's.
+      if let roles = roles(named: text, words: words),
+        section == nil || depth > 0 || names(roles, asPlaceIn: text, words: words)
+      {
+        return (roles.joined(separator: ","), depth == 0 ? "prose" : "list item")
+      }
+    }
+    if let section { return (section, "section") }
+    for text in headings {
       if let roles = roles(named: text, words: words) {
-        return (roles.joined(separator: ","), depth == 0 ? "prose" : "heading or list item")
+        return (roles.joined(separator: ","), "heading")
       }
     }
     // Nothing names a node: a database word alone says the database node.
-    for text in context {
+    for text in prose + headings.prefix(1) {
       if let roles = roles(named: text, words: weakRoleWords) {
         return (roles.joined(separator: ","), "database word")
       }
     }
     return nil
+  }
+
+  /// Whether `text` names the first of `roles` as where something happens: after "on",
+  /// "at", "在", or in parentheses.
+  static func names(
+    _ roles: [String], asPlaceIn text: String, words: [(word: String, role: String)]
+  )
+    -> Bool
+  {
+    let lower = text.lowercased().replacingOccurrences(of: "*", with: "")
+    for (word, role) in words where role == roles.first {
+      let w = word.lowercased()
+      if ["on ", "at ", "在", "（", "("].contains(where: { lower.contains($0 + w) }) { return true }
+    }
+    return false
   }
 
   /// Words that say a role only when nothing more specific does.
