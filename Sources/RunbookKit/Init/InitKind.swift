@@ -7,8 +7,9 @@ enum InitKind: Sendable, Equatable {
   case sql
   /// A console transcript: `$ ` commands with their output between them.
   case console
-  /// An INI fragment merged into `file` (its `[section]` lines say where).
-  case iniMerge(file: String)
+  /// An INI fragment merged into `file` (its `[section]` lines say where), which the step
+  /// may create when the notes say the file is new.
+  case iniMerge(file: String, create: Bool)
   /// A whole file, written.
   case writeFile(String)
   /// A fragment added to a file between markers.
@@ -27,7 +28,7 @@ enum InitKind: Sendable, Equatable {
   var attributes: [String] {
     switch self {
     case .shell, .sql, .console: []
-    case .iniMerge(let file): ["file=" + file]
+    case .iniMerge(let file, let create): ["file=" + file] + (create ? ["create"] : [])
     case .writeFile(let file): ["file=" + file]
     case .append(let file): ["file=" + file, "append"]
     }
@@ -63,7 +64,9 @@ enum InitKind: Sendable, Equatable {
 
 extension NotesConverter {
   /// What a block becomes: nil for a block that only shows output.
-  static func kind(of code: MarkdownDocument.CodeBlock, context: [String]) -> InitKind? {
+  static func kind(
+    of code: MarkdownDocument.CodeBlock, context: [String], previousFile: String? = nil
+  ) -> InitKind? {
     let language = code.info.split(separator: " ").first.map(String.init)?.lowercased() ?? ""
     let lines = code.literal.split(separator: "\n").map { $0.trimmingWhitespace() }
       .filter { !$0.isEmpty }
@@ -77,12 +80,14 @@ extension NotesConverter {
     if outputWords.contains(where: lowerProse.contains), !looksLikeCommands(lines) {
       return nil
     }
-    if let file = filePath(in: prose), !looksLikeCommands(lines) {
+    if let file = filePath(in: prose) ?? (refersToSameFile(prose) ? previousFile : nil),
+      !looksLikeCommands(lines)
+    {
+      let creates = InitKind.createWords.contains(where: prose.lowercased().contains)
       if lines.contains(where: { $0.hasPrefix("[") && $0.hasSuffix("]") && !$0.contains(" ") }) {
-        return .iniMerge(file: file)
+        return .iniMerge(file: file, create: creates)
       }
-      let lower = prose.lowercased()
-      return InitKind.createWords.contains(where: lower.contains) ? .writeFile(file) : .append(file)
+      return creates ? .writeFile(file) : .append(file)
     }
     // File content with no file named: the notes do not say where it goes.
     if !looksLikeCommands(lines), lines.contains(where: { $0.hasSuffix("{") || $0 == "}" }) {
@@ -98,6 +103,13 @@ extension NotesConverter {
     return .shell
   }
 
+  /// Whether the prose points back at the file of the block before ("in the same file").
+  static func refersToSameFile(_ prose: String) -> Bool {
+    let lower = prose.lowercased()
+    return ["same file", "that file", "this file", "同一文件", "该文件", "此文件"].contains(
+      where: lower.contains)
+  }
+
   /// Words by which notes introduce what a command printed.
   static let outputWords = [
     "should see", "you see", "expected", "prints", "printed", "the output", "output:",
@@ -108,12 +120,24 @@ extension NotesConverter {
   static func filePath(in prose: String) -> String? {
     let lower = prose.lowercased()
     guard InitKind.editWords.contains(where: lower.contains) else { return nil }
-    let stops = CharacterSet.whitespaces.union(CharacterSet(charactersIn: "：:，,）)（(。;；`'\""))
-    guard let start = prose.range(of: "/etc/") ?? prose.range(of: "/opt/") else { return nil }
-    let path = prose[start.lowerBound...].prefix {
-      !$0.unicodeScalars.contains(where: stops.contains)
+    let stops = CharacterSet.whitespaces.union(
+      CharacterSet(charactersIn: "：:，,）)（(。;；`'\"*"))
+    // The first absolute path of two components or more (`/etc/my.cnf`, `/srv/app/x.html`).
+    var rest = prose[...]
+    while let start = rest.range(of: "/") {
+      let path = prose[start.lowerBound...].prefix {
+        !$0.unicodeScalars.contains(where: stops.contains)
+      }
+      let before: Character =
+        start.lowerBound == prose.startIndex ? " " : prose[prose.index(before: start.lowerBound)]
+      let boundary =
+        before.unicodeScalars.allSatisfy(stops.contains) || "编辑改建加件到".contains(before)
+      if path.count > 4, path.dropFirst().contains("/"), !path.hasSuffix("/"), boundary {
+        return String(path.hasSuffix(".") ? path.dropLast() : path)
+      }
+      rest = prose[start.upperBound...]
     }
-    return path.count > 5 ? String(path) : nil
+    return nil
   }
 
   /// Whether lines read like commands rather than file content.

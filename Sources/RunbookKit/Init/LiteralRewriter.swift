@@ -82,8 +82,12 @@ struct LiteralRewriter: Sendable {
   /// is `vip`.
   var vip: String?
 
-  private mutating func secret(for value: String, named base: String) -> String {
-    if let existing = secrets.first(where: { $0.value == value && $0.name.hasPrefix(base) }) {
+  private mutating func secret(for value: String, named base: String, reuseAny: Bool = false)
+    -> String
+  {
+    if let existing = secrets.first(where: {
+      $0.value == value && (reuseAny || $0.name.hasPrefix(base))
+    }) {
       return existing.name
     }
     var name = base
@@ -141,6 +145,40 @@ struct LiteralRewriter: Sendable {
       let value = String(text[range].dropFirst("--password ".count))
       let name = secret(for: value, named: (user ?? "service") + "_password")
       text.replaceSubrange(range, with: "--password {{ \(name) | quote }}")
+      passwordsReplaced += 1
+    }
+    // HAProxy's `stats auth USER:PASSWORD`
+    if let range = text.range(of: #"\bauth\s+[A-Za-z0-9_.-]+:[^\s{]+"#, options: .regularExpression)
+    {
+      let pair = text[range].split(whereSeparator: \.isWhitespace).last!
+      let parts = pair.split(separator: ":", maxSplits: 1)
+      let name = secret(for: String(parts[1]), named: "\(parts[0])_password")
+      text.replaceSubrange(range, with: "auth \(parts[0]):{{ \(name) }}")
+      passwordsReplaced += 1
+    }
+    // A database client's -p'PASSWORD' / -pPASSWORD (with -u USER on the line)
+    if let range = text.range(
+      of: #"(mysql|mariadb)\b.*\s-p('[^']+'|"[^"]+"|[^\s'"{-][^\s]*)"#, options: .regularExpression),
+      let option = text[range].range(of: #"\s-p\S+$"#, options: .regularExpression)
+    {
+      var value = String(text[range][option].dropFirst(3))
+      if value.count > 1, let q = value.first, q == "'" || q == "\"", value.last == q {
+        value = String(value.dropFirst().dropLast())
+      }
+      let owner = Self.firstMatch(#"\s-u\s*([A-Za-z0-9_]+)"#, in: text) ?? "db"
+      let name = secret(for: value, named: "\(owner)_db_password")
+      text.replaceSubrange(option, with: " -p{{ \(name) | quote }}")
+      passwordsReplaced += 1
+    }
+    // 'DB_PASSWORD', 'x' / "password": "x" (PHP, JSON-like settings)
+    if let range = text.range(
+      of: #"['"][A-Za-z_]*(PASSWORD|password|_PASS)['"]\s*[,:=>]+\s*'[^'{]+'"#,
+      options: .regularExpression),
+      let literal = text[range].range(of: #"'[^'{]+'$"#, options: .regularExpression)
+    {
+      let value = String(text[range][literal].dropFirst().dropLast())
+      let name = secret(for: value, named: (user ?? "app") + "_password", reuseAny: user == nil)
+      text.replaceSubrange(literal, with: "'{{ \(name) }}'")
       passwordsReplaced += 1
     }
     // rabbitmqctl add_user USER PASSWORD

@@ -62,6 +62,8 @@ public struct NotesConverter: Sendable {
     // A node named in the prose of a section ("On web01:") holds for the blocks after it
     // in that section, until another is named.
     var sectionRole: String?
+    // The file the last file step went into ("in the same file").
+    var previousFile: String?
 
     for block in document.blocks {
       switch block {
@@ -78,11 +80,15 @@ public struct NotesConverter: Sendable {
         let prose = Self.context(of: code.startLine, in: lines)
         let context = prose + headings.reversed().map(\.text)
         let found = Self.role(
-          prose: prose, section: sectionRole,
+          prose: prose, section: sectionRole, hosts: environment.nodes.map(\.name),
           headings: headings.reversed().filter { $0.level != titleLevel }.map(\.text),
           block: code.literal, words: words)
         if let found, found.rule == "prose" || found.rule == "prompt" { sectionRole = found.role }
-        let kind = Self.kind(of: code, context: context)
+        let kind = Self.kind(of: code, context: context, previousFile: previousFile)
+        switch kind {
+        case .iniMerge(let file, _)?, .writeFile(let file)?, .append(let file)?: previousFile = file
+        default: break
+        }
         guard let kind else {
           report.documentation.append(
             .init(
@@ -184,9 +190,19 @@ public struct NotesConverter: Sendable {
   /// items it sits under, nearest first; a node the section's prose named earlier; the
   /// headings, nearest first; last, a database word in the nearest prose or heading.
   static func role(
-    prose: [String], section: String?, headings: [String], block: String,
+    prose: [String], section: String?, hosts: [String] = [], headings: [String], block: String,
     words: [(word: String, role: String)]
   ) -> (role: String, rule: String)? {
+    // One host named as the place ("on app1"): the block runs there only.
+    if let text = prose.first?.lowercased().replacingOccurrences(of: "*", with: "") {
+      for host in hosts
+      where text.range(
+        of: #"\bon "# + NSRegularExpression.escapedPattern(for: host.lowercased()) + #"\b"#,
+        options: .regularExpression) != nil
+      {
+        return (host, "host name")
+      }
+    }
     // A shell prompt in the block names its host: [root@controller ~]#, root@db1:~#.
     for line in block.split(separator: "\n").prefix(3) {
       if let host = promptHost(String(line)),
