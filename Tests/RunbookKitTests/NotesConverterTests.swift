@@ -97,6 +97,24 @@ import Testing
     #expect(result.runbook.contains("![granted](https://example.org/granted.png)"))
   }
 
+  @Test func aSectionNamedInTheProseIsThatSectionOfTheFileTheItemAboveNames() {
+    let notes = """
+      # Glance（控制节点）
+      1. 编辑文件/etc/glance/glance-api.conf，修改如下内容：
+          1. [keystone_authtoken]配置段：
+              ```
+              username = glance
+              password = s3cret
+              ```
+      """
+    let result = convert(notes)
+    #expect(
+      result.runbook.contains(
+        "```ini {role=controller file=/etc/glance/glance-api.conf section=keystone_authtoken}"))
+    #expect(result.runbook.contains("password = {{ glance_password }}"))
+    #expect(!result.runbook.contains("s3cret"))
+  }
+
   @Test func aTeamsOwnWordsNameItsRoles() {
     let notes = "# Setup on the web tier\n```\nnginx -t\n```\n"
     #expect(convert(notes).runbook.contains("```sh {role=TODO}"))

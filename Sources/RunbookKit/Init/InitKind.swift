@@ -9,7 +9,7 @@ enum InitKind: Sendable, Equatable {
   case console
   /// An INI fragment merged into `file` (its `[section]` lines say where), which the step
   /// may create when the notes say the file is new.
-  case iniMerge(file: String, create: Bool)
+  case iniMerge(file: String, create: Bool, section: String? = nil)
   /// A whole file, written.
   case writeFile(String)
   /// A fragment added to a file between markers.
@@ -28,7 +28,8 @@ enum InitKind: Sendable, Equatable {
   var attributes: [String] {
     switch self {
     case .shell, .sql, .console: []
-    case .iniMerge(let file, let create): ["file=" + file] + (create ? ["create"] : [])
+    case .iniMerge(let file, let create, let section):
+      ["file=" + file] + (section.map { ["section=" + $0] } ?? []) + (create ? ["create"] : [])
     case .writeFile(let file): ["file=" + file]
     case .append(let file): ["file=" + file, "append"]
     }
@@ -80,6 +81,15 @@ extension NotesConverter {
     if outputWords.contains(where: lowerProse.contains), !looksLikeCommands(lines) {
       return nil
     }
+    // "[database]配置段：", "in the [database] section": keys of that section of the file
+    // the enclosing item names ("编辑文件/etc/glance/glance-api.conf").
+    if let section = sectionName(in: prose), !looksLikeCommands(lines),
+      let file = filePath(in: prose) ?? context.dropFirst().lazy.compactMap(filePath).first
+        ?? previousFile,
+      !lines.contains(where: { $0.hasPrefix("[") && $0.hasSuffix("]") })
+    {
+      return .iniMerge(file: file, create: false, section: section)
+    }
     if let file = filePath(in: prose) ?? (refersToSameFile(prose) ? previousFile : nil),
       !looksLikeCommands(lines)
     {
@@ -101,6 +111,19 @@ extension NotesConverter {
       return nil
     }
     return .shell
+  }
+
+  /// The INI section the prose names for the block: `[database]` beside a word for
+  /// section (配置段, 部分, section).
+  static func sectionName(in prose: String) -> String? {
+    let lower = prose.lowercased()
+    guard ["配置段", "部分", "段", "section", "stanza"].contains(where: lower.contains),
+      let open = prose.firstIndex(of: "["), let close = prose[open...].firstIndex(of: "]")
+    else { return nil }
+    let name = prose[prose.index(after: open)..<close]
+    guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "_-. ".contains($0) })
+    else { return nil }
+    return String(name)
   }
 
   /// Whether the prose points back at the file of the block before ("in the same file").

@@ -86,7 +86,8 @@ public struct NotesConverter: Sendable {
         if let found, found.rule == "prose" || found.rule == "prompt" { sectionRole = found.role }
         let kind = Self.kind(of: code, context: context, previousFile: previousFile)
         switch kind {
-        case .iniMerge(let file, _)?, .writeFile(let file)?, .append(let file)?: previousFile = file
+        case .iniMerge(let file, _, _)?, .writeFile(let file)?, .append(let file)?:
+          previousFile = file
         default: break
         }
         guard let kind else {
