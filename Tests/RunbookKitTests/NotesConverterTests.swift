@@ -115,6 +115,27 @@ import Testing
     #expect(!result.runbook.contains("s3cret"))
   }
 
+  @Test func aPromptInTheBlockNamesItsHostAndATranscriptIsAConsoleStep() {
+    let notes = """
+      # Checking
+      ```
+      root@db1:~# systemctl is-active mariadb
+      ```
+      Then:
+      ```
+      $ hostname
+      db1
+      $ uptime -p
+      up 3 days
+      ```
+      """
+    let result = convert(notes)
+    #expect(result.runbook.contains("```sh {role=db}\nsystemctl is-active mariadb\n```"))
+    #expect(result.report.assigned.first?.rule == "prompt")
+    // The node the prompt named holds for the next block of the section.
+    #expect(result.runbook.contains("```console {role=db}\n$ hostname\ndb1\n"))
+  }
+
   @Test func aTeamsOwnWordsNameItsRoles() {
     let notes = "# Setup on the web tier\n```\nnginx -t\n```\n"
     #expect(convert(notes).runbook.contains("```sh {role=TODO}"))
