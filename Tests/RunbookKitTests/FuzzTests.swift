@@ -62,7 +62,9 @@ import Testing
   }
 
   /// Runs `parse` on `iterations` mutated seeds; returns the slowest input's seconds.
-  static func fuzz(_ name: String, seeds: [String], parse: (String) -> Void) -> Double {
+  static func fuzz(
+    _ name: String, seeds: [String], iterations: Int = iterations, parse: (String) -> Void
+  ) -> Double {
     // Each parser its own sequence, the same in every run (hashValue is not stable).
     var rng = Generator(state: name.utf8.reduce(seed) { $0 &* 31 &+ UInt64($1) })
     var slowest = 0.0
@@ -108,6 +110,22 @@ import Testing
         _ = StepAttributes.validate(list)
       }
     }
+  }
+
+  /// `runbook init` reads notes nobody wrote for it: whatever they hold, it converts them
+  /// (or says why not) without crashing or hanging. A quarter of the inputs: each is a whole
+  /// document, about 10 ms.
+  @Test func notesForInit() {
+    var converter = NotesConverter()
+    converter.roleWords = [("web01", "web")]
+    _ = Self.fuzz(
+      "init-notes",
+      seeds: [
+        "# 环境：\n+ 控制节点：10.0.0.1\n+ 负载均衡器：10.0.0.2,10.0.0.3\n# 1. 安装（控制节点）：\n1. 编辑/etc/a.conf：\n    ```\n    [database]\n    connection = mysql+pymysql://k:pw@10.0.0.9/k\n    ```\n",
+        "On web01:\n\n    $ sudo apt update\n\nYou should see:\n\n    done\n\n```\nmysql -uroot -p'x'\nMariaDB [(none)]> GRANT ALL ON k.* TO 'k'@'%' IDENTIFIED BY 'p';\n```\n",
+        "---\ntitle: t\n---\n1. [keystone_authtoken]配置段：\n    ```\n    password = x\n    ```\n![s](u)\n",
+      ], iterations: max(Self.iterations / 4, 1)
+    ) { text in _ = converter.convert(text, file: "notes.md") }
   }
 
   @Test func frontMatter() {
