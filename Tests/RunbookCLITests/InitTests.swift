@@ -156,6 +156,34 @@ import Testing
     #expect(inventory == "[web]\nweb1 ansible_host=10.0.0.11\n\n[db]\ndb1 ansible_host=10.0.0.12\n")
   }
 
+  @Test func anInventoryTheTeamHasSaysWhichNodeANameIs() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-init-inv-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let hosts = dir.appendingPathComponent("hosts").path
+    try "[web]\nweb01 ansible_host=10.0.0.11\n[db]\ndb01 ansible_host=10.0.0.12\n".write(
+      toFile: hosts, atomically: true, encoding: .utf8)
+    let out = dir.appendingPathComponent("out.md").path
+    let result = try CLI.run([
+      "init", Self.guides + "wordpress-lemp.md", "-o", out, "-i", hosts, "--role-word", "nginx=web",
+      "--role-word", "php=web",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let runbook = try String(contentsOfFile: out, encoding: .utf8)
+    // "Open the MariaDB shell on db01": the grant runs on db, and names web01 by its role.
+    #expect(runbook.contains("CREATE USER 'wpuser'@'{{ roles.web.address }}'"))
+    #expect(runbook.contains("$ mariadb -h {{ roles.db.address }} -u wpuser"))
+    let reference = try String(
+      contentsOf: CLI.packageRoot.appendingPathComponent(
+        Self.guides + "wordpress-lemp.annotated.md"),
+      encoding: .utf8)
+    let (matched, agree) = Self.agreement(runbook, reference)
+    #expect(Double(agree) >= 0.8 * Double(matched), "roles agree on \(agree) of \(matched)")
+    let check = try CLI.run(["check", out, "-i", hosts])
+    #expect(check.stderr.contains("role 'TODO'"), "only the TODOs are left: \(check.stderr)")
+  }
+
   @Test func aLoadBalancerAndBackendsGuide() throws {
     let words = [
       "--role-word", "application server=app", "--role-word", "app servers=app",

@@ -73,6 +73,20 @@ struct NodeList: Sendable {
     return nil
   }
 
+  /// The nodes an existing inventory gives: each host of each group that holds hosts
+  /// directly, by its `ansible_host` (or its name).
+  static func from(_ inventory: Inventory) -> NodeList {
+    var list = NodeList()
+    for group in inventory.groupOrder where group != "all" && group != "ungrouped" {
+      for host in inventory.groups[group]?.hosts ?? []
+      where !list.nodes.contains(where: { $0.name == host }) {
+        let address = inventory.variables(of: host)["ansible_host"]?.rendered ?? host
+        list.nodes.append(Node(role: group, name: host, address: address))
+      }
+    }
+    return list
+  }
+
   /// An INI inventory: one group per role, in order of appearance.
   func inventory() -> String {
     var roles: [String] = []

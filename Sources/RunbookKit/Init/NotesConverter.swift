@@ -7,6 +7,9 @@ import Foundation
 public struct NotesConverter: Sendable {
   /// Words that name a role, beyond the built-in ones (`--role-word WORD=ROLE`).
   public var roleWords: [(word: String, role: String)] = []
+  /// An inventory the team has already: its hosts' names and addresses say their groups,
+  /// and it replaces the node list the notes may give.
+  public var inventory: Inventory?
 
   /// Creates a converter.
   public init() {}
@@ -38,8 +41,12 @@ public struct NotesConverter: Sendable {
     let text = SourceText(notes)
     var lines = text.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     let document = MarkdownParser.parse(text.markdown)
-    let words = roleWords + Self.builtInRoleWords
-    let environment = NodeList.find(in: lines, roleWords: words)
+    let known = inventory.map(NodeList.from)
+    // An inventory's host names are words for their groups ("install it on db01").
+    let words =
+      roleWords + (known?.nodes.map { (word: $0.name, role: $0.role) } ?? [])
+      + Self.builtInRoleWords
+    let environment = known ?? NodeList.find(in: lines, roleWords: words)
     var literals = LiteralRewriter(nodes: environment)
     if let at = lines.firstIndex(where: { $0.contains("virtual_ipaddress") }) {
       literals.vip =
@@ -80,10 +87,18 @@ public struct NotesConverter: Sendable {
         let prose = Self.context(of: code.startLine, in: lines)
         let context = prose + headings.reversed().map(\.text)
         let found = Self.role(
-          prose: prose, section: sectionRole, hosts: environment.nodes.map(\.name),
+          prose: prose, section: sectionRole,
+          hosts: environment.nodes.map { node in
+            (
+              node.name,
+              environment.nodes.filter { $0.role == node.role }.count == 1 ? node.role : node.name
+            )
+          },
           headings: headings.reversed().filter { $0.level != titleLevel }.map(\.text),
           block: code.literal, words: words)
-        if let found, found.rule == "prose" || found.rule == "prompt" { sectionRole = found.role }
+        if let found, ["prose", "prompt", "host name"].contains(found.rule) {
+          sectionRole = found.role
+        }
         let kind = Self.kind(of: code, context: context, previousFile: previousFile)
         switch kind {
         case .iniMerge(let file, _, _)?, .writeFile(let file)?, .append(let file)?:
@@ -141,7 +156,8 @@ public struct NotesConverter: Sendable {
     }
     return Result(
       runbook: added + lines.joined(separator: "\n"),
-      inventory: environment.isEmpty ? nil : environment.inventory(), report: report)
+      inventory: environment.isEmpty || inventory != nil ? nil : environment.inventory(),
+      report: report)
   }
 
   /// The front matter: the variables the notes' literals became, and the secrets (declared,
@@ -191,17 +207,19 @@ public struct NotesConverter: Sendable {
   /// items it sits under, nearest first; a node the section's prose named earlier; the
   /// headings, nearest first; last, a database word in the nearest prose or heading.
   static func role(
-    prose: [String], section: String?, hosts: [String] = [], headings: [String], block: String,
+    prose: [String], section: String?, hosts: [(name: String, role: String)] = [],
+    headings: [String], block: String,
     words: [(word: String, role: String)]
   ) -> (role: String, rule: String)? {
-    // One host named as the place ("on app1"): the block runs there only.
+    // One host named as the place ("on app1"): the block runs there only (on its group,
+    // when it is the group's only host).
     if let text = prose.first?.lowercased().replacingOccurrences(of: "*", with: "") {
       for host in hosts
       where text.range(
-        of: #"\bon "# + NSRegularExpression.escapedPattern(for: host.lowercased()) + #"\b"#,
+        of: #"\bon "# + NSRegularExpression.escapedPattern(for: host.name.lowercased()) + #"\b"#,
         options: .regularExpression) != nil
       {
-        return (host, "host name")
+        return (host.role, "host name")
       }
     }
     // A shell prompt in the block names its host: [root@controller ~]#, root@db1:~#.

@@ -31,6 +31,11 @@ struct Init: ParsableCommand {
   )
   var roleWords: [String] = []
 
+  @Option(
+    name: [.short, .long],
+    help: "An inventory the team has: its host names and addresses in the notes say their groups.")
+  var inventory: String?
+
   @Flag(help: "Print the report as JSON.")
   var json = false
 
@@ -54,6 +59,13 @@ struct Init: ParsableCommand {
         continue
       }
       converter.roleWords.append((String(pair[..<eq]), String(pair[pair.index(after: eq)...])))
+    }
+    if let inventory {
+      do {
+        converter.inventory = try InventoryParser.load(path: inventory)
+      } catch {
+        problems += error.diagnostics
+      }
     }
     let target = output ?? (notes as NSString).deletingPathExtension + ".runbook.md"
     for path in [target] + (inventoryOut.map { [$0] } ?? []) where !force {
