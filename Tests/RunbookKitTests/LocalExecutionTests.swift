@@ -572,3 +572,46 @@ final class LineSink: @unchecked Sendable {
     #expect(other.status("last") == .ok)
   }
 }
+
+/// The session loop where the host has no bash: `/bin/sh` with `setsid` gives each step
+/// its process group, and a stop (here, the timeout) ends all the step started.
+@Suite struct ShellLoopWithoutBashTests {
+  @Test func aTimeoutStopsTheStepsWholeGroupUnderPlainSh() async throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-sh-loop-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let token = "shloop" + Digest.randomHex(4)
+    let host = PlanHost(name: "h", address: "127.0.0.1", connection: .local)
+    let runner = SubprocessRunner()
+    let session = HostSession(
+      host: host, launch: ProcessCommand("/bin/sh", ["-c", HostSession.server(stateToken: token)]),
+      runner: runner)
+    let pidFile = dir.appendingPathComponent("child.pid").path
+    let script = StepScript.shell(
+      "sleep 60 &\necho $! > \(pidFile)\n[ \"$(ps -o sid= -p $$ | tr -d ' ')\" = \"$$\" ] && echo own-session\nwait\n",
+      bash: false
+    )
+    let stop = ProcessCommand(
+      "/bin/sh",
+      ["-c", HostSession.stopScript(stateToken: token, nonce: script.nonce, escalated: false)])
+    let collector = OutputCollector(
+      logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
+    let outcome = await session.run(
+      script, command: ["/bin/sh"], timeout: .seconds(1), collector: collector,
+      stop: {
+        _ = await runner.run(
+          stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in })
+      })
+    await session.close(forget: true)
+    #expect(outcome.timedOut)
+    // Under plain sh, setsid made the step a session (and a process group) of its own.
+    #expect(collector.finish().stdout.contains("own-session"))
+    let pid =
+      Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingWhitespace() ?? "")
+      ?? 0
+    let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
+      .split(separator: ")").last?.split(separator: " ").first
+    #expect(pid > 0 && (state == nil || state == "Z"), "the step's child was stopped with it")
+  }
+}
