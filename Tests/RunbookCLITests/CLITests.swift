@@ -303,7 +303,7 @@ enum CLI {
       unset.stderr.contains(
         "doc.md:6: error: 'PROJECT' has no value: this Runme block asks for it (Enter your project id); pass --var PROJECT=VALUE"
       ))
-    #expect(unset.stderr.contains("secret 'DB_PASSWORD' has no value"))
+    #expect(unset.stderr.contains("doc.md:8: error: secret 'DB_PASSWORD' has no value"))
     let given = try CLI.run(
       ["exec", "doc.md", "--var", "PROJECT=it's mine", "--report-dir", "r2"], in: dir,
       environment: ["RUNBOOK_SECRET_DB_PASSWORD": "s3cr3t $x"])

@@ -33,9 +33,11 @@ public enum RunSetup {
       {
         assignments.append("\(name)=\(value)")
       } else {
+        // A secret a Runme block asks for is reported at its `export` line.
+        let line = plan.runbook.steps.lazy.flatMap(\.prompts).first { $0.name == name }?.line
         problems.append(
           Diagnostic(
-            .error, at: nil,
+            .error, at: line.map { SourceLocation(file: plan.runbook.file, line: $0) },
             "secret '\(name)' has no value; set RUNBOOK_SECRET_\(name.uppercased()) or run on a terminal to be asked"
           ))
       }

@@ -204,6 +204,7 @@ struct StepTexts: Sendable {
         switch outcome {
         case .text(let t): return t
         case .askedAtRunTime: return SecretMasker.mask
+        case .askedValue(let name): return "{{ \(name) }}"
         case .pending(let name):
           if let value = captured[name] { return value }
           if !pending.contains(name) { pending.append(name) }

@@ -339,10 +339,8 @@ public enum Planner {
       switch scope.resolve(reference, host: host, stepIndex: 0) {
       case .text(let text): values[name] = text
       case .pending: values[name] = "(captured at run time)"
-      case .askedAtRunTime:
-        values[name] =
-          scope.secretNames.contains(name)
-          ? "(secret, asked for at run time)" : "(asked for at run time)"
+      case .askedAtRunTime: values[name] = "(secret, asked for at run time)"
+      case .askedValue: values[name] = "(asked for at run time)"
       case .failure(let why): values[name] = "(unresolved: \(why))"
       }
     }

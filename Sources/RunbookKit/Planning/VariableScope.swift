@@ -9,9 +9,11 @@ final class VariableScope {
     case text(String)
     /// A value captured by an earlier step: known at run time.
     case pending(String)
-    /// A declared secret, or a value a Runme block asks for, with no value yet: asked for
-    /// before a run.
+    /// A declared secret with no value yet: asked for before a run.
     case askedAtRunTime(String)
+    /// A value a Runme block asks for, not given yet: asked for before a run, shown as its
+    /// reference until then.
+    case askedValue(String)
     case failure(String)
   }
 
@@ -337,7 +339,8 @@ final class VariableScope {
       if captures.contains(where: { $0 < stepIndex }) { return .pending(head) }
     }
     guard var value = staticValue(head, host: host) else {
-      if secretNames.contains(head) || askedNames.contains(head) { return .askedAtRunTime(head) }
+      if secretNames.contains(head) { return .askedAtRunTime(head) }
+      if askedNames.contains(head) { return .askedValue(head) }
       if let later = captureSteps[head]?.first {
         return .failure(
           "'\(head)' is captured by step \(later + 1), which runs after this one; move the capturing step earlier"
@@ -376,6 +379,7 @@ final class VariableScope {
       switch resolve(ref.path, host: host, stepIndex: stepIndex, stack: stack + [head]) {
       case .text(let t): return t
       case .askedAtRunTime: return SecretMasker.mask
+      case .askedValue(let name): return "{{ \(name) }}"
       case .pending(let name):
         // A captured value is substituted where a step names it; inside another
         // variable's value it would be too late to know at plan time.
