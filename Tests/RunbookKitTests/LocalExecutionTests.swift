@@ -87,6 +87,26 @@ final class LineSink: @unchecked Sendable {
     #expect(run.summary?.exitStatus == 1)
   }
 
+  /// A step that is stopped (SIGSTOP) has not ended: it is not recorded as done while its
+  /// processes wait, stopped; its timeout ends it like any step that hangs.
+  @Test func aStoppedStepIsNotAnEndedOne() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ```sh {role=local name=stopped timeout=1s allow-fail}
+      echo $$ > {{ dir }}/stopped.pid
+      kill -STOP $$
+      echo resumed
+      ```
+      """)
+    #expect(run.status("stopped") == .timeout)
+    let pid = Int32(run.read("stopped.pid")?.trimmingWhitespace() ?? "") ?? 0
+    let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
+      .split(separator: ")").last?.split(separator: " ").first
+    #expect(pid > 0 && (state == nil || state == "Z"), "the stopped step was ended, not left")
+  }
+
   @Test func bashUsesPipefailAndCommandsCannotSwallowTheScript() async throws {
     var run = try LocalRun()
     defer { run.cleanUp() }

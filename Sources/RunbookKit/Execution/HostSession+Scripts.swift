@@ -23,7 +23,12 @@ extension HostSession {
     # Job notices go nowhere: fd 2 of the loop is /dev/null then, and steps get fd 5.
     exec 5>&2
     ssid=$(command -v setsid || true); sid=$ssid
-    if [ -n "${BASH_VERSION:-}" ] && set -m 2>/dev/null; then sid=; exec 2>/dev/null; fi
+    # Under job control a plain wait returns when a step is stopped (SIGSTOP), not ended:
+    # job control is used only where wait -f (bash 5.1 and later) waits for the end.
+    wf=
+    if [ -n "${BASH_VERSION:-}" ] && wait -f 2>/dev/null && set -m 2>/dev/null; then
+      sid=; wf=-f; exec 2>/dev/null
+    fi
     uid=$(id -u)
     pw=; free=" "; need=" "
     # What became of each step, a line per event on a file this session keeps open: a new
@@ -90,7 +95,7 @@ extension HostSession {
       pid=$!
       echo "$n started $pid $$" >&4
       echo "RUNBOOK-STARTED-$key $n"
-      wait "$pid"; rc=$?
+      wait $wf "$pid"; rc=$?
       echo "$n done $rc" >&4
       : >"$f"
       echo "RUNBOOK-DONE-$key $n $rc"
