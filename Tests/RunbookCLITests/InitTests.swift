@@ -77,11 +77,12 @@ import Testing
     }.reduce(0, +)
   }
 
-  /// Password literals left inside blocks, in the forms init knows.
+  /// Password literals left anywhere in the runbook (prose and comments too), in the forms
+  /// init knows and those notes say them in ("密码为centos").
   static func passwordsLeft(_ text: String) -> [String] {
     let forms =
-      #"IDENTIFIED BY '[^{]|://\w+:[^{@/\s]+@|^\s*(export\s+)?\w*(password|PASSWORD|_PASS)\s*=\s*[^{$\s]|--password[ =][^-{\s]|add_user\s+\S+\s+[^{\s]|auth\s+\w+:[^{\s]|\s-p[^{\s]|PASSWORD['"]\s*[,:=>]+\s*'[^{]"#
-    return blocks(text).flatMap(\.body).filter {
+      #"IDENTIFIED BY '[^{]|://\w+:[^{@/\s]+@|^\s*(export\s+)?\w*(password|PASSWORD|_PASS)\s*=\s*[^{$\s]|--[a-z-]*password[ =][^-{\s]|(密码|口令)[^A-Za-z0-9{<]{0,4}[A-Za-z0-9]|add_user\s+\S+\s+[^{\s]|auth\s+\w+:[^{\s]|\s-p[^{\s]|PASSWORD['"]\s*[,:=>]+\s*'[^{]"#
+    return text.split(separator: "\n").map(String.init).filter {
       $0.range(of: forms, options: .regularExpression) != nil
     }
   }

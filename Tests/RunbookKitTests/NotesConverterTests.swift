@@ -136,6 +136,22 @@ import Testing
     #expect(result.runbook.contains("```console {role=db}\n$ hostname\ndb1\n"))
   }
 
+  @Test func passwordsSaidInProseCommentsAndOptionsAreHiddenToo() {
+    let notes = """
+      # Keystone（控制节点）
+      1. 创建“admin”用户并设置密码（Adm1n）：
+          ```
+          keystone-manage bootstrap --bootstrap-password Adm1n --bootstrap-region-id RegionOne
+          #密码为Adm1n
+          ```
+      """
+    let result = convert(notes)
+    #expect(!result.runbook.contains("Adm1n"), "\(result.runbook)")
+    #expect(result.runbook.contains("--bootstrap-password {{ admin_password | quote }}"))
+    #expect(result.runbook.contains("设置密码（<secret admin_password>）"))
+    #expect(result.runbook.contains("#密码为<secret admin_password>"))
+  }
+
   @Test func aTeamsOwnWordsNameItsRoles() {
     let notes = "# Setup on the web tier\n```\nnginx -t\n```\n"
     #expect(convert(notes).runbook.contains("```sh {role=TODO}"))

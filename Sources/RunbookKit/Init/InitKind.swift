@@ -121,7 +121,8 @@ extension NotesConverter {
       let open = prose.firstIndex(of: "["), let close = prose[open...].firstIndex(of: "]")
     else { return nil }
     let name = prose[prose.index(after: open)..<close]
-    guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "_-. ".contains($0) })
+    guard !name.isEmpty,
+      name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) })
     else { return nil }
     return String(name)
   }
@@ -144,7 +145,7 @@ extension NotesConverter {
     let lower = prose.lowercased()
     guard InitKind.editWords.contains(where: lower.contains) else { return nil }
     let stops = CharacterSet.whitespaces.union(
-      CharacterSet(charactersIn: "：:，,）)（(。;；`'\"*"))
+      CharacterSet(charactersIn: "：:，,）)（(。;；`'\"*{}<>|&"))
     // The first absolute path of two components or more (`/etc/my.cnf`, `/srv/app/x.html`).
     var rest = prose[...]
     while let start = rest.range(of: "/") {

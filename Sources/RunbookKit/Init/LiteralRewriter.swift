@@ -140,11 +140,18 @@ struct LiteralRewriter: Sendable {
         passwordsReplaced += 1
       }
     }
-    // --password x / --password=x (not --password-prompt)
-    if let range = text.range(of: #"--password[ =][^\s-][^\s]*"#, options: .regularExpression) {
-      let value = String(text[range].dropFirst("--password ".count))
-      let name = secret(for: value, named: (user ?? "service") + "_password")
-      text.replaceSubrange(range, with: "--password {{ \(name) | quote }}")
+    // --password x, --password=x, --bootstrap-password x, --os-password x (not
+    // --password-prompt)
+    if let range = text.range(
+      of: #"--[a-z-]*password[ =][^\s-][^\s]*"#, options: .regularExpression)
+    {
+      let option = text[range].prefix { $0 != " " && $0 != "=" }
+      let value = String(text[range].dropFirst(option.count + 1))
+      // keystone-manage's --bootstrap-password is the admin user's.
+      let owner = option == "--bootstrap-password" ? "admin" : user
+      let name = secret(
+        for: value, named: (owner ?? "service") + "_password", reuseAny: owner == nil)
+      text.replaceSubrange(range, with: "\(option) {{ \(name) | quote }}")
       passwordsReplaced += 1
     }
     // HAProxy's `stats auth USER:PASSWORD`
@@ -189,6 +196,29 @@ struct LiteralRewriter: Sendable {
         text.replaceSubrange(range, with: "add_user \(words[1]) {{ \(name) | quote }}")
         passwordsReplaced += 1
       }
+    }
+    return text
+  }
+
+  /// `line` with each known password that follows a word for password ("密码为centos",
+  /// "设置密码（admin）", "# the password is x") replaced by the name of its secret: notes
+  /// say their passwords in prose and comments too, and none may reach the runbook.
+  mutating func hidingMentions(in line: String) -> String {
+    guard line.range(of: #"密码|口令|(?i)passw"#, options: .regularExpression) != nil else {
+      return line
+    }
+    var text = line
+    for (name, value) in secrets where !value.isEmpty {
+      let pattern =
+        #"((?:密码|口令|(?i:password|passwd))(?:\s*is\s*|[^A-Za-z0-9{<]{0,4}))"#
+        + NSRegularExpression.escapedPattern(for: value) + #"(?![A-Za-z0-9_])"#
+      guard let regex = try? NSRegularExpression(pattern: pattern) else { continue }
+      let range = NSRange(text.startIndex..., in: text)
+      let count = regex.numberOfMatches(in: text, range: range)
+      guard count > 0 else { continue }
+      text = regex.stringByReplacingMatches(
+        in: text, range: range, withTemplate: "$1<secret " + name + ">")
+      passwordsReplaced += count
     }
     return text
   }

@@ -113,13 +113,15 @@ public struct NotesConverter: Sendable {
                 "what a command printed, or file content whose file the notes do not name"))
           continue
         }
-        var attributes: [String] = ["role=" + (found?.role ?? "TODO")]
-        if found == nil { report.todo.append(code.startLine) }
-        report.byRule[found?.rule ?? "TODO", default: 0] += 1
-        report.assigned.append((code.startLine, found?.role ?? "TODO", found?.rule ?? "TODO"))
-        attributes += kind.attributes
+        // A role becomes an attribute word: one that could not be one (a host name with
+        // a brace or a space) is for a person to decide.
+        let placed = found.flatMap { Self.isAttributeWord($0.role) ? $0 : nil }
+        let attributes = ["role=" + (placed?.role ?? "TODO")] + kind.attributes
+        if placed == nil { report.todo.append(code.startLine) }
+        report.byRule[placed?.rule ?? "TODO", default: 0] += 1
+        report.assigned.append((code.startLine, placed?.role ?? "TODO", placed?.rule ?? "TODO"))
         let body = literals.rewrite(
-          kind.body(code.literal), role: found?.role, kind: kind, line: code.startLine)
+          kind.body(code.literal), role: placed?.role, kind: kind, line: code.startLine)
         edits.append(
           (
             Self.blockRange(code, lines: lines),
@@ -135,6 +137,10 @@ public struct NotesConverter: Sendable {
     for edit in edits.reversed() {
       lines.replaceSubrange(
         (edit.range.lowerBound - 1)...(edit.range.upperBound - 1), with: edit.lines)
+    }
+    // Passwords the notes also say in prose or comments ("密码为centos").
+    for i in text.frontMatterEndLine..<lines.count {
+      lines[i] = literals.hidingMentions(in: lines[i])
     }
     report.variables = literals.variables.map(\.name)
     report.secrets = literals.secrets.map(\.name)
@@ -180,6 +186,13 @@ public struct NotesConverter: Sendable {
       + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
         of: "\"", with: "\\\"")
       + "\""
+  }
+
+  /// Whether `text` can stand as an attribute value without quotes: names, paths and
+  /// comma-separated lists of them.
+  static func isAttributeWord(_ text: String) -> Bool {
+    !text.isEmpty
+      && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.,/:@+-".contains($0)) }
   }
 
   /// The prose a block sits under, nearest first: the line just before it, then each

@@ -50,15 +50,19 @@ struct Init: ParsableCommand {
     var converter = NotesConverter()
     var problems: [Diagnostic] = []
     for pair in roleWords {
+      // The role becomes a fence attribute: a group name, nothing that could end the braces.
       guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex,
-        pair.index(after: eq) != pair.endIndex
+        case let role = pair[pair.index(after: eq)...], !role.isEmpty,
+        role.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) })
       else {
         problems.append(
           Diagnostic(
-            .error, at: nil, "--role-word '\(pair)' must be WORD=ROLE, like 'web tier=web'"))
+            .error, at: nil,
+            "--role-word '\(pair)' must be WORD=ROLE with ROLE a group name (letters, digits, _ . -), like 'web tier=web'"
+          ))
         continue
       }
-      converter.roleWords.append((String(pair[..<eq]), String(pair[pair.index(after: eq)...])))
+      converter.roleWords.append((String(pair[..<eq]), String(role)))
     }
     if let inventory {
       do {
