@@ -343,8 +343,10 @@ final class HostSession: @unchecked Sendable {
     guard let running else { return }
     // The loop exits at the end of its input; a session that does not (a hung connection)
     // is stopped after a few seconds. Either way its task has ended when close returns.
-    for _ in 0..<100 where lock.withLock({ alive }) {
+    var waited = 0
+    while lock.withLock({ alive }), waited < 100 {
       try? await Task.sleep(for: .milliseconds(50))
+      waited += 1
     }
     if lock.withLock({ alive }) { running.cancel() }
     await running.value

@@ -195,19 +195,23 @@ public final class TerminalInteraction: Interaction, Sendable {
       return "\u{0}"
     case .terminal:
       let key = await TerminalMode.withRawMode { () -> Character? in
-        // Each wait for a key is a poll of at most 100 ms on a thread of its own, so the
-        // cooperative pool is never blocked and a cancelled run stops asking.
-        while !Task.isCancelled {
-          let read = await offPool { () -> Int? in
-            var fds = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
-            guard poll(&fds, 1, 100) > 0 else { return -1 }
-            var byte: UInt8 = 0
-            return Foundation.read(STDIN_FILENO, &byte, 1) == 1 ? Int(byte) : nil
+        // One thread waits for the key, polling every 100 ms so that a cancelled run (the
+        // flag) stops it; the cooperative pool is never blocked.
+        let cancelled = Locked(false)
+        return await withTaskCancellationHandler {
+          await offPool { () -> Character? in
+            while !cancelled.get() {
+              var fds = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+              guard poll(&fds, 1, 100) > 0 else { continue }
+              var byte: UInt8 = 0
+              guard Foundation.read(STDIN_FILENO, &byte, 1) == 1 else { return nil }
+              return Character(UnicodeScalar(byte))
+            }
+            return nil
           }
-          guard let read else { return nil }
-          if read >= 0 { return Character(UnicodeScalar(UInt8(read))) }
+        } onCancel: {
+          cancelled.set(true)
         }
-        return nil
       }
       guard let key else { return nil }
       write("\n")
