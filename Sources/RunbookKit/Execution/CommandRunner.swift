@@ -168,10 +168,8 @@ extension SubprocessRunner {
     _ command: ProcessCommand, input: AsyncStream<String>,
     stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
   ) async -> CommandOutcome {
-    // A session of its own: no controlling terminal for the loop and its steps (a step
-    // cannot read the operator's keys), and its process group is its own.
     var options = PlatformOptions()
-    options.createSession = true
+    options.processGroupID = 0
     do {
       let result = try await Subprocess.run(
         command.subprocessExecutable, arguments: Arguments(command.arguments),

@@ -4,13 +4,6 @@ import Foundation
 /// and the escalation check. None holds a single quote: they travel inside single quotes
 /// over ssh.
 extension HostSession {
-  /// The command that runs the loop: under bash when the host has it (job control gives
-  /// each step its process group without an exec), else under `/bin/sh`.
-  static func launcher(stateToken: String) -> String {
-    let loop = ShellQuote.word(server(stateToken: stateToken))
-    return "if [ -x /bin/bash ]; then exec /bin/bash -c \(loop); fi; exec /bin/sh -c \(loop)"
-  }
-
   /// The loop the shell runs (no single quotes: it travels inside them over ssh);
   /// `stateToken` names the run's state directory.
   static func server(stateToken: String) -> String {
@@ -18,17 +11,7 @@ extension HostSession {
     IFS= read -r key || exit 0
     d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
     (umask 077; mkdir -p "$d") 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] && chmod 700 "$d" || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
-    # Each step runs in a process group of its own, so a stop ends all it started. Under
-    # bash, job control gives it one at no cost; elsewhere setsid does, at an exec a step.
-    # Job notices go nowhere: fd 2 of the loop is /dev/null then, and steps get fd 5.
-    exec 5>&2
-    ssid=$(command -v setsid || true); sid=$ssid
-    # Under job control a plain wait returns when a step is stopped (SIGSTOP), not ended:
-    # job control is used only where wait -f (bash 5.1 and later) waits for the end.
-    wf=
-    if [ -n "${BASH_VERSION:-}" ] && wait -f 2>/dev/null && set -m 2>/dev/null; then
-      sid=; wf=-f; exec 2>/dev/null
-    fi
+    sid=$(command -v setsid || true)
     uid=$(id -u)
     pw=; free=" "; need=" "
     # What became of each step, a line per event on a file this session keeps open: a new
@@ -83,23 +66,20 @@ extension HostSession {
       # One script file per session ($$: hosts that share a machine share the directory),
       # emptied after each step (its secrets do not stay on the host; an rm would cost a
       # process per step). `command` keeps a failed redirection of exec from ending the shell.
-      { command exec 3>"$f"; } 2>/dev/null || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&5; continue; }
+      { command exec 3>"$f"; } 2>/dev/null || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&2; continue; }
       while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done
       exec 3>&-
-      # The group of a pipeline is led by its first process, not by $!: setsid makes the last one
-      # a group of its own.
-      # Steps get none of the loop descriptors (its status file, its stderr copy).
-      if [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } 2>&5 | $ssid "$@" 2>&5 4>&- 5>&- &
-      elif [ -n "$as" ]; then $sid "$@" <"$f" 2>&5 4>&- 5>&- &
-      else $sid "$@" "$f" </dev/null 2>&5 4>&- 5>&- & fi
+      if [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } | $sid "$@" &
+      elif [ -n "$as" ]; then $sid "$@" <"$f" &
+      else $sid "$@" "$f" </dev/null & fi
       pid=$!
       echo "$n started $pid $$" >&4
       echo "RUNBOOK-STARTED-$key $n"
-      wait $wf "$pid"; rc=$?
+      wait "$pid"; rc=$?
       echo "$n done $rc" >&4
       : >"$f"
       echo "RUNBOOK-DONE-$key $n $rc"
-      echo "RUNBOOK-DONE-$key $n" >&5
+      echo "RUNBOOK-DONE-$key $n" >&2
     done
     """
   }

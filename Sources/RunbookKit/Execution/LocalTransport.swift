@@ -13,7 +13,7 @@ final class LocalTransport: ShellSessionTransport {
     session = HostSession(
       host: host,
       launch: ProcessCommand(
-        "/bin/sh", ["-c", HostSession.launcher(stateToken: context.stateToken)]),
+        "/bin/sh", ["-c", HostSession.server(stateToken: context.stateToken)]),
       runner: context.runner)
   }
 

@@ -14,7 +14,7 @@ final class OpenSSHTransport: ShellSessionTransport {
     self.context = context
     let launch = Self.command(
       host: host, ssh: context.ssh,
-      script: HostSession.launcher(stateToken: context.stateToken))
+      script: HostSession.server(stateToken: context.stateToken))
     session = HostSession(host: host, launch: launch, runner: context.runner)
   }
 
