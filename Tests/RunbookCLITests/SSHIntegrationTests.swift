@@ -143,6 +143,61 @@ struct SSHIntegrationTests {
       ws.steps("run2").first { $0["step"] as? String == "mycnf" }?["changed"] as? Bool == false)
   }
 
+  /// Two inventory names for one machine share the ssh master that the preflight started
+  /// (one, never two racing for a socket), and the run leaves no ssh process behind.
+  @Test func twoNamesForOneMachineShareOneMasterAndNothingIsLeftRunning() throws {
+    let hosts = try SSHHosts(["m"], base: 23900)
+    defer { hosts.tearDown() }
+    let m = hosts.hosts[0]
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write(
+      "hosts",
+      """
+      [web]
+      front ansible_host=\(m.address) ansible_port=\(m.port)
+      [app]
+      back ansible_host=\(m.address) ansible_port=\(m.port)
+      """)
+    // The master's command line ends with `-N -f -T -- ADDRESS`; `[-]` keeps pgrep from
+    // finding the step's own shell.
+    try ws.write(
+      "runbook.md",
+      """
+      ```sh {role=web,app name=masters}
+      pgrep -f -- "[-]p \(m.port) .*-N -f -T -- \(m.address)" | wc -l > {{ dir }}/{{ host.name }}.masters
+      ```
+
+      ```sh {role=web,app name=again}
+      echo {{ host.name }} > {{ dir }}/{{ host.name }}.again
+      ```
+      """)
+    let result = try CLI.run(
+      [
+        "exec", "runbook.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--ssh-config",
+        hosts.sshConfig, "--report-dir", "run",
+      ], in: ws.dir)
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    #expect(ws.read("front.masters") == "1\n")
+    #expect(ws.read("back.masters") == "1\n")
+    #expect(ws.read("front.again") == "front\n" && ws.read("back.again") == "back\n")
+    let left = Self.sshClients(port: m.port)
+    #expect(left.isEmpty, "ssh processes left after the run: \(left)")
+  }
+
+  /// The ssh client processes (not sshd) whose command line names `port`.
+  static func sshClients(port: Int) -> [String] {
+    let all = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return all.compactMap(Int32.init).compactMap { pid -> String? in
+      guard let raw = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else {
+        return nil
+      }
+      let words = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+      guard words.first == "ssh", words.contains(String(port)) else { return nil }
+      return words.joined(separator: " ")
+    }
+  }
+
   @Test func aHostDownAtPreflightStopsEverythingBeforeItRuns() throws {
     let hosts = try SSHHosts(["ctl", "cmp"], base: 23200)
     defer { hosts.tearDown() }

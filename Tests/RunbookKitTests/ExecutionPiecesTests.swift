@@ -186,6 +186,10 @@ import Testing
     #expect(
       shell.pick(["/tmp/x/step-9.sh: line 3: frob: command not found"])
         == "guide.md:11: frob: command not found")
+    // dash names a script it sources twice (a spare shell sources the step's script).
+    #expect(
+      shell.pick(["/tmp/x/step-9.sh: 5: /tmp/x/step-9.sh: sudo: not found"])
+        == "guide.md:13: sudo: not found")
     // A line of the script that is not the runbook's (the guards, the wrapper).
     #expect(
       shell.pick(["/tmp/x/step-9.sh: line 1: set: bad option"]) == "step script: set: bad option")

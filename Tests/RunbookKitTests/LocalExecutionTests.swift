@@ -635,3 +635,59 @@ final class LineSink: @unchecked Sendable {
     #expect(pid > 0 && (state == nil || state == "Z"), "the step's child was stopped with it")
   }
 }
+
+/// The spare shell the loop starts for the next step: one that is gone before its step (here
+/// killed while it waits) is replaced, and the step runs, under bash's job control and under
+/// plain sh alike.
+@Suite struct SpareShellTests {
+  @Test(arguments: [false, true])
+  func aSpareKilledWhileItWaitsIsReplaced(underBash: Bool) async throws {
+    let token = "spare" + Digest.randomHex(4)
+    let host = PlanHost(name: "h", address: "127.0.0.1", connection: .local)
+    let runner = SubprocessRunner()
+    let launch =
+      underBash
+      ? ProcessCommand("/bin/sh", ["-c", HostSession.launcher(stateToken: token)])
+      : ProcessCommand("/bin/sh", ["-c", HostSession.server(stateToken: token)])
+    let session = HostSession(host: host, launch: launch, runner: runner)
+    func run(_ body: String) async -> (CommandOutcome, String) {
+      let collector = OutputCollector(
+        logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
+      let outcome = await session.run(
+        StepScript.shell(body, bash: false), command: ["/bin/sh"], timeout: .seconds(20),
+        collector: collector, stop: {})
+      return (outcome, collector.finish().stdout)
+    }
+    let (first, loopPID) = await run("echo $PPID\n")
+    #expect(first.succeeded)
+    let loop = loopPID.trimmingWhitespace()
+    // The spare is the loop's child that waits for its line on the FIFO.
+    var spare: Int32?
+    for _ in 0..<200 where spare == nil {
+      spare = Self.children(of: loop).first { Self.commandLine($0).contains("read -r x") }
+      if spare == nil { try await Task.sleep(for: .milliseconds(10)) }
+    }
+    let killed = try #require(spare, "the loop started a spare after the first step")
+    kill(killed, SIGKILL)
+    let (second, printed) = await run("echo second ran\n")
+    #expect(second.succeeded)
+    #expect(printed == "second ran\n")
+    let (third, again) = await run("echo third ran\n")
+    await session.close(forget: true)
+    #expect(third.succeeded && again == "third ran\n")
+  }
+
+  static func children(of pid: String) -> [Int32] {
+    let all = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return all.compactMap(Int32.init).filter { candidate in
+      let stat = (try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8)) ?? ""
+      let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+      return fields.count > 1 && String(fields[1]) == pid
+    }
+  }
+
+  static func commandLine(_ pid: Int32) -> String {
+    let raw = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
+    return String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+  }
+}

@@ -168,8 +168,11 @@ extension SubprocessRunner {
     _ command: ProcessCommand, input: AsyncStream<String>,
     stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
   ) async -> CommandOutcome {
+    // A session of its own: no controlling terminal for the loop and its steps (a step
+    // cannot read the operator's keys, and bash's job control leaves the terminal alone),
+    // and its process group is its own.
     var options = PlatformOptions()
-    options.processGroupID = 0
+    options.createSession = true
     do {
       let result = try await Subprocess.run(
         command.subprocessExecutable, arguments: Arguments(command.arguments),

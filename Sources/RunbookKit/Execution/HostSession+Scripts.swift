@@ -4,6 +4,24 @@ import Foundation
 /// and the escalation check. None holds a single quote: they travel inside single quotes
 /// over ssh.
 extension HostSession {
+  /// The command that runs the loop: under bash when the host has it (job control gives
+  /// each step its process group without an exec), else under `/bin/sh`. Its arguments go
+  /// to the loop: a local session names the script file the tool writes itself.
+  static func launcher(stateToken: String) -> String {
+    let loop = ShellQuote.word(server(stateToken: stateToken))
+    return
+      "if [ -x /bin/bash ]; then exec /bin/bash -c \(loop) runbook \"$@\"; fi; exec /bin/sh -c \(loop) runbook \"$@\""
+  }
+
+  /// The script file of a local session: in the run's state directory, where the loop
+  /// takes it from (`RUNBOOK-RUN`), so that the script does not travel through the loop's
+  /// standard input, which a shell can only read a byte at a time.
+  static func localScriptFile(stateToken: String, environment: [String: String]) -> String {
+    let tmp = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    let digits = (0..<12).map { _ in String(Int.random(in: 0...9)) }.joined()
+    return "\(tmp)/runbook-state-\(stateToken)/step-\(digits).sh"
+  }
+
   /// The loop the shell runs (no single quotes: it travels inside them over ssh);
   /// `stateToken` names the run's state directory.
   static func server(stateToken: String) -> String {
@@ -11,12 +29,36 @@ extension HostSession {
     IFS= read -r key || exit 0
     d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
     (umask 077; mkdir -p "$d") 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] && chmod 700 "$d" || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
-    sid=$(command -v setsid || true)
+    # Each step runs in a process group of its own, so a stop ends all it started. Under
+    # bash, job control gives it one at no cost; elsewhere setsid does, at an exec a step.
+    # Under job control a plain wait returns when a step is stopped (SIGSTOP), not ended:
+    # job control is used only where wait -f (bash 5.1 and later) waits for the end. Job
+    # notices go nowhere: fd 2 of the loop is /dev/null then, and steps get fd 5.
+    exec 5>&2
+    ssid=$(command -v setsid || true); sid=$ssid; wf=
+    if [ -n "${BASH_VERSION:-}" ] && wait -f 2>/dev/null && set -m 2>/dev/null; then
+      sid=; wf=-f; exec 2>/dev/null
+    fi
     uid=$(id -u)
     pw=; free=" "; need=" "
     # What became of each step, a line per event on a file this session keeps open: a new
     # file per step would cost more than the step itself on some file systems.
     { command exec 4>>"$d/status-$$"; } 2>/dev/null || { echo "RUNBOOK-SESSION-$key failed: cannot write $d/status-$$"; exit 1; }
+    f="$d/step-$$.sh"; given=
+    case "${1:-}" in "$d"/step-*.sh) f=$1; given=1 ;; esac
+    # A spare: the shell of the next step, started (in its own process group) while the tool
+    # is busy between steps, waiting for a line on the FIFO $g before it sources the script.
+    # Starting a shell costs more than most steps; this takes it off their path. The loop
+    # holds the FIFO open (fd 6), so a spare sees its end only when the loop is gone.
+    # Steps get none of the descriptors of the loop (its status file, its stderr copy, the FIFO).
+    sp=; spc=
+    g="$d/go-$$"
+    { [ -p "$g" ] || mkfifo "$g"; } 2>/dev/null && { command exec 6<>"$g"; } 2>/dev/null || g=
+    spare() {
+      $sid "$@" -c "IFS= read -r x || exit 0; unset x; exec </dev/null; . \\"\\$0\\"" "$f" <"$g" 2>&5 4>&- 5>&- 6>&- &
+      sp=$!; spc="$*"
+    }
+    unspare() { [ -z "$sp" ] || { kill "$sp" 2>/dev/null; wait "$sp"; sp=; }; }
     echo "RUNBOOK-SESSION-$key ready"
     while IFS= read -r line; do
       case "$line" in
@@ -34,11 +76,12 @@ extension HostSession {
         echo "RUNBOOK-STATE-$key $n $s"
         continue ;;
       "RUNBOOK-BEGIN "*) ;;
-      RUNBOOK-FORGET) rm -rf "$d"; exit 0 ;;
+      "RUNBOOK-RUN "*) [ -n "$given" ] || continue ;;
+      RUNBOOK-FORGET) unspare; rm -rf "$d"; exit 0 ;;
       *) continue ;;
       esac
       set -f; set -- $line; set +f
-      n=$2; shift 2
+      verb=$1; n=$2; shift 2
       # RUNBOOK-AS USER|- SHELL: as root, runuser (or nothing, for root); else sudo. The
       # other user cannot open our private script file: the shell reads it on standard input.
       # With a become password, sudo -S reads it first, but only where sudo asks for one
@@ -62,25 +105,49 @@ extension HostSession {
           esac
         fi
       fi
-      f="$d/step-$$.sh"
+      # A plain shell step runs in the spare made for its shell; any other step runs as a
+      # new process, and a spare for another shell is ended first.
+      fast=
+      if [ -z "$as" ] && [ -n "$g" ] && [ $# = 1 ]; then
+        case "$1" in /bin/sh|/bin/bash|sh|bash) fast=1 ;; esac
+      fi
+      [ -n "$fast" ] && [ "$spc" = "$*" ] || unspare
       # One script file per session ($$: hosts that share a machine share the directory),
       # emptied after each step (its secrets do not stay on the host; an rm would cost a
       # process per step). `command` keeps a failed redirection of exec from ending the shell.
-      { command exec 3>"$f"; } 2>/dev/null || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&2; continue; }
-      while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done
-      exec 3>&-
-      if [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } | $sid "$@" &
-      elif [ -n "$as" ]; then $sid "$@" <"$f" &
-      else $sid "$@" "$f" </dev/null & fi
-      pid=$!
+      # RUNBOOK-RUN: the tool has written the file itself.
+      if [ "$verb" = RUNBOOK-BEGIN ]; then
+        { command exec 3>"$f"; } 2>/dev/null || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&5; continue; }
+        while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done
+        exec 3>&-
+      fi
+      if [ -n "$fast" ]; then
+        # A spare that is gone (killed while it waited) is replaced, not told to go.
+        [ -n "$sp" ] && kill -0 "$sp" 2>/dev/null || { unspare; spare "$@"; }
+        pid=$sp; sp=
+        echo go >&6
+      # The group of a pipeline is led by its first process, not by $!: setsid makes the
+      # last one a group of its own.
+      elif [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } 2>&5 | $ssid "$@" 2>&5 4>&- 5>&- 6>&- &
+      elif [ -n "$as" ]; then $sid "$@" <"$f" 2>&5 4>&- 5>&- 6>&- &
+      else $sid "$@" "$f" </dev/null 2>&5 4>&- 5>&- 6>&- & fi
+      [ -n "$fast" ] || pid=$!
       echo "$n started $pid $$" >&4
       echo "RUNBOOK-STARTED-$key $n"
-      wait "$pid"; rc=$?
+      wait $wf "$pid"; rc=$?
       echo "$n done $rc" >&4
+      # Emptied before the answer: a local tool writes the next script as soon as it has it.
       : >"$f"
       echo "RUNBOOK-DONE-$key $n $rc"
-      echo "RUNBOOK-DONE-$key $n" >&2
+      echo "RUNBOOK-DONE-$key $n" >&5
+      # The next spare starts after the answer, while the tool does its own work.
+      if [ -n "$fast" ]; then
+        # Had the spare ended before it read its line, the line would wait in the FIFO for
+        # the next one: reopening drops it (the loop holds the only end left).
+        exec 6>&-; { command exec 6<>"$g"; } 2>/dev/null && spare "$@" || g=
+      fi
     done
+    unspare
     """
   }
 

@@ -52,10 +52,16 @@ final class HostSession: @unchecked Sendable {
     }
   }
 
-  init(host: PlanHost, launch: ProcessCommand, runner: any CommandRunning) {
+  /// Where the tool writes each step's script itself (a local session), if it does.
+  private let scriptFile: String?
+
+  init(
+    host: PlanHost, launch: ProcessCommand, runner: any CommandRunning, scriptFile: String? = nil
+  ) {
     self.host = host
     self.launch = launch
     self.runner = runner
+    self.scriptFile = scriptFile
   }
 
   /// Opens the session if it is not open; true when its loop answered.
@@ -206,6 +212,21 @@ final class HostSession: @unchecked Sendable {
     }
   }
 
+  /// Writes a local step's script (owner-only, never through a link); false when it cannot.
+  private static func write(_ text: String, to path: String) -> Bool {
+    let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { return false }
+    defer { Glibc.close(fd) }
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      if n < 0, errno == EINTR { continue }
+      guard n > 0 else { return false }
+      bytes = bytes.dropFirst(n)
+    }
+    return true
+  }
+
   private func deliver(_ bytes: [UInt8], stdout: Bool) {
     guard let step = current else { return }
     if stdout { step.collector.stdout(bytes) } else { step.collector.stderr(bytes) }
@@ -227,9 +248,14 @@ final class HostSession: @unchecked Sendable {
     }
     let step = Current(nonce: script.nonce, collector: collector)
     let state = StopState()
+    let text = script.text + (script.text.hasSuffix("\n") ? "" : "\n")
+    let words = "\(script.nonce) \(command.joined(separator: " "))"
     let frame =
-      "RUNBOOK-BEGIN \(script.nonce) \(command.joined(separator: " "))\n" + script.text
-      + (script.text.hasSuffix("\n") ? "" : "\n") + "RUNBOOK-END-\(script.nonce)\n"
+      if let scriptFile, Self.write(text, to: scriptFile) {
+        "RUNBOOK-RUN \(words)\n"
+      } else {
+        "RUNBOOK-BEGIN \(words)\n" + text + "RUNBOOK-END-\(script.nonce)\n"
+      }
     let stopStep: @Sendable (StopState.Reason) async -> Void = { why in
       guard state.begin(why) else { return }
       await stop()

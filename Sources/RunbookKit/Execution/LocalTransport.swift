@@ -10,11 +10,13 @@ final class LocalTransport: ShellSessionTransport {
   init(host: PlanHost, context: TransportContext) {
     self.host = host
     self.context = context
+    let file = HostSession.localScriptFile(
+      stateToken: context.stateToken, environment: ProcessInfo.processInfo.environment)
     session = HostSession(
       host: host,
       launch: ProcessCommand(
-        "/bin/sh", ["-c", HostSession.server(stateToken: context.stateToken)]),
-      runner: context.runner)
+        "/bin/sh", ["-c", HostSession.launcher(stateToken: context.stateToken), "runbook", file]),
+      runner: context.runner, scriptFile: file)
   }
 
   func shell(_ script: String) -> ProcessCommand { ProcessCommand("/bin/sh", ["-c", script]) }

@@ -14,16 +14,20 @@ final class OpenSSHTransport: ShellSessionTransport {
     self.context = context
     let launch = Self.command(
       host: host, ssh: context.ssh,
-      script: HostSession.server(stateToken: context.stateToken))
+      script: HostSession.launcher(stateToken: context.stateToken))
     session = HostSession(host: host, launch: launch, runner: context.runner)
   }
 
   /// The ssh options for this host, without the destination. Inventory values only ever
   /// appear as the value of an option (`-p`, `-l`, `-i`), never as an option themselves,
   /// and the planner has refused any that starts with `-`.
-  static func options(host: PlanHost, ssh: SSHSettings) -> [String] {
+  ///
+  /// Only `checkConnection` starts the host's master (`master: true`); every other ssh
+  /// joins it or, when it is gone, connects on its own. A master started as a side effect
+  /// of a session (`ControlMaster=auto`) would fork off holding that session's pipes.
+  static func options(host: PlanHost, ssh: SSHSettings, master: Bool = false) -> [String] {
     var args = [
-      "-o", "BatchMode=yes", "-o", "ControlMaster=auto",
+      "-o", "BatchMode=yes", "-o", "ControlMaster=\(master ? "auto" : "no")",
       "-o", "ControlPath=\(ssh.controlDirectory)/%C", "-o", "ControlPersist=\(ssh.controlPersist)",
       "-o", "ConnectTimeout=\(ssh.connectTimeout)", "-o", "ServerAliveInterval=15",
     ]
@@ -48,15 +52,45 @@ final class OpenSSHTransport: ShellSessionTransport {
     Self.command(host: host, ssh: context.ssh, script: script)
   }
 
+  /// Connects and leaves the host's master running in the background (`-N -f`: it
+  /// detaches once logged in, with its standard streams on /dev/null). Hosts that name the
+  /// same machine share one master, started once: two masters racing for one control
+  /// socket would leave the loser running as a plain connection nobody can close.
   func checkConnection() async -> String? {
-    let errors = LineBuffer()
-    let outcome = await context.runner.run(
-      ProcessCommand(
-        "ssh", Self.options(host: host, ssh: context.ssh) + ["-T", "--", host.address, "true"]),
-      input: "", timeout: .seconds(context.ssh.connectTimeout + 5), stdout: { _ in },
-      stderr: { errors.append($0) })
-    guard !outcome.succeeded else { return nil }
-    return errors.firstLine ?? (outcome.timedOut ? "no answer in time" : "ssh failed")
+    let key = masterKey
+    let runner = context.runner
+    let command = ProcessCommand(
+      "ssh",
+      Self.options(host: host, ssh: context.ssh, master: true) + [
+        "-N", "-f", "-T", "--", host.address,
+      ])
+    let timeout = Duration.seconds(context.ssh.connectTimeout + 5)
+    let start = Self.masters.withLock { started in
+      if let running = started[key] { return running }
+      let task = Task<String?, Never> {
+        let errors = LineBuffer()
+        let outcome = await runner.run(
+          command, input: "", timeout: timeout, stdout: { _ in }, stderr: { errors.append($0) })
+        guard !outcome.succeeded else { return nil }
+        return errors.firstLine ?? (outcome.timedOut ? "no answer in time" : "ssh failed")
+      }
+      started[key] = task
+      return task
+    }
+    let why = await start.value
+    if why != nil { Self.masters.withLock { $0[key] = nil } }
+    return why
+  }
+
+  /// The masters started by this process, by control directory and destination.
+  private static let masters = Locked<[String: Task<String?, Never>]>([:])
+
+  /// What makes two hosts one ssh destination (ssh's `%C` is a hash of the same).
+  private var masterKey: String {
+    [
+      context.ssh.controlDirectory, context.ssh.configFile ?? "", host.address,
+      host.port.map(String.init) ?? "", host.user ?? "", host.privateKeyFile ?? "",
+    ].joined(separator: "\u{0}")
   }
 
   var interactiveShell: ProcessCommand {
@@ -65,6 +99,8 @@ final class OpenSSHTransport: ShellSessionTransport {
 
   func close(forget: Bool) async {
     await session.close(forget: forget)
+    let key = masterKey
+    Self.masters.withLock { $0[key] = nil }
     _ = await context.runner.run(
       ProcessCommand(
         "ssh", ["-O", "exit"] + Self.options(host: host, ssh: context.ssh) + ["--", host.address]),

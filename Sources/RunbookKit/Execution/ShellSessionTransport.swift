@@ -15,7 +15,7 @@ protocol ShellSessionTransport: Transport {
 extension ShellSessionTransport {
   /// The command that runs the session loop on the host.
   func sessionCommand() -> ProcessCommand {
-    shell(HostSession.server(stateToken: context.stateToken))
+    shell(HostSession.launcher(stateToken: context.stateToken))
   }
 
   /// What the stop and the escalation check read on standard input: the become password's
