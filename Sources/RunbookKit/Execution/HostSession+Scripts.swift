@@ -31,13 +31,12 @@ extension HostSession {
     (umask 077; mkdir -p "$d") 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] && chmod 700 "$d" || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
     # Each step runs in a process group of its own, so a stop ends all it started. Under
     # bash, job control gives it one at no cost; elsewhere setsid does, at an exec a step.
-    # Under job control a plain wait returns when a step is stopped (SIGSTOP), not ended:
-    # job control is used only where wait -f (bash 5.1 and later) waits for the end. Job
-    # notices go nowhere: fd 2 of the loop is /dev/null then, and steps get fd 5.
+    # Job notices go nowhere: fd 2 of the loop is /dev/null then, and steps get fd 5. Only
+    # bash 5.1 and later (where wait -f exists) is trusted with job control.
     exec 5>&2
-    ssid=$(command -v setsid || true); sid=$ssid; wf=
+    ssid=$(command -v setsid || true); sid=$ssid; jc=
     if [ -n "${BASH_VERSION:-}" ] && wait -f 2>/dev/null && set -m 2>/dev/null; then
-      sid=; wf=-f; exec 2>/dev/null
+      sid=; jc=1; exec 2>/dev/null
     fi
     uid=$(id -u)
     pw=; free=" "; need=" "
@@ -46,19 +45,26 @@ extension HostSession {
     { command exec 4>>"$d/status-$$"; } 2>/dev/null || { echo "RUNBOOK-SESSION-$key failed: cannot write $d/status-$$"; exit 1; }
     f="$d/step-$$.sh"; given=
     case "${1:-}" in "$d"/step-*.sh) f=$1; given=1 ;; esac
-    # A spare: the shell of the next step, started (in its own process group) while the tool
-    # is busy between steps, waiting for a line on the FIFO $g before it sources the script.
-    # Starting a shell costs more than most steps; this takes it off their path. The loop
-    # holds the FIFO open (fd 6), so a spare sees its end only when the loop is gone.
-    # Steps get none of the descriptors of the loop (its status file, its stderr copy, the FIFO).
-    sp=; spc=
-    g="$d/go-$$"
-    { [ -p "$g" ] || mkfifo "$g"; } 2>/dev/null && { command exec 6<>"$g"; } 2>/dev/null || g=
+    # A spare: the shell of the next step, started (in its own process group) while the
+    # current step runs, waiting for a line on a FIFO before it sources the script. Starting
+    # a shell costs more than most steps; this takes it off their path. Two FIFOs take turns
+    # (a spare and the step before it never share one), and the loop holds both open (fds 6
+    # and 7), so a spare sees their end only when the loop is gone. Steps get none of the
+    # descriptors of the loop (its status file, its stderr copy, the FIFOs).
+    sp=; spc=; spi=0
+    g="$d/go-$$-"
+    { [ -p "${g}0" ] || mkfifo "${g}0"; } 2>/dev/null && { [ -p "${g}1" ] || mkfifo "${g}1"; } 2>/dev/null && { command exec 6<>"${g}0" 7<>"${g}1"; } 2>/dev/null || g=
     spare() {
-      $sid "$@" -c "IFS= read -r x || exit 0; unset x; exec </dev/null; . \\"\\$0\\"" "$f" <"$g" 2>&5 4>&- 5>&- 6>&- &
+      $sid "$@" -c "IFS= read -r x || exit 0; unset x; exec </dev/null; . \\"\\$0\\"" "$f" <"$g$spi" 2>&5 4>&- 5>&- 6>&- 7>&- &
       sp=$!; spc="$*"
     }
     unspare() { [ -z "$sp" ] || { kill "$sp" 2>/dev/null; wait "$sp"; sp=; }; }
+    # Had a spare ended before it read its line, the line would wait in its FIFO for the
+    # next one: reopening drops it (once the spare is gone, the loop holds the only end).
+    reopen() {
+      if [ "$1" = 0 ]; then { command exec 6>&- 6<>"${g}0"; } 2>/dev/null || g=
+      else { command exec 7>&- 7<>"${g}1"; } 2>/dev/null || g=; fi
+    }
     echo "RUNBOOK-SESSION-$key ready"
     while IFS= read -r line; do
       case "$line" in
@@ -123,29 +129,32 @@ extension HostSession {
       fi
       if [ -n "$fast" ]; then
         # A spare that is gone (killed while it waited) is replaced, not told to go.
-        [ -n "$sp" ] && kill -0 "$sp" 2>/dev/null || { unspare; spare "$@"; }
-        pid=$sp; sp=
-        echo go >&6
+        [ -n "$sp" ] && kill -0 "$sp" 2>/dev/null || { unspare; reopen "$spi"; spare "$@"; }
+        pid=$sp; i=$spi
+        if [ "$i" = 0 ]; then echo go >&6; else echo go >&7; fi
+        spi=$((1 - i)); spare "$@"
       # The group of a pipeline is led by its first process, not by $!: setsid makes the
       # last one a group of its own.
-      elif [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } 2>&5 | $ssid "$@" 2>&5 4>&- 5>&- 6>&- &
-      elif [ -n "$as" ]; then $sid "$@" <"$f" 2>&5 4>&- 5>&- 6>&- &
-      else $sid "$@" "$f" </dev/null 2>&5 4>&- 5>&- 6>&- & fi
+      elif [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } 2>&5 | $ssid "$@" 2>&5 4>&- 5>&- 6>&- 7>&- &
+      elif [ -n "$as" ]; then $sid "$@" <"$f" 2>&5 4>&- 5>&- 6>&- 7>&- &
+      else $sid "$@" "$f" </dev/null 2>&5 4>&- 5>&- 6>&- 7>&- & fi
       [ -n "$fast" ] || pid=$!
       echo "$n started $pid $$" >&4
       echo "RUNBOOK-STARTED-$key $n"
-      wait $wf "$pid"; rc=$?
+      # Under job control wait also returns when the step is stopped (SIGSTOP): it is waited
+      # for again while it exists. Not wait -f: bash 5.2 spins in it for a step that ended
+      # before it was called once another job (the next spare) has started.
+      while :; do
+        wait "$pid"; rc=$?
+        [ -n "$jc" ] && [ "$rc" -gt 128 ] && kill -0 "$pid" 2>/dev/null || break
+        sleep 1
+      done
       echo "$n done $rc" >&4
       # Emptied before the answer: a local tool writes the next script as soon as it has it.
       : >"$f"
       echo "RUNBOOK-DONE-$key $n $rc"
       echo "RUNBOOK-DONE-$key $n" >&5
-      # The next spare starts after the answer, while the tool does its own work.
-      if [ -n "$fast" ]; then
-        # Had the spare ended before it read its line, the line would wait in the FIFO for
-        # the next one: reopening drops it (the loop holds the only end left).
-        exec 6>&-; { command exec 6<>"$g"; } 2>/dev/null && spare "$@" || g=
-      fi
+      [ -z "$fast" ] || reopen "$i"
     done
     unspare
     """
