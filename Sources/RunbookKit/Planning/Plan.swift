@@ -157,6 +157,19 @@ public struct PlannedStep: Sendable {
     hosts.firstIndex(of: host).map(rendered(at:))
   }
 
+  /// The rendering of the host at `position` for a template engine that fills in at run
+  /// time what the plan cannot know: literal text (values known now included) goes through
+  /// `literal`, and `runtime` gives the engine's expression for a captured, secret or asked
+  /// value.
+  /// A secret in `secrets` is always left to `runtime`, even when the plan has its value.
+  public func rendered(
+    at position: Int, secrets: Set<String>, literal: (String) -> String,
+    runtime: (_ name: String, _ filters: [Template.Filter]) -> String
+  ) -> RenderedStep {
+    texts.render(
+      position: hosts.isEmpty ? 0 : position, secrets: secrets, literal: literal, runtime: runtime)
+  }
+
   /// Each distinct rendering, in order of first use.
   public var renderings: [RenderedStep] { groups.map(\.rendered) }
 
@@ -190,6 +203,33 @@ struct StepTexts: Sendable {
   /// For each host position, which distinct rendering it gets.
   var groupOfHost: [Int32]
   var groupCount: Int
+
+  func render(
+    position: Int, secrets: Set<String>, literal: (String) -> String,
+    runtime: (_ name: String, _ filters: [Template.Filter]) -> String
+  ) -> RenderedStep {
+    var rendered = RenderedStep(body: "")
+    for (field, fieldSlots) in zip(fields, slots) {
+      let text = field.template.render(literal: literal) { ordinal, reference in
+        let outcome: VariableScope.Outcome
+        switch fieldSlots[ordinal] {
+        case .fixed(let fixed): outcome = fixed
+        case .column(let column): outcome = columns[column][position]
+        }
+        if secrets.contains(reference.path[0]) {
+          return runtime(reference.path[0], reference.filters)
+        }
+        switch outcome {
+        case .text(let t): return literal(reference.encode(t))
+        case .askedAtRunTime(let name), .askedValue(let name), .pending(let name):
+          return runtime(name, reference.filters)
+        case .failure: return literal(reference.written)
+        }
+      }
+      if let key = field.key { rendered.fields[key] = text } else { rendered.body = text }
+    }
+    return rendered
+  }
 
   func render(position: Int, captured: [String: String]) -> RenderedStep {
     var pending: [String] = []

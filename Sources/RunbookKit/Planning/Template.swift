@@ -239,6 +239,22 @@ public struct Template: Sendable, Equatable {
     return out
   }
 
+  /// Renders literal text through `literal` and each reference, by its position among
+  /// `references`, through `reference` (for another template engine's syntax).
+  public func render(literal: (String) -> String, reference: (Int, Reference) -> String) -> String {
+    var out = ""
+    var position = 0
+    for segment in segments {
+      switch segment {
+      case .text(let text): out += literal(text)
+      case .variable(let ref):
+        out += reference(position, ref)
+        position += 1
+      }
+    }
+    return out
+  }
+
   /// Renders with the text of each reference given by its position among `references`;
   /// `nil` leaves the reference as written. Cheaper than `render(_:)` on hot paths.
   public func renderByPosition(_ resolve: (Int) -> String?) -> String {

@@ -1,0 +1,262 @@
+/// The Python files an exported project carries: they do in Ansible what `FileEdit` and
+/// `Template.Filter` do in `runbook exec`, with the same rules (a test runs both on the same
+/// inputs and compares).
+extension AnsibleExport {
+  /// `library/runbook_file.py`: runbook's file steps (write, `ini` merge, `append` block):
+  /// the parent made, the original kept as `FILE.runbook-orig` at the first change, an
+  /// existing file's mode and owner kept unless the step sets them, a new one 0644.
+  static let fileModule = #"""
+    #!/usr/bin/python3
+    # runbook's ini merge and append block, as an Ansible module (exported by runbook).
+    import os
+    import pwd
+    import shutil
+    import tempfile
+
+    from ansible.module_utils.basic import AnsibleModule
+
+
+    def indent(line):
+        return len(line) - len(line.lstrip(" \t"))
+
+
+    def is_comment(line):
+        t = line.strip()
+        return t.startswith("#") or t.startswith(";")
+
+
+    def section_name(line):
+        t = line.strip()
+        if t.startswith("[") and t.endswith("]"):
+            return t[1:-1].strip()
+        return None
+
+
+    def ini_key(line):
+        if not line or is_comment(line):
+            return None
+        end = len(line)
+        for i, c in enumerate(line):
+            if c in "=:":
+                end = i
+                break
+        key = line[:end].strip()
+        return key or None
+
+
+    def merge_ini(block, original, section):
+        lines = [] if original == "" else original.split("\n")
+        final_newline = original == "" or original.endswith("\n")
+        if original.endswith("\n"):
+            lines.pop()
+        order, settings = [], {}
+        current, open_ = section, None
+        for raw in block.split("\n"):
+            line = raw.strip()
+            if open_ is not None and line and indent(raw) > open_[0]:
+                settings[open_[1]][-1][1].append(raw)
+                continue
+            open_ = None
+            if not line or line.startswith("#") or line.startswith(";"):
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                current = line[1:-1].strip()
+                continue
+            key = ini_key(line)
+            if key is None:
+                continue
+            if current not in settings:
+                order.append(current)
+                settings[current] = []
+            settings[current].append((key, [line]))
+            open_ = (indent(raw), current)
+        for name in order:
+            pending = list(settings[name])
+            start, found = 0, name is None
+            if name is not None:
+                for i, l in enumerate(lines):
+                    if section_name(l) == name:
+                        start, found = i + 1, True
+                        break
+            if not found:
+                if lines and lines[-1].strip():
+                    lines.append("")
+                lines.append("[%s]" % name)
+                for _, ls in pending:
+                    lines.extend(ls)
+                continue
+            end = next((j for j in range(start, len(lines)) if section_name(lines[j]) is not None), len(lines))
+            i = start
+            while i < end:
+                text = lines[i]
+                key = ini_key(text.strip())
+                if key is None or is_comment(text):
+                    i += 1
+                    continue
+                last = i
+                while (last + 1 < end and lines[last + 1].strip()
+                       and indent(lines[last + 1]) > indent(text)
+                       and section_name(lines[last + 1]) is None):
+                    last += 1
+                match = next((k for k, p in enumerate(pending) if p[0] == key), None)
+                if match is not None:
+                    replacement = pending.pop(match)[1]
+                    lines[i:last + 1] = replacement
+                    end += len(replacement) - (last - i + 1)
+                    i += len(replacement)
+                else:
+                    i = last + 1
+            insert_at = end
+            while insert_at > start and not lines[insert_at - 1].strip():
+                insert_at -= 1
+            new = [l for _, ls in pending for l in ls]
+            lines[insert_at:insert_at] = new
+        if not lines:
+            return ""
+        return "\n".join(lines) + ("\n" if final_newline else "")
+
+
+    def append_block(block, original, id_, comment="#"):
+        begin = "%s BEGIN RUNBOOK %s" % (comment, id_)
+        end = "%s END RUNBOOK %s" % (comment, id_)
+        body = block
+        if body and not body.endswith("\n"):
+            body += "\n"
+        wrapped = "%s\n%s%s\n" % (begin, body, end)
+        lines = original.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        if begin in lines:
+            first = lines.index(begin)
+            if end in lines[first:]:
+                last = first + lines[first:].index(end)
+                before = "\n".join(lines[:first])
+                after = "\n".join(lines[last + 1:])
+                return (before + "\n" if before else "") + wrapped + (after + "\n" if after else "")
+        text = original
+        if text and not text.endswith("\n"):
+            text += "\n"
+        return text + wrapped
+
+
+    def main():
+        module = AnsibleModule(
+            argument_spec=dict(
+                path=dict(type="str", required=True),
+                edit=dict(type="str", required=True, choices=["write", "ini", "append"]),
+                content=dict(type="str", required=True),
+                section=dict(type="str"),
+                id=dict(type="str"),
+                create=dict(type="bool", default=False),
+                mode=dict(type="str"),
+                owner=dict(type="str"),
+            ),
+            supports_check_mode=True,
+        )
+        p = module.params
+        path, mode, owner = p["path"], p["mode"], p["owner"]
+        exists = os.path.exists(path)
+        original = ""
+        if exists:
+            with open(path, encoding="utf-8", newline="") as f:
+                original = f.read()
+        elif p["edit"] == "ini" and not p["create"]:
+            module.fail_json(msg="%s does not exist: install the package that provides it first, or add 'create' to the step to create it (mode 0644 unless mode= says otherwise)" % path)
+        if p["edit"] == "ini":
+            new = merge_ini(p["content"], original, p["section"])
+        elif p["edit"] == "append":
+            new = append_block(p["content"], original, p["id"])
+        else:
+            new = p["content"]
+        uid = pwd.getpwnam(owner).pw_uid if owner else -1
+        if exists and new == original:
+            # Unchanged text; mode and owner are still made what the step says.
+            st = os.stat(path)
+            changed = False
+            if mode and st.st_mode & 0o7777 != int(mode, 8):
+                changed = True
+                if not module.check_mode:
+                    os.chmod(path, int(mode, 8))
+            if owner and st.st_uid != uid:
+                changed = True
+                if not module.check_mode:
+                    os.chown(path, uid, -1)
+            module.exit_json(changed=changed, path=path)
+        if module.check_mode:
+            module.exit_json(changed=True, path=path)
+        directory = os.path.dirname(path) or "."
+        os.makedirs(directory, exist_ok=True)
+        if exists:
+            # The first change keeps the original beside the file, as runbook exec does.
+            orig = path + ".runbook-orig"
+            if not os.path.exists(orig):
+                shutil.copy2(path, orig)
+                st = os.stat(path)
+                os.chown(orig, st.st_uid, st.st_gid)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".runbook.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                f.write(new)
+            if exists:
+                st = os.stat(path)
+                os.chmod(tmp, st.st_mode & 0o7777)
+                os.chown(tmp, st.st_uid, st.st_gid)
+            else:
+                os.chmod(tmp, 0o644)
+            if mode:
+                os.chmod(tmp, int(mode, 8))
+            if owner:
+                os.chown(tmp, uid, -1)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        module.exit_json(changed=True, path=path)
+
+
+    if __name__ == "__main__":
+        main()
+
+    """#
+
+  /// `filter_plugins/runbook.py`: runbook's value filters (`| quote`, `| sql`, `| mysql`,
+  /// `| url`), byte for byte.
+  static let filterPlugin = #"""
+    # runbook's value filters, as Jinja filters (exported by runbook).
+
+
+    def runbook_quote(value):
+        return "'" + str(value).replace("'", "'\\''") + "'"
+
+
+    def runbook_sql(value):
+        return "'" + str(value).replace("'", "''") + "'"
+
+
+    def runbook_mysql(value):
+        return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+    def runbook_url(value):
+        out = []
+        for byte in str(value).encode("utf-8"):
+            c = chr(byte)
+            if byte < 0x80 and (c.isalnum() or c in "-._~"):
+                out.append(c)
+            else:
+                out.append("%%%02X" % byte)
+        return "".join(out)
+
+
+    class FilterModule(object):
+        def filters(self):
+            return {
+                "runbook_quote": runbook_quote,
+                "runbook_sql": runbook_sql,
+                "runbook_mysql": runbook_mysql,
+                "runbook_url": runbook_url,
+            }
+
+    """#
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+/// `runbook export --ansible` run by ansible-playbook itself against real sshd hosts on
+/// loopback, compared with `runbook exec` of the same runbook on the same hosts.
+@Suite(
+  .serialized,
+  .enabled(
+    if: TestEnvironment.hasSSHD, "needs sshd: Scripts/setup --tests installs openssh-server"),
+  .enabled(
+    if: TestEnvironment.hasAnsible,
+    "needs ansible-core: Scripts/setup --tests installs it in .build/ansible")
+)
+struct ExportTests {
+  static let secret = "p'w \"$x\" \\ ;"
+
+  /// Every kind the export writes, per-host values, a capture used on other hosts, a
+  /// secret through `| quote`, guards, retries, text that looks like Jinja.
+  static func runbook(dir: String) -> String {
+    """
+    ---
+    title: Export end to end
+    vars:
+      out: \(dir)/files
+    secrets: [db_password]
+    ---
+    ```sh {role=db name=token capture=tok}
+    mkdir -p {{ out }}/{{ host.name }}
+    echo tok-$(echo {{ host.address }} | tr . -)
+    ```
+
+    ```bash {role=web name=use retries=1 delay=1s}
+    mkdir -p {{ out }}/{{ host.name }}
+    echo "{{ tok }} {% raw %} {# #} $(printf %s {{ db_password | quote }} | wc -c)" | tee {{ out }}/{{ host.name }}/use.txt
+    ```
+
+    ```ini {role=web name=cfg file={{ out }}/{{ host.name }}/app.ini section=main create}
+    listen = {{ host.address }}
+    ```
+
+    ```sh {role=web name=block}
+    echo keep > {{ out }}/{{ host.name }}/motd
+    ```
+
+    ```text {role=web name=motd file={{ out }}/{{ host.name }}/motd append}
+    managed line
+    ```
+
+    ```text {role=web,db name=conf file={{ out }}/{{ host.name }}/plain.conf mode=0640}
+    a = 1
+    ```
+
+    ```sh {role=web,db name=once creates={{ out }}/{{ host.name }}/done}
+    echo once >> {{ out }}/{{ host.name }}/count; touch {{ out }}/{{ host.name }}/done
+    ```
+
+    ```sh {role=web,db name=skipped unless="true"}
+    echo never > {{ out }}/{{ host.name }}/never
+    ```
+    """
+  }
+
+  /// Each file under `dir` with its mode and text.
+  static func tree(_ dir: URL) -> [String: String] {
+    var out: [String: String] = [:]
+    let manager = FileManager.default
+    guard let walker = manager.enumerator(atPath: dir.path) else { return [:] }
+    for case let path as String in walker {
+      let url = dir.appendingPathComponent(path)
+      var isDir: ObjCBool = false
+      guard manager.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue else {
+        continue
+      }
+      let mode = (try? manager.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int) ?? 0
+      out[path] =
+        String(mode, radix: 8) + " " + ((try? String(contentsOf: url, encoding: .utf8)) ?? "")
+    }
+    return out
+  }
+
+  @Test func anExportedPlaybookDoesWhatExecDoes() throws {
+    let hosts = try SSHHosts(["w1", "d1"], base: 23950)
+    defer { hosts.tearDown() }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-export-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Self.runbook(dir: dir.path).write(
+      to: dir.appendingPathComponent("rb.md"), atomically: true, encoding: .utf8)
+    try hosts.inventory(groups: ["w1": "web", "d1": "db"]).write(
+      to: dir.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
+    let files = dir.appendingPathComponent("files")
+    let env = ["RUNBOOK_SECRET_DB_PASSWORD": Self.secret]
+
+    let native = try CLI.run(
+      ["exec", "rb.md", "-i", "hosts", "--ssh-config", hosts.sshConfig, "--report-dir", "native"],
+      in: dir, environment: env)
+    #expect(native.status == 0, "\(native.stdout)\n\(native.stderr)")
+    let byExec = Self.tree(files)
+    try FileManager.default.removeItem(at: files)
+
+    let exported = try CLI.run(
+      ["export", "rb.md", "-i", "hosts", "--ansible", "-o", "out"], in: dir)
+    #expect(exported.status == 0, "\(exported.stdout)\n\(exported.stderr)")
+    let project = dir.appendingPathComponent("out")
+    for (path, text) in Self.tree(project) {
+      #expect(!text.contains(Self.secret), "the secret is in \(path)")
+    }
+
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: TestEnvironment.ansiblePlaybook)
+    process.arguments = ["playbook.yml"]
+    process.currentDirectoryURL = project
+    process.environment = ProcessInfo.processInfo.environment.merging(
+      env.merging(["ANSIBLE_SSH_ARGS": "-F \(hosts.sshConfig)", "ANSIBLE_NOCOLOR": "1"]) { $1 }
+    ) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "\(printed)")
+    #expect(!printed.contains(Self.secret), "ansible-playbook printed the secret")
+    let byAnsible = Self.tree(files)
+
+    #expect(!byExec.isEmpty)
+    #expect(byAnsible == byExec)
+    #expect(
+      byExec["w1/use.txt"]?.hasSuffix("tok-127-0-0-22 {% raw %} {# #} \(Self.secret.utf8.count)\n")
+        == true)
+    #expect(byExec["w1/app.ini"] == "644 [main]\nlisten = 127.0.0.21\n")
+    #expect(byExec["d1/plain.conf"] == "640 a = 1\n")
+    #expect(byExec["w1/never"] == nil)
+    #expect(
+      byExec["w1/motd"] == "644 keep\n# BEGIN RUNBOOK motd\nmanaged line\n# END RUNBOOK motd\n")
+  }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+import Yams
+
+@testable import RunbookKit
+
+/// `runbook export --ansible`: the project's playbook, what it leaves to run time, and the
+/// Python that does runbook's file edits there.
+@Suite struct AnsibleExportTests {
+  static let inventory = """
+    [web]
+    w1 ansible_host=192.0.2.11 port=8080
+    w2 ansible_host=192.0.2.12 port=8081
+    [db]
+    d1 ansible_host=192.0.2.21
+    """
+
+  static let runbook = """
+    ---
+    title: Export sample
+    vars:
+      banner: "{% not jinja %} {# nor this #}"
+    secrets: [db_password]
+    ---
+    ```sh {role=db name=token capture=tok}
+    echo tok-123
+    ```
+
+    ```sh {role=web name=use unless="test -e /x" timeout=1500ms retries=2 delay=1s tags=t1,t2}
+    echo "{{ tok }} {{ banner }} {{ port }}" && mysql -p{{ db_password | quote }}
+    ```
+
+    ```ini {role=web name=cfg file=/etc/app.ini section=main create}
+    listen = {{ host.address }}:{{ port }}
+    ```
+
+    ```sh {role=web,db name=both serial}
+    hostname
+    ```
+    """
+
+  func export(_ markdown: String = runbook) throws -> AnsibleExport {
+    let (book, problems) = Runbook.parse(markdown, file: "r.md")
+    #expect(problems.filter { $0.severity == .error }.isEmpty)
+    let inv = try InventoryParser.parse(Self.inventory, file: "hosts")
+    let (plan, more) = Planner.plan(book, inventory: inv, options: PlanOptions())
+    #expect(more.filter { $0.severity == .error }.isEmpty, "\(more)")
+    return AnsibleExport.make(
+      plan: plan, runbookFile: "r.md", runbookText: markdown,
+      inventory: (name: "hosts", text: Self.inventory))
+  }
+
+  func playbook(_ export: AnsibleExport) throws -> [[String: Any]] {
+    let text = try #require(export.files.first { $0.path == "playbook.yml" }?.text)
+    return try #require(try Yams.load(yaml: text) as? [[String: Any]])
+  }
+
+  @Test func playsFollowTheDocumentAndTheRolesOfEachStep() throws {
+    let export = try export()
+    #expect(export.diagnostics.isEmpty, "\(export.diagnostics)")
+    let plays = try playbook(export)
+    #expect(plays.map { $0["hosts"] as? String } == ["db", "web", "web:db"])
+    #expect(plays.allSatisfy { $0["gather_facts"] as? Bool == false })
+    #expect(plays.last?["serial"] as? Int == 1)
+    let paths = Set(export.files.map(\.path))
+    #expect(
+      paths.isSuperset(of: [
+        "playbook.yml", "hosts", "ansible.cfg", "library/runbook_file.py",
+        "filter_plugins/runbook.py", "group_vars/all/runbook_secrets.yml", "runbook.md",
+      ]))
+  }
+
+  @Test func whatOnlyTheRunKnowsIsJinjaAndTheRestIsLiteral() throws {
+    let plays = try playbook(try export())
+    let web = try #require(plays[1]["tasks"] as? [[String: Any]])
+    // Per-host values differ: one task per rendering, each for its host.
+    let use = web.filter {
+      ($0["name"] as? String).map { $0.hasPrefix("use (r.md:") && $0.hasSuffix(")") } == true
+    }
+    #expect(use.count == 2)
+    let cmd = try #require(
+      (use.first?["ansible.builtin.shell"] as? [String: Any])?["cmd"] as? String)
+    #expect(
+      cmd.contains("{{ (tok if tok is defined else hostvars['localhost']['runbook_latest_tok']) }}")
+    )
+    #expect(cmd.contains("{{ '{%' }} not jinja %} {{ '{#' }} nor this #}"))
+    #expect(cmd.contains("8080") && !cmd.contains("8081"))
+    #expect(cmd.contains("{{ db_password | runbook_quote }}"))
+    #expect(use.first?["no_log"] as? Bool == true)
+    #expect(use.first?["timeout"] as? Int == 2)
+    #expect(use.first?["retries"] as? Int == 2 && use.first?["delay"] as? Int == 1)
+    #expect(use.first?["tags"] as? [String] == ["t1", "t2"])
+    #expect((use.first?["when"] as? [String])?.contains("runbook_use_unless.rc != 0") == true)
+    let cfg = web.first { ($0["name"] as? String)?.hasPrefix("cfg (r.md:") == true }
+    let args = try #require(cfg?["runbook_file"] as? [String: Any])
+    #expect(args["edit"] as? String == "ini" && args["section"] as? String == "main")
+    #expect(args["content"] as? String == "listen = 192.0.2.11:8080\n")
+  }
+
+  @Test func noSecretValueReachesAnyFile() throws {
+    let export = try export()
+    let secrets = try #require(
+      export.files.first { $0.path == "group_vars/all/runbook_secrets.yml" }?.text)
+    #expect(secrets.contains("lookup('ansible.builtin.env', 'RUNBOOK_SECRET_DB_PASSWORD')"))
+    // An inventory that sets the secret would carry it into the project: refused.
+    let withValue = Self.inventory + "\n[all:vars]\ndb_password=s3cr3t-in-inventory\n"
+    let (book, _) = Runbook.parse(Self.runbook, file: "r.md")
+    let (plan, _) = Planner.plan(
+      book, inventory: try InventoryParser.parse(withValue, file: "hosts"), options: PlanOptions())
+    let refused = AnsibleExport.make(
+      plan: plan, runbookFile: "r.md", runbookText: Self.runbook,
+      inventory: (name: "hosts", text: withValue))
+    #expect(refused.diagnostics.map(\.severity) == [.error])
+    #expect(refused.diagnostics.first?.description.contains("RUNBOOK_SECRET_") == true)
+    for file in refused.files where file.path != "hosts" {
+      #expect(!file.text.contains("s3cr3t-in-inventory"), "\(file.path)")
+    }
+  }
+
+  @Test func aConsoleStepIsReportedNotDropped() throws {
+    let export = try export(
+      """
+      ```console {role=web name=c}
+      $ echo hi
+      hi
+      ```
+      """)
+    #expect(
+      export.diagnostics.map(\.description) == [
+        "r.md:1: error: console steps are not exported yet: write the commands as a sh block with expect= for their output"
+      ])
+  }
+
+  /// The module's ini merge and append block give what `FileEdit` gives, on the same
+  /// inputs (Ansible's module API is a stand-in here: only the edit functions run).
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+  func theModulesFileEditsAreRunbooks() throws {
+    let cases: [(block: String, original: String, section: String?)] = [
+      ("port = 1\nnew = 2\n", "[main]\n# port = 0\nport = 0\n\n[other]\nx = 1\n", "main"),
+      ("[a]\nk = v\n  more\n[b]\nz = 9", "top = 1\n[a]\nk = old\n  cont\nj = 2", nil),
+      ("key: value\n", "", "s"),
+      ("x = 1\n", "[s]\nx = 0\n[s2]\n", nil),
+    ]
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-module-\(UUID().uuidString.prefix(8))")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let stub = dir.appendingPathComponent("ansible/module_utils")
+    try FileManager.default.createDirectory(at: stub, withIntermediateDirectories: true)
+    for path in ["ansible/__init__.py", "ansible/module_utils/__init__.py"] {
+      try "".write(to: dir.appendingPathComponent(path), atomically: true, encoding: .utf8)
+    }
+    try "AnsibleModule = None\n".write(
+      to: stub.appendingPathComponent("basic.py"), atomically: true, encoding: .utf8)
+    try AnsibleExport.fileModule.write(
+      to: dir.appendingPathComponent("runbook_file.py"), atomically: true, encoding: .utf8)
+    let input = try JSONSerialization.data(
+      withJSONObject: cases.map { [$0.block, $0.original, $0.section ?? NSNull()] as [Any] })
+    try input.write(to: dir.appendingPathComponent("cases.json"))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.currentDirectoryURL = dir
+    process.arguments = [
+      "-c",
+      "import json, runbook_file as m; c = json.load(open('cases.json')); print(json.dumps([[m.merge_ini(b, o, s), m.append_block(b, o, 'step-1')] for b, o, s in c]))",
+    ]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let results = try #require(try JSONSerialization.jsonObject(with: data) as? [[String]])
+    #expect(results.count == cases.count)
+    for (c, result) in zip(cases, results) {
+      #expect(result[0] == FileEdit.mergeINI(c.block, into: c.original, section: c.section))
+      #expect(result[1] == FileEdit.appendBlock(c.block, to: c.original, id: "step-1"))
+    }
+  }
+}
