@@ -52,6 +52,25 @@ enum CLI {
       stderr: String(decoding: errData, as: UTF8.self))
   }
 
+  /// Runs another program; its exit status and what it printed (both streams).
+  static func program(
+    _ executable: String, _ arguments: [String], in directory: URL? = nil,
+    environment: [String: String] = [:]
+  ) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.currentDirectoryURL = directory ?? packageRoot
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, printed)
+  }
+
   static func run(
     _ arguments: [String], in directory: URL? = nil, input: String? = nil,
     environment: [String: String] = [:]
@@ -344,17 +363,9 @@ enum CLI {
   /// The code is kept formatted: `swift format lint --strict` (the toolchain's swift-format,
   /// with the repository's `.swift-format`) finds nothing.
   @Test func theCodeIsFormatted() throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["swift", "format", "lint", "--strict", "-r", "Sources", "Tests"]
-    process.currentDirectoryURL = CLI.packageRoot
-    let err = Pipe()
-    process.standardError = err
-    process.standardOutput = err
-    try process.run()
-    let printed = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0 && printed.isEmpty, "\(printed)")
+    let (status, printed) = try CLI.program(
+      "/usr/bin/env", ["swift", "format", "lint", "--strict", "-r", "Sources", "Tests"])
+    #expect(status == 0 && printed.isEmpty, "\(printed)")
   }
 
   @Test func ocataRunbookChecksCleanAndPutsStepsOnTheirRoles() throws {

@@ -54,6 +54,16 @@ struct ExportTests {
     echo once >> {{ out }}/{{ host.name }}/count; touch {{ out }}/{{ host.name }}/done
     ```
 
+    ```console {role=web name=check}
+    $ cat {{ out }}/{{ host.name }}/use.txt
+    {{ tok }} * (glob)
+    $ printf 'a\\nb\\nc\\n'
+    ...
+    c
+    $ false
+    [1]
+    ```
+
     ```sh {role=web,db name=skipped unless="true"}
     echo never > {{ out }}/{{ host.name }}/never
     ```
@@ -107,20 +117,8 @@ struct ExportTests {
       #expect(!text.contains(Self.secret), "the secret is in \(path)")
     }
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: TestEnvironment.ansiblePlaybook)
-    process.arguments = ["playbook.yml"]
-    process.currentDirectoryURL = project
-    process.environment = ProcessInfo.processInfo.environment.merging(
-      env.merging(["ANSIBLE_SSH_ARGS": "-F \(hosts.sshConfig)", "ANSIBLE_NOCOLOR": "1"]) { $1 }
-    ) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "\(printed)")
+    let (status, printed) = try Self.playbook(in: project, hosts: hosts, environment: env)
+    #expect(status == 0, "\(printed)")
     #expect(!printed.contains(Self.secret), "ansible-playbook printed the secret")
     let byAnsible = Self.tree(files)
 
@@ -134,5 +132,32 @@ struct ExportTests {
     #expect(byExec["w1/never"] == nil)
     #expect(
       byExec["w1/motd"] == "644 keep\n# BEGIN RUNBOOK motd\nmanaged line\n# END RUNBOOK motd\n")
+
+    // A transcript the output does not match fails the play, as it fails exec.
+    try """
+    ```console {role=web name=wrong}
+    $ echo actual
+    expected
+    ```
+    """.write(to: dir.appendingPathComponent("wrong.md"), atomically: true, encoding: .utf8)
+    let wrong = try CLI.run(
+      ["export", "wrong.md", "-i", "hosts", "--ansible", "-o", "wrong"], in: dir)
+    #expect(wrong.status == 0)
+    let (failed, said) = try Self.playbook(
+      in: dir.appendingPathComponent("wrong"), hosts: hosts, environment: [:])
+    #expect(failed != 0)
+    #expect(said.contains("differs from the transcript"), "\(said)")
   }
+
+  /// Runs ansible-playbook on the project's playbook; its status and what it printed.
+  static func playbook(in project: URL, hosts: SSHHosts, environment: [String: String]) throws
+    -> (Int32, String)
+  {
+    try CLI.program(
+      TestEnvironment.ansiblePlaybook, ["playbook.yml"], in: project,
+      environment: environment.merging([
+        "ANSIBLE_SSH_ARGS": "-F \(hosts.sshConfig)", "ANSIBLE_NOCOLOR": "1",
+      ]) { $1 })
+  }
+
 }

@@ -66,7 +66,7 @@ import Yams
     #expect(
       paths.isSuperset(of: [
         "playbook.yml", "hosts", "ansible.cfg", "library/runbook_file.py",
-        "filter_plugins/runbook.py", "group_vars/all/runbook_secrets.yml", "runbook.md",
+        "filter_plugins/runbook.py", "group_vars/all/runbook_secrets.yml",
       ]))
   }
 
@@ -117,18 +117,56 @@ import Yams
     }
   }
 
-  @Test func aConsoleStepIsReportedNotDropped() throws {
+  @Test func aConsoleStepRunsItsCommandsAndChecksTheTranscript() throws {
     let export = try export(
       """
       ```console {role=web name=c}
-      $ echo hi
-      hi
+      $ echo {{ port }}
+      8080 (re)
       ```
       """)
-    #expect(
-      export.diagnostics.map(\.description) == [
-        "r.md:1: error: console steps are not exported yet: write the commands as a sh block with expect= for their output"
-      ])
+    #expect(export.diagnostics.isEmpty)
+    let tasks = try #require(try playbook(export).first?["tasks"] as? [[String: Any]])
+    let check = try #require(
+      tasks.first { ($0["name"] as? String)?.hasSuffix("transcript") == true })
+    let transcript = (check["vars"] as? [String: Any])?["runbook_transcript"] as? [[String: Any]]
+    #expect(transcript?.first?["command"] as? String == "echo 8080")
+    #expect(transcript?.first?["expected"] as? [String] == ["8080 (re)"])
+  }
+
+  /// The filter plugin's transcript check agrees with `ConsoleTranscript.matches`.
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+  func theTranscriptCheckIsRunbooks() throws {
+    let cases: [(actual: [String], expected: [String])] = [
+      (["a", "b"], ["a", "b"]), (["a", "b"], ["a"]), (["x1", "y", "z"], ["x[0-9] (re)", "..."]),
+      (["hello world"], ["hel*d (glob)"]), (["a.c"], ["a?c (glob)"]), (["abc"], ["a.c (glob)"]),
+      ([], ["..."]), (["a", "b", "c"], ["...", "c"]), (["1.2"], ["[0-9]+ (re)"]),
+    ]
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-filter-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try AnsibleExport.filterPlugin.write(
+      to: dir.appendingPathComponent("runbook_filters.py"), atomically: true, encoding: .utf8)
+    try JSONSerialization.data(withJSONObject: cases.map { [$0.actual, $0.expected] })
+      .write(to: dir.appendingPathComponent("cases.json"))
+    let results = try Self.python(
+      "import json, runbook_filters as f; print(json.dumps([f.lines_match(a, e) for a, e in json.load(open('cases.json'))]))",
+      in: dir)
+    #expect(results as? [Bool] == cases.map { ConsoleTranscript.matches($0.actual, $0.expected) })
+  }
+
+  static func python(_ code: String, in dir: URL) throws -> Any {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.currentDirectoryURL = dir
+    process.arguments = ["-c", code]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return try JSONSerialization.jsonObject(with: data)
   }
 
   /// The module's ini merge and append block give what `FileEdit` gives, on the same
@@ -156,19 +194,10 @@ import Yams
     let input = try JSONSerialization.data(
       withJSONObject: cases.map { [$0.block, $0.original, $0.section ?? NSNull()] as [Any] })
     try input.write(to: dir.appendingPathComponent("cases.json"))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    process.currentDirectoryURL = dir
-    process.arguments = [
-      "-c",
-      "import json, runbook_file as m; c = json.load(open('cases.json')); print(json.dumps([[m.merge_ini(b, o, s), m.append_block(b, o, 'step-1')] for b, o, s in c]))",
-    ]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let results = try #require(try JSONSerialization.jsonObject(with: data) as? [[String]])
+    let results = try #require(
+      try Self.python(
+        "import json, runbook_file as m; c = json.load(open('cases.json')); print(json.dumps([[m.merge_ini(b, o, s), m.append_block(b, o, 'step-1')] for b, o, s in c]))",
+        in: dir) as? [[String]])
     #expect(results.count == cases.count)
     for (c, result) in zip(cases, results) {
       #expect(result[0] == FileEdit.mergeINI(c.block, into: c.original, section: c.section))

@@ -221,9 +221,12 @@ extension AnsibleExport {
     """#
 
   /// `filter_plugins/runbook.py`: runbook's value filters (`| quote`, `| sql`, `| mysql`,
-  /// `| url`), byte for byte.
+  /// `| url`), byte for byte, and the check of a console step's output against its
+  /// transcript (`(re)`, `(glob)`, `...`), as `ConsoleTranscript.matches` does it.
   static let filterPlugin = #"""
-    # runbook's value filters, as Jinja filters (exported by runbook).
+    # runbook's value filters and console transcript check, as Jinja filters (exported by
+    # runbook).
+    import re
 
 
     def runbook_quote(value):
@@ -249,6 +252,54 @@ extension AnsibleExport {
         return "".join(out)
 
 
+    def line_matches(actual, expected):
+        if expected.endswith(" (re)"):
+            return re.fullmatch("(?:" + expected[:-5] + ")", actual) is not None
+        if expected.endswith(" (glob)"):
+            pattern = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in expected[:-7])
+            return re.fullmatch(pattern, actual, re.S) is not None
+        return actual == expected
+
+
+    def lines_match(actual, expected):
+        def match(a, e):
+            if e == len(expected):
+                return a == len(actual)
+            if expected[e] == "...":
+                return any(match(skip, e + 1) for skip in range(a, len(actual) + 1))
+            return a < len(actual) and line_matches(actual[a], expected[e]) and match(a + 1, e + 1)
+        return match(0, 0)
+
+
+    def console_outputs(stdout, nonce):
+        results, current = [], None
+        for line in stdout.split("\n"):
+            if line.startswith(nonce + " begin "):
+                current = []
+            elif (nonce + " end ") in line and current is not None:
+                before, _, after = line.partition(nonce + " end ")
+                if before:
+                    current.append(before)
+                results.append((current, after.split(" ")[-1]))
+                current = None
+            elif current is not None:
+                current.append(line)
+        return results
+
+
+    def runbook_console(stdout, nonce, transcript):
+        """'' when every command printed what the transcript says, else what differs."""
+        outputs = console_outputs(stdout, nonce)
+        for i, command in enumerate(transcript):
+            if i >= len(outputs):
+                return "console: '%s' did not run" % command["command"]
+            lines = outputs[i][0]
+            if not lines_match(lines, list(command["expected"])):
+                return "console: output of '%s' differs from the transcript:\n%s" % (
+                    command["command"], "\n".join(lines))
+        return ""
+
+
     class FilterModule(object):
         def filters(self):
             return {
@@ -256,6 +307,7 @@ extension AnsibleExport {
                 "runbook_sql": runbook_sql,
                 "runbook_mysql": runbook_mysql,
                 "runbook_url": runbook_url,
+                "runbook_console": runbook_console,
             }
 
     """#

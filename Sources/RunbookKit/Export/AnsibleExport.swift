@@ -84,7 +84,6 @@ public struct AnsibleExport: Sendable {
     }
     export.files.append(File(path: "library/runbook_file.py", text: AnsibleExport.fileModule))
     export.files.append(File(path: "filter_plugins/runbook.py", text: AnsibleExport.filterPlugin))
-    export.files.append(File(path: "runbook.md", text: runbookText))
 
     // A secret value known to the plan appears in no file: one the inventory sets would be
     // copied with it.
@@ -163,17 +162,6 @@ struct PlaybookBuilder {
       "runbook_"
       + step.id.map { $0.isLetter || $0.isNumber ? $0 : "_" }
       .map(String.init).joined()
-    switch step.kind {
-    case .console:
-      diagnostics.append(
-        .error(
-          file, step.line,
-          "console steps are not exported yet: write the commands as a sh block with expect= for their output"
-        ))
-      return []
-    default: break
-    }
-
     // Each distinct rendering, as Jinja.
     var groups: [(hosts: [String], rendered: RenderedStep, secret: Bool)] = []
     var positionOfGroup: [String: Int] = [:]
@@ -266,6 +254,42 @@ struct PlaybookBuilder {
       out.append(Self.mapping(task))
 
       let ran = conditions + ["\(register) is succeeded"]
+      if step.kind == .console {
+        // Each command's output against the transcript, with runbook's line patterns; the
+        // expected lines are templated by Ansible like the commands.
+        let commands = ConsoleTranscript(group.rendered.body).commands.map { command in
+          Self.mapping([
+            ("command", Self.string(command.command)),
+            ("expected", .sequence(.init(command.expected.map { Self.string($0) }))),
+          ])
+        }
+        out.append(
+          Self.mapping(
+            [
+              ("name", Self.string("\(label): output matches the transcript")),
+              ("vars", Self.mapping([("runbook_transcript", .sequence(.init(commands)))])),
+              (
+                "ansible.builtin.assert",
+                Self.mapping([
+                  (
+                    "that",
+                    .sequence(
+                      .init([
+                        Self.string(
+                          "\(register).stdout | runbook_console('\(Self.consoleNonce)', runbook_transcript) == ''"
+                        )
+                      ]))
+                  ),
+                  (
+                    "fail_msg",
+                    Self.string(
+                      "{{ \(register).stdout | runbook_console('\(Self.consoleNonce)', runbook_transcript) }}"
+                    )
+                  ),
+                ])
+              ),
+            ] + common + Self.when(ran)))
+      }
       if let pattern = fields[.expect] {
         out.append(
           Self.mapping(
@@ -364,9 +388,15 @@ struct PlaybookBuilder {
       if let owner = fields[.owner] { args.append(("owner", Self.string(owner))) }
       return ("runbook_file", Self.mapping(args))
     case .console:
-      return nil
+      return shell(
+        StepScript.console(
+          ConsoleTranscript(rendered.body), prelude: prelude, nonce: Self.consoleNonce))
     }
   }
+
+  /// The marker of a console step's command outputs (a run's own nonce would make every
+  /// export differ).
+  static let consoleNonce = "RUNBOOK-CONSOLE-OUTPUT"
 
   /// The Jinja expression for a value only the run knows.
   func expression(_ name: String, _ filters: [Template.Filter]) -> String {
