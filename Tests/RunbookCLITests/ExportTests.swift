@@ -117,10 +117,25 @@ struct ExportTests {
       #expect(!text.contains(Self.secret), "the secret is in \(path)")
     }
 
-    let (status, printed) = try Self.playbook(in: project, hosts: hosts, environment: env)
+    let runDir = dir.appendingPathComponent("ansible-run")
+    let (status, printed) = try Self.playbook(
+      in: project, hosts: hosts, environment: env.merging(["RUNBOOK_RUN_DIR": runDir.path]) { $1 })
     #expect(status == 0, "\(printed)")
     #expect(!printed.contains(Self.secret), "ansible-playbook printed the secret")
     let byAnsible = Self.tree(files)
+
+    // The callback wrote runbook's run directory: reports render, verify accepts it, and
+    // each step ended on each host as it did under exec.
+    let report = try CLI.run(["report", runDir.path], in: dir)
+    #expect(report.status == 0, "\(report.stdout)\n\(report.stderr)")
+    let verify = try CLI.run(["verify", runDir.path], in: dir)
+    #expect(verify.status == 0, "\(verify.stdout)\n\(verify.stderr)")
+    #expect(Self.outcomes(dir.appendingPathComponent("native")) == Self.outcomes(runDir))
+    #expect(Self.outcomes(runDir).count == 12)
+    let journal =
+      (try? String(contentsOf: runDir.appendingPathComponent("journal.jsonl"), encoding: .utf8))
+      ?? ""
+    #expect(!journal.contains(Self.secret))
 
     #expect(!byExec.isEmpty)
     #expect(byAnsible == byExec)
@@ -147,6 +162,22 @@ struct ExportTests {
       in: dir.appendingPathComponent("wrong"), hosts: hosts, environment: [:])
     #expect(failed != 0)
     #expect(said.contains("differs from the transcript"), "\(said)")
+  }
+
+  /// Each step's last status per host, from a run directory's journal.
+  static func outcomes(_ run: URL) -> [String: String] {
+    let text =
+      (try? String(contentsOf: run.appendingPathComponent("journal.jsonl"), encoding: .utf8)) ?? ""
+    var out: [String: String] = [:]
+    for line in text.split(separator: "\n") {
+      guard
+        let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        record["type"] as? String == "step", let step = record["step"] as? String,
+        let host = record["host"] as? String
+      else { continue }
+      out[step + "@" + host] = record["status"] as? String
+    }
+    return out
   }
 
   /// Runs ansible-playbook on the project's playbook; its status and what it printed.

@@ -311,4 +311,192 @@ extension AnsibleExport {
             }
 
     """#
+
+  /// `callback_plugins/runbook_journal.py`: writes the run directory of an Ansible run in
+  /// runbook's own format (run, start, step and end records in the digest-chained journal,
+  /// a log per step and host, the runbook snapshot), so that `runbook report`, `verify` and
+  /// `diff` read it as they read a run of `runbook exec`.
+  static let journalCallback = #"""
+    # Writes runbook's run directory from an Ansible run (exported by runbook).
+    import datetime
+    import hashlib
+    import json
+    import os
+    import secrets
+    import shutil
+
+    from ansible.plugins.callback import CallbackBase
+
+    DOCUMENTATION = """
+    name: runbook_journal
+    type: notification
+    short_description: runbook's journal, logs and runbook snapshot for this run
+    description:
+      - Writes RUNBOOK_RUN_DIR (default runs/UTC-TIMESTAMP next to the playbook).
+    """
+
+    GENESIS = "0" * 64
+
+
+    def now():
+        return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+    def sha256(data):
+        return hashlib.sha256(data).hexdigest()
+
+
+    class CallbackModule(CallbackBase):
+        CALLBACK_VERSION = 2.0
+        CALLBACK_TYPE = "notification"
+        CALLBACK_NAME = "runbook_journal"
+        CALLBACK_NEEDS_ENABLED = False
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.dir = None
+            self.journal = None
+            self.digest = GENESIS
+            self.meta = None
+            self.started = {}
+            self.counts = {}
+            self.failed = False
+
+        def append(self, record):
+            body = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            head = body[:-1] + b',"digest":"'
+            digest = sha256((self.digest + "\n").encode("utf-8") + head)
+            self.journal.write(head + digest.encode("ascii") + b'"}\n')
+            self.journal.flush()
+            os.fsync(self.journal.fileno())
+            self.digest = digest
+
+        def v2_playbook_on_start(self, playbook):
+            base = playbook._basedir
+            meta_path = os.path.join(base, "runbook-run.json")
+            if not os.path.exists(meta_path):
+                return
+            with open(meta_path, encoding="utf-8") as f:
+                self.meta = json.load(f)
+            stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            self.dir = os.environ.get("RUNBOOK_RUN_DIR") or os.path.join(base, "runs", stamp)
+            os.makedirs(os.path.join(self.dir, "logs"), exist_ok=True)
+            snapshot = os.path.join(base, "runbook.md")
+            if os.path.exists(snapshot):
+                shutil.copyfile(snapshot, os.path.join(self.dir, "runbook.md"))
+            self.journal = open(os.path.join(self.dir, "journal.jsonl"), "ab")
+            self.append({
+                "type": "run", "runID": os.path.basename(self.dir.rstrip("/")),
+                "runbook": self.meta["runbook"], "title": self.meta["title"],
+                "runbookSHA256": self.meta["runbookSHA256"], "operator": "ansible-playbook",
+                "toolVersion": self.meta["toolVersion"], "startedAt": now(),
+                "variables": {}, "stepCount": self.meta["stepCount"], "hosts": self.meta["hosts"],
+                "dryRun": False, "inventory": self.meta.get("inventory"),
+                "inventorySHA256": self.meta.get("inventorySHA256"),
+            })
+
+        def step_of(self, task, name="runbook_step"):
+            if self.meta is None:
+                return None
+            index = (task.vars or {}).get(name)
+            return self.meta["steps"].get(str(index)) if index is not None else None
+
+        def v2_runner_on_start(self, host, task):
+            step = self.step_of(task)
+            if step is None:
+                return
+            key = (task._uuid, host.get_name())
+            started = now()
+            log = "logs/%03d-%s/%s.log" % (step["index"] + 1, step["id"], host.get_name())
+            attempt = "RUNBOOK-" + secrets.token_hex(8)
+            self.started[key] = (started, log, attempt)
+            self.append({
+                "type": "start", "step": step["id"], "index": step["index"], "host": host.get_name(),
+                "attemptID": attempt, "contentSHA256": step["contentSHA256"], "startedAt": started,
+                "log": log,
+            })
+
+        def record(self, result, status, step=None):
+            task = result._task
+            step = step or self.step_of(task)
+            if step is None:
+                return
+            host = result._host.get_name()
+            started, log, attempt = self.started.pop((task._uuid, host), (now(), None, None))
+            r = result._result
+            hidden = r.get("censored") is not None
+            out = "" if hidden else (r.get("stdout") or "")
+            err = "" if hidden else (r.get("stderr") or "")
+            if status == "failed" and not out and not err:
+                err = r.get("msg", "") if not hidden else ""
+            text = out + ("\n" if out and not out.endswith("\n") else "") + err
+            if text and not text.endswith("\n"):
+                text += "\n"
+            data = text.encode("utf-8")
+            if log is None:
+                # An output check has no start of its own: its log sits beside the step's.
+                log = "logs/%03d-%s/%s.check.log" % (step["index"] + 1, step["id"], host)
+            os.makedirs(os.path.dirname(os.path.join(self.dir, log)), exist_ok=True)
+            with open(os.path.join(self.dir, log), "wb") as f:
+                f.write(data)
+            ended = now()
+            t0 = datetime.datetime.fromisoformat(started.replace("Z", "+00:00"))
+            t1 = datetime.datetime.fromisoformat(ended.replace("Z", "+00:00"))
+            record = {
+                "type": "step", "step": step["id"], "index": step["index"], "kind": step["kind"],
+                "line": step["line"], "headingPath": step["headingPath"], "host": host,
+                "status": status, "attempts": int(r.get("attempts", 1) or 1),
+                "startedAt": started, "endedAt": ended,
+                "durationMs": int((t1 - t0).total_seconds() * 1000),
+                "script": "" if hidden else str(r.get("cmd") or ""),
+                "contentSHA256": step["contentSHA256"], "log": log, "outputBytes": len(data),
+                "outputSHA256": sha256(data), "outputTail": data[-65536:].decode("utf-8", "replace"),
+                "outputTruncated": len(data) > 65536,
+            }
+            if attempt:
+                record["attemptID"] = attempt
+            if isinstance(r.get("rc"), int):
+                record["exitCode"] = r["rc"]
+            if status == "skipped":
+                record["reason"] = "skipped by its guard"
+            elif status == "failed":
+                record["reason"] = "failed" if hidden else (r.get("msg") or "failed").splitlines()[0]
+            if "changed" in r and step["kind"] in ("file", "ini", "append"):
+                record["changed"] = bool(r["changed"])
+            self.counts[status] = self.counts.get(status, 0) + 1
+            if status == "failed" and not result._task.ignore_errors:
+                self.failed = True
+            self.append(record)
+
+        def v2_runner_on_ok(self, result):
+            self.record(result, "ok")
+
+        def v2_runner_on_failed(self, result, ignore_errors=False):
+            check = self.step_of(result._task, "runbook_step_check")
+            if check is not None:
+                # The output check after a step failed: the step failed on that host.
+                self.record(result, "failed", check)
+            else:
+                self.record(result, "failed")
+
+        def v2_runner_on_skipped(self, result):
+            hosts = (result._task.vars or {}).get("runbook_hosts")
+            if hosts is not None and result._host.get_name() not in hosts:
+                return
+            self.record(result, "skipped")
+
+        def v2_runner_on_unreachable(self, result):
+            self.record(result, "failed")
+
+        def v2_playbook_on_stats(self, stats):
+            if self.journal is None:
+                return
+            self.append({
+                "type": "end", "status": "failed" if self.failed else "passed", "endedAt": now(),
+                "counts": self.counts,
+            })
+            self.journal.close()
+            self.journal = None
+
+    """#
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Yams
 
@@ -65,6 +66,8 @@ public struct AnsibleExport: Sendable {
           inventory = \(inventoryName)
           library = library
           filter_plugins = filter_plugins
+          callback_plugins = callback_plugins
+          callbacks_enabled = runbook_journal
           interpreter_python = auto_silent
           host_key_checking = True
 
@@ -82,6 +85,46 @@ public struct AnsibleExport: Sendable {
           text: "# Read from the environment when a task uses them; no value is stored here.\n"
             + lines.joined()))
     }
+    // What the journal callback needs to write runbook's records: the runbook snapshot
+    // (when it holds no secret value) and each step's identity.
+    var steps: [String: Any] = [:]
+    for planned in plan.steps {
+      let step = planned.step
+      steps[String(step.index)] = [
+        "id": step.id, "index": step.index, "kind": step.kind.rawValue, "line": step.line,
+        "headingPath": step.headingPath,
+        "contentSHA256": Digest.hex(SHA256.hash(data: Data(step.body.utf8))),
+      ]
+    }
+    var meta: [String: Any] = [
+      "runbook": (runbookFile as NSString).lastPathComponent,
+      "title": plan.runbook.title ?? (runbookFile as NSString).lastPathComponent,
+      "runbookSHA256": Digest.hex(SHA256.hash(data: Data(runbookText.utf8))),
+      "stepCount": plan.runbook.steps.count, "hosts": plan.hosts.map(\.name),
+      "toolVersion": RunbookVersion.current + " (exported; run by ansible-playbook)",
+      "steps": steps,
+    ]
+    if let inventory {
+      meta["inventory"] = (inventory.name as NSString).lastPathComponent
+      meta["inventorySHA256"] = Digest.hex(SHA256.hash(data: Data(inventory.text.utf8)))
+    }
+    if let data = try? JSONSerialization.data(
+      withJSONObject: meta, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    {
+      export.files.append(
+        File(path: "runbook-run.json", text: String(decoding: data, as: UTF8.self) + "\n"))
+    }
+    if plan.masker.secrets.contains(where: { $0.count >= 4 && runbookText.contains($0) }) {
+      export.diagnostics.append(
+        .warning(
+          runbookFile, 1,
+          "the runbook holds a secret's value, so it is not copied: the run directory the playbook writes has no runbook snapshot to report on; move the value to --vars-file or RUNBOOK_SECRET_<NAME>"
+        ))
+    } else {
+      export.files.append(File(path: "runbook.md", text: runbookText))
+    }
+    export.files.append(
+      File(path: "callback_plugins/runbook_journal.py", text: AnsibleExport.journalCallback))
     export.files.append(File(path: "library/runbook_file.py", text: AnsibleExport.fileModule))
     export.files.append(File(path: "filter_plugins/runbook.py", text: AnsibleExport.filterPlugin))
 
@@ -234,8 +277,18 @@ struct PlaybookBuilder {
       }
 
       guard let action = action(for: planned, group.rendered) else { continue }
+      // The journal callback knows the step's tasks by these variables.
+      // A task for some of the step's hosts says which: the others skip it without the
+      // step being skipped for them.
+      var stepPairs: [(String, Node)] = [("runbook_step", Node(String(step.index), Tag(.int)))]
+      if groups.count > 1 {
+        stepPairs.append(("runbook_hosts", .sequence(.init(group.hosts.map { Self.string($0) }))))
+      }
+      let stepVars = Self.mapping(stepPairs)
+      let checkVars = ("runbook_step_check", Node(String(step.index), Tag(.int)))
       var task: [(String, Node)] = [
         ("name", Self.string(label)), action, ("register", Self.string(register)),
+        ("vars", stepVars),
       ]
       task += common
       if let timeout = a.timeout {
@@ -267,7 +320,10 @@ struct PlaybookBuilder {
           Self.mapping(
             [
               ("name", Self.string("\(label): output matches the transcript")),
-              ("vars", Self.mapping([("runbook_transcript", .sequence(.init(commands)))])),
+              (
+                "vars",
+                Self.mapping([("runbook_transcript", .sequence(.init(commands))), checkVars])
+              ),
               (
                 "ansible.builtin.assert",
                 Self.mapping([
@@ -295,7 +351,7 @@ struct PlaybookBuilder {
           Self.mapping(
             [
               ("name", Self.string("\(label): output matches expect=")),
-              ("vars", Self.mapping([("runbook_expect", Self.string(pattern))])),
+              ("vars", Self.mapping([("runbook_expect", Self.string(pattern)), checkVars])),
               (
                 "ansible.builtin.assert",
                 Self.mapping([
