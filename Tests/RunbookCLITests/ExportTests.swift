@@ -131,6 +131,10 @@ struct ExportTests {
     let verify = try CLI.run(["verify", runDir.path], in: dir)
     #expect(verify.status == 0, "\(verify.stdout)\n\(verify.stderr)")
     #expect(Self.outcomes(dir.appendingPathComponent("native")) == Self.outcomes(runDir))
+    #expect(
+      Self.outcomes(dir.appendingPathComponent("native"), field: "captured")
+        == Self.outcomes(runDir, field: "captured"))
+    #expect(Self.outcomes(runDir, field: "captured")["token@d1"] == "{\"tok\":\"tok-127-0-0-22\"}")
     #expect(Self.outcomes(runDir).count == 12)
     let journal =
       (try? String(contentsOf: runDir.appendingPathComponent("journal.jsonl"), encoding: .utf8))
@@ -164,8 +168,9 @@ struct ExportTests {
     #expect(said.contains("differs from the transcript"), "\(said)")
   }
 
-  /// Each step's last status per host, from a run directory's journal.
-  static func outcomes(_ run: URL) -> [String: String] {
+  /// Each step's last status (or another field, as JSON) per host, from a run directory's
+  /// journal.
+  static func outcomes(_ run: URL, field: String = "status") -> [String: String] {
     let text =
       (try? String(contentsOf: run.appendingPathComponent("journal.jsonl"), encoding: .utf8)) ?? ""
     var out: [String: String] = [:]
@@ -175,7 +180,12 @@ struct ExportTests {
         record["type"] as? String == "step", let step = record["step"] as? String,
         let host = record["host"] as? String
       else { continue }
-      out[step + "@" + host] = record["status"] as? String
+      guard let value = record[field] else { continue }
+      out[step + "@" + host] =
+        value as? String
+        ?? (try? JSONSerialization.data(withJSONObject: value, options: .sortedKeys)).map {
+          String(decoding: $0, as: UTF8.self)
+        }
     }
     return out
   }

@@ -455,6 +455,9 @@ extension AnsibleExport {
             }
             if attempt:
                 record["attemptID"] = attempt
+            if step.get("capture") and status == "ok" and not hidden:
+                value = out.strip()
+                record["captured"] = {step["capture"]: "********" if step.get("captureSecret") else value}
             if isinstance(r.get("rc"), int):
                 record["exitCode"] = r["rc"]
             if status == "skipped":

@@ -90,11 +90,17 @@ public struct AnsibleExport: Sendable {
     var steps: [String: Any] = [:]
     for planned in plan.steps {
       let step = planned.step
-      steps[String(step.index)] = [
+      var entry: [String: Any] = [
         "id": step.id, "index": step.index, "kind": step.kind.rawValue, "line": step.line,
         "headingPath": step.headingPath,
         "contentSHA256": Digest.hex(SHA256.hash(data: Data(step.body.utf8))),
       ]
+      // A captured value is recorded as exec records it; a secret one is masked.
+      if let name = step.attributes.capture {
+        entry["capture"] = name
+        entry["captureSecret"] = plan.secretNames.contains(name)
+      }
+      steps[String(step.index)] = entry
     }
     var meta: [String: Any] = [
       "runbook": (runbookFile as NSString).lastPathComponent,
