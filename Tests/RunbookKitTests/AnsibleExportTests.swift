@@ -142,18 +142,39 @@ import Yams
       (["hello world"], ["hel*d (glob)"]), (["a.c"], ["a?c (glob)"]), (["abc"], ["a.c (glob)"]),
       ([], ["..."]), (["a", "b", "c"], ["...", "c"]), (["1.2"], ["[0-9]+ (re)"]),
     ]
+    let results = try Self.filter("lines_match", on: cases.map { [$0.actual, $0.expected] })
+    #expect(results as? [Bool] == cases.map { ConsoleTranscript.matches($0.actual, $0.expected) })
+  }
+
+  /// `expect=` patterns find in the filter what they find in `exec` (ICU allows flags
+  /// inside a pattern, Python only at its start).
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+  func expectPatternsFindWhatExecFinds() throws {
+    let cases: [(text: String, pattern: String)] = [
+      ("public\ninternal\nadmin", "(?s)public.*internal.*admin|(?s)admin.*internal.*public"),
+      ("admin\ninternal\npublic", "(?s)public.*internal.*admin|(?s)admin.*internal.*public"),
+      ("a\nb", "a.b"), ("Active: active (running)", "active \\(running\\)"),
+      ("\"id\": \"v3.8\"", "\"id\": \"v3"), ("x", "^y$"),
+    ]
+    let found = try Self.filter("runbook_search", on: cases.map { [$0.text, $0.pattern] })
+    #expect(
+      found as? [Bool]
+        == cases.map { $0.text.range(of: $0.pattern, options: .regularExpression) != nil })
+  }
+
+  /// The filter plugin's function `name` applied to each case's arguments, by python3.
+  static func filter(_ name: String, on cases: [[Any]]) throws -> Any {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
       "runbook-filter-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     try AnsibleExport.filterPlugin.write(
       to: dir.appendingPathComponent("runbook_filters.py"), atomically: true, encoding: .utf8)
-    try JSONSerialization.data(withJSONObject: cases.map { [$0.actual, $0.expected] })
-      .write(to: dir.appendingPathComponent("cases.json"))
-    let results = try Self.python(
-      "import json, runbook_filters as f; print(json.dumps([f.lines_match(a, e) for a, e in json.load(open('cases.json'))]))",
+    try JSONSerialization.data(withJSONObject: cases).write(
+      to: dir.appendingPathComponent("cases.json"))
+    return try python(
+      "import json, runbook_filters as f; print(json.dumps([f.\(name)(*c) for c in json.load(open('cases.json'))]))",
       in: dir)
-    #expect(results as? [Bool] == cases.map { ConsoleTranscript.matches($0.actual, $0.expected) })
   }
 
   static func python(_ code: String, in dir: URL) throws -> Any {

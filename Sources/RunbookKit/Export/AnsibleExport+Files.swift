@@ -287,6 +287,21 @@ extension AnsibleExport {
         return results
 
 
+    def runbook_search(text, pattern):
+        """Whether `pattern` (runbook's expect=, an ICU regular expression) is found in
+        `text`; flags written inside it, as ICU allows, go to its start, as Python wants."""
+        flags = set()
+
+        def hoist(match):
+            flags.update(match.group(1))
+            return ""
+
+        body = re.sub(r"\(\?([aiLmsux]+)\)", hoist, pattern)
+        if flags:
+            body = "(?" + "".join(sorted(flags)) + ")" + body
+        return re.search(body, text) is not None
+
+
     def runbook_console(stdout, nonce, transcript):
         """'' when every command printed what the transcript says, else what differs."""
         outputs = console_outputs(stdout, nonce)
@@ -308,6 +323,7 @@ extension AnsibleExport {
                 "runbook_mysql": runbook_mysql,
                 "runbook_url": runbook_url,
                 "runbook_console": runbook_console,
+                "runbook_search": runbook_search,
             }
 
     """#

@@ -363,7 +363,8 @@ struct PlaybookBuilder {
                 Self.mapping([
                   (
                     "that",
-                    .sequence(.init([Self.string("\(register).stdout is search(runbook_expect)")]))
+                    .sequence(
+                      .init([Self.string("\(register).stdout | runbook_search(runbook_expect)")]))
                   ),
                   ("fail_msg", Self.string("output does not match expect=")),
                 ])
