@@ -64,6 +64,23 @@ struct ExportTests {
     [1]
     ```
 
+    ```python {role=web name=py}
+    print("py", 6 * 7, "{{ host.name }}")
+    ```
+
+    ```sql {role=db name=db client="sqlite3 {{ out }}/{{ host.name }}/t.db"}
+    CREATE TABLE IF NOT EXISTS t(x TEXT);
+    INSERT INTO t VALUES({{ tok | sql }});
+    ```
+
+    ```sh {role=web name=who user=nobody expect="^nobody\\s*$"}
+    id -un
+    ```
+
+    ```sh {role=web,db name=one-by-one serial timeout=10s tags=slow}
+    echo {{ host.name }} >> {{ out }}/serial.txt
+    ```
+
     ```sh {role=web,db name=skipped unless="true"}
     echo never > {{ out }}/{{ host.name }}/never
     ```
@@ -135,7 +152,7 @@ struct ExportTests {
       Self.outcomes(dir.appendingPathComponent("native"), field: "captured")
         == Self.outcomes(runDir, field: "captured"))
     #expect(Self.outcomes(runDir, field: "captured")["token@d1"] == "{\"tok\":\"tok-127-0-0-22\"}")
-    #expect(Self.outcomes(runDir).count == 12)
+    #expect(Self.outcomes(runDir).count == 17)
     let journal =
       (try? String(contentsOf: runDir.appendingPathComponent("journal.jsonl"), encoding: .utf8))
       ?? ""
