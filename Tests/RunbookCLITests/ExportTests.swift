@@ -153,6 +153,12 @@ struct ExportTests {
         == Self.outcomes(runDir, field: "captured"))
     #expect(Self.outcomes(runDir, field: "captured")["token@d1"] == "{\"tok\":\"tok-127-0-0-22\"}")
     #expect(Self.outcomes(runDir).count == 17)
+    // The steps' own text, as exec records it, for shell and file steps.
+    let scripts = Self.outcomes(runDir, field: "script")
+    let nativeScripts = Self.outcomes(dir.appendingPathComponent("native"), field: "script")
+    for key in ["block@w1", "once@d1", "cfg@w1", "motd@w1", "conf@d1"] {
+      #expect(scripts[key] != nil && scripts[key] == nativeScripts[key], "\(key)")
+    }
     let journal =
       (try? String(contentsOf: runDir.appendingPathComponent("journal.jsonl"), encoding: .utf8))
       ?? ""

@@ -362,6 +362,21 @@ extension AnsibleExport {
         return hashlib.sha256(data).hexdigest()
 
 
+    def script_of(step, r):
+        """The step's own text as exec records it: a file step's content, a shell step's
+        body without the wrapper the export put around it, else the command as it ran."""
+        args = (r.get("invocation") or {}).get("module_args") or {}
+        if step["kind"] in ("file", "ini", "append"):
+            return str(args.get("content") or "")
+        cmd = str(r.get("cmd") or args.get("_raw_params") or args.get("cmd") or "")
+        lines = cmd.split("\n")
+        if step["kind"] in ("shell", "bash") and "{" in lines and "} </dev/null" in lines:
+            first = lines.index("{")
+            last = len(lines) - 1 - lines[::-1].index("} </dev/null")
+            return "\n".join(lines[first + 1:last]) + "\n"
+        return cmd
+
+
     class CallbackModule(CallbackBase):
         CALLBACK_VERSION = 2.0
         CALLBACK_TYPE = "notification"
@@ -464,7 +479,7 @@ extension AnsibleExport {
                 "status": status, "attempts": int(r.get("attempts", 1) or 1),
                 "startedAt": started, "endedAt": ended,
                 "durationMs": int((t1 - t0).total_seconds() * 1000),
-                "script": "" if hidden else str(r.get("cmd") or ""),
+                "script": "" if hidden else script_of(step, r),
                 "contentSHA256": step["contentSHA256"], "log": log, "outputBytes": len(data),
                 "outputSHA256": sha256(data), "outputTail": data[-65536:].decode("utf-8", "replace"),
                 "outputTruncated": len(data) > 65536,
