@@ -185,10 +185,40 @@ struct ExportTests {
     let wrong = try CLI.run(
       ["export", "wrong.md", "-i", "hosts", "--ansible", "-o", "wrong"], in: dir)
     #expect(wrong.status == 0)
+    let wrongRun = dir.appendingPathComponent("wrong-run")
     let (failed, said) = try Self.playbook(
-      in: dir.appendingPathComponent("wrong"), hosts: hosts, environment: [:])
+      in: dir.appendingPathComponent("wrong"), hosts: hosts,
+      environment: ["RUNBOOK_RUN_DIR": wrongRun.path])
     #expect(failed != 0)
     #expect(said.contains("differs from the transcript"), "\(said)")
+    // Its journal says failed, and never said ok first: the step is recorded once its
+    // output has been checked.
+    let wrongJournal =
+      (try? String(contentsOf: wrongRun.appendingPathComponent("journal.jsonl"), encoding: .utf8))
+      ?? ""
+    #expect(Self.outcomes(wrongRun) == ["wrong@w1": "failed"])
+    #expect(!wrongJournal.contains("\"status\":\"ok\""))
+    #expect(try CLI.run(["report", wrongRun.path], in: dir).status == 0)
+    let verified = try CLI.run(["verify", wrongRun.path], in: dir)
+    #expect(verified.status == 0, "\(verified.stdout)\n\(verified.stderr)")
+    // The run directory is the operator's alone, as runbook exec's.
+    let manager = FileManager.default
+    let mode = { (url: URL) in
+      (try? manager.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int) ?? -1
+    }
+    #expect(mode(wrongRun) == 0o700)
+    #expect(mode(wrongRun.appendingPathComponent("journal.jsonl")) == 0o600)
+    #expect(mode(wrongRun.appendingPathComponent("logs/001-wrong/w1.log")) == 0o600)
+    // A second run into the same directory never appends to its journal.
+    let reported = try? String(
+      contentsOf: wrongRun.appendingPathComponent("journal.jsonl"), encoding: .utf8)
+    let (_, again) = try Self.playbook(
+      in: dir.appendingPathComponent("wrong"), hosts: hosts,
+      environment: ["RUNBOOK_RUN_DIR": wrongRun.path])
+    #expect(again.contains("already holds a run"))
+    #expect(
+      (try? String(contentsOf: wrongRun.appendingPathComponent("journal.jsonl"), encoding: .utf8))
+        == reported)
   }
 
   /// Each step's last status (or another field, as JSON) per host, from a run directory's

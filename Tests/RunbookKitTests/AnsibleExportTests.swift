@@ -112,9 +112,20 @@ import Yams
       inventory: (name: "hosts", text: withValue))
     #expect(refused.diagnostics.map(\.severity) == [.error])
     #expect(refused.diagnostics.first?.description.contains("RUNBOOK_SECRET_") == true)
+    // Said at the inventory's line that sets it.
+    #expect(refused.diagnostics.first?.description.hasPrefix("hosts:7: error:") == true)
     for file in refused.files where file.path != "hosts" {
       #expect(!file.text.contains("s3cr3t-in-inventory"), "\(file.path)")
     }
+  }
+
+  /// Literal text never opens a Jinja tag, also where an expression follows it.
+  @Test func literalTextIsEscapedForJinja() {
+    #expect(
+      PlaybookBuilder.jinjaLiteral("a {{ b }} {% c %} {# d #}")
+        == "a {{ '{{' }} b }} {{ '{%' }} c %} {{ '{#' }} d #}")
+    #expect(PlaybookBuilder.jinjaLiteral("json {") == "json {{ '{' }}")
+    #expect(PlaybookBuilder.jinjaLiteral("{ a }") == "{ a }")
   }
 
   @Test func aConsoleStepRunsItsCommandsAndChecksTheTranscript() throws {

@@ -214,17 +214,15 @@ final class HostSession: @unchecked Sendable {
 
   /// Writes a local step's script (owner-only, never through a link); false when it cannot.
   private static func write(_ text: String, to path: String) -> Bool {
-    let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+    let fd = PrivateFile.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW)
     guard fd >= 0 else { return false }
-    defer { Glibc.close(fd) }
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty {
-      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-      if n < 0, errno == EINTR { continue }
-      guard n > 0 else { return false }
-      bytes = bytes.dropFirst(n)
+    let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    do {
+      try handle.write(contentsOf: Data(text.utf8))
+      return true
+    } catch {
+      return false
     }
-    return true
   }
 
   private func deliver(_ bytes: [UInt8], stdout: Bool) {

@@ -362,6 +362,18 @@ extension AnsibleExport {
         return hashlib.sha256(data).hexdigest()
 
 
+    def private_file(path, flags):
+        """A file of the run directory, for the operator alone (0600) from its creation."""
+        fd = os.open(path, flags | os.O_CLOEXEC, 0o600)
+        os.fchmod(fd, 0o600)
+        return fd
+
+
+    def private_dir(path):
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
+
+
     def script_of(step, r):
         """The step's own text as exec records it: a file step's content, a shell step's
         body without the wrapper the export put around it, else the command as it ran."""
@@ -392,6 +404,8 @@ extension AnsibleExport {
             self.started = {}
             self.counts = {}
             self.failed = False
+            # A step with an output check is recorded once the check has said.
+            self.pending = {}
 
         def append(self, record):
             body = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -410,12 +424,23 @@ extension AnsibleExport {
             with open(meta_path, encoding="utf-8") as f:
                 self.meta = json.load(f)
             stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            self.dir = os.environ.get("RUNBOOK_RUN_DIR") or os.path.join(base, "runs", stamp)
-            os.makedirs(os.path.join(self.dir, "logs"), exist_ok=True)
+            directory = os.environ.get("RUNBOOK_RUN_DIR") or os.path.join(base, "runs", stamp)
+            if os.path.exists(os.path.join(directory, "journal.jsonl")):
+                # Another run's journal is never appended to.
+                self._display.warning("runbook_journal: %s already holds a run; no journal is written" % directory)
+                self.meta = None
+                return
+            self.dir = directory
+            private_dir(self.dir)
+            private_dir(os.path.join(self.dir, "logs"))
             snapshot = os.path.join(base, "runbook.md")
             if os.path.exists(snapshot):
-                shutil.copyfile(snapshot, os.path.join(self.dir, "runbook.md"))
-            self.journal = open(os.path.join(self.dir, "journal.jsonl"), "ab")
+                with open(snapshot, "rb") as source:
+                    fd = private_file(os.path.join(self.dir, "runbook.md"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+                    with os.fdopen(fd, "wb") as target:
+                        shutil.copyfileobj(source, target)
+            fd = private_file(os.path.join(self.dir, "journal.jsonl"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            self.journal = os.fdopen(fd, "ab")
             self.append({
                 "type": "run", "runID": os.path.basename(self.dir.rstrip("/")),
                 "runbook": self.meta["runbook"], "title": self.meta["title"],
@@ -447,15 +472,25 @@ extension AnsibleExport {
                 "log": log,
             })
 
-        def record(self, result, status, step=None):
+        def record(self, result, status, check=None):
             task = result._task
-            step = step or self.step_of(task)
-            if step is None:
+            step = check or self.step_of(task)
+            if step is None or self.dir is None:
                 return
             host = result._host.get_name()
-            started, log, attempt = self.started.pop((task._uuid, host), (now(), None, None))
             r = result._result
             hidden = r.get("censored") is not None
+            if check is not None:
+                # The output check failed: the step's record, held until now, says so.
+                held = self.pending.pop((step["index"], host), None)
+                if held is not None:
+                    said = "failed" if hidden else str(r.get("msg") or "failed")
+                    held["status"] = "failed"
+                    held["reason"] = said.splitlines()[0]
+                    held["mismatch"] = said
+                    self.write_step(held, task.ignore_errors)
+                    return
+            started, log, attempt = self.started.pop((task._uuid, host), (now(), None, None))
             out = "" if hidden else (r.get("stdout") or "")
             err = "" if hidden else (r.get("stderr") or "")
             if status == "failed" and not out and not err:
@@ -467,8 +502,9 @@ extension AnsibleExport {
             if log is None:
                 # An output check has no start of its own: its log sits beside the step's.
                 log = "logs/%03d-%s/%s.check.log" % (step["index"] + 1, step["id"], host)
-            os.makedirs(os.path.dirname(os.path.join(self.dir, log)), exist_ok=True)
-            with open(os.path.join(self.dir, log), "wb") as f:
+            private_dir(os.path.dirname(os.path.join(self.dir, log)))
+            fd = private_file(os.path.join(self.dir, log), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            with os.fdopen(fd, "wb") as f:
                 f.write(data)
             ended = now()
             t0 = datetime.datetime.fromisoformat(started.replace("Z", "+00:00"))
@@ -497,12 +533,25 @@ extension AnsibleExport {
                 record["reason"] = "failed" if hidden else (r.get("msg") or "failed").splitlines()[0]
             if "changed" in r and step["kind"] in ("file", "ini", "append"):
                 record["changed"] = bool(r["changed"])
+            if status == "ok" and step.get("checked") and check is None:
+                self.pending[(step["index"], host)] = record
+                return
+            self.write_step(record, task.ignore_errors)
+
+        def write_step(self, record, ignored=False):
+            status = record["status"]
             self.counts[status] = self.counts.get(status, 0) + 1
-            if status == "failed" and not result._task.ignore_errors:
+            if status in ("failed", "unknown") and not ignored:
                 self.failed = True
             self.append(record)
 
         def v2_runner_on_ok(self, result):
+            check = self.step_of(result._task, "runbook_step_check")
+            if check is not None:
+                held = self.pending.pop((check["index"], result._host.get_name()), None)
+                if held is not None:
+                    self.write_step(held)
+                return
             self.record(result, "ok")
 
         def v2_runner_on_failed(self, result, ignore_errors=False):
@@ -525,6 +574,13 @@ extension AnsibleExport {
         def v2_playbook_on_stats(self, stats):
             if self.journal is None:
                 return
+            # A step whose output check never ran (the play stopped first) is not known to
+            # have passed.
+            for record in self.pending.values():
+                record["status"] = "unknown"
+                record["reason"] = "the play ended before the step's output was checked"
+                self.write_step(record)
+            self.pending = {}
             self.append({
                 "type": "end", "status": "failed" if self.failed else "passed", "endedAt": now(),
                 "counts": self.counts,

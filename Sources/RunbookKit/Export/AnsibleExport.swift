@@ -95,6 +95,8 @@ public struct AnsibleExport: Sendable {
         "headingPath": step.headingPath,
         "contentSHA256": Digest.hex(SHA256.hash(data: Data(step.body.utf8))),
       ]
+      // A step with an output check (a transcript, expect=) is recorded after the check.
+      entry["checked"] = step.kind == .console || step.attributes.expect != nil
       // A captured value is recorded as exec records it; a secret one is masked.
       if let name = step.attributes.capture {
         entry["capture"] = name
@@ -120,10 +122,12 @@ public struct AnsibleExport: Sendable {
       export.files.append(
         File(path: "runbook-run.json", text: String(decoding: data, as: UTF8.self) + "\n"))
     }
-    if plan.masker.secrets.contains(where: { $0.count >= 4 && runbookText.contains($0) }) {
+    if let line = plan.masker.secrets.filter({ $0.count >= 4 })
+      .compactMap({ Self.line(of: $0, in: runbookText) }).min()
+    {
       export.diagnostics.append(
         .warning(
-          runbookFile, 1,
+          runbookFile, line,
           "the runbook holds a secret's value, so it is not copied: the run directory the playbook writes has no runbook snapshot to report on; move the value to --vars-file or RUNBOOK_SECRET_<NAME>"
         ))
     } else {
@@ -136,19 +140,28 @@ public struct AnsibleExport: Sendable {
 
     // A secret value known to the plan appears in no file: one the inventory sets would be
     // copied with it.
-    var leaked: Set<String> = []
+    var leaked: [String: Int] = [:]
     for secret in plan.masker.secrets where secret.count >= 4 {
-      for file in export.files where file.text.contains(secret) { leaked.insert(file.path) }
+      for file in export.files {
+        guard let line = Self.line(of: secret, in: file.text) else { continue }
+        leaked[file.path] = min(leaked[file.path] ?? line, line)
+      }
     }
-    for path in leaked.sorted() {
+    for (path, line) in leaked.sorted(by: { $0.key < $1.key }) {
       export.diagnostics.append(
-        .error(
-          runbookFile, 1,
-          path == inventoryName
-            ? "the inventory sets a secret's value, and it would be copied into the project; set it with RUNBOOK_SECRET_<NAME> where the playbook runs instead"
-            : "a secret value would be written to \(path); not exported"))
+        path == inventoryName
+          ? .error(
+            inventory?.name ?? path, line,
+            "this line sets a secret's value, and the inventory is copied into the project as it is; set the value with RUNBOOK_SECRET_<NAME> where the playbook runs instead"
+          )
+          : .error(runbookFile, 1, "a secret value would be written to \(path); not exported"))
     }
     return export
+  }
+
+  /// The 1-based line of `text` where `value` first appears.
+  static func line(of value: String, in text: String) -> Int? {
+    text.range(of: value).map { text[..<$0.lowerBound].count { $0 == "\n" } + 1 }
   }
 }
 
@@ -231,7 +244,11 @@ struct PlaybookBuilder {
         groups.append(([host], rendered, usesSecret))
       }
     }
-    if groups.contains(where: { $0.rendered.body.contains(SecretMasker.mask) }) {
+    if groups.contains(where: { group in
+      ([group.rendered.body] + group.rendered.fields.values).contains {
+        $0.contains(SecretMasker.mask)
+      }
+    }) {
       diagnostics.append(
         .error(
           file, step.line,
@@ -266,7 +283,7 @@ struct PlaybookBuilder {
               ("name", Self.string("\(label): creates")),
               ("ansible.builtin.stat", Self.mapping([("path", Self.string(creates))])),
               ("register", Self.string(register + "_creates")),
-            ] + common.filter { $0.0 != "no_log" } + Self.when(conditions)))
+            ] + common + Self.when(conditions)))
         conditions.append("not \(register)_creates.stat.exists")
       }
       if let unless = fields[.unless] {
@@ -313,6 +330,8 @@ struct PlaybookBuilder {
       out.append(Self.mapping(task))
 
       let ran = conditions + ["\(register) is succeeded"]
+      // An output check fails an allow-fail step without stopping the run, as in exec.
+      let checkCommon = common + (a.allowFail ? [("ignore_errors", Node("true", Tag(.bool)))] : [])
       if step.kind == .console {
         // Each command's output against the transcript, with runbook's line patterns; the
         // expected lines are templated by Ansible like the commands.
@@ -350,7 +369,7 @@ struct PlaybookBuilder {
                   ),
                 ])
               ),
-            ] + common + Self.when(ran)))
+            ] + checkCommon + Self.when(ran)))
       }
       if let pattern = fields[.expect] {
         out.append(
@@ -369,7 +388,7 @@ struct PlaybookBuilder {
                   ("fail_msg", Self.string("output does not match expect=")),
                 ])
               ),
-            ] + common + Self.when(ran)))
+            ] + checkCommon + Self.when(ran)))
       }
       if let name = a.capture {
         // The host's own value, and the latest one for hosts that did not capture it.
@@ -473,6 +492,8 @@ struct PlaybookBuilder {
   }
 
   /// Literal text for Jinja: anything that would open a Jinja tag is written as a string.
+  /// A `{` that ends the text is written as a string too: an expression may come next,
+  /// and `{` + `{{ x }}` would read as `{{{ x }}`.
   static func jinjaLiteral(_ text: String) -> String {
     guard text.contains("{") else { return text }
     var out = ""
@@ -482,6 +503,8 @@ struct PlaybookBuilder {
       if c == "{", let next = chars.first, "{%#".contains(next) {
         out += "{{ '{" + String(next) + "' }}"
         chars = chars.dropFirst()
+      } else if c == "{", chars.isEmpty {
+        out += "{{ '{' }}"
       } else {
         out.append(c)
       }
