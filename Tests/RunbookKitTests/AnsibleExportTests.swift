@@ -235,5 +235,12 @@ import Yams
       #expect(result[0] == FileEdit.mergeINI(c.block, into: c.original, section: c.section))
       #expect(result[1] == FileEdit.appendBlock(c.block, to: c.original, id: "step-1"))
     }
+    // `owner=` as chown takes it (the ids of root and Debian's nobody:nogroup).
+    let owners = try #require(
+      try Self.python(
+        "import json, runbook_file as m; print(json.dumps([m.owner_ids(o) for o in ['', 'root', 'root:nogroup', ':nogroup', 'nobody:', '0:65534']]))",
+        in: dir) as? [[Int]])
+    #expect(
+      owners == [[-1, -1], [0, -1], [0, 65534], [-1, 65534], [65534, 65534], [0, 65534]])
   }
 }

@@ -8,6 +8,7 @@ extension AnsibleExport {
   static let fileModule = #"""
     #!/usr/bin/python3
     # runbook's ini merge and append block, as an Ansible module (exported by runbook).
+    import grp
     import os
     import pwd
     import shutil
@@ -139,6 +140,26 @@ extension AnsibleExport {
         return text + wrapped
 
 
+    def owner_ids(owner):
+        """The uid and gid chown gives for OWNER (USER, USER:GROUP, USER: or :GROUP, names or
+        numbers, as exec's chown takes it); -1 where it leaves one as it is."""
+        if not owner:
+            return -1, -1
+        user, colon, group = owner.partition(":")
+        entry = None
+        if user and not user.isdigit():
+            entry = pwd.getpwnam(user)
+        uid = (int(user) if user.isdigit() else entry.pw_uid) if user else -1
+        if group:
+            gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+        elif colon and user:
+            # "USER:" is the user's login group.
+            gid = (entry or pwd.getpwuid(uid)).pw_gid
+        else:
+            gid = -1
+        return uid, gid
+
+
     def main():
         module = AnsibleModule(
             argument_spec=dict(
@@ -168,7 +189,7 @@ extension AnsibleExport {
             new = append_block(p["content"], original, p["id"])
         else:
             new = p["content"]
-        uid = pwd.getpwnam(owner).pw_uid if owner else -1
+        uid, gid = owner_ids(owner)
         if exists and new == original:
             # Unchanged text; mode and owner are still made what the step says.
             st = os.stat(path)
@@ -177,10 +198,10 @@ extension AnsibleExport {
                 changed = True
                 if not module.check_mode:
                     os.chmod(path, int(mode, 8))
-            if owner and st.st_uid != uid:
+            if (uid != -1 and st.st_uid != uid) or (gid != -1 and st.st_gid != gid):
                 changed = True
                 if not module.check_mode:
-                    os.chown(path, uid, -1)
+                    os.chown(path, uid, gid)
             module.exit_json(changed=changed, path=path)
         if module.check_mode:
             module.exit_json(changed=True, path=path)
@@ -206,7 +227,7 @@ extension AnsibleExport {
             if mode:
                 os.chmod(tmp, int(mode, 8))
             if owner:
-                os.chown(tmp, uid, -1)
+                os.chown(tmp, uid, gid)
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
