@@ -29,6 +29,17 @@ struct ExportTests {
     echo tok-$(echo {{ host.address }} | tr . -)
     ```
 
+    ```sh {role=db name=stash}
+    mkdir -p {{ out }}/{{ host.name }}
+    printf '%s\\n' {{ db_password | quote }} > {{ out }}/{{ host.name }}/pw
+    ```
+
+    A step that names no secret but prints one: its output is masked all the same.
+
+    ```sh {role=db name=reveal}
+    cat {{ out }}/{{ host.name }}/pw
+    ```
+
     ```bash {role=web name=use retries=1 delay=1s}
     mkdir -p {{ out }}/{{ host.name }}
     echo "{{ tok }} {% raw %} {# #} $(printf %s {{ db_password | quote }} | wc -c)" | tee {{ out }}/{{ host.name }}/use.txt
@@ -152,7 +163,7 @@ struct ExportTests {
       Self.outcomes(dir.appendingPathComponent("native"), field: "captured")
         == Self.outcomes(runDir, field: "captured"))
     #expect(Self.outcomes(runDir, field: "captured")["token@d1"] == "{\"tok\":\"tok-127-0-0-22\"}")
-    #expect(Self.outcomes(runDir).count == 17)
+    #expect(Self.outcomes(runDir).count == 19)
     // The steps' own text, as exec records it, for shell and file steps.
     let scripts = Self.outcomes(runDir, field: "script")
     let nativeScripts = Self.outcomes(dir.appendingPathComponent("native"), field: "script")
@@ -163,6 +174,16 @@ struct ExportTests {
       (try? String(contentsOf: runDir.appendingPathComponent("journal.jsonl"), encoding: .utf8))
       ?? ""
     #expect(!journal.contains(Self.secret))
+    // Nothing either run wrote holds the secret, though `reveal` printed it.
+    for run in [runDir, dir.appendingPathComponent("native")] {
+      for (path, text) in Self.tree(run) {
+        #expect(!text.contains(Self.secret), "the secret is in \(run.lastPathComponent)/\(path)")
+      }
+    }
+    #expect(
+      (try? String(
+        contentsOf: runDir.appendingPathComponent("logs/003-reveal/d1.log"), encoding: .utf8))
+        == "********\n")
 
     #expect(!byExec.isEmpty)
     #expect(byAnsible == byExec)

@@ -173,6 +173,24 @@ import Yams
         == cases.map { $0.text.range(of: $0.pattern, options: .regularExpression) != nil })
   }
 
+  /// The journal callback masks what it writes as `SecretMasker` does (each secret and its
+  /// encoded forms, longest first), and names logs as `RunLayout` does, so that a host name
+  /// from the inventory never leaves the run directory.
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+  func theCallbacksMaskAndLogNamesAreExecs() throws {
+    let cases: [(text: String, values: [String])] = [
+      ("pw=s3cr'et and 's3cr'\\''et' and s3cr%27et", ["s3cr'et"]),
+      ("ab abc abcd", ["abc", "abcd"]), ("nothing here", ["x y"]), ("empty", [""]),
+      ("a\\b 'a\\\\b'", ["a\\b"]),
+    ]
+    let masked = try Self.filter("runbook_mask", on: cases.map { [$0.text, $0.values] })
+    #expect(masked as? [String] == cases.map { SecretMasker(values: $0.values).mask($0.text) })
+    let names = ["web1", "../../etc/x", ".hidden", "a/b", "a_b", "h\u{e9}te", "ok-1.example_2"]
+    let safe = try Self.filter("runbook_file_name", on: names.map { [$0] })
+    #expect(safe as? [String] == names.map(RunLayout.fileName))
+    #expect((safe as? [String])?.contains { $0.contains("/") } == false)
+  }
+
   /// The filter plugin's function `name` applied to each case's arguments, by python3.
   static func filter(_ name: String, on cases: [[Any]]) throws -> Any {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(

@@ -216,13 +216,17 @@ final class HostSession: @unchecked Sendable {
   private static func write(_ text: String, to path: String) -> Bool {
     let fd = PrivateFile.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW)
     guard fd >= 0 else { return false }
-    let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-    do {
-      try handle.write(contentsOf: Data(text.utf8))
-      return true
-    } catch {
-      return false
+    defer { Glibc.close(fd) }
+    // write(2) itself: this runs once per local step, where a FileHandle and a Data copy
+    // showed in the profile at about 6% of the tool's CPU.
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      if n < 0, errno == EINTR { continue }
+      guard n > 0 else { return false }
+      bytes = bytes.dropFirst(n)
     }
+    return true
   }
 
   private func deliver(_ bytes: [UInt8], stdout: Bool) {

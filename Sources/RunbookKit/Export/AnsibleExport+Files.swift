@@ -246,7 +246,8 @@ extension AnsibleExport {
   /// transcript (`(re)`, `(glob)`, `...`), as `ConsoleTranscript.matches` does it.
   static let filterPlugin = #"""
     # runbook's value filters and console transcript check, as Jinja filters (exported by
-    # runbook).
+    # runbook); the journal callback masks secrets and names logs with it too.
+    import hashlib
     import re
 
 
@@ -271,6 +272,29 @@ extension AnsibleExport {
             else:
                 out.append("%%%02X" % byte)
         return "".join(out)
+
+
+    def runbook_mask(text, values):
+        """TEXT with each secret of VALUES, and each form the filters above give it, replaced
+        by the mask, longest first (as runbook's SecretMasker)."""
+        forms = set()
+        for value in values:
+            if value:
+                forms.add(value)
+                forms.update(f(value) for f in (runbook_quote, runbook_sql, runbook_mysql, runbook_url)
+                             if value not in f(value))
+        for form in sorted(forms, key=lambda f: (-len(f), f)):
+            text = text.replace(form, "********")
+        return text
+
+
+    def runbook_file_name(name):
+        """A host name safe as a file name, as runbook exec names its logs: a name that had to
+        change gets a short hash of itself."""
+        safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name)
+        if safe == name and not safe.startswith("."):
+            return safe
+        return safe + "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
 
 
     def line_matches(actual, expected):
@@ -345,6 +369,7 @@ extension AnsibleExport {
                 "runbook_url": runbook_url,
                 "runbook_console": runbook_console,
                 "runbook_search": runbook_search,
+                "runbook_mask": runbook_mask,
             }
 
     """#
@@ -357,6 +382,7 @@ extension AnsibleExport {
     # Writes runbook's run directory from an Ansible run (exported by runbook).
     import datetime
     import hashlib
+    import importlib.util
     import json
     import os
     import secrets
@@ -395,6 +421,15 @@ extension AnsibleExport {
         os.chmod(path, 0o700)
 
 
+    def load_filters(base):
+        """The project's filter plugin: the same masking and log names as the playbook's."""
+        spec = importlib.util.spec_from_file_location(
+            "runbook_journal_filters", os.path.join(base, "filter_plugins", "runbook.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
     def script_of(step, r):
         """The step's own text as exec records it: a file step's content, a shell step's
         body without the wrapper the export put around it, else the command as it ran."""
@@ -425,6 +460,8 @@ extension AnsibleExport {
             self.started = {}
             self.counts = {}
             self.failed = False
+            self.filters = None
+            self.secret_values = []
             # A step with an output check is recorded once the check has said.
             self.pending = {}
 
@@ -444,6 +481,7 @@ extension AnsibleExport {
                 return
             with open(meta_path, encoding="utf-8") as f:
                 self.meta = json.load(f)
+            self.filters = load_filters(base)
             stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
             directory = os.environ.get("RUNBOOK_RUN_DIR") or os.path.join(base, "runs", stamp)
             if os.path.exists(os.path.join(directory, "journal.jsonl")):
@@ -451,6 +489,10 @@ extension AnsibleExport {
                 self._display.warning("runbook_journal: %s already holds a run; no journal is written" % directory)
                 self.meta = None
                 return
+            # A step that does not name a secret may still print one (a file that holds it):
+            # every text written here is masked, as exec masks it.
+            self.secret_values = [v for v in (os.environ.get("RUNBOOK_SECRET_" + name.upper())
+                                              for name in self.meta.get("secrets", [])) if v]
             self.dir = directory
             private_dir(self.dir)
             private_dir(os.path.join(self.dir, "logs"))
@@ -472,6 +514,12 @@ extension AnsibleExport {
                 "inventorySHA256": self.meta.get("inventorySHA256"),
             })
 
+        def mask(self, text):
+            return self.filters.runbook_mask(text, self.secret_values) if self.secret_values else text
+
+        def log_name(self, step, host, suffix=".log"):
+            return "logs/%03d-%s/%s%s" % (step["index"] + 1, step["id"], self.filters.runbook_file_name(host), suffix)
+
         def step_of(self, task, name="runbook_step"):
             if self.meta is None:
                 return None
@@ -484,7 +532,7 @@ extension AnsibleExport {
                 return
             key = (task._uuid, host.get_name())
             started = now()
-            log = "logs/%03d-%s/%s.log" % (step["index"] + 1, step["id"], host.get_name())
+            log = self.log_name(step, host.get_name())
             attempt = "RUNBOOK-" + secrets.token_hex(8)
             self.started[key] = (started, log, attempt)
             self.append({
@@ -505,7 +553,7 @@ extension AnsibleExport {
                 # The output check failed: the step's record, held until now, says so.
                 held = self.pending.pop((step["index"], host), None)
                 if held is not None:
-                    said = "failed" if hidden else str(r.get("msg") or "failed")
+                    said = "failed" if hidden else self.mask(str(r.get("msg") or "failed"))
                     held["status"] = "failed"
                     held["reason"] = said.splitlines()[0]
                     held["mismatch"] = said
@@ -519,10 +567,11 @@ extension AnsibleExport {
             text = out + ("\n" if out and not out.endswith("\n") else "") + err
             if text and not text.endswith("\n"):
                 text += "\n"
+            text = self.mask(text)
             data = text.encode("utf-8")
             if log is None:
                 # An output check has no start of its own: its log sits beside the step's.
-                log = "logs/%03d-%s/%s.check.log" % (step["index"] + 1, step["id"], host)
+                log = self.log_name(step, host, ".check.log")
             private_dir(os.path.dirname(os.path.join(self.dir, log)))
             fd = private_file(os.path.join(self.dir, log), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
             with os.fdopen(fd, "wb") as f:
@@ -536,7 +585,7 @@ extension AnsibleExport {
                 "status": status, "attempts": int(r.get("attempts", 1) or 1),
                 "startedAt": started, "endedAt": ended,
                 "durationMs": int((t1 - t0).total_seconds() * 1000),
-                "script": "" if hidden else script_of(step, r),
+                "script": "" if hidden else self.mask(script_of(step, r)),
                 "contentSHA256": step["contentSHA256"], "log": log, "outputBytes": len(data),
                 "outputSHA256": sha256(data), "outputTail": data[-65536:].decode("utf-8", "replace"),
                 "outputTruncated": len(data) > 65536,
@@ -544,14 +593,14 @@ extension AnsibleExport {
             if attempt:
                 record["attemptID"] = attempt
             if step.get("capture") and status == "ok" and not hidden:
-                value = out.strip()
+                value = self.mask(out.strip())
                 record["captured"] = {step["capture"]: "********" if step.get("captureSecret") else value}
             if isinstance(r.get("rc"), int):
                 record["exitCode"] = r["rc"]
             if status == "skipped":
                 record["reason"] = "skipped by its guard"
             elif status == "failed":
-                record["reason"] = "failed" if hidden else (r.get("msg") or "failed").splitlines()[0]
+                record["reason"] = "failed" if hidden else self.mask(str(r.get("msg") or "failed")).splitlines()[0]
             if "changed" in r and step["kind"] in ("file", "ini", "append"):
                 record["changed"] = bool(r["changed"])
             if status == "ok" and step.get("checked") and check is None:

@@ -111,6 +111,8 @@ public struct AnsibleExport: Sendable {
       "stepCount": plan.runbook.steps.count, "hosts": plan.hosts.map(\.name),
       "toolVersion": RunbookVersion.current + " (exported; run by ansible-playbook)",
       "steps": steps,
+      // The callback masks these secrets' values (from RUNBOOK_SECRET_<NAME>) in what it writes.
+      "secrets": plan.secretNames.sorted(),
     ]
     if let inventory {
       meta["inventory"] = (inventory.name as NSString).lastPathComponent
@@ -154,7 +156,10 @@ public struct AnsibleExport: Sendable {
             inventory?.name ?? path, line,
             "this line sets a secret's value, and the inventory is copied into the project as it is; set the value with RUNBOOK_SECRET_<NAME> where the playbook runs instead"
           )
-          : .error(runbookFile, 1, "a secret value would be written to \(path); not exported"))
+          : .error(
+            runbookFile,
+            plan.masker.secrets.compactMap { Self.line(of: $0, in: runbookText) }.min() ?? 1,
+            "a secret value would be written to \(path); not exported"))
     }
     return export
   }
@@ -170,7 +175,7 @@ struct PlaybookBuilder {
   let plan: Plan
   let file: String
   var diagnostics: [Diagnostic] = []
-  /// Names captured by some step, and where each is captured.
+  /// Names captured by some step.
   let captured: Set<String>
   let secrets: Set<String>
 
@@ -219,7 +224,9 @@ struct PlaybookBuilder {
   mutating func tasks(for planned: PlannedStep) -> [Node] {
     let step = planned.step
     let a = step.attributes
-    let label = "\(a.name ?? step.id) (\((file as NSString).lastPathComponent):\(step.line))"
+    // Ansible templates task names: a heading's `{{` stays text.
+    let label = Self.jinjaLiteral(
+      "\(a.name ?? step.id) (\((file as NSString).lastPathComponent):\(step.line))")
     let register =
       "runbook_"
       + step.id.map { $0.isLetter || $0.isNumber ? $0 : "_" }
@@ -332,6 +339,23 @@ struct PlaybookBuilder {
       let ran = conditions + ["\(register) is succeeded"]
       // An output check fails an allow-fail step without stopping the run, as in exec.
       let checkCommon = common + (a.allowFail ? [("ignore_errors", Node("true", Tag(.bool)))] : [])
+      // An assert on the step's output, recorded by the journal callback as the step's check.
+      func check(_ what: String, _ input: (String, Node), that: String, failMessage: String)
+        -> Node
+      {
+        Self.mapping(
+          [
+            ("name", Self.string("\(label): \(what)")),
+            ("vars", Self.mapping([input, checkVars])),
+            (
+              "ansible.builtin.assert",
+              Self.mapping([
+                ("that", .sequence(.init([Self.string(that)]))),
+                ("fail_msg", Self.string(failMessage)),
+              ])
+            ),
+          ] + checkCommon + Self.when(ran))
+      }
       if step.kind == .console {
         // Each command's output against the transcript, with runbook's line patterns; the
         // expected lines are templated by Ansible like the commands.
@@ -341,54 +365,19 @@ struct PlaybookBuilder {
             ("expected", .sequence(.init(command.expected.map { Self.string($0) }))),
           ])
         }
+        let mismatch =
+          "\(register).stdout | runbook_console('\(Self.consoleNonce)', runbook_transcript)"
         out.append(
-          Self.mapping(
-            [
-              ("name", Self.string("\(label): output matches the transcript")),
-              (
-                "vars",
-                Self.mapping([("runbook_transcript", .sequence(.init(commands))), checkVars])
-              ),
-              (
-                "ansible.builtin.assert",
-                Self.mapping([
-                  (
-                    "that",
-                    .sequence(
-                      .init([
-                        Self.string(
-                          "\(register).stdout | runbook_console('\(Self.consoleNonce)', runbook_transcript) == ''"
-                        )
-                      ]))
-                  ),
-                  (
-                    "fail_msg",
-                    Self.string(
-                      "{{ \(register).stdout | runbook_console('\(Self.consoleNonce)', runbook_transcript) }}"
-                    )
-                  ),
-                ])
-              ),
-            ] + checkCommon + Self.when(ran)))
+          check(
+            "output matches the transcript", ("runbook_transcript", .sequence(.init(commands))),
+            that: "\(mismatch) == ''", failMessage: "{{ \(mismatch) }}"))
       }
       if let pattern = fields[.expect] {
         out.append(
-          Self.mapping(
-            [
-              ("name", Self.string("\(label): output matches expect=")),
-              ("vars", Self.mapping([("runbook_expect", Self.string(pattern)), checkVars])),
-              (
-                "ansible.builtin.assert",
-                Self.mapping([
-                  (
-                    "that",
-                    .sequence(
-                      .init([Self.string("\(register).stdout | runbook_search(runbook_expect)")]))
-                  ),
-                  ("fail_msg", Self.string("output does not match expect=")),
-                ])
-              ),
-            ] + checkCommon + Self.when(ran)))
+          check(
+            "output matches expect=", ("runbook_expect", Self.string(pattern)),
+            that: "\(register).stdout | runbook_search(runbook_expect)",
+            failMessage: "output does not match expect="))
       }
       if let name = a.capture {
         // The host's own value, and the latest one for hosts that did not capture it.
@@ -528,8 +517,11 @@ struct PlaybookBuilder {
 
   static func jsonList(_ items: [String]) -> String {
     "["
-      + items.map { "'" + $0.replacingOccurrences(of: "'", with: "\\'") + "'" }.joined(
-        separator: ", ")
+      + items.map {
+        "'"
+          + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+            of: "'", with: "\\'") + "'"
+      }.joined(separator: ", ")
       + "]"
   }
 }
