@@ -144,9 +144,13 @@ extension HostSession {
       # Under job control wait also returns when the step is stopped (SIGSTOP): it is waited
       # for again while it exists. Not wait -f: bash 5.2 spins in it for a step that ended
       # before it was called once another job (the next spare) has started.
+      # Only a stop signal means that: a step killed by TERM or KILL has ended, and a
+      # second wait (its pid perhaps another process by then) would lose its status.
       while :; do
         wait "$pid"; rc=$?
-        [ -n "$jc" ] && [ "$rc" -gt 128 ] && kill -0 "$pid" 2>/dev/null || break
+        [ -n "$jc" ] && [ "$rc" -gt 128 ] || break
+        case $(kill -l "$rc" 2>/dev/null) in STOP|TSTP|TTIN|TTOU) ;; *) break ;; esac
+        kill -0 "$pid" 2>/dev/null || break
         sleep 1
       done
       echo "$n done $rc" >&4
