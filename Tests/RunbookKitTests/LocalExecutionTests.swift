@@ -636,13 +636,14 @@ final class LineSink: @unchecked Sendable {
   }
 }
 
-/// The spare shell the loop starts for the next step: one that is gone before its step (here
-/// killed while it waits) is replaced, and the step runs, under bash's job control and under
-/// plain sh alike.
-@Suite struct SpareShellTests {
+/// The runner: the shell that runs plain steps as subshells, one process group for as long
+/// as no step leaves a process in it.
+@Suite(.serialized) struct RunnerTests {
+  /// A runner killed while it waits is replaced, and the step runs; under plain sh (no job
+  /// control) there is no runner, and every step is a process of its own.
   @Test(arguments: [false, true])
-  func aSpareKilledWhileItWaitsIsReplaced(underBash: Bool) async throws {
-    let token = "spare" + Digest.randomHex(4)
+  func aRunnerKilledWhileItWaitsIsReplaced(underBash: Bool) async throws {
+    let token = "runner" + Digest.randomHex(4)
     let host = PlanHost(name: "h", address: "127.0.0.1", connection: .local)
     let runner = SubprocessRunner()
     let launch =
@@ -658,23 +659,99 @@ final class LineSink: @unchecked Sendable {
         collector: collector, stop: {})
       return (outcome, collector.finish().stdout)
     }
-    let (first, loopPID) = await run("echo $PPID\n")
+    let (first, group) = await run("cut -d ' ' -f 5 /proc/self/stat\n")
     #expect(first.succeeded)
-    let loop = loopPID.trimmingWhitespace()
-    // The spare is the loop's child that waits for its line on the FIFO.
-    var spare: Int32?
-    for _ in 0..<200 where spare == nil {
-      spare = Self.children(of: loop).first { Self.commandLine($0).contains("read -r x") }
-      if spare == nil { try await Task.sleep(for: .milliseconds(10)) }
+    let leader = Int32(group.trimmingWhitespace()) ?? 0
+    let line = Self.commandLine(leader)
+    if underBash {
+      // The step ran in the runner's group: the runner leads it.
+      #expect(line.contains("/proc/loadavg"), "the group's leader is the runner: \(line)")
+      kill(leader, SIGKILL)
+    } else {
+      #expect(!line.contains("/proc/loadavg"))
     }
-    let killed = try #require(spare, "the loop started a spare after the first step")
-    kill(killed, SIGKILL)
     let (second, printed) = await run("echo second ran\n")
     #expect(second.succeeded)
     #expect(printed == "second ran\n")
     let (third, again) = await run("echo third ran\n")
     await session.close(forget: true)
     #expect(third.succeeded && again == "third ran\n")
+  }
+
+  /// Plain steps share the runner's group, and see nothing of the runner: no variable, no
+  /// argument, no descriptor beyond standard input, output and error.
+  @Test func plainStepsShareTheRunnerAndSeeNothingOfIt() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ```sh {role=a name=one}
+      cut -d ' ' -f 5 /proc/self/stat > {{ dir }}/one
+      echo "args=$# w=${w-} a=${a-} z=${z-} p=${p-} s=${s-} l=${l-} rc=${rc-}" > {{ dir }}/vars
+      ls /proc/self/fd | sort -n | tr '\\n' ' ' > {{ dir }}/fds
+      ```
+      ```bash {role=a name=two}
+      cut -d ' ' -f 5 /proc/self/stat > {{ dir }}/two
+      ```
+      ```bash {role=a name=three}
+      cut -d ' ' -f 5 /proc/self/stat > {{ dir }}/three
+      ```
+      """)
+    #expect(run.status("three") == .ok)
+    #expect(run.read("vars") == "args=0 w= a= z= p= s= l= rc=\n")
+    // 0, 1, 2, and the directory ls reads.
+    #expect(run.read("fds") == "0 1 2 3 ")
+    // A bash step gets a bash runner; the next bash step runs in the same one.
+    #expect(run.read("one") != run.read("two"))
+    #expect(run.read("two") == run.read("three"))
+  }
+
+  /// A process a step leaves behind keeps a group no later step runs in: the timeout of a
+  /// later step does not end it.
+  @Test func aLaterStopLeavesWhatAnEarlierStepLeftRunning() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ```sh {role=a name=leaves}
+      sleep 60 >/dev/null 2>&1 &
+      echo $! > {{ dir }}/left.pid
+      ```
+      ```sh {role=a name=hangs timeout=1s}
+      sleep 60
+      ```
+      """)
+    #expect(run.status("leaves") == .ok)
+    #expect(run.status("hangs") == .timeout)
+    let pid = Int32(run.read("left.pid")?.trimmingWhitespace() ?? "") ?? 0
+    #expect(pid > 0)
+    let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
+      .split(separator: ")").last?.split(separator: " ").first
+    #expect(state == "S", "the process the first step left is still there")
+    if pid > 0, Self.commandLine(pid).hasPrefix("sleep 60") { kill(pid, SIGKILL) }
+  }
+
+  /// A step that names its shell's pid gets a shell of its own, which leads its group; a
+  /// step that signals its own group ends with that signal, and the next step runs.
+  @Test func aStepNamingItsPIDHasItsOwnShellAndKill0EndsOnlyItsStep() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    try await run.exec(
+      """
+      ```sh {role=a name=own}
+      [ "$(cut -d ' ' -f 5 /proc/$$/stat)" = "$$" ] && echo leader > {{ dir }}/own
+      ```
+      ```sh {role=a name=group allow-fail}
+      kill 0
+      ```
+      ```sh {role=a name=after}
+      echo after > {{ dir }}/after
+      ```
+      """)
+    #expect(run.read("own") == "leader\n")
+    #expect(run.status("group") == .failed)
+    #expect(run.record("group")?.exitCode == 143)
+    #expect(run.read("after") == "after\n")
   }
 
   static func children(of pid: String) -> [Int32] {

@@ -36,7 +36,9 @@ extension HostSession {
     exec 5>&2
     ssid=$(command -v setsid || true); sid=$ssid; jc=
     if [ -n "${BASH_VERSION:-}" ] && wait -f 2>/dev/null && set -m 2>/dev/null; then
-      sid=; jc=1; exec 2>/dev/null
+      # A write to a runner that has just gone fails instead of ending the loop (a trap,
+      # unlike an ignored signal, is not inherited by the steps).
+      sid=; jc=1; exec 2>/dev/null; trap : PIPE
     fi
     uid=$(id -u)
     pw=; free=" "; need=" "
@@ -45,26 +47,27 @@ extension HostSession {
     { command exec 4>>"$d/status-$$"; } 2>/dev/null || { echo "RUNBOOK-SESSION-$key failed: cannot write $d/status-$$"; exit 1; }
     f="$d/step-$$.sh"; given=
     case "${1:-}" in "$d"/step-*.sh) f=$1; given=1 ;; esac
-    # A spare: the shell of the next step, started (in its own process group) while the
-    # current step runs, waiting for a line on a FIFO before it sources the script. Starting
-    # a shell costs more than most steps; this takes it off their path. Two FIFOs take turns
-    # (a spare and the step before it never share one), and the loop holds both open (fds 6
-    # and 7), so a spare sees their end only when the loop is gone. Steps get none of the
-    # descriptors of the loop (its status file, its stderr copy, the FIFOs).
-    sp=; spc=; spi=0
-    g="$d/go-$$-"
-    { [ -p "${g}0" ] || mkfifo "${g}0"; } 2>/dev/null && { [ -p "${g}1" ] || mkfifo "${g}1"; } 2>/dev/null && { command exec 6<>"${g}0" 7<>"${g}1"; } 2>/dev/null || g=
-    spare() {
-      $sid "$@" -c "IFS= read -r x || exit 0; unset x; exec </dev/null; . \\"\\$0\\"" "$f" <"$g$spi" 2>&5 4>&- 5>&- 6>&- 7>&- &
-      sp=$!; spc="$*"
+    # The runner: one shell (of the steps kind) that runs each plain step as a subshell of
+    # its own, so a step costs a fork and no exec. It is a job of the loop (its own process
+    # group, which a stop ends with the step) and talks to the loop over the pipes of a
+    # coprocess (fds 6 and 7; the loop sees their end when the runner is gone). After each
+    # step it looks for processes the step left behind in its group (Linux: the pids made
+    # during the step): with any, or where it cannot tell, it ends, and the next step gets a
+    # new runner and group, so a later stop never ends what an earlier step left running.
+    # Without bash and its job control, every step is a process of its own, as below. The
+    # bash words are in eval: sh parses the whole loop, also where bash runs it.
+    rp=; rsh=; rprog="\(doubleQuoted(runner))"
+    exec 8>&1
+    run() {
+      eval "coproc RUNBOOK_RUNNER { exec \\"\\$1\\" -c \\"\\$rprog\\" \\"\\$f\\" 2>/dev/null 6>&- 7>&-; }"
+      # Copies the loop owns: bash closes its own when it reaps the runner, perhaps before
+      # its last answer is read; and the runner sees the end of its input only once no copy
+      # of it is left open.
+      eval "i=\\${RUNBOOK_RUNNER[0]} o=\\${RUNBOOK_RUNNER[1]}"
+      eval "exec 6<&$i 7>&$o $i<&- $o>&-"
+      rp=$RUNBOOK_RUNNER_PID; rsh=$1
     }
-    unspare() { [ -z "$sp" ] || { kill "$sp" 2>/dev/null; wait "$sp"; sp=; }; }
-    # Had a spare ended before it read its line, the line would wait in its FIFO for the
-    # next one: reopening drops it (once the spare is gone, the loop holds the only end).
-    reopen() {
-      if [ "$1" = 0 ]; then { command exec 6>&- 6<>"${g}0"; } 2>/dev/null || g=
-      else { command exec 7>&- 7<>"${g}1"; } 2>/dev/null || g=; fi
-    }
+    unrun() { [ -z "$rp" ] || { exec 6<&- 7>&-; wait "$rp"; rp=; }; }
     echo "RUNBOOK-SESSION-$key ready"
     while IFS= read -r line; do
       case "$line" in
@@ -83,11 +86,13 @@ extension HostSession {
         continue ;;
       "RUNBOOK-BEGIN "*) ;;
       "RUNBOOK-RUN "*) [ -n "$given" ] || continue ;;
-      RUNBOOK-FORGET) unspare; rm -rf "$d"; exit 0 ;;
+      RUNBOOK-FORGET) unrun; rm -rf "$d"; exit 0 ;;
       *) continue ;;
       esac
       set -f; set -- $line; set +f
       verb=$1; n=$2; shift 2
+      # RUNBOOK-OWN: the step names the pid of its shell ($$): it gets a shell of its own.
+      own=; [ "$1" = RUNBOOK-OWN ] && { own=1; shift; }
       # RUNBOOK-AS USER|- SHELL: as root, runuser (or nothing, for root); else sudo. The
       # other user cannot open our private script file: the shell reads it on standard input.
       # With a become password, sudo -S reads it first, but only where sudo asks for one
@@ -111,13 +116,13 @@ extension HostSession {
           esac
         fi
       fi
-      # A plain shell step runs in the spare made for its shell; any other step runs as a
-      # new process, and a spare for another shell is ended first.
+      # A plain shell step runs in the runner of its shell; any other step runs as a new
+      # process, and a runner for another shell (or one that is gone) is ended first.
       fast=
-      if [ -z "$as" ] && [ -n "$g" ] && [ $# = 1 ]; then
+      if [ -z "$as" ] && [ -z "$own" ] && [ -n "$jc" ] && [ $# = 1 ]; then
         case "$1" in /bin/sh|/bin/bash|sh|bash) fast=1 ;; esac
       fi
-      [ -n "$fast" ] && [ "$spc" = "$*" ] || unspare
+      [ -n "$fast" ] && [ "$rsh" = "$1" ] && kill -0 "$rp" 2>/dev/null || unrun
       # One script file per session ($$: hosts that share a machine share the directory),
       # emptied after each step (its secrets do not stay on the host; an rm would cost a
       # process per step). `command` keeps a failed redirection of exec from ending the shell.
@@ -128,40 +133,95 @@ extension HostSession {
         exec 3>&-
       fi
       if [ -n "$fast" ]; then
-        # A spare that is gone (killed while it waited) is replaced, not told to go.
-        [ -n "$sp" ] && kill -0 "$sp" 2>/dev/null || { unspare; reopen "$spi"; spare "$@"; }
-        pid=$sp; i=$spi
-        if [ "$i" = 0 ]; then echo go >&6; else echo go >&7; fi
-        spi=$((1 - i)); spare "$@"
-      # The group of a pipeline is led by its first process, not by $!: setsid makes the
-      # last one a group of its own.
-      elif [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } 2>&5 | $ssid "$@" 2>&5 4>&- 5>&- 6>&- 7>&- &
-      elif [ -n "$as" ]; then $sid "$@" <"$f" 2>&5 4>&- 5>&- 6>&- 7>&- &
-      else $sid "$@" "$f" </dev/null 2>&5 4>&- 5>&- 6>&- 7>&- & fi
-      [ -n "$fast" ] || pid=$!
-      echo "$n started $pid $$" >&4
-      echo "RUNBOOK-STARTED-$key $n"
-      # Under job control wait also returns when the step is stopped (SIGSTOP): it is waited
-      # for again while it exists. Not wait -f: bash 5.2 spins in it for a step that ended
-      # before it was called once another job (the next spare) has started.
-      # Only a stop signal means that: a step killed by TERM or KILL has ended, and a
-      # second wait (its pid perhaps another process by then) would lose its status.
-      while :; do
-        wait "$pid"; rc=$?
-        [ -n "$jc" ] && [ "$rc" -gt 128 ] || break
-        case $(kill -l "$rc" 2>/dev/null) in STOP|TSTP|TTIN|TTOU) ;; *) break ;; esac
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 1
-      done
+        # The runner writes the started line itself, once it has the step. One that is gone
+        # before that (killed while it waited: perhaps not yet reaped, so kill -0 still finds
+        # it) is replaced, and the step handed to the new one.
+        [ -n "$rp" ] || run "$1"
+        echo "RUNBOOK-STARTED-$key $n"
+        for try in 1 2; do
+          echo "$n" >&7 || { unrun; run "$1"; echo "$n" >&7; }
+          # The runner answers with the status of the step, and a word when it ends (it
+          # found processes left behind); no answer: it is gone, and its status is that of
+          # the step, if it had started it.
+          if IFS=" " read -r rc l <&6; then
+            [ -z "$l" ] || unrun
+            break
+          fi
+          exec 6<&- 7>&-; wait "$rp"; rc=$?; rp=
+          grep -q "^$n started " "$d/status-$$" 2>/dev/null && break
+          run "$1"
+        done
+      else
+        # The group of a pipeline is led by its first process, not by $!: setsid makes the
+        # last one a group of its own.
+        if [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } 2>&5 | $ssid "$@" 2>&5 4>&- 5>&- 6>&- 7>&- 8>&- &
+        elif [ -n "$as" ]; then $sid "$@" <"$f" 2>&5 4>&- 5>&- 6>&- 7>&- 8>&- &
+        else $sid "$@" "$f" </dev/null 2>&5 4>&- 5>&- 6>&- 7>&- 8>&- & fi
+        pid=$!
+        echo "$n started $pid $$" >&4
+        echo "RUNBOOK-STARTED-$key $n"
+        # Under job control wait also returns when the step is stopped (SIGSTOP): it is
+        # waited for again while it exists. Only a stop signal means that: a step killed by
+        # TERM or KILL has ended, and a second wait (its pid perhaps another process by
+        # then) would lose its status.
+        while :; do
+          wait "$pid"; rc=$?
+          [ -n "$jc" ] && [ "$rc" -gt 128 ] || break
+          case $(kill -l "$rc" 2>/dev/null) in STOP|TSTP|TTIN|TTOU) ;; *) break ;; esac
+          kill -0 "$pid" 2>/dev/null || break
+          sleep 1
+        done
+      fi
       echo "$n done $rc" >&4
       # Emptied before the answer: a local tool writes the next script as soon as it has it.
       : >"$f"
       echo "RUNBOOK-DONE-$key $n $rc"
       echo "RUNBOOK-DONE-$key $n" >&5
-      [ -z "$fast" ] || reopen "$i"
     done
-    unspare
+    unrun
     """
+  }
+
+  /// The runner's loop (POSIX sh, and bash): for each line (the step's nonce), the started
+  /// line on the status file (fd 4), then the script file (`$0`) in a
+  /// subshell that holds none of the runner's variables, descriptors or arguments; then the
+  /// step's status, and `1` when the runner ends because the step may have left processes
+  /// in its group. The pids made during the step (the last one, from /proc/loadavg, before
+  /// and after, until it stays put) are looked at one by one: one in the group was left
+  /// behind. (Not ns_last_pid: a shell reads a byte at a time, and sysctl files end after
+  /// their first byte then.)
+  static let runner = """
+    last() { read -r s </proc/loadavg 2>/dev/null && s=${s##* } && case $s in ""|*[!0-9]*) false ;; esac; }
+    while IFS= read -r w; do
+      a=; last && a=$s
+      echo "$w started $$ $PPID" >&4
+      (unset -f last; unset w a z p s l rc; set --; exec </dev/null >&8 2>&5 4>&- 5>&- 8>&-; . "$0")
+      rc=$?; l=1
+      if [ -n "$a" ] && last; then
+        l=; z=$s
+        while [ "$z" != "$a" ]; do
+          if [ "$z" -le "$a" ] || [ $((z - a)) -gt 4096 ]; then l=1; break; fi
+          p=$((a + 1))
+          while [ "$p" -le "$z" ]; do
+            if read -r s </proc/$p/stat; then set -f; set -- ${s##*) }; set +f; [ "$3" = "$$" ] && { l=1; break 2; }; fi
+            p=$((p + 1))
+          done
+          a=$z; last && z=$s || { l=1; break; }
+        done
+      fi
+      echo "$rc $l"
+      [ -z "$l" ] || exit 0
+    done
+    """
+
+  /// `text` for the inside of a double-quoted shell word.
+  static func doubleQuoted(_ text: String) -> String {
+    var out = ""
+    for c in text {
+      if c == "\\" || c == "\"" || c == "$" || c == "`" { out.append("\\") }
+      out.append(c)
+    }
+    return out
   }
 
   /// The shell script that stops a step: its pid comes from the state file the loop wrote,

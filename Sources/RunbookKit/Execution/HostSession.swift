@@ -9,10 +9,14 @@ import Foundation
 ///   in a script, an argument or a file, so no step output can carry them. Every line the
 ///   tool acts on (`RUNBOOK-SESSION-`, `-STARTED-`, `-DONE-`, `-STATE-`) carries the key.
 /// - A step is framed on standard input (`RUNBOOK-BEGIN <nonce> <command>`, the script's
-///   lines, `RUNBOOK-END-<nonce>`). The loop writes the script to a file in a private state
-///   directory on the host, runs it in its own session (`setsid`, standard input empty),
-///   and appends `<nonce> started PID LOOP` and, when it has ended, `<nonce> done STATUS`
-///   to its status file there. A stop reads the pid from that file, never from output.
+///   lines, `RUNBOOK-END-<nonce>`; a local tool writes the file itself and sends
+///   `RUNBOOK-RUN <nonce> <command>`). The loop writes the script to a file in a private
+///   state directory on the host and runs it in a process group that holds nothing of an
+///   earlier step (standard input empty): a plain `sh`/`bash` step in a subshell of the
+///   runner (a shell kept while no step leaves processes behind in its group), any other as
+///   a process of its own. It appends `<nonce> started PGID LOOP` and, when the step has
+///   ended, `<nonce> done STATUS` to its status file there. A stop reads the group from
+///   that file, never from output, and ends it.
 /// - `RUNBOOK-QUERY <nonce>` asks a (new) session what became of a step whose connection
 ///   was lost: `done RC` (waiting while it still runs), `gone` (its processes ended without
 ///   a status) or `unknown` (it never started).

@@ -41,7 +41,9 @@ extension ShellSessionTransport {
     let runner = context.runner
     let input = secretInput
     let words =
-      escalated ? ["RUNBOOK-AS", user ?? "-", script.shell.rawValue] : [script.shell.rawValue]
+      escalated
+      ? ["RUNBOOK-AS", user ?? "-", script.shell.rawValue]
+      : script.namesItsShellPID ? ["RUNBOOK-OWN", script.shell.rawValue] : [script.shell.rawValue]
     return await session.run(
       script, command: words, timeout: timeout, collector: collector,
       stop: {

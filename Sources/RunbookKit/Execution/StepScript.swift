@@ -24,6 +24,13 @@ public struct StepScript: Sendable, Equatable {
   /// messages back to the runbook (nil when the body is not laid out line for line).
   public var bodyLine: Int? = nil
 
+  /// Whether the script names its shell's pid (`$$`, `${$}`, `BASHPID`): such a step runs
+  /// in a shell process of its own, where a plain step runs in a subshell of the host's
+  /// runner, whose `$$` is the runner's.
+  public var namesItsShellPID: Bool {
+    text.contains("$$") || text.contains("${$}") || text.contains("BASHPID")
+  }
+
   /// A fresh random nonce.
   public static func makeNonce() -> String {
     "RUNBOOK-" + Digest.randomHex(8)
