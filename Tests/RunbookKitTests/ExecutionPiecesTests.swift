@@ -217,3 +217,39 @@ import Testing
     #expect(shell.pick(stderr: ["warning: x", "it broke"], output: []) == "it broke")
   }
 }
+
+/// The journal's background fsyncs: a wait returns once what was asked is done, and a
+/// failed fsync is not lost (the journal's next append throws with it).
+@Suite struct JournalSyncTests {
+  @Test func aWaitReturnsOnceTheRecordsAreOnDisk() async throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-journal-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let journal = try Journal(path: dir.path + "/journal.jsonl")
+    for n in 0..<20 {
+      try await journal.append(["n": n], durability: .beforeNextStep)
+    }
+    await journal.durable()
+    await journal.close()
+    #expect(try Journal.verifyChain(path: dir.path + "/journal.jsonl") == nil)
+    let lines = try String(contentsOfFile: dir.path + "/journal.jsonl", encoding: .utf8)
+      .split(separator: "\n")
+    #expect(lines.count == 20)
+  }
+
+  @Test func aFailedFsyncIsReported() async {
+    // fsync on a pipe fails (EINVAL): the failure is kept for the journal to throw.
+    var ends: [Int32] = [0, 0]
+    #expect(pipe(&ends) == 0)
+    defer {
+      close(ends[0])
+      close(ends[1])
+    }
+    let sync = JournalSync(descriptor: ends[1])
+    #expect(sync.failure == nil)
+    sync.request()
+    await sync.wait()
+    #expect(sync.failure != nil)
+  }
+}

@@ -47,7 +47,8 @@ extension Executor {
       let record: @Sendable ([StepRecord]) async throws -> Bool = { records in
         var interrupted = false
         for record in records {
-          try await journal.append(record)
+          // Made durable while the next step is prepared, and before it starts.
+          try await journal.append(record, durability: .beforeNextStep)
           events?(.hostFinished(record))
           let mark = record.status.rawValue + (record.changed == true ? " (changed)" : "")
           echo?(

@@ -51,9 +51,9 @@ extension HostSession {
     # its own, so a step costs a fork and no exec. It is a job of the loop (its own process
     # group, which a stop ends with the step) and talks to the loop over the pipes of a
     # coprocess (fds 6 and 7; the loop sees their end when the runner is gone). After each
-    # step it looks for processes the step left behind in its group (Linux: the pids made
-    # during the step): with any, or where it cannot tell, it ends, and the next step gets a
-    # new runner and group, so a later stop never ends what an earlier step left running.
+    # step the loop looks for processes the step left behind in that group: with any, or
+    # where it cannot tell, the runner ends, and the next step gets a new runner and group,
+    # so a later stop never ends what an earlier step left running.
     # Without bash and its job control, every step is a process of its own, as below. The
     # bash words are in eval: sh parses the whole loop, also where bash runs it.
     rp=; rsh=; rprog="\(doubleQuoted(runner))"
@@ -139,18 +139,34 @@ extension HostSession {
         [ -n "$rp" ] || run "$1"
         echo "RUNBOOK-STARTED-$key $n"
         for try in 1 2; do
-          echo "$n" >&7 || { unrun; run "$1"; echo "$n" >&7; }
-          # The runner answers with the status of the step, and a word when it ends (it
-          # found processes left behind); no answer: it is gone, and its status is that of
-          # the step, if it had started it.
-          if IFS=" " read -r rc l <&6; then
-            [ -z "$l" ] || unrun
-            break
-          fi
+          a=; read -r a 2>/dev/null </proc/sys/kernel/ns_last_pid
+          echo "$n" >&7 || { unrun; run "$rsh"; echo "$n" >&7; }
+          # The runner answers with the status of the step; no answer: it is gone, and its
+          # status is that of the step, if it had started it.
+          if IFS= read -r rc <&6; then break; fi
           exec 6<&- 7>&-; wait "$rp"; rc=$?; rp=
           grep -q "^$n started " "$d/status-$$" 2>/dev/null && break
-          run "$1"
+          run "$rsh"
         done
+        # Processes the step left in the group: the pids made meanwhile (Linux: the last
+        # one before and after, until it stays put), one by one. With any, or where this
+        # cannot tell, the runner ends: the next step gets a new one and a new group.
+        l=1
+        case $a in ""|*[!0-9]*) ;; *)
+          if [ -n "$rp" ] && read -r z 2>/dev/null </proc/sys/kernel/ns_last_pid; then
+            l=
+            while [ "$z" != "$a" ]; do
+              if [ "$z" -le "$a" ] || [ $((z - a)) -gt 4096 ]; then l=1; break; fi
+              p=$((a + 1))
+              while [ "$p" -le "$z" ]; do
+                if read -r s 2>/dev/null </proc/$p/stat; then set -f; set -- ${s##*) }; set +f; [ "$3" = "$rp" ] && { l=1; break 2; }; fi
+                p=$((p + 1))
+              done
+              a=$z; read -r z 2>/dev/null </proc/sys/kernel/ns_last_pid || { l=1; break; }
+            done
+          fi ;;
+        esac
+        [ -z "$l" ] || unrun
       else
         # The group of a pipeline is led by its first process, not by $!: setsid makes the
         # last one a group of its own.
@@ -183,34 +199,13 @@ extension HostSession {
   }
 
   /// The runner's loop (POSIX sh, and bash): for each line (the step's nonce), the started
-  /// line on the status file (fd 4), then the script file (`$0`) in a
-  /// subshell that holds none of the runner's variables, descriptors or arguments; then the
-  /// step's status, and `1` when the runner ends because the step may have left processes
-  /// in its group. The pids made during the step (the last one, from /proc/loadavg, before
-  /// and after, until it stays put) are looked at one by one: one in the group was left
-  /// behind. (Not ns_last_pid: a shell reads a byte at a time, and sysctl files end after
-  /// their first byte then.)
+  /// line on the status file (fd 4), then the script file (`$0`) in a subshell that holds
+  /// none of the runner's variables, descriptors or arguments; then the step's status.
   static let runner = """
-    last() { read -r s </proc/loadavg 2>/dev/null && s=${s##* } && case $s in ""|*[!0-9]*) false ;; esac; }
     while IFS= read -r w; do
-      a=; last && a=$s
       echo "$w started $$ $PPID" >&4
-      (unset -f last; unset w a z p s l rc; set --; exec </dev/null >&8 2>&5 4>&- 5>&- 8>&-; . "$0")
-      rc=$?; l=1
-      if [ -n "$a" ] && last; then
-        l=; z=$s
-        while [ "$z" != "$a" ]; do
-          if [ "$z" -le "$a" ] || [ $((z - a)) -gt 4096 ]; then l=1; break; fi
-          p=$((a + 1))
-          while [ "$p" -le "$z" ]; do
-            if read -r s </proc/$p/stat; then set -f; set -- ${s##*) }; set +f; [ "$3" = "$$" ] && { l=1; break 2; }; fi
-            p=$((p + 1))
-          done
-          a=$z; last && z=$s || { l=1; break; }
-        done
-      fi
-      echo "$rc $l"
-      [ -z "$l" ] || exit 0
+      (unset w; set --; exec </dev/null >&8 2>&5 4>&- 5>&- 8>&-; . "$0")
+      echo "$?"
     done
     """
 

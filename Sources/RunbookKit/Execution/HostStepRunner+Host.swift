@@ -125,7 +125,8 @@ extension HostStepRunner {
     try? await context.journal.append(
       StartRecord(
         step: step.id, index: step.index, host: hostName, attemptID: nonce,
-        contentSHA256: contentHash, startedAt: record.startedAt, log: logPath), durable: false)
+        contentSHA256: contentHash, startedAt: record.startedAt, log: logPath),
+      durability: .withNext)
     let prefix = planned.hosts.count > 1 ? "[\(hostName)] " : ""
     let echo = self.echo
     let events = self.events
@@ -202,6 +203,8 @@ extension HostStepRunner {
         if Task.isCancelled { break }
       }
       collector.resetKeptStdout()
+      // No step starts on a host before the record of the one before it is on disk.
+      await context.journal.durable()
       outcome = await transport.run(
         script, as: runAs, timeout: a.timeout, collector: collector)
       record.exitCode = outcome.exitStatus

@@ -14,6 +14,19 @@ public actor Journal {
   private let encoder: JSONEncoder
   /// The digest of the last record written.
   public private(set) var lastDigest: String
+  private let sync: JournalSync
+
+  /// When a record reaches the disk.
+  public enum Durability: Sendable {
+    /// Before `append` returns (fsync).
+    case now
+    /// In the background, while the tool goes on; `durable()` waits for it, and the
+    /// executor calls it before it starts the next step on a host.
+    case beforeNextStep
+    /// With the next durable record. It survives a killed tool all the same (it is written
+    /// at once), but not a power loss.
+    case withNext
+  }
 
   /// The digest the first record chains from.
   public static let genesis = String(repeating: "0", count: 64)
@@ -28,23 +41,34 @@ public actor Journal {
     lastDigest = try Self.finalDigest(path: path)
     handle.seekToEndOfFile()
     self.handle = handle
+    sync = JournalSync(descriptor: fd)
     self.path = path
     encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
   }
 
-  /// Appends one record and, unless `durable` is false, makes it durable (fsync); returns
-  /// its digest. A record that need not survive a power loss skips the fsync: it survives a
-  /// killed tool all the same, and the next durable record carries it to disk.
+  /// Appends one record, durable as `durability` says; returns its digest.
   @discardableResult
-  public func append<R: Encodable>(_ record: R, durable: Bool = true) throws -> String {
+  public func append<R: Encodable>(_ record: R, durability: Durability = .now) throws -> String {
+    if let failure = sync.failure {
+      throw CocoaError(
+        .fileWriteUnknown,
+        userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "fsync: \(failure)"])
+    }
     let body = try encoder.encode(record)
     let (line, digest) = Self.chain(body: body, after: lastDigest)
     handle.write(line)
-    if durable { try handle.synchronize() }
+    switch durability {
+    case .now: try handle.synchronize()
+    case .beforeNextStep: sync.request()
+    case .withNext: break
+    }
     lastDigest = digest
     return digest
   }
+
+  /// Returns once every record appended so far is on disk.
+  public nonisolated func durable() async { await sync.wait() }
 
   /// The line for a record's JSON `body` chained after `previous`, and its digest.
   static func chain(body: Data, after previous: String) -> (Data, String) {
@@ -101,6 +125,7 @@ public actor Journal {
 
   /// Closes the file.
   public func close() {
+    sync.drain()
     try? handle.close()
   }
 
