@@ -27,6 +27,8 @@ extension HostSession {
   static func server(stateToken: String) -> String {
     """
     IFS= read -r key || exit 0
+    # The become password (or an empty line) comes next, in a line of its own.
+    pw=; IFS= read -r pw || exit 0
     d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
     (umask 077; mkdir -p "$d") 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] && chmod 700 "$d" || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
     # Each step runs in a process group of its own, so a stop ends all it started. Under
@@ -41,7 +43,7 @@ extension HostSession {
       sid=; jc=1; exec 2>/dev/null; trap : PIPE
     fi
     uid=$(id -u)
-    pw=; free=" "; need=" "
+    free=" "; need=" "
     # What became of each step, a line per event on a file this session keeps open: a new
     # file per step would cost more than the step itself on some file systems.
     { command exec 4>>"$d/status-$$"; } 2>/dev/null || { echo "RUNBOOK-SESSION-$key failed: cannot write $d/status-$$"; exit 1; }
@@ -68,10 +70,23 @@ extension HostSession {
       rp=$RUNBOOK_RUNNER_PID; rsh=$1
     }
     unrun() { [ -z "$rp" ] || { exec 6<&- 7>&-; wait "$rp"; rp=; }; }
-    echo "RUNBOOK-SESSION-$key ready"
-    while IFS= read -r line; do
+    # Under bash, what the tool sends after the ready line is counted: eight digits of its
+    # length in bytes, then the message (its first line, then a script), read at once; a
+    # shell reads a line a byte at a time (it must not read past it on a pipe).
+    if [ -n "${BASH_VERSION:-}" ]; then
+      cnt=" counted"; nl="
+    "
+      next() {
+        LC_ALL=C read -r -N 8 len && case $len in *[!0-9]*) false ;; esac || return 1
+        LC_ALL=C IFS= read -r -d "" -N "$((10#$len))" msg || return 1
+        line=${msg%%"$nl"*}; body=${msg#"$line"}; body=${body#"$nl"}
+      }
+    else
+      cnt=; next() { IFS= read -r line; }
+    fi
+    echo "RUNBOOK-SESSION-$key ready$cnt"
+    while next; do
       case "$line" in
-      RUNBOOK-PASSWORD) IFS= read -r pw; continue ;;
       "RUNBOOK-QUERY "*)
         set -f; set -- $line; set +f; n=$2
         st() { grep -h "^$n $1 " "$d"/status-* 2>/dev/null | head -n 1; }
@@ -129,7 +144,8 @@ extension HostSession {
       # RUNBOOK-RUN: the tool has written the file itself.
       if [ "$verb" = RUNBOOK-BEGIN ]; then
         { command exec 3>"$f"; } 2>/dev/null || { echo "RUNBOOK-DONE-$key $n 126"; echo "RUNBOOK-DONE-$key $n" >&5; continue; }
-        while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done
+        if [ -n "$cnt" ]; then printf "%s" "$body" >&3
+        else while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done; fi
         exec 3>&-
       fi
       if [ -n "$fast" ]; then

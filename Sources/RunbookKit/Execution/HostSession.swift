@@ -8,6 +8,10 @@ import Foundation
 /// - The first line the tool sends is the session key: 128 random bits that never appear
 ///   in a script, an argument or a file, so no step output can carry them. Every line the
 ///   tool acts on (`RUNBOOK-SESSION-`, `-STARTED-`, `-DONE-`, `-STATE-`) carries the key.
+///   The second line is the become password (empty without one).
+/// - A loop under bash answers `ready counted`: every later message is then eight digits of
+///   its length in bytes and the message itself, which bash reads at once (a shell reads a
+///   line a byte at a time); under `/bin/sh` messages are lines.
 /// - A step is framed on standard input (`RUNBOOK-BEGIN <nonce> <command>`, the script's
 ///   lines, `RUNBOOK-END-<nonce>`; a local tool writes the file itself and sends
 ///   `RUNBOOK-RUN <nonce> <command>`). The loop writes the script to a file in a private
@@ -33,6 +37,9 @@ final class HostSession: @unchecked Sendable {
   private var alive = false
   private var ready: [CheckedContinuation<Bool, Never>] = []
   private var isReady = false
+  /// The loop reads counted messages (bash): a length, then that many bytes at once, where
+  /// a shell reads lines a byte at a time.
+  private var counted = false
   private var current: Current?
   private var queries: [String: CheckedContinuation<RemoteState?, Never>] = [:]
   private var buffers: [Bool: [UInt8]] = [true: [], false: []]  // true: stdout
@@ -70,6 +77,8 @@ final class HostSession: @unchecked Sendable {
 
   /// Opens the session if it is not open; true when its loop answered.
   private func ensureOpen() async -> Bool {
+    // The common case, without a suspension: an open session that has answered.
+    if lock.withLock({ alive && isReady }) { return true }
     lock.withLock {
       if alive { return }
       alive = true
@@ -78,10 +87,9 @@ final class HostSession: @unchecked Sendable {
       let (stream, continuation) = AsyncStream<String>.makeStream()
       input = continuation
       continuation.yield(key + "\n")
-      // The become password travels once, on standard input, and stays in the loop's memory.
-      if let password = host.becomePassword {
-        continuation.yield("RUNBOOK-PASSWORD\n\(password)\n")
-      }
+      // The become password travels once, on standard input, and stays in the loop's memory;
+      // without one, its line is empty.
+      continuation.yield((host.becomePassword ?? "") + "\n")
       let command = launch
       let runner = self.runner
       task = Task.detached { [self] in
@@ -177,6 +185,7 @@ final class HostSession: @unchecked Sendable {
     switch word {
     case "SESSION":
       isReady = fields.first == "ready"
+      counted = fields.dropFirst().contains("counted")
       let waiting = ready
       ready = []
       let answer = isReady
@@ -214,6 +223,14 @@ final class HostSession: @unchecked Sendable {
         actions.append { continuation.resume(returning: status) }
       }
     }
+  }
+
+  /// `text` as the loop reads it; holds the lock. Counted: eight digits of its length in
+  /// bytes, then the text (whose first line is the command, and the rest a script).
+  private func message(_ text: String) -> String {
+    guard counted else { return text }
+    let length = String(text.utf8.count)
+    return String(repeating: "0", count: max(0, 8 - length.count)) + length + text
   }
 
   /// Writes a local step's script (owner-only, never through a link); false when it cannot.
@@ -256,11 +273,12 @@ final class HostSession: @unchecked Sendable {
     let state = StopState()
     let text = script.text + (script.text.hasSuffix("\n") ? "" : "\n")
     let words = "\(script.nonce) \(command.joined(separator: " "))"
-    let frame =
+    // Counted, the script follows its command line; else its lines end at an end line.
+    let frame: (head: String, script: String, end: String) =
       if let scriptFile, Self.write(text, to: scriptFile) {
-        "RUNBOOK-RUN \(words)\n"
+        ("RUNBOOK-RUN \(words)\n", "", "")
       } else {
-        "RUNBOOK-BEGIN \(words)\n" + text + "RUNBOOK-END-\(script.nonce)\n"
+        ("RUNBOOK-BEGIN \(words)\n", text, "RUNBOOK-END-\(script.nonce)\n")
       }
     let stopStep: @Sendable (StopState.Reason) async -> Void = { why in
       guard state.begin(why) else { return }
@@ -289,7 +307,8 @@ final class HostSession: @unchecked Sendable {
         }
         step.continuation = continuation
         current = step
-        input.yield(frame)
+        input.yield(
+          counted ? message(frame.head + frame.script) : frame.head + frame.script + frame.end)
         lock.unlock()
       }
       guard status == nil else { return (status, nil) }
@@ -350,7 +369,7 @@ final class HostSession: @unchecked Sendable {
           return
         }
         queries[nonce] = continuation
-        input.yield("RUNBOOK-QUERY \(nonce)\n")
+        input.yield(message("RUNBOOK-QUERY \(nonce)\n"))
         lock.unlock()
       }
       if let answer { return answer }
@@ -366,7 +385,7 @@ final class HostSession: @unchecked Sendable {
   /// under it.
   func close(forget: Bool) async {
     let running: Task<Void, Never>? = lock.withLock {
-      if forget { input?.yield("RUNBOOK-FORGET\n") }
+      if forget { input?.yield(message("RUNBOOK-FORGET\n")) }
       input?.finish()
       input = nil
       defer { task = nil }
