@@ -143,6 +143,43 @@ struct SSHIntegrationTests {
       ws.steps("run2").first { $0["step"] as? String == "mycnf" }?["changed"] as? Bool == false)
   }
 
+  /// Over ssh a step's script is a counted message: its length is in bytes, so text in any
+  /// script (multibyte UTF-8, a long script, a line that looks like a marker) reaches the
+  /// host whole, and the next step's message is read from where this one ends.
+  @Test func scriptsOfAnyTextReachTheHostWhole() throws {
+    let hosts = try SSHHosts(["one"], base: 23980)
+    defer { hosts.tearDown() }
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let text = String(repeating: "héllo wörld ✓ 中文 ", count: 400)
+    try ws.write(
+      "runbook.md",
+      """
+      ```sh {role=box name=long}
+      cat > {{ dir }}/long.txt <<'EOF'
+      \(text)
+      RUNBOOK-END-x
+      EOF
+      ```
+
+      ```sh {role=box name=next}
+      printf 'naïve\\n' > {{ dir }}/next.txt
+      ```
+      """)
+    try ws.write("hosts", hosts.inventory(groups: ["one": "box"]))
+    let result = try CLI.run(
+      [
+        "exec", "runbook.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--ssh-config",
+        hosts.sshConfig, "--report-dir", "run",
+      ], in: ws.dir)
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    // Compared as a flag: a failure would otherwise print the whole text twice.
+    let arrived = ws.read("long.txt")
+    #expect(arrived?.utf8.count == text.utf8.count + 15)
+    #expect(arrived == text + "\nRUNBOOK-END-x\n" ? true : false, "the long script arrived whole")
+    #expect(ws.read("next.txt") == "naïve\n")
+  }
+
   /// Two inventory names for one machine share the ssh master that the preflight started
   /// (one, never two racing for a socket), and the run leaves no ssh process behind.
   @Test func twoNamesForOneMachineShareOneMasterAndNothingIsLeftRunning() throws {
