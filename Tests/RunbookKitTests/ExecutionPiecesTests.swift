@@ -119,6 +119,23 @@ import Testing
     }
   }
 
+  /// The runner's program travels inside double quotes in the loop: it must come back as it
+  /// was, whatever it holds.
+  @Test func textInsideDoubleQuotesComesBackUnchanged() throws {
+    let texts = [HostSession.runner, #"a "b" $c `d` \e \\ '$' ${x##*) } $(( 1 + 2 ))"#]
+    for text in texts {
+      let process = Process()
+      let output = Pipe()
+      process.executableURL = URL(fileURLWithPath: "/bin/sh")
+      process.arguments = ["-c", "printf %s \"\(ShellQuote.insideDoubleQuotes(text))\""]
+      process.standardOutput = output
+      try process.run()
+      let printed = output.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      #expect(String(decoding: printed, as: UTF8.self) == text)
+    }
+  }
+
   @Test func lineDiffMarksChanges() {
     #expect(LineDiff.lines(["a", "b", "c"], ["a", "x", "c"]) == ["  a", "- b", "+ x", "  c"])
   }

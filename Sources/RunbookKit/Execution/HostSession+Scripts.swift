@@ -58,7 +58,7 @@ extension HostSession {
     # so a later stop never ends what an earlier step left running.
     # Without bash and its job control, every step is a process of its own, as below. The
     # bash words are in eval: sh parses the whole loop, also where bash runs it.
-    rp=; rsh=; rprog="\(doubleQuoted(runner))"
+    rp=; rsh=; rprog="\(ShellQuote.insideDoubleQuotes(runner))"
     exec 8>&1
     run() {
       eval "coproc RUNBOOK_RUNNER { exec \\"\\$1\\" -c \\"\\$rprog\\" \\"\\$f\\" 2>/dev/null 6>&- 7>&-; }"
@@ -153,10 +153,11 @@ extension HostSession {
         # before that (killed while it waited: perhaps not yet reaped, so kill -0 still finds
         # it) is replaced, and the step handed to the new one.
         [ -n "$rp" ] || run "$1"
-        echo "RUNBOOK-STARTED-$key $n"
         for try in 1 2; do
           a=; read -r a 2>/dev/null </proc/sys/kernel/ns_last_pid
           echo "$n" >&7 || { unrun; run "$rsh"; echo "$n" >&7; }
+          # Said once the runner holds the step: the timeout of the tool counts from here.
+          [ "$try" = 2 ] || echo "RUNBOOK-STARTED-$key $n"
           # The runner answers with the status of the step; no answer: it is gone, and its
           # status is that of the step, if it had started it.
           if IFS= read -r rc <&6; then break; fi
@@ -224,16 +225,6 @@ extension HostSession {
       echo "$?"
     done
     """
-
-  /// `text` for the inside of a double-quoted shell word.
-  static func doubleQuoted(_ text: String) -> String {
-    var out = ""
-    for c in text {
-      if c == "\\" || c == "\"" || c == "$" || c == "`" { out.append("\\") }
-      out.append(c)
-    }
-    return out
-  }
 
   /// The shell script that stops a step: its pid comes from the state file the loop wrote,
   /// so nothing a step prints can choose what is killed; a step that has ended is left.

@@ -204,7 +204,11 @@ extension HostStepRunner {
       }
       collector.resetKeptStdout()
       // No step starts on a host before the record of the one before it is on disk.
-      await context.journal.durable()
+      if let failure = await context.journal.durable() {
+        record.attempts -= 1
+        verdict = (.failed, "not started: the journal is not on disk (\(failure))")
+        break
+      }
       outcome = await transport.run(
         script, as: runAs, timeout: a.timeout, collector: collector)
       record.exitCode = outcome.exitStatus

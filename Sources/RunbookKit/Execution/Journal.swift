@@ -67,8 +67,11 @@ public actor Journal {
     return digest
   }
 
-  /// Returns once every record appended so far is on disk.
-  public nonisolated func durable() async { await sync.wait() }
+  /// Returns once every record appended so far is on disk: nil, or why it is not.
+  public nonisolated func durable() async -> String? {
+    await sync.wait()
+    return sync.failure.map { "fsync of \(path) failed: \($0)" }
+  }
 
   /// The line for a record's JSON `body` chained after `previous`, and its digest.
   static func chain(body: Data, after previous: String) -> (Data, String) {

@@ -41,7 +41,7 @@ final class JournalSync: Sendable {
     }
   }
 
-  /// Returns once everything requested so far is durable (or its fsync failed: `failure`
+  /// Returns once everything requested so far is durable, or its fsync failed (`failure`
   /// says so, and the journal's next append throws).
   func wait() async {
     await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in

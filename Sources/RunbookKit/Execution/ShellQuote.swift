@@ -6,4 +6,15 @@ enum ShellQuote {
   static func word(_ text: String) -> String {
     "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
   }
+
+  /// `text` for the inside of a double-quoted word (`"` … `"`): `\`, `"`, `$` and `` ` ``
+  /// escaped, so the shell reads it back unchanged.
+  static func insideDoubleQuotes(_ text: String) -> String {
+    var out = ""
+    for c in text {
+      if c == "\\" || c == "\"" || c == "$" || c == "`" { out.append("\\") }
+      out.append(c)
+    }
+    return out
+  }
 }
