@@ -106,38 +106,38 @@ extension HostSession {
       esac
       set -f; set -- $line; set +f
       verb=$1; n=$2; shift 2
-      # RUNBOOK-OWN: the step names the pid of its shell ($$): it gets a shell of its own.
-      own=; [ "$1" = RUNBOOK-OWN ] && { own=1; shift; }
-      # RUNBOOK-AS USER|- SHELL: as root, runuser (or nothing, for root); else sudo. The
-      # other user cannot open our private script file: the shell reads it on standard input.
-      # With a become password, sudo -S reads it first, but only where sudo asks for one
-      # (-k: cached credentials aside), found once per user: were the password sent where
-      # none is asked, the shell of the step would read it as a command.
-      as=
-      if [ "$1" = RUNBOOK-AS ]; then
-        as=1
-        if [ "$uid" = 0 ] && [ "$2" = - ]; then set -- "$3"
-        elif [ "$uid" = 0 ] && command -v runuser >/dev/null 2>&1; then set -- runuser -u "$2" -- "$3"
-        else
-          u=$2; [ "$u" = - ] && u=root
-          if [ -n "$pw" ]; then
-            case "$free$need" in *" $u "*) ;; *)
-              if sudo -k -n -u "$u" true 2>/dev/null; then free="$free$u "; else need="$need$u "; fi ;;
+      # A plain shell step (one word: its shell) runs in the runner of its shell, under job
+      # control; any other as a process of its own, and a runner is ended first.
+      fast=; as=
+      case "$jc $# $1" in
+      "1 1 /bin/sh"|"1 1 /bin/bash"|"1 1 sh"|"1 1 bash") fast=1; [ "$rsh" = "$1" ] || unrun ;;
+      *)
+        unrun
+        # RUNBOOK-OWN: the step names the pid of its shell ($$): it gets a shell of its own.
+        [ "$1" = RUNBOOK-OWN ] && shift
+        # RUNBOOK-AS USER|- SHELL: as root, runuser (or nothing, for root); else sudo. The
+        # other user cannot open our private script file: the shell reads it on standard
+        # input. With a become password, sudo -S reads it first, but only where sudo asks
+        # for one (-k: cached credentials aside), found once per user: were the password
+        # sent where none is asked, the shell of the step would read it as a command.
+        if [ "$1" = RUNBOOK-AS ]; then
+          as=1
+          if [ "$uid" = 0 ] && [ "$2" = - ]; then set -- "$3"
+          elif [ "$uid" = 0 ] && command -v runuser >/dev/null 2>&1; then set -- runuser -u "$2" -- "$3"
+          else
+            u=$2; [ "$u" = - ] && u=root
+            if [ -n "$pw" ]; then
+              case "$free$need" in *" $u "*) ;; *)
+                if sudo -k -n -u "$u" true 2>/dev/null; then free="$free$u "; else need="$need$u "; fi ;;
+              esac
+            fi
+            case "$need" in
+            *" $u "*) as=pw; set -- sudo -k -S -p "" -u "$u" -- "$3" ;;
+            *) set -- sudo -n -u "$u" -- "$3" ;;
             esac
           fi
-          case "$need" in
-          *" $u "*) as=pw; set -- sudo -k -S -p "" -u "$u" -- "$3" ;;
-          *) set -- sudo -n -u "$u" -- "$3" ;;
-          esac
-        fi
-      fi
-      # A plain shell step runs in the runner of its shell; any other step runs as a new
-      # process, and a runner for another shell (or one that is gone) is ended first.
-      fast=
-      if [ -z "$as" ] && [ -z "$own" ] && [ -n "$jc" ] && [ $# = 1 ]; then
-        case "$1" in /bin/sh|/bin/bash|sh|bash) fast=1 ;; esac
-      fi
-      [ -n "$fast" ] && [ "$rsh" = "$1" ] && kill -0 "$rp" 2>/dev/null || unrun
+        fi ;;
+      esac
       # One script file per session ($$: hosts that share a machine share the directory),
       # emptied after each step (its secrets do not stay on the host; an rm would cost a
       # process per step). `command` keeps a failed redirection of exec from ending the shell.
@@ -150,19 +150,19 @@ extension HostSession {
       fi
       if [ -n "$fast" ]; then
         # The runner writes the started line itself, once it has the step. One that is gone
-        # before that (killed while it waited: perhaps not yet reaped, so kill -0 still finds
-        # it) is replaced, and the step handed to the new one.
+        # before that (killed while it waited: perhaps not yet reaped) is replaced, and the
+        # step handed to the new one. (Under job control fd 2 of the loop is /dev/null.)
         [ -n "$rp" ] || run "$1"
         for try in 1 2; do
-          a=; read -r a 2>/dev/null </proc/sys/kernel/ns_last_pid
+          a=; read -r a </proc/sys/kernel/ns_last_pid
           echo "$n" >&7 || { unrun; run "$rsh"; echo "$n" >&7; }
           # Said once the runner holds the step: the timeout of the tool counts from here.
           [ "$try" = 2 ] || echo "RUNBOOK-STARTED-$key $n"
           # The runner answers with the status of the step; no answer: it is gone, and its
           # status is that of the step, if it had started it.
-          if IFS= read -r rc <&6; then break; fi
+          IFS= read -r -u 6 rc && break
           exec 6<&- 7>&-; wait "$rp"; rc=$?; rp=
-          grep -q "^$n started " "$d/status-$$" 2>/dev/null && break
+          grep -q "^$n started " "$d/status-$$" && break
           run "$rsh"
         done
         # Processes the step left in the group: the pids made meanwhile (Linux: the last
@@ -170,16 +170,17 @@ extension HostSession {
         # cannot tell, the runner ends: the next step gets a new one and a new group.
         l=1
         case $a in ""|*[!0-9]*) ;; *)
-          if [ -n "$rp" ] && read -r z 2>/dev/null </proc/sys/kernel/ns_last_pid; then
-            l=
+          if [ -n "$rp" ] && read -r z </proc/sys/kernel/ns_last_pid; then
+            # One pid made meanwhile is the subshell of the step, which has ended: nothing is left.
+            l=; [ "$z" = $((a + 1)) ] && a=$z
             while [ "$z" != "$a" ]; do
               if [ "$z" -le "$a" ] || [ $((z - a)) -gt 4096 ]; then l=1; break; fi
               p=$((a + 1))
               while [ "$p" -le "$z" ]; do
-                if read -r s 2>/dev/null </proc/$p/stat; then set -f; set -- ${s##*) }; set +f; [ "$3" = "$rp" ] && { l=1; break 2; }; fi
+                if read -r s </proc/$p/stat; then set -f; set -- ${s##*) }; set +f; [ "$3" = "$rp" ] && { l=1; break 2; }; fi
                 p=$((p + 1))
               done
-              a=$z; read -r z 2>/dev/null </proc/sys/kernel/ns_last_pid || { l=1; break; }
+              a=$z; read -r z </proc/sys/kernel/ns_last_pid || { l=1; break; }
             done
           fi ;;
         esac
