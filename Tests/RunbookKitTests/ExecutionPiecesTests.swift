@@ -270,3 +270,38 @@ import Testing
     #expect(sync.failure != nil)
   }
 }
+
+@Suite struct ByteSearchTests {
+  /// The first match by the plainest search there is.
+  private func plain(_ needle: [UInt8], _ haystack: [UInt8], from: Int) -> Int? {
+    guard !needle.isEmpty, from >= 0, haystack.count >= needle.count else { return nil }
+    for i in stride(from: from, through: haystack.count - needle.count, by: 1)
+    where Array(haystack[i..<i + needle.count]) == needle {
+      return i
+    }
+    return nil
+  }
+
+  @Test func findsWhatAPlainSearchFinds() {
+    // Few letters, so that partial matches and matches at both ends are common.
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<2000 {
+      let haystack = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+        UInt8.random(in: 97...99, using: &generator)
+      }
+      let needle = (0..<Int.random(in: 1...4, using: &generator)).map { _ in
+        UInt8.random(in: 97...99, using: &generator)
+      }
+      let from = Int.random(in: 0...max(0, haystack.count), using: &generator)
+      let found = haystack.withUnsafeBufferPointer {
+        ByteSearch.firstIndex(of: needle, in: $0, from: from)
+      }
+      #expect(found == plain(needle, haystack, from: from), "\(needle) in \(haystack) from \(from)")
+    }
+    #expect([UInt8]().withUnsafeBufferPointer { ByteSearch.firstIndex(of: [1], in: $0) } == nil)
+    #expect(
+      [UInt8](repeating: 7, count: 5).withUnsafeBufferPointer {
+        ByteSearch.firstIndex(of: [], in: $0)
+      } == nil)
+  }
+}

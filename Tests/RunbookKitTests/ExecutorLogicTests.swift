@@ -178,7 +178,7 @@ struct NoProcesses: CommandRunning {
   }
 
   func session(
-    _ command: ProcessCommand, input: AsyncStream<String>,
+    _ command: ProcessCommand, input: SessionInput,
     stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
   ) async -> CommandOutcome {
     Issue.record("a session was started: \(command.executable)")

@@ -80,12 +80,12 @@ public protocol CommandRunning: Sendable {
     stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
   ) async -> CommandOutcome
 
-  /// Runs a long-lived `command` (a host's session) in its own process group, writing each
-  /// element of `input` to its standard input as it comes and closing it when `input`
-  /// ends, streaming what it prints, until its output ends. Task cancellation stops its
+  /// Runs a long-lived `command` (a host's session) in its own process group, with `input`
+  /// as its standard input (what is sent to it is written at once; finishing it closes the
+  /// pipe), streaming what it prints, until its output ends. Task cancellation stops its
   /// process group (TERM, then KILL).
   func session(
-    _ command: ProcessCommand, input: AsyncStream<String>,
+    _ command: ProcessCommand, input: SessionInput,
     stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
   ) async -> CommandOutcome
 
@@ -165,22 +165,36 @@ public struct SubprocessRunner: CommandRunning {
 
 extension SubprocessRunner {
   public func session(
-    _ command: ProcessCommand, input: AsyncStream<String>,
+    _ command: ProcessCommand, input: SessionInput,
     stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
   ) async -> CommandOutcome {
+    guard let pipes = SessionPipes.make() else {
+      input.finish()
+      return CommandOutcome(launchError: "cannot make pipes: \(String(cString: strerror(errno)))")
+    }
     // A session of its own: no controlling terminal for the loop and its steps (a step
     // cannot read the operator's keys, and bash's job control leaves the terminal alone),
     // and its process group is its own.
     var options = PlatformOptions()
     options.createSession = true
+    var spawned = false
     do {
       let result = try await Subprocess.run(
         command.subprocessExecutable, arguments: Arguments(command.arguments),
-        platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
+        platformOptions: options,
+        input: .fileDescriptor(
+          FileDescriptor(rawValue: pipes.child.input), closeAfterSpawningProcess: true),
+        output: .fileDescriptor(
+          FileDescriptor(rawValue: pipes.child.output), closeAfterSpawningProcess: true),
+        error: .fileDescriptor(
+          FileDescriptor(rawValue: pipes.child.error), closeAfterSpawningProcess: true)
       ) { execution in
+        spawned = true
         let group = execution.processIdentifier.value
+        input.attach(pipes.parent.input)
         await withTaskCancellationHandler {
-          await Self.pump(execution, input: input, stdout: stdout, stderr: stderr)
+          // The session ends when the shell (and all that holds its output) is gone.
+          await pipes.read(stdout: stdout, stderr: stderr)
         } onCancel: {
           kill(-group, SIGTERM)
           Task {
@@ -188,36 +202,19 @@ extension SubprocessRunner {
             kill(-group, SIGKILL)
           }
         }
+        input.finish()
       }
       switch result.terminationStatus {
       case .exited(let code): return CommandOutcome(exitStatus: code)
       case .signaled(let signal): return CommandOutcome(signal: signal)
       }
     } catch {
-      return CommandOutcome(launchError: "\(error)")
-    }
-  }
-
-  /// Feeds a session its input and hands on what it prints, until its output ends.
-  private static func pump(
-    _ execution: Execution<CustomWriteInput, SequenceOutput, SequenceOutput>,
-    input: AsyncStream<String>,
-    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
-  ) async {
-    await withTaskGroup(of: Void.self) { tasks in
-      tasks.addTask {
-        for await frame in input {
-          do { _ = try await execution.standardInputWriter.write(frame) } catch { break }
-        }
-        try? await execution.standardInputWriter.finish()
+      if !spawned {
+        // Not started: the ends it would have had are closed by swift-subprocess or here.
+        input.finish()
+        for fd in [pipes.parent.input, pipes.parent.output, pipes.parent.error] { close(fd) }
       }
-      tasks.addTask { await Self.forward(execution.standardOutput, to: stdout) }
-      tasks.addTask { await Self.forward(execution.standardError, to: stderr) }
-      // The session ends when the shell closes its output; the writer is then left
-      // to the end of `input`, which its owner finishes.
-      await tasks.next()
-      await tasks.next()
-      tasks.cancelAll()
+      return CommandOutcome(launchError: "\(error)")
     }
   }
 

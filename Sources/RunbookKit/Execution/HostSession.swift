@@ -33,7 +33,7 @@ final class HostSession: @unchecked Sendable {
   private let runner: any CommandRunning
   private let lock = NSLock()
   private let key = Digest.randomHex(16)
-  private var input: AsyncStream<String>.Continuation?
+  private var input: SessionInput?
   private var alive = false
   private var ready: [CheckedContinuation<Bool, Never>] = []
   private var isReady = false
@@ -84,12 +84,12 @@ final class HostSession: @unchecked Sendable {
       alive = true
       isReady = false
       buffers = [true: [], false: []]
-      let (stream, continuation) = AsyncStream<String>.makeStream()
-      input = continuation
-      continuation.yield(key + "\n")
+      let stream = SessionInput()
+      input = stream
+      stream.send(key + "\n")
       // The become password travels once, on standard input, and stays in the loop's memory;
       // without one, its line is empty.
-      continuation.yield((host.becomePassword ?? "") + "\n")
+      stream.send((host.becomePassword ?? "") + "\n")
       let command = launch
       let runner = self.runner
       task = Task.detached { [self] in
@@ -307,9 +307,12 @@ final class HostSession: @unchecked Sendable {
         }
         step.continuation = continuation
         current = step
-        input.yield(
-          counted ? message(frame.head + frame.script) : frame.head + frame.script + frame.end)
+        let text =
+          counted ? message(frame.head + frame.script) : frame.head + frame.script + frame.end
         lock.unlock()
+        // Written outside the lock: the output of the session is routed meanwhile. A loop
+        // that no longer reads ends its output too, which ends the step.
+        input.send(text)
       }
       guard status == nil else { return (status, nil) }
       collector.note(
@@ -369,8 +372,9 @@ final class HostSession: @unchecked Sendable {
           return
         }
         queries[nonce] = continuation
-        input.yield(message("RUNBOOK-QUERY \(nonce)\n"))
+        let text = message("RUNBOOK-QUERY \(nonce)\n")
         lock.unlock()
+        input.send(text)
       }
       if let answer { return answer }
     }
@@ -385,7 +389,7 @@ final class HostSession: @unchecked Sendable {
   /// under it.
   func close(forget: Bool) async {
     let running: Task<Void, Never>? = lock.withLock {
-      if forget { input?.yield(message("RUNBOOK-FORGET\n")) }
+      if forget { input?.send(message("RUNBOOK-FORGET\n")) }
       input?.finish()
       input = nil
       defer { task = nil }

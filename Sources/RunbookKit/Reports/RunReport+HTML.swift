@@ -46,9 +46,17 @@ extension RunReport {
     let shot = Array("RBSHOT\(word)X".utf8)
     prose.withUnsafeBufferPointer { buffer in
       var start = 0
+      // The next placeholder of each kind, searched for again only once passed (a search
+      // to the end of the prose from each placeholder would cost the square of its length).
+      var nextStep = ByteSearch.firstIndex(of: open, in: buffer)
+      var nextShot = ByteSearch.firstIndex(of: shot, in: buffer)
       while start < buffer.count {
-        let nextStep = ByteSearch.firstIndex(of: open, in: buffer, from: start)
-        let nextShot = ByteSearch.firstIndex(of: shot, in: buffer, from: start)
+        if let at = nextStep, at < start {
+          nextStep = ByteSearch.firstIndex(of: open, in: buffer, from: start)
+        }
+        if let at = nextShot, at < start {
+          nextShot = ByteSearch.firstIndex(of: shot, in: buffer, from: start)
+        }
         guard let at = [nextStep, nextShot].compactMap({ $0 }).min() else { break }
         out.write(String(decoding: buffer[start..<at], as: UTF8.self))
         let isStep = at == nextStep

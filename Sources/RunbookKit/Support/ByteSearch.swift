@@ -1,3 +1,5 @@
+import Foundation
+
 /// Substring search on UTF-8 bytes: the hot paths (every output line, every secret) must
 /// not go through Foundation's `NSString` search.
 enum ByteSearch {
@@ -5,18 +7,26 @@ enum ByteSearch {
   static func firstIndex(of needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>, from: Int = 0)
     -> Int?
   {
-    guard let first = needle.first, haystack.count - from >= needle.count else { return nil }
-    var i = from
+    guard let first = needle.first, from >= 0, haystack.count - from >= needle.count,
+      let base = haystack.baseAddress
+    else { return nil }
+    // memchr finds each candidate first byte: output and reports are searched per chunk,
+    // and a byte-by-byte loop showed in the profile.
     let last = haystack.count - needle.count
-    while i <= last {
-      if haystack[i] == first {
-        var j = 1
-        while j < needle.count, haystack[i + j] == needle[j] { j += 1 }
-        if j == needle.count { return i }
+    var i = from
+    return needle.withUnsafeBufferPointer { pattern -> Int? in
+      while i <= last {
+        guard let hit = memchr(base + i, Int32(first), last - i + 1) else { return nil }
+        i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        if pattern.count == 1
+          || memcmp(base + i + 1, pattern.baseAddress! + 1, pattern.count - 1) == 0
+        {
+          return i
+        }
+        i += 1
       }
-      i += 1
+      return nil
     }
-    return nil
   }
 
   /// Whether `bytes` contains `pattern`.

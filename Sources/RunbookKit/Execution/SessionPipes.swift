@@ -1,0 +1,149 @@
+import Foundation
+
+#if canImport(System)
+  import System
+#else
+  import SystemPackage
+#endif
+
+/// The standard input of a long-lived process (a host's session): what is sent is written
+/// to the pipe at once, on the sender's thread, so a step reaches its shell without a task
+/// switch; what is sent before the process has started waits for it.
+public final class SessionInput: Sendable {
+  private struct State {
+    var fd: Int32 = -1
+    var pending: [UInt8] = []
+    var finished = false
+    var broken = false
+  }
+  // The lock is held through a write: the messages of two senders never interleave.
+  private let state = Locked(State())
+
+  /// Creates an input with nothing sent yet.
+  public init() {}
+
+  /// Writes `text` (or keeps it until the process starts); false when the process no
+  /// longer reads its input.
+  @discardableResult
+  public func send(_ text: String) -> Bool {
+    state.withLock { state in
+      guard !state.finished, !state.broken else { return false }
+      guard state.fd >= 0 else {
+        state.pending += Array(text.utf8)
+        return true
+      }
+      if !Self.write(Array(text.utf8), to: state.fd) { state.broken = true }
+      return !state.broken
+    }
+  }
+
+  /// Closes the input: the process reads its end once it has read what was sent.
+  public func finish() {
+    state.withLock { state in
+      state.finished = true
+      guard state.fd >= 0 else { return }
+      close(state.fd)
+      state.fd = -1
+    }
+  }
+
+  /// The process has started and reads `fd`: what waited is written, and the pipe is closed
+  /// at once when the input was finished meanwhile.
+  public func attach(_ fd: Int32) {
+    state.withLock { state in
+      if !state.pending.isEmpty, !Self.write(state.pending, to: fd) { state.broken = true }
+      state.pending = []
+      if state.finished {
+        close(fd)
+      } else {
+        state.fd = fd
+      }
+    }
+  }
+
+  /// Writes all of `bytes` to a pipe; false when its reader has gone.
+  private static func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
+    SessionPipes.ignoreBrokenPipes
+    var rest = bytes[...]
+    while !rest.isEmpty {
+      let n = rest.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      if n < 0, errno == EINTR { continue }
+      guard n > 0 else { return false }
+      rest = rest.dropFirst(n)
+    }
+    return true
+  }
+}
+
+/// The pipes of a session's process and the thread that reads its output: each chunk is
+/// handed on from that thread as it comes (one wake-up, where the sequences of
+/// swift-subprocess cost a hop through its monitor thread and a task for each read).
+struct SessionPipes: Sendable {
+  /// The ends the process gets (its standard input, output and error).
+  let child: (input: Int32, output: Int32, error: Int32)
+  /// The ends the tool keeps.
+  let parent: (input: Int32, output: Int32, error: Int32)
+
+  /// A write to a pipe whose reader has gone must fail (EPIPE), not end the tool.
+  static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
+  /// Three pipes, every end closed on exec (the process gets its ends as 0, 1 and 2 only,
+  /// and no other process started meanwhile holds one); nil when they cannot be made.
+  static func make() -> SessionPipes? {
+    var ends: [Int32] = []
+    for _ in 0..<3 {
+      // pipe2: close-on-exec from the start, also for a process started meanwhile.
+      guard let pipe = try? FileDescriptor.pipe(options: .closeOnExec) else {
+        ends.forEach { close($0) }
+        return nil
+      }
+      ends += [pipe.readEnd.rawValue, pipe.writeEnd.rawValue]
+    }
+    return SessionPipes(
+      child: (input: ends[0], output: ends[3], error: ends[5]),
+      parent: (input: ends[1], output: ends[2], error: ends[4]))
+  }
+
+  /// Reads standard output and error on a thread of its own until both end (the process
+  /// and all that inherited them are gone), handing each chunk on; returns then, having
+  /// closed them.
+  func read(
+    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
+  ) async {
+    let fds = (parent.output, parent.error)
+    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+      let thread = Thread {
+        Self.pump(fds.0, fds.1, stdout: stdout, stderr: stderr)
+        done.resume()
+      }
+      thread.name = "runbook session"
+      thread.start()
+    }
+  }
+
+  private static func pump(
+    _ output: Int32, _ error: Int32, stdout: ([UInt8]) -> Void, stderr: ([UInt8]) -> Void
+  ) {
+    var open = [output, error]
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while !open.isEmpty {
+      var polled = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+      let ready = poll(&polled, nfds_t(polled.count), -1)
+      if ready < 0 {
+        if errno == EINTR { continue }
+        break
+      }
+      for entry in polled where entry.revents != 0 {
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(entry.fd, $0.baseAddress, $0.count) }
+        if n > 0 {
+          let chunk = Array(buffer[..<n])
+          if entry.fd == output { stdout(chunk) } else { stderr(chunk) }
+        } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+          close(entry.fd)
+          open.removeAll { $0 == entry.fd }
+        }
+      }
+    }
+    open.forEach { close($0) }
+  }
+}
