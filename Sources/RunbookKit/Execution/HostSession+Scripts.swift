@@ -106,6 +106,8 @@ extension HostSession {
       esac
       set -f; set -- $line; set +f
       verb=$1; n=$2; shift 2
+      # RUNBOOK-TIMED: the tool times the step from its start, which the loop then tells it.
+      timed=; [ "$1" = RUNBOOK-TIMED ] && { timed=1; shift; }
       # A plain shell step (one word: its shell) runs in the runner of its shell, under job
       # control; any other as a process of its own, and a runner is ended first.
       fast=; as=
@@ -157,7 +159,7 @@ extension HostSession {
           a=; read -r a </proc/sys/kernel/ns_last_pid
           echo "$n" >&7 || { unrun; run "$rsh"; echo "$n" >&7; }
           # Said once the runner holds the step: the timeout of the tool counts from here.
-          [ "$try" = 2 ] || echo "RUNBOOK-STARTED-$key $n"
+          [ -z "$timed" ] || [ "$try" = 2 ] || echo "RUNBOOK-STARTED-$key $n"
           # The runner answers with the status of the step; no answer: it is gone, and its
           # status is that of the step, if it had started it.
           IFS= read -r -u 6 rc && break
@@ -193,7 +195,7 @@ extension HostSession {
         else $sid "$@" "$f" </dev/null 2>&5 4>&- 5>&- 6>&- 7>&- 8>&- & fi
         pid=$!
         echo "$n started $pid $$" >&4
-        echo "RUNBOOK-STARTED-$key $n"
+        [ -z "$timed" ] || echo "RUNBOOK-STARTED-$key $n"
         # Under job control wait also returns when the step is stopped (SIGSTOP): it is
         # waited for again while it exists. Only a stop signal means that: a step killed by
         # TERM or KILL has ended, and a second wait (its pid perhaps another process by

@@ -20,7 +20,8 @@ import Foundation
 ///   runner (a shell kept while no step leaves processes behind in its group), any other as
 ///   a process of its own. It appends `<nonce> started PGID LOOP` and, when the step has
 ///   ended, `<nonce> done STATUS` to its status file there. A stop reads the group from
-///   that file, never from output, and ends it.
+///   that file, never from output, and ends it. `RUNBOOK-TIMED` before the command asks
+///   for a `STARTED` line when the step has started (its timeout counts from there).
 /// - `RUNBOOK-QUERY <nonce>` asks a (new) session what became of a step whose connection
 ///   was lost: `done RC` (waiting while it still runs), `gone` (its processes ended without
 ///   a status) or `unknown` (it never started).
@@ -272,7 +273,9 @@ final class HostSession: @unchecked Sendable {
     let step = Current(nonce: script.nonce, collector: collector)
     let state = StopState()
     let text = script.text + (script.text.hasSuffix("\n") ? "" : "\n")
-    let words = "\(script.nonce) \(command.joined(separator: " "))"
+    // Only a timed step's start is told: a message less each way for the others.
+    let words = ([script.nonce] + (timeout == nil ? [] : ["RUNBOOK-TIMED"]) + command)
+      .joined(separator: " ")
     // Counted, the script follows its command line; else its lines end at an end line.
     let frame: (head: String, script: String, end: String) =
       if let scriptFile, Self.write(text, to: scriptFile) {

@@ -94,7 +94,7 @@ struct SessionPipes: Sendable {
     for _ in 0..<3 {
       // pipe2: close-on-exec from the start, also for a process started meanwhile.
       guard let pipe = try? FileDescriptor.pipe(options: .closeOnExec) else {
-        ends.forEach { close($0) }
+        for fd in ends { close(fd) }
         return nil
       }
       ends += [pipe.readEnd.rawValue, pipe.writeEnd.rawValue]
@@ -144,6 +144,6 @@ struct SessionPipes: Sendable {
         }
       }
     }
-    open.forEach { close($0) }
+    for fd in open { close(fd) }
   }
 }
