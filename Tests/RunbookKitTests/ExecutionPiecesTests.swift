@@ -305,3 +305,45 @@ import Testing
       } == nil)
   }
 }
+
+@Suite struct SessionOutputTests {
+  private let key = "0123456789abcdef0123456789abcdef"
+  private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+  @Test func outputWithoutTheKeyGoesOnInWholeLines() {
+    var stream = SessionOutput(key: key)
+    #expect(stream.feed(bytes("one\ntw")) == [.output(bytes("one\n"))])
+    #expect(stream.feed(bytes("o\nthree")) == [.output(bytes("two\n"))])
+    // A marker with another key is output like any other line.
+    #expect(
+      stream.feed(bytes("\nRUNBOOK-DONE-ffff n1 0\n"))
+        == [.output(bytes("three\nRUNBOOK-DONE-ffff n1 0\n"))])
+  }
+
+  @Test func keyedLinesAreToldFromOutputAroundThem() {
+    var stream = SessionOutput(key: key)
+    let events = stream.feed(
+      bytes("a\nno end yetRUNBOOK-DONE-\(key) n1 3\nRUNBOOK-STARTED-\(key) n2\nb\n"))
+    #expect(
+      events == [
+        .output(bytes("a\n")), .output(bytes("no end yet")), .marker(.done, ["n1", "3"]),
+        .marker(.started, ["n2"]), .output(bytes("b\n")),
+      ])
+    // A marker split over two reads is found once its line has ended.
+    #expect(stream.feed(bytes("RUNBOOK-SESS")) == [])
+    #expect(
+      stream.feed(bytes("ION-\(key) ready counted\n")) == [.marker(.session, ["ready", "counted"])])
+  }
+
+  @Test func aLongLineGoesOnBeforeItsEndButForWhatCouldStartAMarker() {
+    var stream = SessionOutput(key: key)
+    let long = [UInt8](repeating: UInt8(ascii: "x"), count: 70_000)
+    #expect(stream.feed(long) == [.output(Array(long.dropLast(64)))])
+    #expect(stream.feed(bytes("\n")) == [.output(Array(long.suffix(64)) + bytes("\n"))])
+    stream.reset()
+    #expect(
+      stream.feed(bytes("RUNBOOK-STATE-\(key) n1 done 0\n")) == [
+        .marker(.state, ["n1", "done", "0"])
+      ])
+  }
+}

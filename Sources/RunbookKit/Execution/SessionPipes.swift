@@ -64,14 +64,7 @@ public final class SessionInput: Sendable {
   /// Writes all of `bytes` to a pipe; false when its reader has gone.
   private static func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
     SessionPipes.ignoreBrokenPipes
-    var rest = bytes[...]
-    while !rest.isEmpty {
-      let n = rest.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-      if n < 0, errno == EINTR { continue }
-      guard n > 0 else { return false }
-      rest = rest.dropFirst(n)
-    }
-    return true
+    return Descriptor.writeAll(bytes, to: fd)
   }
 }
 

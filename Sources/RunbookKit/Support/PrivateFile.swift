@@ -13,6 +13,15 @@ enum PrivateFile {
     return fd
   }
 
+  /// Writes `text` as the whole of `path` (created or emptied, owner-only, never through a
+  /// link); false when it cannot.
+  static func overwrite(_ path: String, with text: String) -> Bool {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return Descriptor.writeAll(Array(text.utf8), to: fd)
+  }
+
   /// A handle that writes `path` from its start (created or emptied).
   static func create(_ path: String) -> FileHandle? {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC)
