@@ -733,6 +733,29 @@ final class LineSink: @unchecked Sendable {
     if pid > 0, Self.commandLine(pid).hasPrefix("sleep 60") { kill(pid, SIGKILL) }
   }
 
+  /// A process a step leaves behind with the session's output open does not keep the run
+  /// from ending: the session stops reading a few seconds after it was closed.
+  @Test func aProcessHoldingTheOutputDoesNotHoldTheRun() async throws {
+    var run = try LocalRun()
+    defer { run.cleanUp() }
+    let start = ContinuousClock.now
+    try await run.exec(
+      """
+      ```sh {role=a name=leaves}
+      sleep 60 &
+      echo $! > {{ dir }}/left.pid
+      ```
+      """)
+    let elapsed = ContinuousClock.now - start
+    #expect(run.status("leaves") == .ok)
+    let pid = Int32(run.read("left.pid")?.trimmingWhitespace() ?? "") ?? 0
+    #expect(
+      pid > 0 && Self.commandLine(pid).hasPrefix("sleep 60"), "still there when the run ended")
+    if pid > 0, Self.commandLine(pid).hasPrefix("sleep 60") { kill(pid, SIGKILL) }
+    // The session waits 5 s for its shell before it stops reading; sleep would hold it 60.
+    #expect(elapsed < .seconds(30), "the run took \(elapsed)")
+  }
+
   /// A step that names its shell's pid gets a shell of its own, which leads its group; a
   /// step that signals its own group ends with that signal, and the next step runs.
   @Test func aStepNamingItsPIDHasItsOwnShellAndKill0EndsOnlyItsStep() async throws {

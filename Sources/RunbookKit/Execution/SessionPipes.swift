@@ -98,35 +98,74 @@ struct SessionPipes: Sendable {
   }
 
   /// Reads standard output and error on a thread of its own until both end (the process
-  /// and all that inherited them are gone), handing each chunk on; returns then, having
-  /// closed them.
+  /// and all that inherited them are gone) or the task is cancelled (a process left behind
+  /// by a step may hold them for ever), handing each chunk on; returns then, having closed
+  /// them.
   func read(
     stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
   ) async {
     let fds = (parent.output, parent.error)
-    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-      let thread = Thread {
-        Self.pump(fds.0, fds.1, stdout: stdout, stderr: stderr)
-        done.resume()
+    guard let wake = Wake() else {
+      for fd in [fds.0, fds.1] { close(fd) }
+      return
+    }
+    await withTaskCancellationHandler {
+      await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        let thread = Thread {
+          Self.pump(fds.0, fds.1, wake: wake.fd, stdout: stdout, stderr: stderr)
+          wake.close()
+          done.resume()
+        }
+        thread.name = "runbook session"
+        thread.start()
       }
-      thread.name = "runbook session"
-      thread.start()
+    } onCancel: {
+      wake.ring()
+    }
+  }
+
+  /// A pipe that wakes the reading thread: rung once, from any thread, until closed.
+  private final class Wake: Sendable {
+    /// The end the thread polls.
+    let fd: Int32
+    // The other end, -1 once closed: never written after, so no later file that reuses
+    // its number is written to.
+    private let ringer: Locked<Int32>
+
+    init?() {
+      guard let pipe = try? FileDescriptor.pipe(options: .closeOnExec) else { return nil }
+      fd = pipe.readEnd.rawValue
+      ringer = Locked(pipe.writeEnd.rawValue)
+    }
+
+    func ring() {
+      ringer.withLock { if $0 >= 0 { _ = Descriptor.writeAll([1], to: $0) } }
+    }
+
+    func close() {
+      ringer.withLock {
+        if $0 >= 0 { Glibc.close($0) }
+        $0 = -1
+      }
+      Glibc.close(fd)
     }
   }
 
   private static func pump(
-    _ output: Int32, _ error: Int32, stdout: ([UInt8]) -> Void, stderr: ([UInt8]) -> Void
+    _ output: Int32, _ error: Int32, wake: Int32, stdout: ([UInt8]) -> Void,
+    stderr: ([UInt8]) -> Void
   ) {
     var open = [output, error]
     var buffer = [UInt8](repeating: 0, count: 65_536)
-    while !open.isEmpty {
-      var polled = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+    reading: while !open.isEmpty {
+      var polled = ([wake] + open).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
       let ready = poll(&polled, nfds_t(polled.count), -1)
       if ready < 0 {
         if errno == EINTR { continue }
         break
       }
-      for entry in polled where entry.revents != 0 {
+      if polled[0].revents != 0 { break reading }
+      for entry in polled.dropFirst() where entry.revents != 0 {
         let n = buffer.withUnsafeMutableBytes { Glibc.read(entry.fd, $0.baseAddress, $0.count) }
         if n > 0 {
           let chunk = Array(buffer[..<n])
