@@ -347,3 +347,53 @@ import Testing
       ])
   }
 }
+
+@Suite struct SessionInputTests {
+  @Test func aSendThePipeCannotHoldReturnsAndArrivesWholeAndInOrder() {
+    var ends: [Int32] = [0, 0]
+    #expect(pipe(&ends) == 0)
+    let input = SessionInput()
+    #expect(input.send("first\n"), "kept until the process starts")
+    input.attach(ends[1])
+    // Far more than a pipe holds (64 KB), with no reader yet.
+    let big = String(repeating: "x", count: 1_000_000) + "\n"
+    let sent = DispatchSemaphore(value: 0)
+    let done = DispatchSemaphore(value: 0)
+    let received = Locked<[UInt8]>([])
+    let readerWaited = Locked(false)
+    let readEnd = ends[0]
+    let reader = Thread {
+      // Reads only once the sends have returned; after 20 s it reads anyway, so that a send
+      // that waits for it fails this test instead of hanging it.
+      if sent.wait(timeout: .now() + 20) == .timedOut { readerWaited.set(true) }
+      var buffer = [UInt8](repeating: 0, count: 65_536)
+      while true {
+        let n = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        received.withLock { $0 += buffer[..<n] }
+      }
+      done.signal()
+    }
+    reader.start()
+    #expect(input.send(big))
+    #expect(input.send("last\n"))
+    input.finish()
+    sent.signal()
+    // The reader sees the end of its input only once everything was written and closed.
+    done.wait()
+    close(ends[0])
+    #expect(!readerWaited.get(), "a send waited for the reader")
+    #expect(received.get() == Array(("first\n" + big + "last\n").utf8))
+  }
+
+  @Test func sendsFailOnceTheReaderHasGone() {
+    var ends: [Int32] = [0, 0]
+    #expect(pipe(&ends) == 0)
+    close(ends[0])
+    let input = SessionInput()
+    input.attach(ends[1])
+    #expect(!input.send("step\n"))
+    #expect(!input.send("next\n"))
+    input.finish()
+  }
+}

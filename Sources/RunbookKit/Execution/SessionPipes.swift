@@ -6,68 +6,6 @@ import Foundation
   import SystemPackage
 #endif
 
-/// The standard input of a long-lived process (a host's session): what is sent is written
-/// to the pipe at once, on the sender's thread, so a step reaches its shell without a task
-/// switch; what is sent before the process has started waits for it.
-public final class SessionInput: Sendable {
-  private struct State {
-    var fd: Int32 = -1
-    var pending: [UInt8] = []
-    var finished = false
-    var broken = false
-  }
-  // The lock is held through a write: the messages of two senders never interleave.
-  private let state = Locked(State())
-
-  /// Creates an input with nothing sent yet.
-  public init() {}
-
-  /// Writes `text` (or keeps it until the process starts); false when the process no
-  /// longer reads its input.
-  @discardableResult
-  public func send(_ text: String) -> Bool {
-    state.withLock { state in
-      guard !state.finished, !state.broken else { return false }
-      guard state.fd >= 0 else {
-        state.pending += Array(text.utf8)
-        return true
-      }
-      if !Self.write(Array(text.utf8), to: state.fd) { state.broken = true }
-      return !state.broken
-    }
-  }
-
-  /// Closes the input: the process reads its end once it has read what was sent.
-  public func finish() {
-    state.withLock { state in
-      state.finished = true
-      guard state.fd >= 0 else { return }
-      close(state.fd)
-      state.fd = -1
-    }
-  }
-
-  /// The process has started and reads `fd`: what waited is written, and the pipe is closed
-  /// at once when the input was finished meanwhile.
-  public func attach(_ fd: Int32) {
-    state.withLock { state in
-      if !state.pending.isEmpty, !Self.write(state.pending, to: fd) { state.broken = true }
-      state.pending = []
-      if state.finished {
-        close(fd)
-      } else {
-        state.fd = fd
-      }
-    }
-  }
-
-  /// Writes all of `bytes` to a pipe; false when its reader has gone.
-  private static func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
-    SessionPipes.ignoreBrokenPipes
-    return Descriptor.writeAll(bytes, to: fd)
-  }
-}
-
 /// The pipes of a session's process and the thread that reads its output: each chunk is
 /// handed on from that thread as it comes (one wake-up, where the sequences of
 /// swift-subprocess cost a hop through its monitor thread and a task for each read).
