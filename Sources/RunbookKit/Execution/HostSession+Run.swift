@@ -55,12 +55,12 @@ extension HostSession {
         }
         step.continuation = continuation
         current = step
-        let text =
+        let framed =
           counted ? message(frame.head + frame.script) : frame.head + frame.script + frame.end
         lock.unlock()
-        // Written outside the lock: the output of the session is routed meanwhile. A loop
-        // that no longer reads ends its output too, which ends the step.
-        input.send(text)
+        // Sent outside the lock: the output of the session is routed meanwhile. A loop that
+        // no longer reads ends its output too, which ends the step.
+        input.send(framed)
       }
       guard status == nil else { return (status, nil) }
       collector.note(
@@ -120,9 +120,9 @@ extension HostSession {
           return
         }
         queries[nonce] = continuation
-        let text = message("RUNBOOK-QUERY \(nonce)\n")
+        let framed = message("RUNBOOK-QUERY \(nonce)\n")
         lock.unlock()
-        input.send(text)
+        input.send(framed)
       }
       if let answer { return answer }
     }

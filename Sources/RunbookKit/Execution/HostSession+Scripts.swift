@@ -158,7 +158,8 @@ extension HostSession {
         for try in 1 2; do
           a=; read -r a </proc/sys/kernel/ns_last_pid
           echo "$n" >&7 || { unrun; run "$rsh"; echo "$n" >&7; }
-          # Said once the runner holds the step: the timeout of the tool counts from here.
+          # Said once the step is handed to the runner (a runner that dies before it reads
+          # the step is replaced below): the timeout of the tool counts from here.
           [ -z "$timed" ] || [ "$try" = 2 ] || echo "RUNBOOK-STARTED-$key $n"
           # The runner answers with the status of the step; no answer: it is gone, and its
           # status is that of the step, if it had started it.

@@ -5,39 +5,55 @@ import Foundation
 /// back until it is (the executor calls it before a step starts on a host).
 final class JournalSync: Sendable {
   private struct State {
+    /// Requests made so far, and how many of them a finished fsync covers.
     var requested = 0
     var completed = 0
+    /// An fsync is queued or running.
+    var busy = false
     var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
     var failure: String?
   }
 
   private let state = Locked(State())
-  // One fsync at a time, in order, on a thread of its own (an fsync blocks for a disk
-  // flush: never on the cooperative pool).
+  // One fsync at a time, on a thread of its own (an fsync blocks for a disk flush: never on
+  // the cooperative pool).
   private let queue = DispatchQueue(label: "runbook.journal.sync")
   private let descriptor: Int32
 
   init(descriptor: Int32) { self.descriptor = descriptor }
 
-  /// Makes everything written so far durable, in the background.
+  /// Makes everything written so far durable, in the background. One fsync covers every
+  /// request made before it starts: the records of a step on many hosts cost one or two,
+  /// not one each.
   func request() {
-    let number = state.withLock { state -> Int in
+    let start = state.withLock { state -> Bool in
       state.requested += 1
-      return state.requested
+      guard !state.busy else { return false }
+      state.busy = true
+      return true
     }
-    queue.async { [descriptor, state] in
+    if start { queue.async { [self] in sync() } }
+  }
+
+  /// fsyncs until no request is left that came after the last one began.
+  private func sync() {
+    while true {
+      let covered = state.withLock { $0.requested }
       var rc: Int32
       repeat { rc = fsync(descriptor) } while rc != 0 && errno == EINTR
       let failed = rc == 0 ? nil : String(cString: strerror(errno))
-      let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+      let (ready, again) = state.withLock {
+        state -> ([CheckedContinuation<Void, Never>], Bool) in
         if let failed, state.failure == nil { state.failure = failed }
-        state.completed = max(state.completed, number)
-        let done = state.completed
-        let ready = state.waiters.filter { $0.0 <= done }.map(\.1)
-        state.waiters.removeAll { $0.0 <= done }
-        return ready
+        state.completed = covered
+        let ready = state.waiters.filter { $0.0 <= covered }.map(\.1)
+        state.waiters.removeAll { $0.0 <= covered }
+        let again = state.requested > covered
+        if !again { state.busy = false }
+        return (ready, again)
       }
       for waiter in ready { waiter.resume() }
+      if !again { return }
     }
   }
 

@@ -66,7 +66,7 @@ public final class SessionInput: Sendable {
       let thread = Thread { [self] in drain(fd) }
       thread.name = "runbook session input"
       thread.start()
-    case .broken:
+    case .failed:
       state.broken = true
       state.backlog = []
     }
@@ -82,7 +82,7 @@ public final class SessionInput: Sendable {
         switch Self.write(&state.backlog, to: fd) {
         case .full: return false
         case .all: break
-        case .broken:
+        case .failed:
           state.broken = true
           state.backlog = []
         }
@@ -101,27 +101,9 @@ public final class SessionInput: Sendable {
     state.fd = -1
   }
 
-  private enum Written { case all, full, broken }
-
-  /// Writes the start of `bytes` that the pipe takes, and removes it from `bytes`.
-  private static func write(_ bytes: inout [UInt8], to fd: Int32) -> Written {
+  /// Writes what the pipe takes of `bytes` now, and removes it from them.
+  private static func write(_ bytes: inout [UInt8], to fd: Int32) -> Descriptor.Written {
     SessionPipes.ignoreBrokenPipes
-    var written = 0
-    defer { bytes.removeFirst(written) }
-    while written < bytes.count {
-      let n = bytes.withUnsafeBytes { all in
-        Glibc.write(fd, all.baseAddress! + written, all.count - written)
-      }
-      if n > 0 {
-        written += n
-      } else if n < 0, errno == EINTR {
-        continue
-      } else if n < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-        return .full
-      } else {
-        return .broken
-      }
-    }
-    return .all
+    return Descriptor.write(&bytes, to: fd)
   }
 }
