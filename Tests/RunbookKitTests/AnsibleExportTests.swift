@@ -182,6 +182,7 @@ import Yams
       ("pw=s3cr'et and 's3cr'\\''et' and s3cr%27et", ["s3cr'et"]),
       ("ab abc abcd", ["abc", "abcd"]), ("nothing here", ["x y"]), ("empty", [""]),
       ("a\\b 'a\\\\b'", ["a\\b"]),
+      ("-BEGIN KEY-\r\n+MIIEpAIBAAKCAQEA\n x\n", ["-----BEGIN KEY-----\r\nMIIEpAIBAAKCAQEA\nx\n"]),
     ]
     let masked = try Self.filter("runbook_mask", on: cases.map { [$0.text, $0.values] })
     #expect(masked as? [String] == cases.map { SecretMasker(values: $0.values).mask($0.text) })

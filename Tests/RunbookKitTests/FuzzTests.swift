@@ -168,6 +168,47 @@ import Testing
     ) { text in _ = try? InventoryParser.parse(text, file: "hosts.yml") }
   }
 
+  /// The planner and the export read an inventory and a runbook together: an inventory
+  /// that leaves a role empty (an empty file, an empty group, a reversed range) met a step
+  /// with a reference and crashed, though each parser alone was fine. Each input mutates
+  /// one side of a pair; both are planned with and without `--allow-empty-roles`, and a
+  /// plan without errors is exported.
+  @Test func inventoryTimesRunbook() {
+    let inventories = [
+      "", "[db]\n", "[db]\nh[5:1]\n", "[db]\ndb1 ansible_host=127.0.0.2\n[web]\nw[1:3]\n",
+      "all:\n  children:\n    db: {}\n    web:\n      hosts:\n        w1: {x: 1}\n",
+      "[db]\ndb1 x=1\n[db:vars]\ny=2\n[web:children]\ndb\n",
+    ]
+    let runbooks = [
+      "# T\n\n```sh {role=db}\necho {{ x }} {{ host.address }} {{ inventory_hostname }}\n```\n",
+      "---\nvars:\n  x: '{{ roles.db.address }}'\nroles:\n  db: D\n  web: W\n---\n# A\n\n```sh {role=db,web capture=c}\necho {{ x }}\n```\n\n```ini {role=web file=/tmp/{{ y }}.ini section=s}\nk = {{ c }}\n```\n",
+      "# R\n\n```sh {\"name\":\"x\"}\necho {{ roles.web.addresses }}\n```\n",
+    ]
+    var pairs: [String] = []
+    for inventory in inventories {
+      for runbook in runbooks { pairs.append(inventory + "\u{0}" + runbook) }
+    }
+    _ = Self.fuzz("inventory-x-runbook", seeds: pairs, iterations: max(Self.iterations / 4, 1)) {
+      pair in
+      let parts = pair.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+      let inventoryText = String(parts[0])
+      let runbookText = parts.count > 1 ? String(parts[1]) : ""
+      guard let inventory = try? InventoryParser.parse(inventoryText, file: "hosts") else { return }
+      let (runbook, _) = Runbook.parse(runbookText, file: "r.md")
+      for allowEmptyRoles in [false, true] {
+        var options = PlanOptions()
+        options.allowEmptyRoles = allowEmptyRoles
+        options.variables = ["y": .string("v")]
+        let (plan, problems) = Planner.plan(runbook, inventory: inventory, options: options)
+        guard !problems.hasErrors else { continue }
+        _ = plan.text()
+        _ = AnsibleExport.make(
+          plan: plan, runbookFile: "r.md", runbookText: runbookText,
+          inventory: (name: "hosts", text: inventoryText))
+      }
+    }
+  }
+
   @Test func pythonLiteral() {
     _ = Self.fuzz(
       "python-literal",

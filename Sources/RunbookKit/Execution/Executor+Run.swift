@@ -28,6 +28,7 @@ extension Executor {
     var latest: [String: StepStatus] = [:]
     var failures = 0
     var stopped: RunStatus?
+    var journalFailure: String?
     let total = selected.compactMap { $0 }.count
     var ordinal = 0
     for (index, planned) in plan.steps.enumerated() {
@@ -48,7 +49,19 @@ extension Executor {
         var interrupted = false
         for record in records {
           // Made durable while the next step is prepared, and before it starts.
-          try await journal.append(record, durability: .beforeNextStep)
+          do {
+            try await journal.append(record, durability: .beforeNextStep)
+          } catch {
+            // A full disk: the record without its output tail may still fit, saying so.
+            var short = record
+            short.outputTail = ""
+            short.status = .failed
+            short.reason =
+              (record.reason.map { $0 + "; " } ?? "")
+              + "its record could not be written whole: \(error)"
+            try? await journal.append(short, durability: .beforeNextStep)
+            throw error
+          }
           events?(.hostFinished(record))
           let mark = record.status.rawValue + (record.changed == true ? " (changed)" : "")
           echo?(
@@ -59,19 +72,16 @@ extension Executor {
         return interrupted
       }
       let outcome: StepOutcome
-      if let driver,
-        let asked = try await driver.run(
-          planned, positions: positions, ordinal: ordinal, total: total, record: record)
-      {
-        outcome = asked
-      } else {
-        let records = await hostRunner.runStep(planned, positions: positions)
-        let interrupted = try await record(records)
-        let failed =
-          !step.attributes.allowFail && records.contains(where: \.status.failsStep)
-        outcome = StepOutcome(
-          records: records, failed: failed,
-          stop: interrupted ? .interrupted : failed && !options.continueOnError ? .failed : nil)
+      do {
+        outcome = try await runOne(
+          planned, positions: positions, ordinal: ordinal, total: total, driver: driver,
+          hostRunner: hostRunner, record: record)
+      } catch {
+        // The record of what ran cannot be kept (a full disk): nothing more may run.
+        journalFailure = "the journal could not be written: \(error)"
+        echo?("    \(journalFailure!); the run stops here")
+        stopped = .failed
+        break
       }
       for r in outcome.records { latest["\(r.index)/\(r.host)"] = r.status }
       if outcome.failed { failures += 1 }
@@ -87,10 +97,39 @@ extension Executor {
     // here: an unknown status, or a step lost by an earlier attempt that did not get to run.
     await context.transports.closeAll(
       forget: !latest.values.contains(.unknown) && (resume.lost.isEmpty || status == .passed))
-    try await journal.append(
-      RunEndRecord(status: status, endedAt: RunLayout.timestamp(clock.now()), counts: counts))
+    let end = RunEndRecord(
+      status: status, endedAt: RunLayout.timestamp(clock.now()), counts: counts)
+    if journalFailure == nil {
+      try await journal.append(end)
+    } else {
+      // Where it still fits: a journal without its end reads as an incomplete run.
+      _ = try? await journal.append(end)
+    }
     await journal.close()
-    return RunSummary(status: status, runDirectory: options.runDirectory, counts: counts)
+    var summary = RunSummary(status: status, runDirectory: options.runDirectory, counts: counts)
+    summary.problem = journalFailure
+    return summary
+  }
+
+  /// One step on its hosts, asked about first in an interactive run; its records are
+  /// journaled as they come (the call throws when the journal cannot take them).
+  private func runOne(
+    _ planned: PlannedStep, positions: [Int], ordinal: Int, total: Int,
+    driver: InteractiveDriver?, hostRunner: HostStepRunner,
+    record: @Sendable ([StepRecord]) async throws -> Bool
+  ) async throws -> StepOutcome {
+    if let driver,
+      let asked = try await driver.run(
+        planned, positions: positions, ordinal: ordinal, total: total, record: record)
+    {
+      return asked
+    }
+    let records = await hostRunner.runStep(planned, positions: positions)
+    let interrupted = try await record(records)
+    let failed = !planned.step.attributes.allowFail && records.contains(where: \.status.failsStep)
+    return StepOutcome(
+      records: records, failed: failed,
+      stop: interrupted ? .interrupted : failed && !options.continueOnError ? .failed : nil)
   }
 
   /// This attempt's run record; its runbook snapshot is written on the way (no file an

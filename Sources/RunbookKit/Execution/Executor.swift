@@ -37,6 +37,9 @@ public struct RunSummary: Sendable, Equatable {
   public var runDirectory: String
   /// Step×host records per status.
   public var counts: [String: Int]
+  /// What kept the run from being recorded whole (the journal could not be written), or
+  /// `nil`.
+  public var problem: String?
 
   /// DESIGN.md's exit status: 0 passed, 1 a step failed, 130 interrupted.
   public var exitStatus: Int32 { status.exitCode }

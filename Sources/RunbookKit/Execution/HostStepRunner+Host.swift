@@ -89,6 +89,12 @@ extension HostStepRunner {
         why = "an earlier attempt lost this step before it started: it runs now"
       }
     }
+    if position == nil, step.kind != .manual {
+      // Its roles have no hosts (--allow-empty-roles): nothing runs anywhere.
+      return finish(
+        .skipped,
+        "role \(step.attributes.roles.joined(separator: ", ")) has no hosts (--allow-empty-roles)")
+    }
     if options.dryRun { return finish(.skipped, "dry run") }
     if step.kind == .manual {
       guard let manual else {
@@ -235,6 +241,10 @@ extension HostStepRunner {
     record.outputTruncated = collected.truncatedTail
 
     var reason = verdict.1
+    if let failure = collected.logFailure, verdict.0 == .ok || verdict.0 == .skipped {
+      verdict = (.failed, "its output could not be kept: \(failure)")
+      reason = verdict.1
+    }
     if verdict.0 == .failed, reason == nil {
       let why = FailureReason(
         file: plan.runbook.file, scriptBodyLine: script.bodyLine, runbookBodyLine: step.bodyLine,

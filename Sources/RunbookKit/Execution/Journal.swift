@@ -57,7 +57,15 @@ public actor Journal {
     }
     let body = try encoder.encode(record)
     let (line, digest) = Self.chain(body: body, after: lastDigest)
-    handle.write(line)
+    // A line that does not fit (a full disk) is taken back whole: the journal stays a
+    // chain of whole records, and a smaller record (the run's end) may still fit.
+    let end = try handle.offset()
+    do {
+      try handle.write(contentsOf: line)
+    } catch {
+      try? handle.truncate(atOffset: end)
+      throw RunDirectoryError("cannot write \(path): \(Self.reason(error))")
+    }
     switch durability {
     case .now: try handle.synchronize()
     case .beforeNextStep: sync.request()
@@ -65,6 +73,15 @@ public actor Journal {
     }
     lastDigest = digest
     return digest
+  }
+
+  /// The system's words for a failed write ("No space left on device"), not Foundation's.
+  static func reason(_ error: Error) -> String {
+    let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+    if let code = underlying?.code, underlying?.domain == NSPOSIXErrorDomain {
+      return String(cString: strerror(Int32(code)))
+    }
+    return "\(error)"
   }
 
   /// Returns once every record appended so far is on disk: nil, or why it is not.

@@ -23,7 +23,11 @@ public final class OutputCollector: @unchecked Sendable {
   /// The log file, made (with its directory) when the first byte is written: a step that
   /// prints nothing costs no file and no directory.
   private let logPath: String?
-  private var log: FileHandle?
+  /// The log's descriptor while open (-1 before it is made and after `finish`).
+  private var log: Int32 = -1
+  private var madeLog = false
+  /// Why the log could not be made or written (a full disk): the step then fails, saying so.
+  private var logFailure: String?
   private let echo: (@Sendable (String) -> Void)?
   private var pending: [Stream: [UInt8]] = [:]
   private var stdoutKept: [UInt8] = []
@@ -64,7 +68,7 @@ public final class OutputCollector: @unchecked Sendable {
   }
 
   /// Whether anything was written to the log file (so that it exists).
-  public var wroteLog: Bool { lock.withLock { log != nil } }
+  public var wroteLog: Bool { lock.withLock { madeLog } }
 
   /// Takes a chunk of standard output.
   public func stdout(_ bytes: [UInt8]) { take(bytes, from: .stdout) }
@@ -184,11 +188,15 @@ public final class OutputCollector: @unchecked Sendable {
   private func write(_ bytes: [UInt8]) {
     let masked = String(decoding: bytes, as: UTF8.self)
     let data = Data(bytes)
-    if log == nil, let logPath, !data.isEmpty {
+    if !madeLog, logFailure == nil, let logPath, !data.isEmpty {
       try? PrivateFile.makeDirectory((logPath as NSString).deletingLastPathComponent)
-      log = PrivateFile.create(logPath)
+      log = PrivateFile.open(logPath, O_WRONLY | O_CREAT | O_TRUNC)
+      madeLog = log >= 0
+      if log < 0 { logFailure = "cannot create \(logPath): \(String(cString: strerror(errno)))" }
     }
-    log?.write(data)
+    if log >= 0, logFailure == nil, !Descriptor.writeAll(bytes, to: log) {
+      logFailure = "cannot write \(logPath ?? "the log"): \(String(cString: strerror(errno)))"
+    }
     hasher.update(data: data)
     count += data.count
     tail += data
@@ -243,13 +251,16 @@ public final class OutputCollector: @unchecked Sendable {
         }
         pending[stream] = []
       }
-      try? log?.close()
+      if log >= 0, close(log) != 0, logFailure == nil {
+        logFailure = "cannot write \(logPath ?? "the log"): \(String(cString: strerror(errno)))"
+      }
+      log = -1
       let digest = Digest.hex(hasher.finalize())
       return CollectedOutput(
         stdout: String(decoding: stdoutKept, as: UTF8.self), stdoutTruncated: stdoutTruncated,
         tail: String(decoding: tail.suffix(Self.tailLimit), as: UTF8.self),
         truncatedTail: count > Self.tailLimit, bytes: count, sha256: digest,
-        firstErrorLines: stderrLines, lastErrorLines: stderrTail)
+        firstErrorLines: stderrLines, lastErrorLines: stderrTail, logFailure: logFailure)
     }
   }
 }
@@ -272,4 +283,7 @@ public struct CollectedOutput: Sendable, Equatable {
   public var firstErrorLines: [String]
   /// The last lines of standard error, masked (where a failing tool says why).
   public var lastErrorLines: [String] = []
+  /// Why the log is not whole (a full disk), or `nil`: the step's record is then not the
+  /// whole truth, and the step fails.
+  public var logFailure: String?
 }

@@ -52,7 +52,15 @@ public enum RunSetup {
     formatter.locale = Locale(identifier: "en_US_POSIX")
     formatter.timeZone = TimeZone(identifier: "UTC")
     formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-    return "Reports/\(name)-\(formatter.string(from: date))"
+    let base = "Reports/\(name)-\(formatter.string(from: date))"
+    // Two runs started in the same second get directories of their own.
+    var candidate = base
+    var number = 1
+    while FileManager.default.fileExists(atPath: candidate) {
+      number += 1
+      candidate = "\(base)-\(number)"
+    }
+    return candidate
   }
 
   /// `user@machine`, for the run record.

@@ -283,6 +283,10 @@ extension AnsibleExport {
                 forms.add(value)
                 forms.update(f(value) for f in (runbook_quote, runbook_sql, runbook_mysql, runbook_url)
                              if value not in f(value))
+                if "\n" in value:
+                    # Each long enough line of a multi-line secret, as SecretMasker.lines.
+                    forms.update(line for line in (l.removesuffix("\r").strip() for l in value.split("\n"))
+                                 if len(line) >= 4)
         for form in sorted(forms, key=lambda f: (-len(f), f)):
             text = text.replace(form, "********")
         return text

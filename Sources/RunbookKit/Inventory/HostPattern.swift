@@ -118,7 +118,13 @@ public enum HostPattern {
     var step: Int
     var width: Int
 
-    var count: Int { end < begin ? 0 : (end - begin) / step + 1 }
+    /// How many names the range makes (`Int.max` when that does not fit: the caller refuses
+    /// any count over its limit).
+    var count: Int {
+      guard end >= begin else { return 0 }
+      let (count, overflow) = ((end - begin) / step).addingReportingOverflow(1)
+      return overflow ? Int.max : count
+    }
 
     func item(_ k: Int) -> String {
       let n = begin + k * step
@@ -152,6 +158,8 @@ public enum HostPattern {
         guard b <= e else { throw Problem(message: "host range [\(body)] must have begin <= end") }
         (isLetters, begin, end) = (true, b, e)
       } else if let b = Int(first), let e = Int(last), b >= 0 {
+        // A reversed number range makes no hosts, as in Ansible (which refuses only reversed
+        // letters); a role left empty by it is then reported where a step uses it.
         (isLetters, begin, end) = (false, b, e)
       } else {
         throw Problem(

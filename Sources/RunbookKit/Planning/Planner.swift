@@ -188,7 +188,9 @@ public enum Planner {
 
       // Resolve each distinct reference: once when it cannot vary by host, else per host.
       // Every occurrence gets a slot: a fixed outcome, or a column of per-host outcomes.
-      let renderHosts = indices.isEmpty ? [0] : indices
+      // A step with no hosts (an empty role) is rendered for the first host, or for no host
+      // at all when the inventory has none: its references are still checked.
+      let renderHosts = indices.isEmpty ? (scope.allHosts.isEmpty ? [] : [0]) : indices
       var uniform: [String: VariableScope.Outcome] = [:]
       var columns: [[(outcome: VariableScope.Outcome, id: Int)]] = []
       var columnOfName: [String: Int] = [:]
@@ -200,7 +202,7 @@ public enum Planner {
           let line = field.key == nil ? field.line + ref.lineOffset : field.line
           let name = ref.name
           var message: String?
-          if inventory != nil, scope.isHostVarying(ref) {
+          if inventory != nil, !renderHosts.isEmpty, scope.isHostVarying(ref) {
             let column: Int
             if let known = columnOfName[name] {
               column = known
@@ -226,7 +228,10 @@ public enum Planner {
           } else {
             let outcome =
               uniform[name]
-              ?? scope.resolve(ref, host: scope.allHosts[renderHosts[0]], stepIndex: step.index)
+              ?? scope.resolve(
+                ref,
+                host: renderHosts.first.map { scope.allHosts[$0] } ?? VariableScope.localHostName,
+                stepIndex: step.index)
             uniform[name] = outcome
             fieldSlots.append(.fixed(outcome))
             if case .failure(let text) = outcome { message = text }

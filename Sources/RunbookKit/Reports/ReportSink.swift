@@ -18,6 +18,8 @@ struct FileSink: ReportSink {
   private let handle: FileHandle
   private var buffer: [UInt8] = []
   private var hasher = SHA256()
+  /// The first write that failed (a full disk): `finish` throws it.
+  private var failure: Error?
 
   init(path: String) throws {
     guard let handle = PrivateFile.create(path) else { throw ReportError("cannot write \(path)") }
@@ -33,7 +35,9 @@ struct FileSink: ReportSink {
   private mutating func flush() {
     let data = Data(buffer)
     hasher.update(data: data)
-    handle.write(data)
+    if failure == nil {
+      do { try handle.write(contentsOf: data) } catch { failure = error }
+    }
     buffer.removeAll(keepingCapacity: true)
   }
 
@@ -42,6 +46,7 @@ struct FileSink: ReportSink {
   mutating func finish() throws -> String {
     flush()
     try handle.close()
+    if let failure { throw failure }
     return Digest.hex(hasher.finalize())
   }
 }

@@ -24,7 +24,13 @@ public enum RunDirectory {
           let temporary = directory + "/." + name + ".tmp"
           var sink = try FileSink(path: temporary)
           render(&sink)
-          let hash = try sink.finish()
+          let hash: String
+          do {
+            hash = try sink.finish()
+          } catch {
+            unlink(temporary)  // half a report (a full disk) is no report
+            throw error
+          }
           if rename(temporary, directory + "/" + name) != 0 {
             throw ReportError("cannot write \(directory)/\(name)")
           }

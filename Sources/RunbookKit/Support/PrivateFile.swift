@@ -32,11 +32,17 @@ enum PrivateFile {
   /// sees half of it.
   static func write(_ data: Data, to path: String) throws {
     let temporary = path + ".tmp"
-    guard let handle = create(temporary) else {
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
+    guard fd >= 0 else {
       throw RunDirectoryError("cannot write \(path): \(String(cString: strerror(errno)))")
     }
-    handle.write(data)
-    try handle.close()
+    let written = Descriptor.writeAll(Array(data), to: fd)
+    let why = String(cString: strerror(errno))
+    guard close(fd) == 0, written else {
+      unlink(temporary)
+      throw RunDirectoryError(
+        "cannot write \(path): \(written ? String(cString: strerror(errno)) : why)")
+    }
     guard rename(temporary, path) == 0 else {
       throw RunDirectoryError("cannot write \(path): \(String(cString: strerror(errno)))")
     }

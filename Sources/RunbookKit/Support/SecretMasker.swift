@@ -18,10 +18,26 @@ public struct SecretMasker: Sendable {
     // (A form that holds the value as it is, such as `'value'`, is masked with it.)
     let forms = values.flatMap { value in
       [value] + Template.Filter.encodedForms(of: value).filter { !$0.contains(value) }
+        + Self.lines(of: value)
     }
     self.values = Set(forms).sorted {
       $0.count != $1.count ? $0.count > $1.count : $0 < $1
     }
+  }
+
+  /// The shortest line of a multi-line secret that is masked on its own.
+  public static let shortestMaskedLine = 4
+
+  /// The lines of a multi-line secret (a private key) long enough to be masked alone: a
+  /// diff, a log read line by line or a changed line ending shows them one at a time, where
+  /// the whole value never appears.
+  static func lines(of value: String) -> [String] {
+    guard value.utf8.contains(UInt8(ascii: "\n")) else { return [] }
+    // By scalars: "\r\n" is one Character, which a split on "\n" would not cut.
+    return value.unicodeScalars.split(separator: "\n").map { line in
+      String(String.UnicodeScalarView(line.last == "\r" ? line.dropLast() : line[...]))
+        .trimmingWhitespace()
+    }.filter { $0.unicodeScalars.count >= shortestMaskedLine }
   }
 
   /// `text` with every secret value replaced by the mask.
@@ -57,6 +73,8 @@ public struct SecretMasker: Sendable {
     for i in lines.indices {
       let line = lines[i]
       guard line.hasPrefix("-") || line.hasPrefix("+") else {
+        // A context line can hold a secret an earlier step wrote into the file.
+        lines[i] = mask(line)
         closeBlock()
         continue
       }

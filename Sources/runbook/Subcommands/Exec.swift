@@ -215,6 +215,10 @@ struct Exec: AsyncParsableCommand {
         separator: ", ")
     let deviations = report.map { $0.deviationSummary.isEmpty ? "" : " · " + $0.deviationSummary }
     say("run \(summary.status): \(counts)\(deviations ?? "")")
+    if let problem = summary.problem {
+      var stderr = StandardError()
+      print("error: \(problem)", to: &stderr)
+    }
     say("run directory: \(summary.runDirectory) (report.html, report.md, run.json, junit.xml)")
     if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
   }

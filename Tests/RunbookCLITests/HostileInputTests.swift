@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+/// Hostile and unlucky inputs crossed with each other and with every subcommand that reads
+/// them (issue 25): an inventory x a runbook x a subcommand ends with a message, never a
+/// signal.
+@Suite struct HostileInputTests {
+  typealias Workspace = SSHIntegrationTests.Workspace
+
+  /// Inventories that leave the step's role without hosts, or whose range cannot be made,
+  /// met a step with a reference: each pair, in each subcommand, with and without
+  /// `--allow-empty-roles`, exits 0 or 2 with a message at a line, never by a signal.
+  @Test func emptyRolesAndHugeRangesAreErrorsAtTheirLineInEverySubcommand() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write(
+      "r.md",
+      "# T\n\n```sh {role=db}\necho {{ x }} {{ host.address }} {{ inventory_hostname }}\n```\n")
+    let inventories = [
+      "empty.ini": "",
+      "group.ini": "[db]\n",
+      "reversed.ini": "[db]\nh[5:1]\n",
+      "group.yml": "all:\n  children:\n    db: {}\n",
+      "huge.ini": "[db]\nh[0:9223372036854775807]\n",
+      "steps.ini": "[db]\nh[0:9223372036854775807:2]\n",
+    ]
+    let commands = [
+      ["check"], ["plan"], ["plan", "--json"], ["exec", "--dry-run"], ["exec"],
+      ["export", "--ansible", "-o", "project", "--force"],
+    ]
+    for (name, text) in inventories.sorted(by: { $0.key < $1.key }) {
+      try ws.write(name, text)
+      for command in commands {
+        for extra in [[], ["--allow-empty-roles"]] {
+          let arguments = command + ["r.md", "-i", name, "--var", "x=1"] + extra
+          let result = try CLI.run(arguments, in: ws.dir)
+          let said = "\(arguments): \(result.status) \(result.stdout) \(result.stderr)"
+          #expect([0, 2].contains(result.status), "\(said)")
+          #expect(!result.stderr.contains("crashed"), "\(said)")
+          if result.status == 2 {
+            #expect(
+              result.stderr.contains("r.md:3: error:")
+                || result.stderr.contains("\(name):2: error:"), "\(said)")
+          } else {
+            #expect(extra == ["--allow-empty-roles"], "\(said)")
+            #expect(result.stderr.contains("r.md:3: warning: role 'db' has no hosts"), "\(said)")
+          }
+        }
+      }
+    }
+  }
+
+  /// A run directory on a full file system (a 256 KB tmpfs the test mounts): the step that
+  /// cannot be logged fails saying why, nothing after it runs, the journal stays a chain of
+  /// whole records ending with the run's end, and the tool exits 1 without a signal.
+  @Test(.enabled(if: TestEnvironment.isRoot, "mounts a tmpfs: needs root"))
+  func aFullDiskFailsTheStepAndEndsTheRunCleanly() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let mount = ws.dir.appendingPathComponent("small")
+    try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
+    let (mounted, said) = try CLI.program(
+      "/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mount.path])
+    try #require(mounted == 0, "cannot mount a tmpfs here: \(said)")
+    defer { _ = try? CLI.program("/bin/umount", [mount.path]) }
+    try ws.write(
+      "r.md",
+      """
+      ```sh {role=local name=big}
+      head -c 400000 /dev/zero | tr '\\0' 'x'
+      ```
+
+      ```sh {role=local name=after}
+      touch \(ws.dir.path)/after-ran
+      ```
+      """)
+    let run = mount.appendingPathComponent("run").path
+    let result = try CLI.run(["exec", "r.md", "--report-dir", run, "--quiet"], in: ws.dir)
+    #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+    #expect(!result.stderr.contains("crashed"), "\(result.stderr)")
+    #expect(result.stderr.contains("No space left on device"), "\(result.stderr)")
+    #expect(
+      !FileManager.default.fileExists(atPath: ws.dir.appendingPathComponent("after-ran").path))
+    let lines = (try? String(contentsOfFile: run + "/journal.jsonl", encoding: .utf8)) ?? ""
+    let records = lines.split(separator: "\n").map {
+      (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+    }
+    #expect(records.allSatisfy { $0 != nil }, "a torn line: \(lines.suffix(300))")
+    let step = records.compactMap { $0 }.first { $0["type"] as? String == "step" }
+    #expect(step?["status"] as? String == "failed")
+    #expect((step?["reason"] as? String ?? "").contains("No space left on device"))
+    #expect(records.last??["type"] as? String == "end")
+    #expect(records.last??["status"] as? String == "failed")
+  }
+}
