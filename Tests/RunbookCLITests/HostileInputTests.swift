@@ -92,4 +92,79 @@ import Testing
     #expect(records.last??["type"] as? String == "end")
     #expect(records.last??["status"] as? String == "failed")
   }
+
+  /// What `exec` refuses the exported playbook does not run either (issue 25: a host name
+  /// holding a quote ran a command through the export's shell text, and an `ansible_user`
+  /// holding Jinja ran one on the control machine). Each inventory goes through `check`,
+  /// `exec` and `export`; an export that is written runs through ansible-playbook against a
+  /// real sshd. No marker file may appear, and the project is the operator's alone.
+  @Test(
+    .enabled(
+      if: TestEnvironment.hasSSHD && TestEnvironment.hasAnsible,
+      "needs sshd and ansible-core (Scripts/setup --tests)"))
+  func aHostileInventoryRunsNothingThroughExecOrTheExport() throws {
+    let hosts = try SSHHosts(["h1"], base: 24150)
+    defer { hosts.tearDown() }
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let marker = ws.dir.appendingPathComponent("pwned").path
+    let host = hosts.hosts[0]
+    let good = "h1 ansible_host=\(host.address) ansible_port=\(host.port)"
+    let seen = ws.dir.appendingPathComponent("host-seen").path
+    try ws.write("r.md", "```sh {role=web}\nprintf %s \"$RUNBOOK_HOST\" > \(seen)\n```\n")
+    let inventories: [(String, String, refused: Bool)] = [
+      (
+        "quote.ini",
+        "[web]\n\"db1';touch${IFS}\(marker);'\" ansible_host=\(host.address) ansible_port=\(host.port)\n",
+        true
+      ),
+      (
+        "jinja-user.yml",
+        "all:\n  children:\n    web:\n      hosts:\n        h1:\n          ansible_host: \(host.address)\n          ansible_port: \(host.port)\n          ansible_user: \"{{lookup('pipe','touch${IFS}\(marker)')|default('root',true)}}\"\n",
+        true
+      ),
+      (
+        "jinja-host.ini",
+        "[web]\nh1 ansible_host=\"{{lookup('pipe','touch\\ \(marker)')}}\" ansible_port=\(host.port)\n",
+        true
+      ),
+      ("dollar-user.ini", "[web]\n\(good) ansible_user=root$(touch\\ \(marker))\n", true),
+      (
+        "ssh-args.ini",
+        "[web]\n\(good) ansible_ssh_common_args='-o ProxyCommand=\"touch \(marker)\"'\n", false
+      ),
+      (
+        "ssh-exe.ini",
+        "[web]\n\(good) ansible_ssh_executable=/bin/touch\n[web:vars]\nx=\"{{ lookup('pipe', 'touch \(marker)') }}\"\n",
+        false
+      ),
+    ]
+    for (name, text, refused) in inventories {
+      try ws.write(name, text)
+      for command in [["check"], ["exec", "--ssh-config", hosts.sshConfig]] {
+        let result = try CLI.run(command + ["r.md", "-i", name], in: ws.dir)
+        #expect(
+          result.status == (refused ? 2 : 0), "\(name) \(command): \(result.stdout)\(result.stderr)"
+        )
+        #expect(!FileManager.default.fileExists(atPath: marker), "\(name) \(command) ran it")
+      }
+      let project = "project-\(name)"
+      let exported = try CLI.run(
+        ["export", "r.md", "-i", name, "--ansible", "-o", project], in: ws.dir)
+      #expect(exported.status == (refused ? 2 : 0), "\(name) export: \(exported.stderr)")
+      guard exported.status == 0 else { continue }
+      let dir = ws.dir.appendingPathComponent(project)
+      for path in [""] + ExportTests.tree(dir).keys.map({ "/" + $0 }) {
+        let mode =
+          (try? FileManager.default.attributesOfItem(atPath: dir.path + path))?[.posixPermissions]
+          as? Int
+        #expect(mode.map { $0 & 0o077 } == 0, "\(name): \(path) is \(String(mode ?? 0, radix: 8))")
+      }
+      try? FileManager.default.removeItem(atPath: seen)
+      let (status, printed) = try ExportTests.playbook(in: dir, hosts: hosts, environment: [:])
+      #expect(status == 0, "\(name): \(printed)")
+      #expect((try? String(contentsOfFile: seen, encoding: .utf8)) == "h1", "\(name): \(printed)")
+      #expect(!FileManager.default.fileExists(atPath: marker), "\(name): ansible-playbook ran it")
+    }
+  }
 }

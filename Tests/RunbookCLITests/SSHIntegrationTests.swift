@@ -267,6 +267,7 @@ struct SSHIntegrationTests {
       "runbook.md",
       """
       ```sh {role=controller,compute name=slow}
+      touch {{ dir }}/began-{{ host.name }}
       sleep 3
       echo ok >> {{ dir }}/slow-{{ host.name }}
       ```
@@ -280,7 +281,9 @@ struct SSHIntegrationTests {
       hosts.sshConfig, "--report-dir", "run",
     ]
     let process = try CLI.start(args, in: ws.dir)
-    Thread.sleep(forTimeInterval: 1.2)
+    // Once the step runs on the host (not after a guessed time, which a loaded machine
+    // overruns), its connection is lost.
+    ws.waitFor("began-cmp")
     try hosts.stop("cmp")
     let result = CLI.finish(process)
     #expect(result.status == 1)

@@ -81,10 +81,18 @@ public struct AttributeList: Sendable, Equatable {
       }
       let key = rest.prefix(while: { isKeyCharacter($0) })
       if key.isEmpty {
-        let hint =
+        var hint =
           first == "\"" || first == "'"
           ? "; a quote belongs inside a quoted value: key=\"say \\\"hi\\\"\" or key='say \"hi\"'"
           : ""
+        if first == "\\",
+          let previous = entries.last(where: { $0.value?.hasSuffix("\\") == true })
+        {
+          // `\\"` was how a quote was written when the line was read after CommonMark took
+          // one backslash away; it is read as typed now, and that closes the value early.
+          hint =
+            "; the value of '\(previous.key)' ended at a '\\\\\"': the fence line is read as it is typed now, so inside a quoted value write \\\" for a quote and \\\\ for a backslash (\(previous.key)=\"say \\\"hi\\\"\"), not the \\\\\" of older runbooks"
+        }
         throw SyntaxError(
           message:
             "unexpected '\(first)' in attribute list; attributes are key=value, key=\"value\" or a bare flag"

@@ -59,7 +59,7 @@ extension Executor {
             short.reason =
               (record.reason.map { $0 + "; " } ?? "")
               + "its record could not be written whole: \(error)"
-            try? await journal.append(short, durability: .beforeNextStep)
+            _ = try? await journal.append(short, durability: .beforeNextStep)
             throw error
           }
           events?(.hostFinished(record))

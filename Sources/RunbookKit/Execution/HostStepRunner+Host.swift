@@ -128,11 +128,17 @@ extension HostStepRunner {
     let a = step.attributes
     let nonce = StepScript.makeNonce()
     record.attemptID = nonce
-    try? await context.journal.append(
-      StartRecord(
-        step: step.id, index: step.index, host: hostName, attemptID: nonce,
-        contentSHA256: contentHash, startedAt: record.startedAt, log: logPath),
-      durability: .withNext)
+    do {
+      try await context.journal.append(
+        StartRecord(
+          step: step.id, index: step.index, host: hostName, attemptID: nonce,
+          contentSHA256: contentHash, startedAt: record.startedAt, log: logPath),
+        durability: .withNext)
+    } catch {
+      // No step runs that the journal cannot say was started.
+      record.log = nil
+      return finish(.failed, "not started: \(error)")
+    }
     let prefix = planned.hosts.count > 1 ? "[\(hostName)] " : ""
     let echo = self.echo
     let events = self.events

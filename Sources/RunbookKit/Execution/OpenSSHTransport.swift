@@ -72,7 +72,8 @@ final class OpenSSHTransport: ShellSessionTransport {
         let outcome = await runner.run(
           command, input: "", timeout: timeout, stdout: { _ in }, stderr: { errors.append($0) })
         guard !outcome.succeeded else { return nil }
-        return errors.firstLine ?? (outcome.timedOut ? "no answer in time" : "ssh failed")
+        let why = errors.firstLine ?? (outcome.timedOut ? "no answer in time" : "ssh failed")
+        return await hostKeyHint(errors.lines).map { "\(why) — \($0)" } ?? why
       }
       started[key] = task
       return task
@@ -80,6 +81,32 @@ final class OpenSSHTransport: ShellSessionTransport {
     let why = await start.value
     if why != nil { Self.masters.withLock { $0[key] = nil } }
     return why
+  }
+
+  /// What to do when ssh refused the host's key, naming the known_hosts files ssh reads
+  /// for this host (`ssh -G`); nil for any other failure.
+  private func hostKeyHint(_ lines: [String]) async -> String? {
+    let changed = lines.contains { $0.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") }
+    guard changed || lines.contains(where: { $0.contains("Host key verification failed") }) else {
+      return nil
+    }
+    let settings = LineBuffer()
+    _ = await context.runner.run(
+      ProcessCommand(
+        "ssh", Self.options(host: host, ssh: context.ssh) + ["-G", "--", host.address]),
+      input: "", timeout: .seconds(10), stdout: { settings.append($0) }, stderr: { _ in })
+    let files =
+      settings.lines.first { $0.hasPrefix("userknownhostsfile ") }
+      .map { String($0.dropFirst("userknownhostsfile ".count)) } ?? "~/.ssh/known_hosts"
+    let first = files.split(separator: " ").first.map(String.init) ?? files
+    let target = host.port.map { "[\(host.address)]:\($0)" } ?? host.address
+    if changed {
+      return
+        "the host's key is not the one recorded in \(files): if the change is expected (a reinstalled host), remove the old key with ssh-keygen -R '\(target)' -f \(first) and connect again"
+    }
+    let scan = "ssh-keyscan \(host.port.map { "-p \($0) " } ?? "")\(host.address) >> \(first)"
+    return
+      "ssh does not know this host's key (known_hosts: \(files)); either add it once you have checked its fingerprint (\(scan)), or let ssh accept the key of a host it has never seen: --ssh-option StrictHostKeyChecking=accept-new (or a Host entry in a file given with --ssh-config)"
   }
 
   /// The masters started by this process, by control directory and destination.

@@ -7,6 +7,15 @@ enum ShellQuote {
     "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
   }
 
+  /// `text` as one shell word, quoted only when it holds more than letters, digits and
+  /// `-_./=:,@%+` (for lines a person reads, like an ansible.cfg).
+  static func wordIfNeeded(_ text: String) -> String {
+    let plain =
+      !text.isEmpty
+      && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0)) }
+    return plain ? text : word(text)
+  }
+
   /// `text` for the inside of a double-quoted word (`"` … `"`): `\`, `"`, `$` and `` ` ``
   /// escaped, so the shell reads it back unchanged.
   static func insideDoubleQuotes(_ text: String) -> String {

@@ -29,11 +29,12 @@ public struct AnsibleExport: Sendable {
   /// The playbook's file name.
   public static let playbookName = "playbook.yml"
 
-  /// Builds the project for `plan`. `inventory` is the inventory file's name and text, copied
-  /// as it is (Ansible reads the same INI and YAML); without one, every role is this machine.
+  /// Builds the project for `plan`. `inventory` is the inventory file's name and text (the
+  /// project's inventory is written from the plan: `inventoryYAML`); without one, every role
+  /// is this machine.
   public static func make(
     plan: Plan, runbookFile: String, runbookText: String,
-    inventory: (name: String, text: String)?
+    inventory: (name: String, text: String)?, ssh: SSHSettings? = nil
   ) -> AnsibleExport {
     var export = AnsibleExport()
     var builder = PlaybookBuilder(plan: plan, file: runbookFile)
@@ -41,9 +42,11 @@ public struct AnsibleExport: Sendable {
     export.diagnostics = builder.diagnostics
 
     let inventoryName: String
-    if let inventory {
-      inventoryName = (inventory.name as NSString).lastPathComponent
-      export.files.append(File(path: inventoryName, text: inventory.text))
+    if let inventory, let parsed = plan.inventory {
+      inventoryName = "inventory.yml"
+      let (text, notes) = inventoryYAML(plan: plan, inventory: parsed, file: inventory.name)
+      export.files.append(File(path: inventoryName, text: text))
+      export.diagnostics += notes
     } else {
       inventoryName = "inventory.ini"
       let roles = Set(plan.steps.flatMap(\.step.attributes.roles)).sorted()
@@ -70,10 +73,11 @@ public struct AnsibleExport: Sendable {
           callbacks_enabled = runbook_journal
           interpreter_python = auto_silent
           host_key_checking = True
+          timeout = \(ssh?.connectTimeout ?? SSHSettings.defaultConnectTimeout)
 
           [ssh_connection]
           pipelining = True
-
+          \(sshArguments(ssh))
           """))
     if !plan.secretNames.isEmpty {
       let lines = plan.secretNames.sorted().map {
@@ -140,8 +144,8 @@ public struct AnsibleExport: Sendable {
     export.files.append(File(path: "library/runbook_file.py", text: AnsibleExport.fileModule))
     export.files.append(File(path: "filter_plugins/runbook.py", text: AnsibleExport.filterPlugin))
 
-    // A secret value known to the plan appears in no file: one the inventory sets would be
-    // copied with it.
+    // A secret value known to the plan appears in no file (the inventory is written from
+    // the plan: a secret the inventory file sets is not carried).
     var leaked: [String: Int] = [:]
     for secret in plan.masker.secrets where secret.count >= 4 {
       for file in export.files {
@@ -151,15 +155,10 @@ public struct AnsibleExport: Sendable {
     }
     for (path, line) in leaked.sorted(by: { $0.key < $1.key }) {
       export.diagnostics.append(
-        path == inventoryName
-          ? .error(
-            inventory?.name ?? path, line,
-            "this line sets a secret's value, and the inventory is copied into the project as it is; set the value with RUNBOOK_SECRET_<NAME> where the playbook runs instead"
-          )
-          : .error(
-            runbookFile,
-            plan.masker.secrets.compactMap { Self.line(of: $0, in: runbookText) }.min() ?? 1,
-            "a secret value would be written to \(path); not exported"))
+        .error(
+          runbookFile,
+          plan.masker.secrets.compactMap { Self.line(of: $0, in: runbookText) }.min() ?? 1,
+          "a secret value would be written to \(path) (line \(line)); not exported"))
     }
     return export
   }
@@ -321,6 +320,9 @@ struct PlaybookBuilder {
         ("vars", stepVars),
       ]
       task += common
+      if ![.manual, .writeFile, .iniMerge, .appendBlock].contains(step.kind) {
+        task.append(Self.hostEnvironment)
+      }
       if let timeout = a.timeout {
         let seconds = Int(
           (Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
@@ -414,14 +416,23 @@ struct PlaybookBuilder {
     return out
   }
 
+  /// The host's inventory name for a command step, as exec gives it: Ansible passes a
+  /// task's environment to the shell as quoted assignments, never as script text.
+  static var hostEnvironment: (String, Node) {
+    (
+      "environment", mapping([("RUNBOOK_HOST", string("{{ inventory_hostname }}"))])
+    )
+  }
+
   /// The module call that does the step.
   mutating func action(for planned: PlannedStep, _ rendered: RenderedStep) -> (String, Node)? {
     let step = planned.step
     let a = step.attributes
     let fields = rendered.fields
+    // RUNBOOK_HOST comes from the task's environment (`hostEnvironment`): a host name
+    // rendered into the script's text would be read by the shell.
     let prelude = StepScript.prelude(
-      context: [("RUNBOOK_STEP", step.id), ("RUNBOOK_HOST", "{{ inventory_hostname }}")],
-      env: fields[.env], cwd: fields[.cwd])
+      context: [("RUNBOOK_STEP", step.id)], env: fields[.env], cwd: fields[.cwd])
     func shell(_ script: StepScript) -> (String, Node) {
       (
         "ansible.builtin.shell",

@@ -223,9 +223,13 @@ final class VariableScope {
           "\(what) of host '\(TerminalText.visible(host.name))' is '\(TerminalText.visible(value))': \(why)"
       )
     }
-    let unsafe = ArgumentValue.problem
-    if host.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-      return bad("the name", host.name, "it contains a control character")
+    // The one rule for every transport: a name reaches shells, file names, reports and the
+    // exported playbook's expressions; a connection value reaches a program's arguments.
+    if let why = ArgumentValue.problem(host.name) ?? ArgumentValue.nameProblem(host.name) {
+      return bad("the name", host.name, why)
+    }
+    func unsafe(_ value: String) -> String? {
+      ArgumentValue.problem(value) ?? ArgumentValue.templateProblem(value)
     }
     guard host.connection == .ssh else { return nil }
     let which = host.address == host.name ? "the name (used as its address)" : "ansible_host"
@@ -238,7 +242,9 @@ final class VariableScope {
         "an address is a host name or an IP address (letters, digits, '.', '-', '_', ':', '%', '[]')"
       )
     }
-    if let user = host.user, let why = unsafe(user) { return bad("ansible_user", user, why) }
+    if let user = host.user, let why = unsafe(user) ?? ArgumentValue.nameProblem(user) {
+      return bad("ansible_user", user, why)
+    }
     if let key = host.privateKeyFile, let why = unsafe(key) {
       return bad("ansible_ssh_private_key_file", key, why)
     }

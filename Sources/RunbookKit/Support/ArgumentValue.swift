@@ -13,4 +13,27 @@ enum ArgumentValue {
     }
     return nil
   }
+
+  /// Characters a shell, a template engine or a quoted string would read as syntax.
+  static let syntax: Set<Character> = [
+    "'", "\"", "`", "$", "\\", "{", "}", "(", ")", "<", ">", ";", "|", "&", "*", "?", "!", "#",
+    "~", "^",
+  ]
+
+  /// Why `value` cannot be a name (a host's inventory name, a remote user): it holds a
+  /// character a shell or a template would read as syntax. A name is spliced into more
+  /// places than an argument: scripts, an exported playbook's expressions, file names.
+  static func nameProblem(_ value: String) -> String? {
+    guard let found = value.first(where: syntax.contains) else { return nil }
+    return "it contains '\(found)', which a shell or a template would read as syntax"
+  }
+
+  /// Why `value` cannot be a connection value: it holds template syntax (`{{`, `{%`,
+  /// `{#`), which another tool reading the same inventory (Ansible) would evaluate.
+  static func templateProblem(_ value: String) -> String? {
+    for marker in ["{{", "{%", "{#"] where value.contains(marker) {
+      return "it contains '\(marker)': template syntax is not a host's value"
+    }
+    return nil
+  }
 }

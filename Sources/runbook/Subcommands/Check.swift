@@ -8,6 +8,9 @@ struct Check: ParsableCommand {
 
   @OptionGroup var options: RunbookOptions
 
+  /// Taken so that an `exec` command line works here too (checked, not used: nothing connects).
+  @OptionGroup var connection: ConnectionOptions
+
   func run() throws {
     let outcome = options.preflight.run()
     try report(outcome.diagnostics)

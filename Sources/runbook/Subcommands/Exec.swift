@@ -11,6 +11,8 @@ struct Exec: AsyncParsableCommand {
 
   @OptionGroup var options: RunbookOptions
 
+  @OptionGroup var connection: ConnectionOptions
+
   @Option(help: "How many hosts run a step at once.")
   var forks = 10
 
@@ -58,12 +60,6 @@ struct Exec: AsyncParsableCommand {
   @Option(help: "Stop after this step id.")
   var to: String?
 
-  @Option(help: "An ssh configuration file to use instead of ~/.ssh/config (ssh -F).")
-  var sshConfig: String?
-
-  @Option(help: "An extra ssh option, Key=Value (repeatable).")
-  var sshOption: [String] = []
-
   @Option(
     help:
       "Sign the run directory with this ssh key once its reports are written (as runbook sign --key)."
@@ -103,8 +99,7 @@ struct Exec: AsyncParsableCommand {
     try report(selectionProblems)
 
     var ssh = try SSHSettings.makePrivate()
-    ssh.configFile = sshConfig
-    ssh.options = sshOption
+    connection.apply(to: &ssh)
     defer { try? FileManager.default.removeItem(atPath: ssh.controlDirectory) }
 
     let runDirectory =

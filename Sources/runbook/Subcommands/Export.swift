@@ -11,6 +11,9 @@ struct Export: ParsableCommand {
 
   @OptionGroup var options: RunbookOptions
 
+  /// Written into the project's ansible.cfg, so the playbook connects as exec would.
+  @OptionGroup var connection: ConnectionOptions
+
   @Flag(help: "Write an Ansible project (the one format there is).")
   var ansible = false
 
@@ -33,8 +36,13 @@ struct Export: ParsableCommand {
     let inventory = try options.inventory.map {
       (name: $0, text: try String(contentsOfFile: $0, encoding: .utf8))
     }
+    var ssh = SSHSettings(controlDirectory: "")
+    connection.apply(to: &ssh)
+    // ansible-playbook runs in the project's directory: a relative path would point elsewhere.
+    ssh.configFile = ssh.configFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
     let export = AnsibleExport.make(
-      plan: plan, runbookFile: options.runbook, runbookText: runbookText, inventory: inventory)
+      plan: plan, runbookFile: options.runbook, runbookText: runbookText, inventory: inventory,
+      ssh: ssh)
     try report(export.diagnostics)
     let manager = FileManager.default
     let existing = (try? manager.contentsOfDirectory(atPath: output)) ?? []
@@ -43,12 +51,7 @@ struct Export: ParsableCommand {
       print("\(output) is not empty; pass --force to write into it", to: &stderr)
       throw ExitStatus.invalid
     }
-    for file in export.files {
-      let url = URL(fileURLWithPath: output).appendingPathComponent(file.path)
-      try manager.createDirectory(
-        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try file.text.write(to: url, atomically: true, encoding: .utf8)
-    }
+    try export.write(to: output)
     print(
       "\(output): \(AnsibleExport.playbookName) with \(plan.steps.count) steps; run it there with ansible-playbook \(AnsibleExport.playbookName)"
     )

@@ -8,6 +8,9 @@ struct Plan: ParsableCommand {
 
   @OptionGroup var options: RunbookOptions
 
+  /// Taken so that an `exec` command line works here too (checked, not used: nothing connects).
+  @OptionGroup var connection: ConnectionOptions
+
   @Flag(help: "Print JSON (see README: Machine-readable output).")
   var json = false
 
