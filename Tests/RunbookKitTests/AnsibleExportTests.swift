@@ -220,15 +220,29 @@ import Yams
   }
 
   /// The module's ini merge and append block give what `FileEdit` gives, on the same
-  /// inputs (Ansible's module API is a stand-in here: only the edit functions run).
+  /// inputs (Ansible's module API is a stand-in here: only the edit functions run): a few
+  /// cases, the rules of `FileEditTests` and every step of the merges in Fixtures/ini/merges
+  /// (each on the file as the steps before it left it).
   @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
   func theModulesFileEditsAreRunbooks() throws {
-    let cases: [(block: String, original: String, section: String?)] = [
+    var cases: [(block: String, original: String, section: String?)] = [
       ("port = 1\nnew = 2\n", "[main]\n# port = 0\nport = 0\n\n[other]\nx = 1\n", "main"),
       ("[a]\nk = v\n  more\n[b]\nz = 9", "top = 1\n[a]\nk = old\n  cont\nj = 2", nil),
       ("key: value\n", "", "s"),
       ("x = 1\n", "[s]\nx = 0\n[s2]\n", nil),
+      ("k = 'v\n", "k = 'a' # b\nj = 1 # c\n", nil),
+      ("k = x # y\n", "k = 'open # b\nj = 1 # c\nl = 2 # d\n", nil),
     ]
+    cases += FileEditTests.rules.map { ($0.block, $0.original, $0.section) }
+    for name in FileEditTests.fixtureMerges {
+      let merge = try FileEditTests.fixtureMerge(name)
+      var text = merge.original
+      for step in merge.steps {
+        cases.append((step.block, text, step.section))
+        text = FileEdit.mergeINI(step.block, into: text, section: step.section)
+      }
+    }
+    #expect(FileEditTests.fixtureMerges.count >= 5)
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
       "runbook-module-\(UUID().uuidString.prefix(8))")
     defer { try? FileManager.default.removeItem(at: dir) }

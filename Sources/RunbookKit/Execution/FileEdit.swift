@@ -4,41 +4,35 @@ public enum FileEdit {
   ///
   /// Keys that exist are replaced in place (first occurrence; later duplicates and
   /// commented-out `#key = …` lines are left alone), new keys are added at the end of their
-  /// section, new sections at the end of the file. A setting is its key line and the
-  /// continuation lines under it (indented deeper, as `configparser` and systemd read
-  /// them), in the block and in the file alike. Every line the merge does not replace —
-  /// comments, blank lines, order, indentation, the final newline or its absence — stays
-  /// byte for byte. Lines of the block before any `[section]` header go to `section` (or to
-  /// the top of the file, before the first header, when there is none).
+  /// section, new sections at the end of the file. Lines of the block before any
+  /// `[section]` header go to `section` (or to the top of the file, before the first header,
+  /// when there is none).
+  ///
+  /// A merge changes only the lines of the keys it sets; every other line — comments
+  /// (indented or not, `#` or `;`), blank lines, order, the final newline or its absence —
+  /// stays byte for byte:
+  /// - A setting is its key line and its continuation lines (indented deeper, as
+  ///   `configparser` and systemd read them), in the block and in the file alike. A comment
+  ///   line is never a continuation line, even indented (postgresql.conf's notes under a
+  ///   setting), and does not end a value either: comments between continuation lines stay,
+  ///   each after as many value lines as before (the new value's last when it is shorter).
+  ///   The block's own comment lines are not written.
+  /// - The replaced key line keeps its indentation and its `=` or `:` with the white space
+  ///   around it (`bind-address            = 0.0.0.0`), and its inline comment, with the
+  ///   white space before it, after the new value (unless the block's line has its own).
+  /// - An inline comment is white space, then `#` or `;`, after a value, and only in a file
+  ///   that writes that character so on at least two settings, commented out or not
+  ///   (postgresql.conf, an annotated my.cnf or php.ini): elsewhere ` #` belongs to the
+  ///   value (a password in nova.conf). A value that starts with a quote runs to its closing
+  ///   quote before a comment may start.
   public static func mergeINI(_ block: String, into original: String, section: String?) -> String {
     var lines =
       original.isEmpty
       ? [] : original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     let finalNewline = original.isEmpty || original.hasSuffix("\n")
     if original.hasSuffix("\n") { lines.removeLast() }
-
-    // The block's settings in order, grouped by section, each with its continuation lines.
-    var order: [String?] = []
-    var settings: [String?: [(key: String, lines: [String])]] = [:]
-    var current: String? = section
-    var open: (indent: Int, section: String?)?
-    for raw in block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-      let line = raw.trimmingWhitespace()
-      if let owner = open, !line.isEmpty, indent(of: raw) > owner.indent {
-        settings[owner.section]![settings[owner.section]!.count - 1].lines.append(raw)
-        continue
-      }
-      open = nil
-      if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
-      if line.hasPrefix("["), line.hasSuffix("]") {
-        current = String(line.dropFirst().dropLast()).trimmingWhitespace()
-        continue
-      }
-      guard let key = iniKey(line) else { continue }
-      if settings[current] == nil { order.append(current) }
-      settings[current, default: []].append((key, [line]))
-      open = (indent(of: raw), current)
-    }
+    let markers = INISettingLine.inlineCommentMarkers(in: lines)
+    let (order, settings) = blockSettings(block, section: section)
 
     for name in order {
       var pending = settings[name]!
@@ -60,21 +54,14 @@ public enum FileEdit {
       var end = lines[start...].firstIndex(where: { sectionName($0) != nil }) ?? lines.count
       var i = start
       while i < end {
-        let text = lines[i]
-        guard let key = iniKey(text.trimmingWhitespace()), !isComment(text) else {
+        guard let key = iniKey(lines[i].trimmingWhitespace()), !isComment(lines[i]) else {
           i += 1
           continue
         }
-        // The setting's continuation lines belong to it.
-        var last = i
-        while last + 1 < end, !lines[last + 1].trimmingWhitespace().isEmpty,
-          indent(of: lines[last + 1]) > indent(of: text), sectionName(lines[last + 1]) == nil
-        {
-          last += 1
-        }
+        let last = settingEnd(lines, from: i, before: end)
         if let match = pending.firstIndex(where: { $0.key == key }) {
-          let replacement = pending[match].lines
-          pending.remove(at: match)
+          let replacement = replacing(
+            Array(lines[i...last]), with: pending.remove(at: match).lines, markers: markers)
           lines.replaceSubrange(i...last, with: replacement)
           end += replacement.count - (last - i + 1)
           i += replacement.count
@@ -89,6 +76,80 @@ public enum FileEdit {
     }
     guard !lines.isEmpty else { return "" }
     return lines.joined(separator: "\n") + (finalNewline ? "\n" : "")
+  }
+
+  /// The block's settings by section, in the order the sections first appear; each is its
+  /// key line (trimmed) and its continuation lines (as written).
+  private static func blockSettings(_ block: String, section: String?) -> (
+    order: [String?], settings: [String?: [(key: String, lines: [String])]]
+  ) {
+    var order: [String?] = []
+    var settings: [String?: [(key: String, lines: [String])]] = [:]
+    var current: String? = section
+    var open: (indent: Int, section: String?)?
+    for raw in block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+      // A comment is never part of a value, and does not end one (as configparser reads it).
+      if isComment(raw) { continue }
+      let line = raw.trimmingWhitespace()
+      if let owner = open, !line.isEmpty, indent(of: raw) > owner.indent {
+        settings[owner.section]![settings[owner.section]!.count - 1].lines.append(raw)
+        continue
+      }
+      open = nil
+      if line.isEmpty { continue }
+      if line.hasPrefix("["), line.hasSuffix("]") {
+        current = String(line.dropFirst().dropLast()).trimmingWhitespace()
+        continue
+      }
+      guard let key = iniKey(line) else { continue }
+      if settings[current] == nil { order.append(current) }
+      settings[current, default: []].append((key, [line]))
+      open = (indent(of: raw), current)
+    }
+    return (order, settings)
+  }
+
+  /// The index of the last line of the setting whose key line is `lines[first]`: its last
+  /// continuation line before `end`, past any comment lines between them (a blank line, a
+  /// header or a line indented no deeper than the key ends it).
+  static func settingEnd(_ lines: [String], from first: Int, before end: Int) -> Int {
+    var last = first
+    var next = first + 1
+    while next < end {
+      if isComment(lines[next]) {
+        next += 1
+        continue
+      }
+      guard !lines[next].trimmingWhitespace().isEmpty,
+        indent(of: lines[next]) > indent(of: lines[first]), sectionName(lines[next]) == nil
+      else { break }
+      last = next
+      next += 1
+    }
+    return last
+  }
+
+  /// The lines of a setting (`old`, key line first) with the block's lines `new` in their
+  /// place: the key line is rewritten in the old line's format, each further line of `new`
+  /// takes the place of the next old value line, and the comments between stay.
+  static func replacing(_ old: [String], with new: [String], markers: Set<Unicode.Scalar>)
+    -> [String]
+  {
+    var result: [String] = []
+    var used = 0
+    for line in old {
+      if isComment(line) {
+        result.append(line)
+      } else if used < new.count {
+        result.append(
+          used == 0
+            ? INISettingLine(line, markers: markers).replaced(
+              by: INISettingLine(new[0], markers: markers))
+            : new[used])
+        used += 1
+      }
+    }
+    return result + new[used...]
   }
 
   /// The width of a line's leading white space (a tab counts as one, as configparser does).

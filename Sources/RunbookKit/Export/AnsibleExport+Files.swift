@@ -45,20 +45,95 @@ extension AnsibleExport {
         return key or None
 
 
-    def merge_ini(block, original, section):
-        lines = [] if original == "" else original.split("\n")
-        final_newline = original == "" or original.endswith("\n")
-        if original.endswith("\n"):
-            lines.pop()
+    def split_setting(line, markers):
+        """LINE cut as runbook's INISettingLine cuts it: indent, key, sign (with the white
+        space before it), spacing, value, comment (with the white space before it)."""
+        start = indent(line)
+        sign_at = next((j for j in range(start, len(line)) if line[j] in "=:"), None)
+        if sign_at is None:
+            return [line[:start], line[start:], "", "", "", ""]
+        key_end = sign_at
+        while key_end > start and line[key_end - 1] in " \t":
+            key_end -= 1
+        value_start = sign_at + 1
+        while value_start < len(line) and line[value_start] in " \t":
+            value_start += 1
+        begin = value_start + 1
+        if value_start < len(line) and line[value_start] in "'\"":
+            close = line.find(line[value_start], value_start + 1)
+            begin = (len(line) if close < 0 else close) + 1
+        value_end = next((p for p in range(begin, len(line))
+                          if line[p] in markers and line[p - 1] in " \t"), len(line))
+        if value_end < len(line):
+            while line[value_end - 1] in " \t":
+                value_end -= 1
+        return [line[:start], line[start:key_end], line[key_end:sign_at + 1],
+                line[sign_at + 1:value_start], line[value_start:value_end], line[value_end:]]
+
+
+    def inline_comment_markers(lines):
+        """The characters at least two settings of LINES, commented out or not, put after
+        their value to start a comment (as INISettingLine.inlineCommentMarkers)."""
+        counts = {}
+        for line in lines:
+            _, key, sign, _, _, comment = split_setting(line.lstrip(" \t#;"), "#;")
+            if sign and key and not any(c in " \t" for c in key) and comment:
+                marker = comment.lstrip(" \t")[0]
+                counts[marker] = counts.get(marker, 0) + 1
+        return "".join(sorted(m for m, n in counts.items() if n >= 2))
+
+
+    def replaced_key_line(old, new, markers):
+        """The key line OLD with the block's line NEW in its place (INISettingLine.replaced)."""
+        indent_, _, sign, spacing, value, comment = split_setting(old, markers)
+        _, new_key, new_sign, new_spacing, new_value, new_comment = split_setting(new, markers)
+        separator = new_sign + new_spacing
+        if sign and new_sign:
+            separator = sign + (new_spacing if not value or not new_value else spacing)
+        return indent_ + new_key + separator + new_value + (new_comment or comment)
+
+
+    def setting_end(lines, first, end):
+        """The last line of the setting at FIRST: comments between its continuation lines
+        belong to it (FileEdit.settingEnd)."""
+        last, nxt = first, first + 1
+        while nxt < end:
+            if is_comment(lines[nxt]):
+                nxt += 1
+                continue
+            if (not lines[nxt].strip() or indent(lines[nxt]) <= indent(lines[first])
+                    or section_name(lines[nxt]) is not None):
+                break
+            last = nxt
+            nxt += 1
+        return last
+
+
+    def replacing(old, new, markers):
+        """The setting OLD with the block's lines NEW in its place, its comments kept
+        (FileEdit.replacing)."""
+        result, used = [], 0
+        for line in old:
+            if is_comment(line):
+                result.append(line)
+            elif used < len(new):
+                result.append(replaced_key_line(line, new[0], markers) if used == 0 else new[used])
+                used += 1
+        return result + new[used:]
+
+
+    def block_settings(block, section):
         order, settings = [], {}
         current, open_ = section, None
         for raw in block.split("\n"):
+            if is_comment(raw):
+                continue
             line = raw.strip()
             if open_ is not None and line and indent(raw) > open_[0]:
                 settings[open_[1]][-1][1].append(raw)
                 continue
             open_ = None
-            if not line or line.startswith("#") or line.startswith(";"):
+            if not line:
                 continue
             if line.startswith("[") and line.endswith("]"):
                 current = line[1:-1].strip()
@@ -71,6 +146,16 @@ extension AnsibleExport {
                 settings[current] = []
             settings[current].append((key, [line]))
             open_ = (indent(raw), current)
+        return order, settings
+
+
+    def merge_ini(block, original, section):
+        lines = [] if original == "" else original.split("\n")
+        final_newline = original == "" or original.endswith("\n")
+        if original.endswith("\n"):
+            lines.pop()
+        markers = inline_comment_markers(lines)
+        order, settings = block_settings(block, section)
         for name in order:
             pending = list(settings[name])
             start, found = 0, name is None
@@ -89,19 +174,14 @@ extension AnsibleExport {
             end = next((j for j in range(start, len(lines)) if section_name(lines[j]) is not None), len(lines))
             i = start
             while i < end:
-                text = lines[i]
-                key = ini_key(text.strip())
-                if key is None or is_comment(text):
+                key = ini_key(lines[i].strip())
+                if key is None or is_comment(lines[i]):
                     i += 1
                     continue
-                last = i
-                while (last + 1 < end and lines[last + 1].strip()
-                       and indent(lines[last + 1]) > indent(text)
-                       and section_name(lines[last + 1]) is None):
-                    last += 1
+                last = setting_end(lines, i, end)
                 match = next((k for k, p in enumerate(pending) if p[0] == key), None)
                 if match is not None:
-                    replacement = pending.pop(match)[1]
+                    replacement = replacing(lines[i:last + 1], pending.pop(match)[1], markers)
                     lines[i:last + 1] = replacement
                     end += len(replacement) - (last - i + 1)
                     i += len(replacement)
