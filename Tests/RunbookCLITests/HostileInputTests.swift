@@ -167,4 +167,54 @@ import Testing
       #expect(!FileManager.default.fileExists(atPath: marker), "\(name): ansible-playbook ran it")
     }
   }
+
+  /// A host that takes the ssh connection but never starts the session's shell (its sshd
+  /// forces `sleep`): a step's timeout counts from the moment the session is asked for, the
+  /// connect timeout gives the host up with a reason, and SIGTERM ends the run at once as
+  /// interrupted (issue 25: such a host held a `timeout=2s` step for 40-100 s and SIGTERM
+  /// was ignored meanwhile).
+  @Test(.enabled(if: TestEnvironment.hasSSHD, "needs sshd: Scripts/setup --tests installs it"))
+  func aHostThatNeverStartsTheSessionIsStoppedByTimeoutsAndSignals() throws {
+    let hosts = try SSHHosts(["hung"], base: 24250)
+    defer { hosts.tearDown() }
+    let config = hosts.dir.appendingPathComponent("hung/sshd_config")
+    let text = try String(contentsOf: config, encoding: .utf8)
+    try (text + "ForceCommand sleep 300\n").write(to: config, atomically: true, encoding: .utf8)
+    try hosts.stop("hung")
+    try hosts.start("hung")
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try ws.write("hosts", hosts.inventory(groups: ["hung": "web"]))
+    try ws.write("timed.md", "```sh {role=web name=timed timeout=2s}\ntrue\n```\n")
+    try ws.write("plain.md", "```sh {role=web name=plain}\ntrue\n```\n")
+    let base = ["-i", "hosts", "--ssh-config", hosts.sshConfig, "--quiet"]
+    let clock = ContinuousClock()
+
+    var began = clock.now
+    let timed = try CLI.run(["exec", "timed.md", "--report-dir", "timed"] + base, in: ws.dir)
+    #expect(timed.status == 1, "\(timed.stdout)\(timed.stderr)")
+    #expect(began.duration(to: clock.now) < .seconds(15))
+    #expect(ws.steps("timed").last?["status"] as? String == "timeout")
+
+    began = clock.now
+    let given = try CLI.run(
+      ["exec", "plain.md", "--report-dir", "plain", "--connect-timeout", "3"] + base, in: ws.dir)
+    #expect(given.status == 1, "\(given.stdout)\(given.stderr)")
+    #expect(began.duration(to: clock.now) < .seconds(15))
+    let reason = ws.steps("plain").last?["reason"] as? String ?? ""
+    #expect(reason.contains("session did not start within 3s"), "\(reason)")
+
+    let running = try CLI.start(["exec", "plain.md", "--report-dir", "term"] + base, in: ws.dir)
+    // Once the step has been handed to the host (its start record is in the journal).
+    for _ in 0..<400 where !ws.journal("term").contains(where: { $0["type"] as? String == "start" })
+    {
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    began = clock.now
+    running.process.terminate()
+    let result = CLI.finish(running)
+    #expect(began.duration(to: clock.now) < .seconds(5))
+    #expect(result.status == 130, "\(result.stdout)\(result.stderr)")
+    #expect(ws.steps("term").last?["status"] as? String == "interrupted")
+  }
 }

@@ -618,7 +618,8 @@ final class LineSink: @unchecked Sendable {
     let collector = OutputCollector(
       logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
     let outcome = await session.run(
-      script, command: ["/bin/sh"], timeout: .seconds(1), collector: collector,
+      // The timeout counts from the session's start: room for a loaded machine to start it.
+      script, command: ["/bin/sh"], timeout: .seconds(3), collector: collector,
       stop: {
         _ = await runner.run(
           stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in })

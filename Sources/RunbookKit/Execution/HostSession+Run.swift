@@ -10,9 +10,22 @@ extension HostSession {
     stop: @escaping @Sendable () async -> Void
   ) async -> CommandOutcome {
     var outcome = CommandOutcome()
-    guard await ensureOpen() else {
-      outcome.exitStatus = 255
-      collector.note("runbook: cannot open a session on \(host.name)\n")
+    // The step's time counts from here: connecting and starting the shell are part of it.
+    let clock = ContinuousClock()
+    let began = clock.now
+    guard await ensureOpen(within: timeout) else {
+      if Task.isCancelled {
+        outcome.interrupted = true
+      } else if let timeout, began.duration(to: clock.now) >= timeout {
+        outcome.timedOut = true
+        collector.note(
+          "runbook: the session on \(host.name) had not started when the step's time ran out\n")
+      } else if let why = lock.withLock({ startFailure }) {
+        outcome.launchError = "\(host.name) answered, but \(why) (--connect-timeout)"
+      } else {
+        outcome.exitStatus = 255
+        collector.note("runbook: cannot open a session on \(host.name)\n")
+      }
       return outcome
     }
     let step = Current(nonce: script.nonce, collector: collector)
@@ -35,9 +48,11 @@ extension HostSession {
     let timer = Locked<Task<Void, Never>?>(nil)
     if let timeout {
       step.started = {
+        // What is left of the step's time once it runs on the host.
+        let left = timeout - began.duration(to: clock.now)
         timer.set(
           Task {
-            try? await Task.sleep(for: timeout)
+            if left > .zero { try? await Task.sleep(for: left) }
             if !Task.isCancelled { await stopStep(.timeout) }
           })
       }

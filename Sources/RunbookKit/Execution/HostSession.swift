@@ -48,6 +48,11 @@ final class HostSession: @unchecked Sendable {
   /// The task that runs the session's process: `close` awaits it, so no session outlives
   /// its run.
   private var task: Task<Void, Never>?
+  /// How long a session has to start (connect, log in, start the shell, say it is ready):
+  /// a host that takes the connection but never starts the shell is given up then.
+  let startTimeout: Duration
+  /// Why the last start failed, when the tool gave it up (nil: the shell ended by itself).
+  private(set) var startFailure: String?
 
   /// The step being run: where its output goes and who waits for its end.
   final class Current: @unchecked Sendable {
@@ -69,8 +74,10 @@ final class HostSession: @unchecked Sendable {
   let scriptFile: String?
 
   init(
-    host: PlanHost, launch: ProcessCommand, runner: any CommandRunning, scriptFile: String? = nil
+    host: PlanHost, launch: ProcessCommand, runner: any CommandRunning, scriptFile: String? = nil,
+    startTimeout: Duration = .seconds(SSHSettings.defaultConnectTimeout)
   ) {
+    self.startTimeout = startTimeout
     self.host = host
     self.launch = launch
     self.runner = runner
@@ -79,12 +86,16 @@ final class HostSession: @unchecked Sendable {
     errors = SessionOutput(key: key)
   }
 
-  /// Opens the session if it is not open; true when its loop answered.
-  func ensureOpen() async -> Bool {
+  /// Opens the session if it is not open; true when its loop answered within `limit` (and
+  /// `startTimeout`). A session that has not answered by then, or whose caller is
+  /// cancelled meanwhile (Ctrl-C), is ended: nothing a host does holds the run.
+  func ensureOpen(within limit: Duration? = nil) async -> Bool {
     // The common case, without a suspension: an open session that has answered.
     if lock.withLock({ alive && isReady }) { return true }
-    lock.withLock {
-      if alive { return }
+    let wait = min(limit ?? startTimeout, startTimeout)
+    let session: Task<Void, Never>? = lock.withLock {
+      defer { startFailure = nil }
+      guard !alive else { return task }
       alive = true
       isReady = false
       output.reset()
@@ -103,17 +114,34 @@ final class HostSession: @unchecked Sendable {
           stdout: { self.route($0, stdout: true) }, stderr: { self.route($0, stdout: false) })
         self.ended()
       }
+      return task
     }
-    return await withCheckedContinuation { (waiting: CheckedContinuation<Bool, Never>) in
-      lock.lock()
-      if isReady || !alive {
-        let answer = isReady
-        lock.unlock()
-        waiting.resume(returning: answer)
-      } else {
-        ready.append(waiting)
-        lock.unlock()
+    let watchdog = Task { [self] in
+      try? await Task.sleep(for: wait)
+      guard !Task.isCancelled else { return }
+      let givenUp: Bool = lock.withLock {
+        guard alive, !isReady else { return false }
+        startFailure = "its session did not start within \(wait.secondsText)"
+        return true
       }
+      // Ending the session's process ends the wait below (`ended`).
+      if givenUp { session?.cancel() }
+    }
+    defer { watchdog.cancel() }
+    return await withTaskCancellationHandler {
+      await withCheckedContinuation { (waiting: CheckedContinuation<Bool, Never>) in
+        lock.lock()
+        if isReady || !alive {
+          let answer = isReady
+          lock.unlock()
+          waiting.resume(returning: answer)
+        } else {
+          ready.append(waiting)
+          lock.unlock()
+        }
+      }
+    } onCancel: {
+      if !lock.withLock({ isReady }) { session?.cancel() }
     }
   }
 

@@ -16,7 +16,7 @@ final class LocalTransport: ShellSessionTransport {
       host: host,
       launch: ProcessCommand(
         "/bin/sh", ["-c", HostSession.launcher(stateToken: context.stateToken), "runbook", file]),
-      runner: context.runner, scriptFile: file)
+      runner: context.runner, scriptFile: file, startTimeout: .seconds(context.ssh.connectTimeout))
   }
 
   func shell(_ script: String) -> ProcessCommand { ProcessCommand("/bin/sh", ["-c", script]) }

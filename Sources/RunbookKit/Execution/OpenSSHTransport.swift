@@ -15,7 +15,9 @@ final class OpenSSHTransport: ShellSessionTransport {
     let launch = Self.command(
       host: host, ssh: context.ssh,
       script: HostSession.launcher(stateToken: context.stateToken))
-    session = HostSession(host: host, launch: launch, runner: context.runner)
+    session = HostSession(
+      host: host, launch: launch, runner: context.runner,
+      startTimeout: .seconds(context.ssh.connectTimeout))
   }
 
   /// The ssh options for this host, without the destination. Inventory values only ever
