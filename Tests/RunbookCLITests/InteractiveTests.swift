@@ -92,6 +92,30 @@ import Testing
     #expect(result.stdout.contains("Run this step? [y]es [n]o [e]dit [a]ll [q]uit [?] n\n"))
   }
 
+  /// An answer that is not one at a manual step is asked again (it declined the step);
+  /// `?` explains the answers; a step left not done gives the run its own status, `pending`,
+  /// never `passed`, in the journal and the reports.
+  @Test func aManualStepIsAskedUntilAnsweredAndPendingIsNotAPass() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let result = try CLI.run(
+      [
+        "exec", "r.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--interactive",
+        "--report-dir", "run", "--from", "look",
+      ],
+      in: ws.dir, input: "maybe\n?\nn\n")
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    #expect(result.stdout.contains("'maybe' is not an answer"))
+    #expect(result.stdout.contains("n  not done: recorded as pending"))
+    #expect(ws.statuses("look") == ["operator=pending"])
+    let end = (ws.read("run/journal.jsonl") ?? "").split(separator: "\n").first {
+      $0.contains("\"type\":\"end\"")
+    }
+    #expect(end?.contains("\"status\":\"pending\"") == true, "\(end ?? "")")
+    #expect(result.stdout.contains("run pending"))
+    #expect(ws.read("run/report.html")?.contains("class=\"run pending\"") == true)
+  }
+
   @Test func quitEndsTheRunCleanlyAndResumable() throws {
     let ws = try Workspace()
     defer { try? FileManager.default.removeItem(at: ws.dir) }

@@ -92,11 +92,14 @@ extension Executor {
     }
     var counts: [String: Int] = [:]
     for status in latest.values { counts[status.rawValue, default: 0] += 1 }
-    let status = stopped ?? (options.dryRun ? .dryRun : (failures > 0 ? .failed : .passed))
+    let pending = latest.values.contains(.pending)
+    let status =
+      stopped ?? (options.dryRun ? .dryRun : failures > 0 ? .failed : pending ? .pending : .passed)
     // The hosts keep what they know of the steps only while some step's end is not known
     // here: an unknown status, or a step lost by an earlier attempt that did not get to run.
     await context.transports.closeAll(
-      forget: !latest.values.contains(.unknown) && (resume.lost.isEmpty || status == .passed))
+      forget: !latest.values.contains(.unknown)
+        && (resume.lost.isEmpty || status == .passed || status == .pending))
     let end = RunEndRecord(
       status: status, endedAt: RunLayout.timestamp(clock.now()), counts: counts)
     if journalFailure == nil {

@@ -42,6 +42,9 @@ public enum StepStatus: String, Sendable, Codable, Hashable, CaseIterable, Custo
 public enum RunStatus: String, Sendable, Codable, Hashable, CaseIterable, CustomStringConvertible {
   /// Every selected step passed (or was skipped by its guard, or found done).
   case passed
+  /// Nothing failed, but a manual step is pending or the operator said it was not done:
+  /// the run is not a clean pass.
+  case pending
   /// A step failed.
   case failed
   /// The operator stopped the run (Ctrl-C, SIGTERM, quit).
@@ -57,7 +60,7 @@ public enum RunStatus: String, Sendable, Codable, Hashable, CaseIterable, Custom
   /// `runbook exec`'s exit status: 0 passed, 1 a step failed, 130 interrupted.
   public var exitCode: Int32 {
     switch self {
-    case .passed, .dryRun: 0
+    case .passed, .pending, .dryRun: 0
     case .failed, .incomplete: 1
     case .interrupted: 130
     }
@@ -67,6 +70,7 @@ public enum RunStatus: String, Sendable, Codable, Hashable, CaseIterable, Custom
   public var symbol: String {
     switch self {
     case .passed: "✅"
+    case .pending: "⏸️"
     case .failed: "❌"
     case .interrupted: "⛔"
     case .dryRun: "📝"

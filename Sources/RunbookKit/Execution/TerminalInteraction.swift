@@ -54,7 +54,16 @@ public final class TerminalInteraction: Interaction, Sendable {
   static let failureAnswers: [(Character, String)] = [
     ("r", "retry"), ("s", "skip"), ("o", "open"), ("q", "quit"), ("?", "help"),
   ]
-  static let manualAnswers: [(Character, String)] = [("y", "yes"), ("n", "no"), ("q", "quit")]
+  static let manualAnswers: [(Character, String)] = [
+    ("y", "yes"), ("n", "no"), ("q", "quit"), ("?", "help"),
+  ]
+
+  static let manualHelp = """
+    y  done: the operator did it; recorded as done, with an optional note
+    n  not done: recorded as pending (the run does not pass clean); go on
+    q  quit: end the run now; reports are written and --resume continues it
+    ?  this help
+    """
 
   public func beforeStep(_ prompt: StepPrompt) async -> StepDecision {
     show(prompt)
@@ -112,9 +121,14 @@ public final class TerminalInteraction: Interaction, Sendable {
 
   public func confirmManual(_ prompt: StepPrompt) async -> (done: Bool, note: String?)? {
     show(prompt)
-    write("This is a manual step. Done? [y]es [n]o [q]uit ")
-    guard let key = await answer(Self.manualAnswers), key != "q" else { return nil }
-    guard key == "y" else { return (false, nil) }
+    // Asked again until the answer is one of them: a stray key declines nothing.
+    while true {
+      write("This is a manual step. Done? [y]es [n]o [q]uit [?] ")
+      guard let key = await answer(Self.manualAnswers), key != "q" else { return nil }
+      if key == "y" { break }
+      if key == "n" { return (false, nil) }
+      write(Self.manualHelp + "\n")
+    }
     write("Note for the report (optional): ")
     guard let note = await Self.readLine() else { return (true, nil) }
     let text = note.trimmingCharacters(in: .whitespaces)

@@ -464,7 +464,7 @@ extension RunReport {
     *{box-sizing:border-box}body{margin:0 auto;max-width:1100px;padding:1rem;font:15px/1.5 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:var(--fg);background:var(--bg)}
     h1{margin:.2rem 0}code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
     pre{background:var(--code);padding:.6rem;overflow-x:auto;border-radius:6px;white-space:pre-wrap;word-break:break-word}
-    header.run{border-left:6px solid var(--skipped);padding-left:1rem;margin-bottom:1rem}header.passed{border-color:var(--ok)}header.failed{border-color:var(--failed)}header.interrupted{border-color:var(--interrupted)}
+    header.run{border-left:6px solid var(--skipped);padding-left:1rem;margin-bottom:1rem}header.passed{border-color:var(--ok)}header.pending{border-color:var(--pending)}header.failed{border-color:var(--failed)}header.interrupted{border-color:var(--interrupted)}
     table{border-collapse:collapse}th,td{border:1px solid var(--line);padding:.25rem .5rem;text-align:left;vertical-align:top}
     .audit th{background:var(--code);white-space:nowrap}.digest{word-break:break-all}
     .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;color:#fff;background:var(--skipped);font-size:12px;font-weight:600}
