@@ -146,3 +146,22 @@ if !problems.isEmpty {
   for p in problems.prefix(5) { print("  \(p)") }
   exit(1)
 }
+
+// One step over many hosts, each rendering it differently: plan, `plan` text and JSON. The
+// output's cost grows with the hosts, never with their square (10,000 hosts once took 37 s
+// and 20,000 never ended: each rendering group asked for every group again).
+print("\nwide plan: 1 step, every host its own rendering")
+print("hosts      plan ms   text ms   json ms")
+for hosts in [10_000, 20_000] {
+  var wide = "[web]\n"
+  for i in 0..<hosts {
+    wide += "w\(i) ansible_host=10.\(i / 62_500).\(i / 250 % 250).\(i % 250) x=\(i)\n"
+  }
+  let wideInventory = try InventoryParser.parse(wide, file: "wide.ini")
+  let (wideRunbook, _) = Runbook.parse(
+    "```sh {role=web}\necho {{ x }} {{ host.address }}\n```\n", file: "wide.md")
+  let ((widePlan, _), wPlanMS) = time { Planner.plan(wideRunbook, inventory: wideInventory) }
+  let (_, textMS) = time { widePlan.text() }
+  let (_, jsonMS) = time { widePlan.json() }
+  print(String(format: "%6d  %8.1f  %8.1f  %8.1f", hosts, wPlanMS, textMS, jsonMS))
+}

@@ -41,9 +41,11 @@ extension Plan {
       }
       if !a.tags.isEmpty { options.append("tags=" + a.tags.joined(separator: ",")) }
       if !options.isEmpty { out += "    with: " + options.joined(separator: " ") + "\n" }
-      for (hosts, rendered) in planned.groups {
+      // Computed once: each computation renders every distinct text.
+      let groups = planned.groups
+      for (hosts, rendered) in groups {
         let r = rendered.map(masker.mask)
-        if planned.renderings.count > 1 { out += "    for \(hosts.joined(separator: ", ")):\n" }
+        if groups.count > 1 { out += "    for \(hosts.joined(separator: ", ")):\n" }
         for field in StepField.allCases {
           if let value = r.fields[field] { out += "    \(field.rawValue): \(value)\n" }
         }
