@@ -217,4 +217,26 @@ import Testing
     #expect(result.status == 130, "\(result.stdout)\(result.stderr)")
     #expect(ws.steps("term").last?["status"] as? String == "interrupted")
   }
+
+  /// The ssh control directory a killed run left in /tmp is removed by the next run; one
+  /// whose run is alive is left alone.
+  @Test func aDeadRunsSSHControlDirectoryIsRemovedAtTheNextStart() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let gone = Process()
+    gone.executableURL = URL(fileURLWithPath: "/bin/true")
+    try gone.run()
+    gone.waitUntilExit()
+    let dead = "/tmp/runbook-ssh-\(gone.processIdentifier)-test\(UUID().uuidString.prefix(6))"
+    let alive = "/tmp/runbook-ssh-\(getpid())-test\(UUID().uuidString.prefix(6))"
+    for dir in [dead, alive] {
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    defer { try? FileManager.default.removeItem(atPath: alive) }
+    try ws.write("r.md", "```sh {role=local}\ntrue\n```\n")
+    let result = try CLI.run(["exec", "r.md", "--report-dir", "run", "--quiet"], in: ws.dir)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dead))
+    #expect(FileManager.default.fileExists(atPath: alive))
+  }
 }

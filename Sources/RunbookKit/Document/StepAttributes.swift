@@ -155,6 +155,9 @@ public struct StepAttributes: Sendable, Equatable {
           } else {
             attributes.delay = duration
           }
+        } else if value.split(whereSeparator: { !$0.isNumber }).contains(where: { $0.count > 12 }) {
+          // A number too large to hold is still a duration, and above the limit.
+          problems.append("'\(key)' of \(value) is longer than the most allowed, 7 days (168h)")
         } else {
           problems.append(
             "'\(value)' is not a duration for '\(key)'; write a number with a unit: 500ms, 90s, 5m, 1h or 1m30s"

@@ -19,15 +19,40 @@ public struct SSHSettings: Sendable {
   /// short time also ends them soon when the tool itself is killed.
   public var controlPersist = 15
 
-  /// Creates settings with a fresh private control directory.
+  /// Creates settings with a fresh private control directory, named after this process;
+  /// the directories of runs that are gone (a killed tool leaves its own) are removed first.
   public static func makePrivate() throws -> SSHSettings {
-    var template = Array("/tmp/runbook-ssh-XXXXXX".utf8CString)
+    removeStaleControlDirectories()
+    var template = Array("\(controlPrefix)\(getpid())-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else {
       throw CocoaError(
         .fileWriteUnknown,
         userInfo: [NSLocalizedDescriptionKey: "cannot create a control directory in /tmp"])
     }
     return SSHSettings(controlDirectory: String(cString: made))
+  }
+
+  /// Where the control directories are: the prefix, then the pid of the run that made one.
+  static let controlPrefix = "/tmp/runbook-ssh-"
+
+  /// Removes the control directories of this user's runs whose process has ended (it holds
+  /// only sockets of masters that ended with it). A directory whose pid is alive, is not
+  /// ours, or is not named by a pid is left alone.
+  static func removeStaleControlDirectories() {
+    let parent = (controlPrefix as NSString).deletingLastPathComponent
+    let prefix = (controlPrefix as NSString).lastPathComponent
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+    where name.hasPrefix(prefix) {
+      let rest = name.dropFirst(prefix.count)
+      guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0,
+        kill(pid, 0) != 0, errno == ESRCH
+      else { continue }
+      let path = parent + "/" + name
+      var info = stat()
+      guard lstat(path, &info) == 0, info.st_uid == getuid(), info.st_mode & S_IFMT == S_IFDIR
+      else { continue }
+      try? FileManager.default.removeItem(atPath: path)
+    }
   }
 
   /// Why `option` cannot be an ssh `-o` option (`Key=Value`, a key of letters), or nil.
