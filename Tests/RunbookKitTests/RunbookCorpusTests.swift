@@ -34,8 +34,15 @@ import Testing
   func markdownYieldsTheExpectedSteps(file: String) throws {
     let data = try Data(contentsOf: Fixtures.url("markdown/\(file)"))
     let (runbook, diagnostics) = Runbook.parse(String(decoding: data, as: UTF8.self), file: file)
-    let expected = try Fixtures.text(
-      "markdown/\((file as NSString).deletingPathExtension).expected")
+    let name = "markdown/\((file as NSString).deletingPathExtension).expected"
+    // As the report goldens: recording writes the file and fails, so a run that records
+    // proves nothing until it is run again.
+    if ProcessInfo.processInfo.environment["RUNBOOK_UPDATE_GOLDEN"] != nil {
+      try Self.summary(runbook, diagnostics).write(
+        to: Fixtures.url(name), atomically: true, encoding: .utf8)
+      Issue.record("recorded \(name); run again without RUNBOOK_UPDATE_GOLDEN")
+    }
+    let expected = try Fixtures.text(name)
     #expect(Self.summary(runbook, diagnostics) == expected)
   }
 
@@ -95,7 +102,8 @@ import Testing
     #expect(diagnostics.isEmpty)
     #expect(runbook.steps.count == count)
     #expect(runbook.steps.last?.line == (count - 1) * 8 + 5)
-    #expect(runbook.steps.last?.id == "section-\(count)")
+    // Steps that agree in heading and first words are told apart by their order.
+    #expect(runbook.steps.last?.id == "section-echo-step-\(count)")
   }
 }
 

@@ -373,17 +373,38 @@ struct StepBuilder {
     }
     var derivedCount: [String: Int] = [:]
     for i in steps.indices where steps[i].attributes.name == nil {
-      let base = Self.slug(steps[i].headingPath.last ?? "step")
+      let base = Self.derivedID(steps[i])
       var id = base
       repeat {
         derivedCount[base, default: 0] += 1
-        let n = derivedCount[base]!
+        let n = derivedCount[base, default: 1]
         id = n == 1 ? base : "\(base)-\(n)"
       } while firstUse[id] != nil
       firstUse[id] = steps[i].line
       steps[i].id = id
     }
     return (headings, steps, diagnostics)
+  }
+
+  /// The id of a step without `name=`: its nearest heading, then what it does — the file it
+  /// writes, or the first words of its first line. Never its position: a step inserted,
+  /// removed or moved elsewhere changes no other step's id (`--resume` would run that step
+  /// again, and an `append` step would add its block twice under new markers). Only steps
+  /// that agree in all of this are told apart by their order (`-2`).
+  static func derivedID(_ step: Step) -> String {
+    let heading = slug(step.headingPath.last ?? "step")
+    let what: String
+    if step.kind.writesFile, let file = step.attributes.file {
+      what = slug((file as NSString).lastPathComponent)
+    } else {
+      let first =
+        step.body.split(separator: "\n").map { $0.trimmingWhitespace() }
+        .first { !$0.isEmpty && !$0.hasPrefix("#") } ?? ""
+      what = slug(first.split(separator: " ").prefix(3).joined(separator: " "))
+    }
+    let words = what.split(separator: "-").prefix(4).joined(separator: "-")
+    let short = String(words.prefix(32)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+    return short.isEmpty || short == "step" ? heading : heading + "-" + short
   }
 
   /// One diagnostic for the code blocks that do not run, grouped by why, with their lines
