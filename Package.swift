@@ -34,8 +34,11 @@ let package = Package(
       dependencies: [
         "RunbookKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]
+      ],
+      plugins: ["BuildCommit"]
     ),
+    // Writes the commit the package is built from into the runbook target, for --version.
+    .plugin(name: "BuildCommit", capability: .buildTool()),
     .executableTarget(
       name: "runbook-bench",
       dependencies: ["RunbookKit"]

@@ -8,7 +8,7 @@ struct RunbookCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "runbook",
     abstract: "Execute Markdown runbooks on the hosts of their roles.",
-    version: RunbookVersion.current,
+    version: RunbookVersion.described(commit: buildCommit),
     subcommands: [
       Exec.self, Check.self, List.self, Plan.self, InventoryCommand.self, Report.self, Verify.self,
       Sign.self, Diff.self, Init.self, Export.self,

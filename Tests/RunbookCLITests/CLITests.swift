@@ -364,7 +364,7 @@ enum CLI {
   /// with the repository's `.swift-format`) finds nothing.
   @Test func theCodeIsFormatted() throws {
     let (status, printed) = try CLI.program(
-      "/usr/bin/env", ["swift", "format", "lint", "--strict", "-r", "Sources", "Tests"])
+      "/usr/bin/env", ["swift", "format", "lint", "--strict", "-r", "Sources", "Tests", "Plugins"])
     #expect(status == 0 && printed.isEmpty, "\(printed)")
   }
 
