@@ -617,9 +617,11 @@ final class LineSink: @unchecked Sendable {
       ["-c", HostSession.stopScript(stateToken: token, nonce: script.nonce, escalated: false)])
     let collector = OutputCollector(
       logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
+    // Opened first: the timeout counts from the session's start, which a busy test run can
+    // delay; this test is about the stop.
+    #expect(await session.ensureOpen())
     let outcome = await session.run(
-      // The timeout counts from the session's start: room for a loaded machine to start it.
-      script, command: ["/bin/sh"], timeout: .seconds(3), collector: collector,
+      script, command: ["/bin/sh"], timeout: .seconds(1), collector: collector,
       stop: {
         _ = await runner.run(
           stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in })
@@ -660,6 +662,9 @@ final class LineSink: @unchecked Sendable {
         collector: collector, stop: {})
       return (outcome, collector.finish().stdout)
     }
+    // Opened first: a step's timeout counts from the session's start, which a test run that
+    // keeps the cooperative pool busy can delay by seconds.
+    #expect(await session.ensureOpen())
     let (first, group) = await run("cut -d ' ' -f 5 /proc/self/stat\n")
     #expect(first.succeeded)
     let leader = Int32(group.trimmingWhitespace()) ?? 0
