@@ -53,6 +53,41 @@ import Testing
     ```
     """
 
+  /// A block whose body holds a fence gets a longer fence of its own (the rest of the
+  /// notes fell into the step), and a block someone already annotated stays byte for byte.
+  @Test func fencesOutlastTheirBodyAndAnnotatedBlocksStayAsTheyAre() {
+    let notes = """
+      # Install
+
+      On db01:
+
+      ````
+      cat > /etc/motd <<'END'
+      ```
+      END
+      ````
+
+      On db01:
+
+      ```sh {role=controller name=already}
+      echo keep   me  # 10.0.0.5 password=secret
+      ```
+
+      The end.
+      """
+    let result = convert(notes, words: [("db01", "db")])
+    let (runbook, problems) = Runbook.parse(result.runbook, file: "out.md")
+    #expect(!problems.contains { $0.severity == .error }, "\(problems)")
+    #expect(runbook.steps.count == 2)
+    #expect(runbook.steps.first?.body.contains("```\nEND") == true)
+    #expect(result.runbook.contains("````sh {role=db}"))
+    #expect(
+      result.runbook.contains(
+        "```sh {role=controller name=already}\necho keep   me  # 10.0.0.5 password=secret\n```"))
+    #expect(result.runbook.hasSuffix("The end."))
+    #expect(result.report.annotated == [13])
+  }
+
   @Test func rolesComeFromHeadingsListItemsAndPromptsElseTODO() {
     let result = convert(Self.notes)
     let fences = result.runbook.split(separator: "\n").map { $0.trimmingWhitespace() }

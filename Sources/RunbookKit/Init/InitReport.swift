@@ -18,6 +18,9 @@ public struct InitReport: Sendable {
   public var steps = 0
   /// Blocks left as documentation.
   public var documentation: [Documentation] = []
+  /// Blocks that were steps already (their attributes written by a person), left as they
+  /// are, by line.
+  public var annotated: [Int] = []
   /// Steps whose role a person must decide (`role=TODO`), by line.
   public var todo: [Int] = []
   /// Steps per rule that gave the role: prompt, prose, list item, section, heading,
@@ -46,6 +49,10 @@ public struct InitReport: Sendable {
       "addresses replaced: \(addressesReplaced); variables: \(variables.joined(separator: ", "))\n"
     out += "passwords replaced: \(passwordsReplaced); secrets: \(secrets.joined(separator: ", "))\n"
     for item in documentation { out += "line \(item.line): not a step: \(item.why)\n" }
+    if !annotated.isEmpty {
+      out +=
+        "\(annotated.count) blocks already annotated, left as they are, at lines \(annotated.map(String.init).joined(separator: ", "))\n"
+    }
     if !todo.isEmpty {
       out +=
         "\(todo.count) steps need a role (role=TODO), at lines \(todo.map(String.init).joined(separator: ", "))\n"
@@ -60,6 +67,7 @@ public struct InitReport: Sendable {
       "documentation": .list(
         documentation.map { .map(["line": .int($0.line), "why": .string($0.why)]) }),
       "todo": .list(todo.map(Value.int)),
+      "annotated": .list(annotated.map(Value.int)),
       "rolesByRule": .map(byRule.mapValues(Value.int)),
       "stepRoles": .list(
         assigned.map {

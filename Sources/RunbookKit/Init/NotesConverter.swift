@@ -84,6 +84,11 @@ public struct NotesConverter: Sendable {
           report.documentation.append(.init(line: code.startLine, why: "inside a block quote"))
           continue
         }
+        // A block someone already annotated is theirs: left byte for byte as it is.
+        if let list = try? AttributeList.parse(info: code.info), !list.entries.isEmpty {
+          report.annotated.append(code.startLine)
+          continue
+        }
         let prose = Self.context(of: code.startLine, in: lines)
         let context = prose + headings.reversed().map(\.text)
         let found = Self.role(
@@ -366,11 +371,21 @@ public struct NotesConverter: Sendable {
   static func fenced(_ body: String, language: String, attributes: [String], indent: String)
     -> [String]
   {
-    var out = [indent + "```\(language) {\(attributes.joined(separator: " "))}"]
     var content = body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     if content.last == "" { content.removeLast() }
+    // Longer than any run of backticks the body holds, so none of its lines closes it.
+    var longest = 0
+    for line in content {
+      var run = 0
+      for c in line {
+        run = c == "`" ? run + 1 : 0
+        longest = max(longest, run)
+      }
+    }
+    let fence = String(repeating: "`", count: max(3, longest + 1))
+    var out = [indent + fence + "\(language) {\(attributes.joined(separator: " "))}"]
     out += content.map { $0.isEmpty ? "" : indent + $0 }
-    out.append(indent + "```")
+    out.append(indent + fence)
     return out
   }
 }
