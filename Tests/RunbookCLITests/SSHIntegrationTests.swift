@@ -392,6 +392,39 @@ struct SSHIntegrationTests {
     )
   }
 
+  /// The processes whose memory `user` can read (/proc/PID/mem, as a step of that user
+  /// could) and that hold `needle`, as `pid command`: the search runs as that user.
+  static func processesHolding(_ needle: String, user: String) throws -> [String] {
+    let scan = """
+      import os, sys
+      needle = sys.argv[1].encode()
+      for pid in filter(str.isdigit, os.listdir("/proc")):
+          if int(pid) == os.getpid():
+              continue
+          try:
+              maps = open(f"/proc/{pid}/maps").read().splitlines()
+              mem = open(f"/proc/{pid}/mem", "rb", 0)
+          except OSError:
+              continue
+          for line in maps:
+              fields = line.split()
+              if len(fields) < 2 or not fields[1].startswith("r") or line.endswith(("[vvar]", "[vsyscall]")):
+                  continue
+              start, end = (int(x, 16) for x in fields[0].split("-"))
+              try:
+                  mem.seek(start)
+                  if needle in mem.read(end - start):
+                      print(pid, open(f"/proc/{pid}/comm").read().strip())
+                      break
+              except (OSError, OverflowError, ValueError):
+                  continue
+      """
+    let (status, printed) = try CLI.program(
+      "/usr/sbin/runuser", ["-u", user, "--", "/usr/bin/python3", "-c", scan, needle])
+    guard status == 0 else { return ["(the search failed: \(printed))"] }
+    return printed.split(separator: "\n").map(String.init)
+  }
+
   /// The password `Scripts/setup --tests` gives the user `runbook-sudo`.
   static let sudoPassword = #"it's a "test" $pw\;@/"#
 
@@ -461,6 +494,10 @@ struct SSHIntegrationTests {
       if arguments.contains("$pw\\;@/") { seen.append(arguments) }
     }
     #expect(seen.isEmpty, "the password is in argv: \(seen)")
+    // Nor in the memory of any process of the session's user (what a step of that user can
+    // read through /proc/PID/mem): the loop hands it from its input to sudo with dd.
+    let holders = try Self.processesHolding("$pw\\;@/", user: "runbook-sudo")
+    #expect(holders.isEmpty, "the password is in the memory of: \(holders)")
     let result = CLI.finish(process)
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     let steps = ws.steps("run")

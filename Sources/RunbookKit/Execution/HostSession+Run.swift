@@ -32,7 +32,11 @@ extension HostSession {
     let state = StopState()
     let text = script.text + (script.text.hasSuffix("\n") ? "" : "\n")
     // Only a timed step's start is told: a message less each way for the others.
-    let words = ([script.nonce] + (timeout == nil ? [] : ["RUNBOOK-TIMED"]) + command)
+    // A step as another user may need the become password: it follows the message.
+    let password = command.first == "RUNBOOK-AS" ? host.becomePassword.map { $0 + "\n" } : nil
+    let words =
+      ([script.nonce] + (timeout == nil ? [] : ["RUNBOOK-TIMED"])
+      + (password.map { ["RUNBOOK-PW", String($0.utf8.count)] } ?? []) + command)
       .joined(separator: " ")
     // Counted, the script follows its command line; else its lines end at an end line.
     let frame: (head: String, script: String, end: String) =
@@ -71,7 +75,8 @@ extension HostSession {
         step.continuation = continuation
         current = step
         let framed =
-          counted ? message(frame.head + frame.script) : frame.head + frame.script + frame.end
+          (counted ? message(frame.head + frame.script) : frame.head + frame.script + frame.end)
+          + (password ?? "")
         lock.unlock()
         // Sent outside the lock: the output of the session is routed meanwhile. A loop that
         // no longer reads ends its output too, which ends the step.

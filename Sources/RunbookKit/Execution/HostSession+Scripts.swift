@@ -27,7 +27,8 @@ extension HostSession {
   static func server(stateToken: String) -> String {
     """
     IFS= read -r key || exit 0
-    # The become password (or an empty line) comes next, in a line of its own.
+    # Whether the host has a become password (a line "1", or an empty line). The password
+    # itself comes with each step that may need it, never to be held here.
     pw=; IFS= read -r pw || exit 0
     d="${TMPDIR:-/tmp}/runbook-state-\(stateToken)"
     (umask 077; mkdir -p "$d") 2>/dev/null; [ -d "$d" ] && [ -O "$d" ] && chmod 700 "$d" || { echo "RUNBOOK-SESSION-$key failed: cannot make a private $d"; exit 1; }
@@ -60,8 +61,11 @@ extension HostSession {
     # bash words are in eval: sh parses the whole loop, also where bash runs it.
     rp=; rsh=; rprog="\(ShellQuote.insideDoubleQuotes(runner))"
     exec 8>&1
+    # A copy of the input of the loop for dd: an asynchronous list reads /dev/null as its input
+    # where there is no job control. No step gets it.
+    exec 9<&0
     run() {
-      eval "coproc RUNBOOK_RUNNER { exec \\"\\$1\\" -c \\"\\$rprog\\" \\"\\$f\\" 2>/dev/null 6>&- 7>&-; }"
+      eval "coproc RUNBOOK_RUNNER { exec \\"\\$1\\" -c \\"\\$rprog\\" \\"\\$f\\" 2>/dev/null 6>&- 7>&- 9<&-; }"
       # Copies the loop owns: bash closes its own when it reaps the runner, perhaps before
       # its last answer is read; and the runner sees the end of its input only once no copy
       # of it is left open.
@@ -108,6 +112,8 @@ extension HostSession {
       verb=$1; n=$2; shift 2
       # RUNBOOK-TIMED: the tool times the step from its start, which the loop then tells it.
       timed=; [ "$1" = RUNBOOK-TIMED ] && { timed=1; shift; }
+      # RUNBOOK-PW N: the become password (N bytes) follows the message (and its script).
+      pwn=0; [ "$1" = RUNBOOK-PW ] && { pwn=$2; shift 2; }
       # A plain shell step (one word: its shell) runs in the runner of its shell, under job
       # control; any other as a process of its own, and a runner is ended first.
       fast=; as=
@@ -150,6 +156,10 @@ extension HostSession {
         else while IFS= read -r l; do [ "$l" = "RUNBOOK-END-$n" ] && break; printf "%s\\n" "$l" >&3; done; fi
         exec 3>&-
       fi
+      # The become password goes from the input of the loop straight to sudo -S, never into a
+      # variable of this shell, whose memory a step of the same user could read; where sudo
+      # does not ask for one, it is read and dropped.
+      [ "$pwn" = 0 ] || [ "$as" = pw ] || dd bs=1 count="$pwn" of=/dev/null <&9 2>/dev/null
       if [ -n "$fast" ]; then
         # The runner writes the started line itself, once it has the step. One that is gone
         # before that (killed while it waited: perhaps not yet reaped) is replaced, and the
@@ -191,9 +201,9 @@ extension HostSession {
       else
         # The group of a pipeline is led by its first process, not by $!: setsid makes the
         # last one a group of its own.
-        if [ "$as" = pw ]; then { printf "%s\\n" "$pw"; cat "$f"; } 2>&5 | $ssid "$@" 2>&5 4>&- 5>&- 6>&- 7>&- 8>&- &
-        elif [ -n "$as" ]; then $sid "$@" <"$f" 2>&5 4>&- 5>&- 6>&- 7>&- 8>&- &
-        else $sid "$@" "$f" </dev/null 2>&5 4>&- 5>&- 6>&- 7>&- 8>&- & fi
+        if [ "$as" = pw ]; then { dd bs=1 count="$pwn" <&9 2>/dev/null; cat "$f"; } 2>&5 | $ssid "$@" 2>&5 4>&- 5>&- 6>&- 7>&- 8>&- 9<&- &
+        elif [ -n "$as" ]; then $sid "$@" <"$f" 2>&5 4>&- 5>&- 6>&- 7>&- 8>&- 9<&- &
+        else $sid "$@" "$f" </dev/null 2>&5 4>&- 5>&- 6>&- 7>&- 8>&- 9<&- & fi
         pid=$!
         echo "$n started $pid $$" >&4
         [ -z "$timed" ] || echo "RUNBOOK-STARTED-$key $n"

@@ -8,7 +8,9 @@ import Foundation
 /// - The first line the tool sends is the session key: 128 random bits that never appear
 ///   in a script, an argument or a file, so no step output can carry them. Every line the
 ///   tool acts on (`RUNBOOK-SESSION-`, `-STARTED-`, `-DONE-`, `-STATE-`) carries the key.
-///   The second line is the become password (empty without one).
+///   The second line says whether the host has a become password (`1`, or empty); the
+///   password itself follows each `RUNBOOK-AS` step's message (`RUNBOOK-PW <bytes>`), read
+///   by `dd` straight into `sudo -S` (or dropped), never into a variable of the loop.
 /// - A loop under bash answers `ready counted`: every later message is then eight digits of
 ///   its length in bytes and the message itself, which bash reads at once (a shell reads a
 ///   line a byte at a time); under `/bin/sh` messages are lines.
@@ -103,9 +105,9 @@ final class HostSession: @unchecked Sendable {
       let stream = SessionInput()
       input = stream
       stream.send(key + "\n")
-      // The become password travels once, on standard input, and stays in the loop's memory;
-      // without one, its line is empty.
-      stream.send((host.becomePassword ?? "") + "\n")
+      // Whether there is a become password; the password itself follows each step that
+      // may need it (`run`), so that the loop never holds it.
+      stream.send((host.becomePassword == nil ? "" : "1") + "\n")
       let command = launch
       let runner = self.runner
       task = Task.detached { [self] in
