@@ -239,4 +239,33 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: dead))
     #expect(FileManager.default.fileExists(atPath: alive))
   }
+
+  /// A failed step's record and log cut off the journal's end, and the reports rendered
+  /// again from what is left: the chain is whole, so only the operator's ledger (outside
+  /// the run directory) can tell, and `verify` does.
+  @Test func aJournalCutBeforeAFailedStepFailsVerifyByTheLedger() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let state = ["XDG_STATE_HOME": ws.dir.appendingPathComponent("state").path]
+    try ws.write(
+      "r.md",
+      "```sh {role=local name=fine}\necho fine\n```\n\n```sh {role=local name=broken}\necho broken; exit 3\n```\n"
+    )
+    let run = try CLI.run(
+      ["exec", "r.md", "--report-dir", "run", "--quiet"], in: ws.dir, environment: state)
+    #expect(run.status == 1, "\(run.stderr)")
+    let clean = try CLI.run(["verify", "run"], in: ws.dir, environment: state)
+    #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+
+    let lines = (ws.read("run/journal.jsonl") ?? "").split(separator: "\n")
+    let cut = try #require(lines.firstIndex { $0.contains("\"step\":\"broken\"") })
+    try ws.write("run/journal.jsonl", lines[..<cut].joined(separator: "\n") + "\n")
+    try? FileManager.default.removeItem(at: ws.dir.appendingPathComponent("run/logs/002-broken"))
+    let rendered = try CLI.run(["report", "run"], in: ws.dir, environment: state)
+    #expect(rendered.status == 0, "\(rendered.stderr)")
+    let plain = try CLI.run(["verify", "run"], in: ws.dir, environment: state)
+    #expect(plain.status == 1, "\(plain.stdout)\(plain.stderr)")
+    #expect(
+      (plain.stdout + plain.stderr).contains("journal.jsonl: ends before the record whose digest"))
+  }
 }

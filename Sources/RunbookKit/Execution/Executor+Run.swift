@@ -109,6 +109,8 @@ extension Executor {
       _ = try? await journal.append(end)
     }
     await journal.close()
+    // Where the journal ended, kept outside the run directory (`verify` compares).
+    try? RunLedger.record(directory: options.runDirectory)
     var summary = RunSummary(status: status, runDirectory: options.runDirectory, counts: counts)
     summary.problem = journalFailure
     return summary

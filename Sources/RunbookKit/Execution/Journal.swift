@@ -172,6 +172,14 @@ public actor Journal {
     return tail.split(separator: "\n").last.flatMap { split(line: String($0))?.digest } ?? genesis
   }
 
+  /// The digest of every record, in order (what the ledger's digests are looked up in).
+  static func digests(path: String) -> [String] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [] }
+    return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+      split(line: String($0))?.digest
+    }
+  }
+
   /// The run record, the journal's first line, read without reading the rest.
   public static func readRunRecord(path: String) -> RunRecord? {
     guard let handle = FileHandle(forReadingAtPath: path) else { return nil }

@@ -44,6 +44,7 @@ public enum RunDirectory {
     let journal = try Journal(path: directory + "/journal.jsonl")
     try await journal.append(ReportsRecord(files: hashes, renderedAt: report.digest))
     await journal.close()
+    try RunLedger.record(directory: directory)
     return report
   }
 
@@ -114,6 +115,11 @@ public enum RunDirectory {
       problems.append(Mismatch(file: file, problem: "does not match " + what))
     }
     problems += RunSignature.statementProblems(directory: directory, run: run)
+    if let cut = RunLedger.problem(
+      directory: directory, journalDigests: Set(Journal.digests(path: journalPath)))
+    {
+      problems.append(Mismatch(file: "journal.jsonl", problem: cut))
+    }
     // A finished run ends with an end record: a journal cut short is not an interrupted run
     // when the run's own reports say it finished.
     if contents.end == nil,
