@@ -165,3 +165,31 @@ for hosts in [10_000, 20_000] {
   let (_, jsonMS) = time { widePlan.json() }
   print(String(format: "%6d  %8.1f  %8.1f  %8.1f", hosts, wPlanMS, textMS, jsonMS))
 }
+
+// Generated inputs that once took seconds to check: each must stay far below 2 s.
+print("\ngenerated inputs     check ms")
+let generated: [(String, String)] = [
+  // The quote check counted the line again at each reference (40,000 took 8 s).
+  (
+    "40,000 refs, 1 line",
+    "```sh {role=local}\n" + String(repeating: "'{{ x }} ", count: 40_000) + "\n```\n"
+  ),
+  (
+    "20,000 headings",
+    (0..<20_000).map { "# h\($0)\n\n```sh {role=local}\necho \($0)\n```\n\n" }.joined()
+  ),
+  (
+    "3,000 nested items",
+    (0..<3_000).map { String(repeating: "  ", count: $0) + "- item\n" }.joined()
+      + "```sh {role=local}\ntrue\n```\n"
+  ),
+]
+for (label, text) in generated {
+  var options = PlanOptions()
+  options.variables["x"] = .string("1")
+  let (_, ms) = time {
+    let (book, _) = Runbook.parse(text, file: "generated.md")
+    return Planner.plan(book, inventory: nil, options: options)
+  }
+  print(label.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.1f", ms))
+}

@@ -145,7 +145,7 @@ import Testing
         "echo {{ name }} {{ map.key }} {{ list.0 }}", "{{ \"{{\" }}.State}} {{ '}}' }}",
         "mysql -e \"CREATE USER '{{ user }}'@'%' IDENTIFIED BY '{{ pw }}'\"",
       ]
-    ) { text in _ = Template.parse(text) }
+    ) { text in _ = Template.parse(text).0.handQuotedReferences }
   }
 
   @Test func iniInventory() {

@@ -275,22 +275,32 @@ public struct Template: Sendable, Equatable {
   /// `'` or `"` before them on their line): a value holding that quote breaks the command.
   public var handQuotedReferences: [Reference] {
     var found: [Reference] = []
-    var line = ""
+    // Quotes so far on the current line, counted as the text comes (a line with thousands
+    // of references was counted again at each one).
+    var singles = 0
+    var doubles = 0
+    func count(_ text: Substring) {
+      for byte in text.utf8 {
+        if byte == UInt8(ascii: "'") {
+          singles += 1
+        } else if byte == UInt8(ascii: "\"") {
+          doubles += 1
+        }
+      }
+    }
     for segment in segments {
       switch segment {
       case .text(let text):
         if let newline = text.lastIndex(of: "\n") {
-          line = String(text[text.index(after: newline)...])
+          (singles, doubles) = (0, 0)
+          count(text[text.index(after: newline)...])
         } else {
-          line += text
+          count(text[...])
         }
       case .variable(let reference):
-        let singles = line.utf8.count { $0 == UInt8(ascii: "'") }
-        let doubles = line.utf8.count { $0 == UInt8(ascii: "\"") }
         if reference.filters.isEmpty, singles % 2 == 1 || doubles % 2 == 1 {
           found.append(reference)
         }
-        line += "x"
       }
     }
     return found
