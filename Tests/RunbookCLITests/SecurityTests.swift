@@ -120,6 +120,51 @@ import Testing
     #expect(ws.read("run/report.md")?.contains("captured into the secret 'token'") == true)
   }
 
+  /// A secret written into a file shows in no later diff of that file (context lines), and
+  /// a multi-line secret (a private key from RUNBOOK_SECRET_KEY) in no line of a file step's
+  /// diff, an echo, the journal or a report (issue 25).
+  @Test func writtenAndMultiLineSecretsAreMaskedInLaterDiffsAndEchoes() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let conf = ws.dir.appendingPathComponent("redis.conf").path
+    let key = ws.dir.appendingPathComponent("id_key").path
+    let keyLines = [
+      "-----BEGIN OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmU",
+      "AAAAC3NzaC1lZDI1NTE5AAAAIGVy", "-----END OPENSSH PRIVATE KEY-----",
+    ]
+    try ws.write("redis.conf", "bind 127.0.0.1\nport 6379\n")
+    try ws.write(
+      "r.md",
+      """
+      ---
+      secrets: [pw, key]
+      ---
+      ```text {role=local name=requirepass file=\(conf) append}
+      requirepass "{{ pw }}"
+      ```
+      ```text {role=local name=memory file=\(conf) append}
+      maxmemory 2gb
+      ```
+      ```text {role=local name=key-file file=\(key) mode=0600}
+      {{ key }}
+      ```
+      ```sh {role=local name=echo}
+      cat \(key)
+      ```
+      """)
+    let result = try CLI.run(
+      ["exec", "r.md", "--report-dir", "run"], in: ws.dir,
+      environment: [
+        "RUNBOOK_SECRET_PW": "hunter2-redis-pass",
+        "RUNBOOK_SECRET_KEY": keyLines.joined(separator: "\n"),
+      ])
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(ws.read("redis.conf")?.contains("hunter2-redis-pass") == true)
+    for value in ["hunter2-redis-pass", keyLines[1], keyLines[2]] {
+      #expect(Self.occurrences(of: value, in: ws, run: "run", output: result) == [], "\(value)")
+    }
+  }
+
   @Test func aRotatedSecretIsMaskedOnBothSidesOfAFileDiff() throws {
     let ws = try Workspace()
     defer { try? FileManager.default.removeItem(at: ws.dir) }
