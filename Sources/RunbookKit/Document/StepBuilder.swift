@@ -397,10 +397,26 @@ struct StepBuilder {
     if step.kind.writesFile, let file = step.attributes.file {
       what = slug((file as NSString).lastPathComponent)
     } else {
-      let first =
-        step.body.split(separator: "\n").map { $0.trimmingWhitespace() }
-        .first { !$0.isEmpty && !$0.hasPrefix("#") } ?? ""
-      what = slug(first.split(separator: " ").prefix(3).joined(separator: " "))
+      // The first line that is not blank or a comment, up to its fourth word (bytes: this
+      // runs for every step of every runbook read).
+      let body = step.body.utf8
+      var start = body.startIndex
+      var first: Substring.UTF8View = ""[...].utf8
+      while start < body.endIndex {
+        let end = body[start...].firstIndex(of: UInt8(ascii: "\n")) ?? body.endIndex
+        let line = body[start..<end].drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        if let head = line.first, head != UInt8(ascii: "#") {
+          first = Substring(line).utf8
+          break
+        }
+        start = end < body.endIndex ? body.index(after: end) : end
+      }
+      var spaces = 0
+      let words = first.prefix { byte in
+        if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") { spaces += 1 }
+        return spaces < 3
+      }
+      what = slug(Substring(words))
     }
     let words = what.split(separator: "-").prefix(4).joined(separator: "-")
     let short = String(words.prefix(32)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
@@ -439,7 +455,24 @@ struct StepBuilder {
   }
 
   /// A lower-case id from heading text: letters and digits kept, anything else one '-'.
-  static func slug(_ text: String) -> String {
+  static func slug<S: StringProtocol>(_ text: S) -> String {
+    // ASCII on bytes: ids are made for every step of every runbook read, and most headings
+    // and commands are ASCII.
+    if text.utf8.allSatisfy({ $0 < 0x80 }) {
+      var bytes: [UInt8] = []
+      var dash = false
+      for byte in text.utf8 {
+        let lower = (0x41...0x5A).contains(byte) ? byte + 0x20 : byte
+        if (0x61...0x7A).contains(lower) || (0x30...0x39).contains(lower) {
+          if dash, !bytes.isEmpty { bytes.append(UInt8(ascii: "-")) }
+          dash = false
+          bytes.append(lower)
+        } else {
+          dash = true
+        }
+      }
+      return bytes.isEmpty ? "step" : String(decoding: bytes, as: UTF8.self)
+    }
     var out = ""
     for c in text.lowercased() {
       if c.isLetter || c.isNumber {
