@@ -11,4 +11,18 @@ enum TestEnvironment {
     ".build/ansible/bin/ansible-playbook"
   ).path
   static let hasAnsible = FileManager.default.isExecutableFile(atPath: ansiblePlaybook)
+  /// This process may mount a tmpfs (root, outside a sandbox that forbids mounts): tried
+  /// once on an empty directory of its own, and unmounted at once.
+  static let canMountTmpfs: Bool = {
+    guard isRoot else { return false }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-mount-probe-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    guard
+      (try? CLI.program("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir.path]))?.0 == 0
+    else { return false }
+    _ = try? CLI.program("/bin/umount", [dir.path])
+    return true
+  }()
 }
