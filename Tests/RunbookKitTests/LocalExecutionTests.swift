@@ -94,7 +94,7 @@ final class LineSink: @unchecked Sendable {
     defer { run.cleanUp() }
     try await run.exec(
       """
-      ```sh {role=local name=stopped timeout=1s allow-fail}
+      ```sh {role=local name=stopped timeout=4s allow-fail}
       echo $$ > {{ dir }}/stopped.pid
       kill -STOP $$
       echo resumed
@@ -424,7 +424,7 @@ final class LineSink: @unchecked Sendable {
       ```sh {role=a name=as-root become}
       id -un
       ```
-      ```sh {role=a name=stopped user=nobody timeout=1s}
+      ```sh {role=a name=stopped user=nobody timeout=4s}
       sleep 30
       ```
       """, configure: { $0.continueOnError = true })
@@ -497,7 +497,7 @@ final class LineSink: @unchecked Sendable {
     let start = ContinuousClock.now
     try await run.exec(
       """
-      ```sh {role=a name=hang timeout=1s}
+      ```sh {role=a name=hang timeout=4s}
       sleep 60 &
       echo $! > {{ dir }}/child.pid
       sleep 60
@@ -725,7 +725,7 @@ final class LineSink: @unchecked Sendable {
       sleep 60 >/dev/null 2>&1 &
       echo $! > {{ dir }}/left.pid
       ```
-      ```sh {role=a name=hangs timeout=1s}
+      ```sh {role=a name=hangs timeout=4s}
       sleep 60
       ```
       """)
