@@ -21,8 +21,10 @@ struct ConnectionOptions: ParsableArguments {
     if let sshConfig, !FileManager.default.isReadableFile(atPath: sshConfig) {
       throw ValidationError("--ssh-config \(sshConfig): no such readable file")
     }
-    for option in sshOption where SSHSettings.optionProblem(option) != nil {
-      throw ValidationError("--ssh-option \(option): \(SSHSettings.optionProblem(option)!)")
+    for option in sshOption {
+      if let problem = SSHSettings.optionProblem(option) {
+        throw ValidationError("--ssh-option \(option): \(problem)")
+      }
     }
     guard (1...3600).contains(connectTimeout) else {
       throw ValidationError("--connect-timeout must be 1 to 3600 seconds, not \(connectTimeout)")

@@ -52,10 +52,10 @@ extension Executor {
           do {
             try await journal.append(record, durability: .beforeNextStep)
           } catch {
-            // A full disk: the record without its output tail may still fit, saying so.
+            // A full disk: the record without its output tail may still fit, saying so. Its
+            // status stays the one the host gave: only the record is short, not the step.
             var short = record
             short.outputTail = ""
-            short.status = .failed
             short.reason =
               (record.reason.map { $0 + "; " } ?? "")
               + "its record could not be written whole: \(error)"

@@ -9,6 +9,9 @@ import Foundation
 /// removing or reordering any record breaks the chain from there on (`runbook verify`).
 public actor Journal {
   private let handle: FileHandle
+  /// Where the next record goes: the file's size, kept here rather than asked of the file
+  /// at each record (a step on many hosts appends many).
+  private var end: UInt64
   /// The file's path.
   public nonisolated let path: String
   private let encoder: JSONEncoder
@@ -39,7 +42,7 @@ public actor Journal {
     }
     let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     lastDigest = try Self.finalDigest(path: path)
-    handle.seekToEndOfFile()
+    end = handle.seekToEndOfFile()
     self.handle = handle
     sync = JournalSync(descriptor: fd)
     self.path = path
@@ -59,9 +62,9 @@ public actor Journal {
     let (line, digest) = Self.chain(body: body, after: lastDigest)
     // A line that does not fit (a full disk) is taken back whole: the journal stays a
     // chain of whole records, and a smaller record (the run's end) may still fit.
-    let end = try handle.offset()
     do {
       try handle.write(contentsOf: line)
+      end += UInt64(line.count)
     } catch {
       try? handle.truncate(atOffset: end)
       throw RunDirectoryError("cannot write \(path): \(Self.reason(error))")
