@@ -67,6 +67,12 @@ enum ExitStatus {
 
 /// Prints diagnostics to standard error and ends with status 2 when any is an error.
 func report(_ diagnostics: [Diagnostic]) throws {
+  printDiagnostics(diagnostics)
+  if diagnostics.hasErrors { throw ExitStatus.invalid }
+}
+
+/// Prints diagnostics to standard error, and a count when any is an error.
+func printDiagnostics(_ diagnostics: [Diagnostic]) {
   var stderr = StandardError()
   for diagnostic in diagnostics { print(diagnostic, to: &stderr) }
   let errors = diagnostics.filter { $0.severity == .error }.count
@@ -75,7 +81,6 @@ func report(_ diagnostics: [Diagnostic]) throws {
     print(
       "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s"); nothing was run",
       to: &stderr)
-    throw ExitStatus.invalid
   }
 }
 

@@ -5,7 +5,7 @@ import Foundation
 /// name, and who runs it.
 public enum RunSetup {
   /// How a value is asked for: the question, and whether the answer is secret (no echo).
-  public typealias Ask = (_ question: String, _ secret: Bool) -> String?
+  public typealias Ask = @Sendable (_ question: String, _ secret: Bool) -> String?
 
   /// The `NAME=VALUE` assignments that complete `plan`: each secret without a value comes
   /// from `RUNBOOK_SECRET_<NAME>` in `environment`, else from `ask`; each value a Runme

@@ -67,160 +67,67 @@ struct Exec: AsyncParsableCommand {
   var signKey: String?
 
   func run() async throws {
-    var preflight = options.preflight
     let environment = ProcessInfo.processInfo.environment
-    var outcome = preflight.run()
-    // Values nobody gave (secrets, what Runme blocks ask for): from the environment or a
-    // question on the terminal; every one missing is reported at once.
-    if let plan = outcome.plan, !plan.missingSecrets.isEmpty || !plan.askedVariables.isEmpty,
-      !outcome.diagnostics.hasErrors
-    {
-      let ask: RunSetup.Ask? =
-        isatty(STDIN_FILENO) == 1
-        ? { question, secret in
-          secret ? SecretPrompt.read(question) : SecretPrompt.readVisible(question)
-        } : nil
-      let (assignments, problems) = RunSetup.missingValues(
-        of: plan, environment: environment, ask: ask)
-      try report(problems)
-      preflight.variables += assignments
-      outcome = preflight.run()
-    }
-    try report(outcome.diagnostics)
-    guard let plan = outcome.plan else { return }
-
-    var selection = Selection()
-    selection.limit = split(limit)
-    selection.roles = split(role)
-    selection.tags = split(tags)
-    selection.from = from
-    selection.to = to
-    let (chosen, selectionProblems) = selection.apply(to: plan)
-    try report(selectionProblems)
-
-    var ssh = try SSHSettings.makePrivate()
-    connection.apply(to: &ssh)
-    defer { try? FileManager.default.removeItem(atPath: ssh.controlDirectory) }
-
-    let runDirectory =
-      resume ?? reportDir ?? RunSetup.defaultRunDirectory(for: options.runbook)
-    var execOptions = ExecOptions(
-      runDirectory: runDirectory, ssh: ssh,
-      operatorName: RunSetup.operatorName(environment: environment))
-    execOptions.forks = max(forks, 1)
-    execOptions.continueOnError = continueOnError
-    execOptions.dryRun = dryRun
-    execOptions.selected = chosen
-    execOptions.resume = resume != nil
-    var executor = Executor(plan: plan, options: execOptions)
-    // On a terminal, a live view; otherwise (or with --no-color/NO_COLOR) plain lines.
-    let terminal = isatty(STDOUT_FILENO) == 1 && !noColor && environment["NO_COLOR"] == nil
-    var view: ProgressView?
-    if quiet {
-      executor.events = { event in
-        if case .hostFinished(let record) = event,
-          [.failed, .timeout, .interrupted].contains(record.status)
-        {
-          say(
-            "\(record.step) on \(record.host): \(record.status.rawValue)\(record.reason.map { " — \($0)" } ?? "")"
-          )
-        }
-      }
-    } else if terminal && !interactive {
-      let live = ProgressView(
-        color: true, verbose: verbose, write: { FileHandle.standardOutput.write(Data($0.utf8)) })
-      executor.events = { live.handle($0) }
-      view = live
-    } else {
-      executor.echo = { line in say(line) }
-    }
-    if interactive {
-      executor.interaction = TerminalInteraction(
-        input: isatty(STDIN_FILENO) == 1 ? .terminal : .lines, environment: environment,
-        runDirectory: runDirectory,
-        write: { text in
-          FileHandle.standardOutput.write(Data(text.utf8))
-        })
-    }
-
-    // A dry run checks the hosts too: it is the preflight without the steps.
-    var touched: Set<String> = []
-    for (planned, positions) in zip(plan.steps, chosen) {
-      for position in positions ?? [] { touched.insert(planned.hosts[position]) }
-    }
-    var unreachable = await executor.checkConnectivity(hosts: touched)
-    // Steps that run as another user can, on every host that runs them.
-    if unreachable.isEmpty { unreachable = await executor.checkEscalation(selected: chosen) }
-    if !unreachable.isEmpty {
-      await executor.closeConnections()
-      try report(unreachable)
-    }
-
-    // One writer per run directory, from here until the reports are written.
-    let lock: RunDirectoryLock
+    let pipeline = RunPipeline(request: request(environment), environment: .terminal(environment))
     do {
-      lock = try RunDirectoryLock.forRun(
-        runDirectory, resume: resume != nil, runbook: options.runbook)
-    } catch let error as RunDirectoryError {
-      try report([Diagnostic(.error, at: nil, error.description)])
-      return
+      let summary = try await pipeline.run()
+      if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
+    } catch RunPipelineError.invalidInput {
+      throw ExitStatus.invalid
     }
-    defer { withExtendedLifetime(lock) {} }
+  }
 
-    let running = executor
-    let task = Task { try await running.run() }
-    let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-      signal(number, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: number)
-      source.setEventHandler {
-        TerminalMode.restore()
-        say("\ninterrupted: stopping the running commands…")
-        task.cancel()
-      }
-      source.resume()
-      return source
-    }
-    view?.start()
-    let result = await task.result
-    view?.stop()
-    for source in signals { source.cancel() }
-    await executor.closeConnections()
-    // Reports are written for every run that has a journal: passed, failed, interrupted.
-    var report: RunReport?
-    do {
-      report = try await RunDirectory.writeReports(directory: runDirectory)
-    } catch {
-      var stderr = StandardError()
-      print("warning: reports not written: \(error)", to: &stderr)
-    }
-    if let signKey {
-      do {
-        try await RunSignature.sign(directory: runDirectory, key: signKey)
-      } catch {
-        var stderr = StandardError()
-        print("warning: the run was not signed: \(error)", to: &stderr)
-      }
-    }
-    let summary = try result.get()
-    // The results that count, over every attempt of the run (a resume's own records of
-    // steps found done are not news).
-    let counts =
-      report?.resultLine
-      ?? summary.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(
-        separator: ", ")
-    let deviations = report.map { $0.deviationSummary.isEmpty ? "" : " · " + $0.deviationSummary }
-    say("run \(summary.status): \(counts)\(deviations ?? "")")
-    if let problem = summary.problem {
-      var stderr = StandardError()
-      print("error: \(problem)", to: &stderr)
-    }
-    say("run directory: \(summary.runDirectory) (report.html, report.md, run.json, junit.xml)")
-    if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
+  /// The flags, as the pipeline's request.
+  private func request(_ environment: [String: String]) -> RunRequest {
+    var request = RunRequest(preflight: options.preflight)
+    request.selection.limit = split(limit)
+    request.selection.roles = split(role)
+    request.selection.tags = split(tags)
+    request.selection.from = from
+    request.selection.to = to
+    request.reportDirectory = reportDir
+    request.resumeDirectory = resume
+    request.forks = forks
+    request.continueOnError = continueOnError
+    request.dryRun = dryRun
+    request.interactive = interactive
+    request.signKey = signKey
+    let connection = connection
+    request.configureSSH = { connection.apply(to: &$0) }
+    // On a colour terminal, a live view; otherwise (or with --no-color/NO_COLOR) plain lines.
+    let colour = isatty(STDOUT_FILENO) == 1 && !noColor && environment["NO_COLOR"] == nil
+    request.presentation = quiet ? .quiet : colour ? .live(verbose: verbose) : .lines
+    return request
   }
 
   private func split(_ text: String?) -> [String] {
     (text ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
       .filter { !$0.isEmpty }
+  }
+}
+
+extension RunEnvironment {
+  /// The operator's terminal: questions on standard error, output on standard output,
+  /// diagnostics on standard error, Ctrl-C and SIGTERM as the pipeline's signals.
+  static func terminal(_ variables: [String: String]) -> RunEnvironment {
+    let ask: RunSetup.Ask? =
+      isatty(STDIN_FILENO) == 1
+      ? { @Sendable question, secret in
+        secret ? SecretPrompt.read(question) : SecretPrompt.readVisible(question)
+      } : nil
+    var environment = RunEnvironment(
+      variables: variables, ask: ask, write: { FileHandle.standardOutput.write(Data($0.utf8)) },
+      warn: { line in
+        var stderr = StandardError()
+        print(line, to: &stderr)
+      }, diagnose: { printDiagnostics($0) }, signals: { SignalStream.listen() })
+    environment.interrupted = { TerminalMode.restore() }
+    environment.makeInteraction = { runDirectory in
+      TerminalInteraction(
+        input: isatty(STDIN_FILENO) == 1 ? .terminal : .lines, environment: variables,
+        runDirectory: runDirectory, write: { FileHandle.standardOutput.write(Data($0.utf8)) })
+    }
+    return environment
   }
 }
 
