@@ -43,14 +43,20 @@ let package = Package(
       name: "runbook-bench",
       dependencies: ["RunbookKit"]
     ),
+    // What both test targets share: scripted hosts, a clock without waits, `eventually`.
+    .target(
+      name: "RunbookTestSupport",
+      dependencies: ["RunbookKit"],
+      path: "Tests/RunbookTestSupport"
+    ),
     .testTarget(
       name: "RunbookKitTests",
-      dependencies: ["RunbookKit"],
+      dependencies: ["RunbookKit", "RunbookTestSupport"],
       exclude: ["Fixtures"]
     ),
     .testTarget(
       name: "RunbookCLITests",
-      dependencies: ["RunbookKit"]
+      dependencies: ["RunbookKit", "RunbookTestSupport"]
     ),
   ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import RunbookTestSupport
 import Testing
 
 /// Hostile and unlucky inputs crossed with each other and with every subcommand that reads
@@ -206,10 +207,7 @@ import Testing
 
     let running = try CLI.start(["exec", "plain.md", "--report-dir", "term"] + base, in: ws.dir)
     // Once the step has been handed to the host (its start record is in the journal).
-    for _ in 0..<400 where !ws.journal("term").contains(where: { $0["type"] as? String == "start" })
-    {
-      Thread.sleep(forTimeInterval: 0.05)
-    }
+    #expect(eventually { ws.journal("term").contains { $0["type"] as? String == "start" } })
     began = clock.now
     running.process.terminate()
     let result = CLI.finish(running)

@@ -1,4 +1,5 @@
 import Foundation
+import RunbookTestSupport
 import Testing
 
 /// `exec --interactive`, driven by piped answers and through a real pseudo-terminal.
@@ -162,14 +163,17 @@ import Testing
     process.standardInput = input
     process.standardOutput = output
     process.standardError = output
+    let screen = PipeReader(output.fileHandleForReading)
     try process.run()
-    // Single keys, no newline: raw mode must take them one at a time.
-    for key in ["y", "n", "a"] {
-      Thread.sleep(forTimeInterval: 1.0)
+    // Single keys, no newline, each once its question is on the screen: raw mode must take
+    // them one at a time.
+    for (asked, key) in ["y", "n", "a"].enumerated() {
+      #expect(
+        eventually { screen.text.components(separatedBy: "Run this step?").count > asked + 1 })
       input.fileHandleForWriting.write(Data(key.utf8))
     }
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
+    let text = screen.finish()
     try? input.fileHandleForWriting.close()
     #expect(ws.read("status") == "exit=0\n", "\(text)")
     #expect(text.contains("Run this step? [y]es [n]o [e]dit [a]ll [q]uit [?]"))

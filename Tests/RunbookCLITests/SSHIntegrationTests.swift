@@ -1,4 +1,5 @@
 import Foundation
+import RunbookTestSupport
 import Testing
 
 /// `runbook exec` against real sshd instances on loopback addresses.
@@ -30,9 +31,9 @@ struct SSHIntegrationTests {
     func steps(_ run: String) -> [[String: Any]] {
       journal(run).filter { $0["type"] as? String == "step" }
     }
-    /// Waits (at most 10 s) for a step to write the file `name`.
+    /// Waits for a step to write the file `name`.
     func waitFor(_ name: String) {
-      for _ in 0..<200 where read(name) == nil { Thread.sleep(forTimeInterval: 0.05) }
+      #expect(eventually { read(name) != nil }, "no step wrote \(name)")
     }
     /// Whether the process whose pid a step wrote to `name` has ended (or is a zombie).
     func processEnded(pidFile name: String) -> Bool {
@@ -386,10 +387,9 @@ struct SSHIntegrationTests {
     #expect(
       ws.journal("run").last { $0["type"] as? String == "end" }?["status"] as? String
         == "interrupted")
-    Thread.sleep(forTimeInterval: 0.5)
     #expect(
-      ws.processEnded(pidFile: "remote.pid"), "the remote sleep was stopped, not only the local ssh"
-    )
+      eventually { ws.processEnded(pidFile: "remote.pid") },
+      "the remote sleep was stopped, not only the local ssh")
   }
 
   /// The processes whose memory `user` can read (/proc/PID/mem, as a step of that user

@@ -1,4 +1,5 @@
 import Foundation
+import RunbookTestSupport
 import Testing
 
 /// The built binary against hostile inventories, forged output, secrets, two writers and
@@ -66,8 +67,14 @@ import Testing
     sentinel.arguments = ["sleep", "60"]
     try sentinel.run()
     defer { if sentinel.isRunning { kill(sentinel.processIdentifier, SIGKILL) } }
-    Thread.sleep(forTimeInterval: 0.2)
     let pid = sentinel.processIdentifier
+    // A group of its own (setsid has run), which a forged stop line would point at.
+    #expect(
+      eventually {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        return fields.count > 2 && fields[2] == "\(pid)"
+      })
     try ws.write(
       "r.md",
       """
@@ -261,7 +268,8 @@ import Testing
     try ws.write("r.md", "```sh {role=local name=slow}\nsleep 2\necho x >> slow.txt\n```\n")
     try ws.write("other.md", "```sh {role=local}\ntrue\n```\n")
     let first = try CLI.start(["exec", "r.md", "--report-dir", "run"], in: ws.dir)
-    Thread.sleep(forTimeInterval: 0.8)
+    // The lock is taken before the journal's first record.
+    #expect(eventually { ws.journal("run").contains { $0["type"] as? String == "start" } })
     let second = try CLI.run(["exec", "r.md", "--report-dir", "run"], in: ws.dir)
     #expect(second.status == 2)
     #expect(second.stderr.contains("in use by another runbook process"), "\(second.stderr)")
@@ -294,13 +302,28 @@ import Testing
       "```sh {role=local name=slow}\nsleep 2\necho x >> slow.txt\n```\n```sh {role=local name=next}\necho y >> next.txt\n```\n"
     )
     let running = try CLI.start(["exec", "r.md", "--report-dir", "run"], in: ws.dir)
-    Thread.sleep(forTimeInterval: 0.8)
+    // What the host's session loop has written of the step: its started and done lines.
+    func hostSays(_ word: String) -> Bool {
+      let journal = ws.journal("run")
+      guard let token = journal.first?["stateToken"] as? String,
+        let attemptID = journal.first(where: { $0["type"] as? String == "start" })?["attemptID"]
+          as? String
+      else { return false }
+      let state = "/tmp/runbook-state-\(token)"
+      let files = (try? FileManager.default.contentsOfDirectory(atPath: state)) ?? []
+      return files.filter { $0.hasPrefix("status-") }.contains { name in
+        let text = (try? String(contentsOfFile: state + "/" + name, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").contains { $0.hasPrefix("\(attemptID) \(word) ") }
+      }
+    }
+    #expect(eventually { hostSays("started") })
     kill(running.process.processIdentifier, SIGKILL)
     _ = CLI.finish(running)
     // Until then, the host keeps them: the state of the lost step is what the resume asks.
     let lostToken = ws.journal("run").first?["stateToken"] as? String ?? "none"
     #expect(FileManager.default.fileExists(atPath: "/tmp/runbook-state-\(lostToken)"))
-    Thread.sleep(forTimeInterval: 2.0)
+    // The lost step goes on without the tool; the resume finds it finished.
+    #expect(eventually { hostSays("done") })
     let resumed = try CLI.run(["exec", "r.md", "--resume", "run"], in: ws.dir)
     #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
     #expect(ws.read("slow.txt") == "x\n")

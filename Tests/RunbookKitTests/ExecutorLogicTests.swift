@@ -1,4 +1,5 @@
 import Foundation
+import RunbookTestSupport
 import Testing
 
 @testable import RunbookKit
@@ -164,29 +165,5 @@ import Testing
     #expect(summary.status == .interrupted)
     #expect(s.hosts.runs.isEmpty)
     #expect(try s.records().map(\.operatorAction) == [.skipped, .skipped])
-  }
-}
-
-/// A runner that refuses to start anything: these tests run no process.
-struct NoProcesses: CommandRunning {
-  func run(
-    _ command: ProcessCommand, input: String, timeout: Duration?,
-    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
-  ) async -> CommandOutcome {
-    Issue.record("a process was started: \(command.executable)")
-    return CommandOutcome(launchError: "no processes here")
-  }
-
-  func session(
-    _ command: ProcessCommand, input: SessionInput,
-    stdout: @escaping @Sendable ([UInt8]) -> Void, stderr: @escaping @Sendable ([UInt8]) -> Void
-  ) async -> CommandOutcome {
-    Issue.record("a session was started: \(command.executable)")
-    return CommandOutcome(launchError: "no processes here")
-  }
-
-  func attached(_ command: ProcessCommand) async -> Int32 {
-    Issue.record("a shell was started: \(command.executable)")
-    return -1
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RunbookTestSupport
 import Testing
 
 @testable import RunbookKit
@@ -508,11 +509,13 @@ final class LineSink: @unchecked Sendable {
     #expect(elapsed < .seconds(10))
     let pid = Int32(run.read("child.pid")?.trimmingWhitespace() ?? "") ?? 0
     #expect(pid > 0)
-    try await Task.sleep(for: .milliseconds(200))
     // Gone, or a zombie waiting for a parent that does not reap (PID 1 of a container).
-    let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
-      .split(separator: ")").last?.split(separator: " ").first
-    #expect(state == nil || state == "Z", "the background child must be stopped with its group")
+    let stopped = await eventually {
+      let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?
+        .split(separator: ")").last?.split(separator: " ").first
+      return state == nil || state == "Z"
+    }
+    #expect(stopped, "the background child must be stopped with its group")
   }
 
   @Test func retriesUntilTheCommandSucceeds() async throws {

@@ -3,7 +3,7 @@ import Foundation
 @testable import RunbookKit
 
 /// What a scripted host does when it is given a step.
-enum ScriptedReply: Sendable {
+public enum ScriptedReply: Sendable {
   /// Prints `stdout` and exits with `status`.
   case exit(Int32, stdout: String = "")
   /// Never ends by itself: stopped at once by a timeout, else when the task is cancelled.
@@ -14,26 +14,30 @@ enum ScriptedReply: Sendable {
 
 /// Hosts in memory, for the executor's logic: each step gets the next reply the test wrote
 /// for it (by step id and host), no process starts, nothing sleeps.
-final class ScriptedHosts: @unchecked Sendable {
+public final class ScriptedHosts: @unchecked Sendable {
   // Everything mutable is touched under `lock`: hosts run concurrently.
   private let lock = NSLock()
   private var replies: [String: [ScriptedReply]] = [:]
   private var answers: [String: RemoteState] = [:]
-  private(set) var runs: [(step: String, host: String, timeout: Duration?)] = []
-  private(set) var questions: [String] = []
-  private(set) var closed: [String] = []
+  public private(set) var runs: [(step: String, host: String, timeout: Duration?)] = []
+  public private(set) var questions: [String] = []
+  public private(set) var closed: [String] = []
+
+  /// Hosts with no replies written yet (every step exits 0).
+  public init() {}
 
   /// The replies for `step` on `host`, one per run, in order (the last one repeats).
-  func script(_ step: String, on host: String, _ replies: ScriptedReply...) {
+  public func script(_ step: String, on host: String, _ replies: ScriptedReply...) {
     lock.withLock { self.replies[step + "@" + host] = replies }
   }
 
   /// What the host answers about any lost step.
-  func answer(_ state: RemoteState, host: String) {
+  public func answer(_ state: RemoteState, host: String) {
     lock.withLock { answers[host] = state }
   }
 
-  func runCount(_ step: String, on host: String) -> Int {
+  /// How many times `step` ran on `host`.
+  public func runCount(_ step: String, on host: String) -> Int {
     lock.withLock { runs.filter { $0.step == step && $0.host == host }.count }
   }
 
@@ -58,7 +62,7 @@ final class ScriptedHosts: @unchecked Sendable {
   fileprivate func close(_ host: String) { lock.withLock { closed.append(host) } }
 
   /// The maker to give an `Executor`.
-  var maker: TransportRegistry.Maker {
+  public var maker: TransportRegistry.Maker {
     { host, _ in ScriptedTransport(host: host, hosts: self) }
   }
 }
@@ -109,21 +113,24 @@ struct ScriptedTransport: Transport {
 }
 
 /// A clock whose waits take no time: it records them and moves its time on.
-final class RecordingClock: RunClock, @unchecked Sendable {
+public final class RecordingClock: RunClock, @unchecked Sendable {
   // `elapsed` and `sleeps` are touched under `lock`.
   private let lock = NSLock()
   private let start = Date(timeIntervalSince1970: 1_800_000_000)
   private var elapsed: Duration = .zero
-  private(set) var sleeps: [Duration] = []
+  public private(set) var sleeps: [Duration] = []
 
-  func now() -> Date {
+  /// Starts at a fixed time.
+  public init() {}
+
+  public func now() -> Date {
     lock.withLock {
       start.addingTimeInterval(
         Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
   }
 
-  func sleep(for duration: Duration) async throws {
+  public func sleep(for duration: Duration) async throws {
     try Task.checkCancellation()
     lock.withLock {
       sleeps.append(duration)
@@ -133,33 +140,36 @@ final class RecordingClock: RunClock, @unchecked Sendable {
 }
 
 /// Answers an interactive run from a list, recording the questions.
-final class ScriptedInteraction: Interaction, @unchecked Sendable {
+public final class ScriptedInteraction: Interaction, @unchecked Sendable {
   // The answer lists and the log are touched under `lock`.
   private let lock = NSLock()
   private var before: [StepDecision]
   private var after: [FailureDecision]
-  private(set) var asked: [String] = []
+  public private(set) var asked: [String] = []
 
-  init(before: [StepDecision], after: [FailureDecision]) {
+  /// Answers `before` each step and `after` each failure, in order.
+  public init(before: [StepDecision], after: [FailureDecision]) {
     self.before = before
     self.after = after
   }
 
-  func beforeStep(_ prompt: StepPrompt) async -> StepDecision {
+  public func beforeStep(_ prompt: StepPrompt) async -> StepDecision {
     lock.withLock {
       asked.append("before \(prompt.step.id)")
       return before.isEmpty ? .run : before.removeFirst()
     }
   }
 
-  func afterFailure(_ prompt: StepPrompt, failed: [String]) async -> FailureDecision {
+  public func afterFailure(_ prompt: StepPrompt, failed: [String]) async -> FailureDecision {
     lock.withLock {
       asked.append("after \(prompt.step.id) on \(failed.joined(separator: ","))")
       return after.isEmpty ? .quit : after.removeFirst()
     }
   }
 
-  func confirmManual(_ prompt: StepPrompt) async -> (done: Bool, note: String?)? { (true, nil) }
+  public func confirmManual(_ prompt: StepPrompt) async -> (done: Bool, note: String?)? {
+    (true, nil)
+  }
 
-  func openShell(_ command: ProcessCommand) async {}
+  public func openShell(_ command: ProcessCommand) async {}
 }
