@@ -802,3 +802,53 @@ final class LineSink: @unchecked Sendable {
     return String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
   }
 }
+
+/// The one way a local process group is stopped: TERM, a grace period while the group
+/// ends, KILL for what is left; awaited, also when the stop comes from a cancellation.
+@Suite struct ProcessGroupTeardownTests {
+  static func runner() -> SubprocessRunner {
+    var runner = SubprocessRunner()
+    runner.gracePeriod = .milliseconds(300)
+    return runner
+  }
+
+  /// A group that ends on TERM is not sent KILL; one that ignores TERM is killed, and gone
+  /// when the run returns.
+  @Test(arguments: [false, true])
+  func aTimedOutGroupIsGoneWhenTheRunReturns(ignoresTerm: Bool) async throws {
+    let dir = try ReportTests.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let script =
+      (ignoresTerm ? "trap '' TERM; " : "")
+      + "sleep 60 & echo $$ > \(dir)/group; wait"
+    let outcome = await Self.runner().run(
+      ProcessCommand("/bin/sh", ["-c", script]), input: "", timeout: .milliseconds(300),
+      stdout: { _ in }, stderr: { _ in })
+    #expect(outcome.timedOut)
+    #expect(outcome.signal == (ignoresTerm ? SIGKILL : SIGTERM))
+    let group = try #require(
+      Int32(String(contentsOfFile: dir + "/group", encoding: .utf8).trimmingWhitespace()))
+    // Every process of the group has ended (the sleep too), not only its leader.
+    #expect(await eventually { kill(-group, 0) != 0 && errno == ESRCH })
+  }
+
+  /// Cancelling the task that runs a command stops its group and waits for the stop.
+  @Test func aCancelledRunStopsItsGroup() async throws {
+    let dir = try ReportTests.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let runner = Self.runner()
+    let run = Task {
+      await runner.run(
+        ProcessCommand("/bin/sh", ["-c", "trap '' TERM; sleep 60 & echo $$ > \(dir)/group; wait"]),
+        input: "", timeout: nil, stdout: { _ in }, stderr: { _ in })
+    }
+    #expect(await eventually { FileManager.default.fileExists(atPath: dir + "/group") })
+    run.cancel()
+    let outcome = await run.value
+    #expect(outcome.interrupted)
+    #expect(outcome.signal == SIGKILL)
+    let group = try #require(
+      Int32(String(contentsOfFile: dir + "/group", encoding: .utf8).trimmingWhitespace()))
+    #expect(await eventually { kill(-group, 0) != 0 && errno == ESRCH })
+  }
+}

@@ -222,26 +222,17 @@ struct StepBuilder {
     return text.allSatisfy { $0 == first }
   }
 
-  /// Chooses the step kind, reporting combinations that cannot work.
+  /// Chooses the step kind (the first handler in `StepKinds.all` that claims the block),
+  /// reporting combinations that cannot work.
   private mutating func classify(_ language: String, _ a: StepAttributes, line: Int) -> StepKind? {
     let lang = language.lowercased()
     var kind: StepKind?
     if lang.isEmpty {
       error(line, "the fence has attributes but no language; write it as ```sh {...}")
-    } else if lang == "manual" {
-      kind = .manual
-    } else if a.file != nil {
-      kind = a.append ? .appendBlock : (lang == "ini" ? .iniMerge : .writeFile)
-    } else if let shell = a.interpreter.flatMap({ StepKind.shellLanguages[$0] }) {
-      kind = shell  // Runme's interpreter=bash
-    } else if a.interpreter != nil || StepKind.interpreterLanguages[lang] != nil {
-      kind = .program
-    } else if let shell = StepKind.shellLanguages[lang] {
-      kind = shell == .shell && runmeShell.map { $0.hasSuffix("bash") } == true ? .bash : shell
-    } else if StepKind.consoleLanguages.contains(lang) {
-      kind = .console
-    } else if StepKind.sqlLanguages.contains(lang) {
-      kind = .sql
+    } else if let claimed = StepKinds.classify(
+      BlockFacts(language: lang, attributes: a, runmeShell: runmeShell))
+    {
+      kind = claimed
     } else if lang == "ini" {
       error(
         line,
@@ -253,7 +244,14 @@ struct StepBuilder {
         "'\(language)' blocks do not run; add file=PATH to write the block to a file, or use sh, bash, console, sql, python, perl, ruby, node or manual"
       )
     }
+    validate(a, of: kind, language: lang, line: line)
+    return kind
+  }
 
+  /// Reports attributes that do not fit the step's kind or cannot be right anywhere.
+  private mutating func validate(
+    _ a: StepAttributes, of kind: StepKind?, language lang: String, line: Int
+  ) {
     if kind != .manual, a.roles.isEmpty, !a.runme { roleless.append(steps.count) }
     let writes = kind?.writesFile ?? false
     if a.file == nil {
@@ -279,6 +277,21 @@ struct StepBuilder {
       error(line, "'append' and an ini merge exclude each other; choose one")
     }
     if a.client != nil, kind != .sql { error(line, "'client' applies to sql steps only") }
+    if let kind, !kind.handler.runsCommands {
+      if a.cwd != nil { error(line, "'cwd' applies to steps that run commands; remove it") }
+      if a.env != nil { error(line, "'env' applies to steps that run commands; remove it") }
+    }
+    if writes, a.capture != nil {
+      error(line, "'capture' needs a command's output; a file step prints nothing")
+    }
+    if writes, a.expect != nil {
+      error(line, "'expect' checks a command's output; a file step prints nothing")
+    }
+    validateValues(a, line: line)
+  }
+
+  /// Reports attribute values that cannot be right for any kind.
+  private mutating func validateValues(_ a: StepAttributes, line: Int) {
     if let interpreter = a.interpreter,
       interpreter.isEmpty
         || !interpreter.allSatisfy({ $0.isLetter || $0.isNumber || "_./+- ".contains($0) })
@@ -287,10 +300,6 @@ struct StepBuilder {
         line,
         "interpreter=\(interpreter) must be a command with its options (letters, digits, '_./+-' and spaces), like interpreter=python3.11"
       )
-    }
-    if writes || kind == .manual {
-      if a.cwd != nil { error(line, "'cwd' applies to steps that run commands; remove it") }
-      if a.env != nil { error(line, "'env' applies to steps that run commands; remove it") }
     }
     if let env = a.env {
       if let words = a.envWords {
@@ -302,12 +311,6 @@ struct StepBuilder {
       } else {
         error(line, "env=\(env) has an unclosed quote; close it, like env=\"A='two words'\"")
       }
-    }
-    if writes, a.capture != nil {
-      error(line, "'capture' needs a command's output; a file step prints nothing")
-    }
-    if writes, a.expect != nil {
-      error(line, "'expect' checks a command's output; a file step prints nothing")
     }
     // A pattern without variables can be checked now rather than fail on the host.
     if let pattern = a.expect, !pattern.contains("{{") {
@@ -324,7 +327,6 @@ struct StepBuilder {
     if let user = a.user, !user.contains("{{"), let why = ArgumentValue.problem(user) {
       error(line, "user=\(TerminalText.visible(user)) is not a user name: \(why)")
     }
-    return kind
   }
 
   /// Gives every step its id and reports duplicate names.

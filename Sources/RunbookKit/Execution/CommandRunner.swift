@@ -116,13 +116,12 @@ public struct SubprocessRunner: CommandRunning {
         input: .inputWriter, output: .sequence, error: .sequence
       ) { execution in
         let group = execution.processIdentifier.value
+        let teardown = ProcessGroupTeardown(grace: gracePeriod)
         @Sendable func stopGroup(_ why: StopState.Reason) async {
           guard state.begin(why) else { return }
-          kill(-group, SIGTERM)
-          try? await Task.sleep(for: gracePeriod)
-          kill(-group, SIGKILL)
+          await teardown.stop(group)
         }
-        await withTaskCancellationHandler {
+        await withAwaitedCancellation {
           await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
               _ = try? await execution.standardInputWriter.write(input)
@@ -146,7 +145,7 @@ public struct SubprocessRunner: CommandRunning {
             tasks.cancelAll()
           }
         } onCancel: {
-          Task { await stopGroup(.interrupt) }
+          await stopGroup(.interrupt)
         }
       }
       var outcome = CommandOutcome()
@@ -192,15 +191,11 @@ extension SubprocessRunner {
         spawned = true
         let group = execution.processIdentifier.value
         input.attach(pipes.parent.input)
-        await withTaskCancellationHandler {
+        await withAwaitedCancellation {
           // The session ends when the shell (and all that holds its output) is gone.
           await pipes.read(stdout: stdout, stderr: stderr)
         } onCancel: {
-          kill(-group, SIGTERM)
-          Task {
-            try? await Task.sleep(for: gracePeriod)
-            kill(-group, SIGKILL)
-          }
+          await ProcessGroupTeardown(grace: gracePeriod).stop(group)
         }
         input.finish()
       }

@@ -4,6 +4,15 @@ extension Executor {
   /// Runs the selected steps and writes the journal. Task cancellation (Ctrl-C, SIGTERM)
   /// stops the running commands on every host and ends the run as interrupted.
   public func run() async throws -> RunSummary {
+    let selected = options.selected ?? plan.steps.map { Array($0.hosts.indices) }
+    let context = try await openRun(selected: selected)
+    let loop = await runSteps(selected: selected, context: context)
+    return try await endRun(loop, context: context)
+  }
+
+  /// Makes the run directory private, reads what an earlier attempt did, and journals
+  /// this attempt's start.
+  private func openRun(selected: [[Int]?]) async throws -> RunContext {
     // Everything the tool writes in the run directory is the operator's alone (0700/0600).
     try RunDirectoryLock.makePrivateDirectory(options.runDirectory)
     try PrivateFile.makeDirectory(options.runDirectory + "/logs")
@@ -12,7 +21,6 @@ extension Executor {
       options.resume && FileManager.default.fileExists(atPath: journalPath)
       ? try ResumePoint(journal: journalPath) : ResumePoint()
     let journal = try Journal(path: journalPath)
-    let selected = options.selected ?? plan.steps.map { Array($0.hosts.indices) }
     let context = RunContext(
       journal: journal,
       transports: TransportPool(
@@ -22,19 +30,21 @@ extension Executor {
       state: RunState(masker: plan.masker, secretNames: Set(plan.secretNames)),
       runID: URL(fileURLWithPath: options.runDirectory).lastPathComponent)
     try await journal.append(try runRecord(context, selected: selected))
+    return context
+  }
 
+  /// The selected steps in order, until one stops the run.
+  private func runSteps(selected: [[Int]?], context: RunContext) async -> StepLoop {
     let hostRunner = HostStepRunner(executor: self, context: context)
     let driver = interaction.map { InteractiveDriver(interaction: $0, runner: hostRunner) }
-    var latest: [String: StepStatus] = [:]
-    var failures = 0
-    var stopped: RunStatus?
-    var journalFailure: String?
+    let record = journaling(into: context.journal)
+    var loop = StepLoop()
     let total = selected.compactMap { $0 }.count
     var ordinal = 0
     for (index, planned) in plan.steps.enumerated() {
       guard let positions = selected[index] else { continue }
       if Task.isCancelled {
-        stopped = .interrupted
+        loop.stopped = .interrupted
         break
       }
       ordinal += 1
@@ -44,33 +54,6 @@ extension Executor {
         "==> [\(ordinal)/\(total)] \(step.id) (\(step.kind.rawValue), line \(step.line)) on "
           + (hostNames.isEmpty ? "the operator" : hostNames.joined(separator: ", ")))
       events?(.stepStarted(ordinal: ordinal, total: total, step: step, hosts: hostNames))
-
-      let record: @Sendable ([StepRecord]) async throws -> Bool = { records in
-        var interrupted = false
-        for record in records {
-          // Made durable while the next step is prepared, and before it starts.
-          do {
-            try await journal.append(record, durability: .beforeNextStep)
-          } catch {
-            // A full disk: the record without its output tail may still fit, saying so. Its
-            // status stays the one the host gave: only the record is short, not the step.
-            var short = record
-            short.outputTail = ""
-            short.reason =
-              (record.reason.map { $0 + "; " } ?? "")
-              + "its record could not be written whole: \(error)"
-            _ = try? await journal.append(short, durability: .beforeNextStep)
-            throw error
-          }
-          events?(.hostFinished(record))
-          let mark = record.status.rawValue + (record.changed == true ? " (changed)" : "")
-          echo?(
-            "    \(record.host): \(mark)\(record.reason.map { " — \($0)" } ?? "") [\(record.durationMs) ms]"
-          )
-          if record.status == .interrupted { interrupted = true }
-        }
-        return interrupted
-      }
       let outcome: StepOutcome
       do {
         outcome = try await runOne(
@@ -78,41 +61,81 @@ extension Executor {
           hostRunner: hostRunner, record: record)
       } catch {
         // The record of what ran cannot be kept (a full disk): nothing more may run.
-        journalFailure = "the journal could not be written: \(error)"
-        echo?("    \(journalFailure!); the run stops here")
-        stopped = .failed
+        let failure = "the journal could not be written: \(error)"
+        loop.journalFailure = failure
+        echo?("    \(failure); the run stops here")
+        loop.stopped = .failed
         break
       }
-      for r in outcome.records { latest["\(r.index)/\(r.host)"] = r.status }
-      if outcome.failed { failures += 1 }
+      for r in outcome.records { loop.latest["\(r.index)/\(r.host)"] = r.status }
+      if outcome.failed { loop.failures += 1 }
       if let stop = outcome.stop {
-        stopped = stop
+        loop.stopped = stop
         break
       }
     }
+    return loop
+  }
+
+  /// Journals a step's records as they come and shows them; says whether one was
+  /// interrupted. A record the journal cannot take ends the run (the call throws).
+  private func journaling(into journal: Journal) -> @Sendable ([StepRecord]) async throws -> Bool {
+    let echo = self.echo
+    let events = self.events
+    return { records in
+      var interrupted = false
+      for record in records {
+        // Made durable while the next step is prepared, and before it starts.
+        do {
+          try await journal.append(record, durability: .beforeNextStep)
+        } catch {
+          // A full disk: the record without its output tail may still fit, saying so. Its
+          // status stays the one the host gave: only the record is short, not the step.
+          var short = record
+          short.outputTail = ""
+          short.reason =
+            (record.reason.map { $0 + "; " } ?? "")
+            + "its record could not be written whole: \(error)"
+          _ = try? await journal.append(short, durability: .beforeNextStep)
+          throw error
+        }
+        events?(.hostFinished(record))
+        let mark = record.status.rawValue + (record.changed == true ? " (changed)" : "")
+        echo?(
+          "    \(record.host): \(mark)\(record.reason.map { " — \($0)" } ?? "") [\(record.durationMs) ms]"
+        )
+        if record.status == .interrupted { interrupted = true }
+      }
+      return interrupted
+    }
+  }
+
+  /// Ends the run: its status, the hosts' sessions closed, the end record, the ledger.
+  private func endRun(_ loop: StepLoop, context: RunContext) async throws -> RunSummary {
     var counts: [String: Int] = [:]
-    for status in latest.values { counts[status.rawValue, default: 0] += 1 }
-    let pending = latest.values.contains(.pending)
+    for status in loop.latest.values { counts[status.rawValue, default: 0] += 1 }
+    let pending = loop.latest.values.contains(.pending)
     let status =
-      stopped ?? (options.dryRun ? .dryRun : failures > 0 ? .failed : pending ? .pending : .passed)
+      loop.stopped
+      ?? (options.dryRun ? .dryRun : loop.failures > 0 ? .failed : pending ? .pending : .passed)
     // The hosts keep what they know of the steps only while some step's end is not known
     // here: an unknown status, or a step lost by an earlier attempt that did not get to run.
     await context.transports.closeAll(
-      forget: !latest.values.contains(.unknown)
-        && (resume.lost.isEmpty || status == .passed || status == .pending))
+      forget: !loop.latest.values.contains(.unknown)
+        && (context.resume.lost.isEmpty || status == .passed || status == .pending))
     let end = RunEndRecord(
       status: status, endedAt: RunLayout.timestamp(clock.now()), counts: counts)
-    if journalFailure == nil {
-      try await journal.append(end)
+    if loop.journalFailure == nil {
+      try await context.journal.append(end)
     } else {
       // Where it still fits: a journal without its end reads as an incomplete run.
-      _ = try? await journal.append(end)
+      _ = try? await context.journal.append(end)
     }
-    await journal.close()
+    await context.journal.close()
     // Where the journal ended, kept outside the run directory (`verify` compares).
     try? RunLedger.record(directory: options.runDirectory)
     var summary = RunSummary(status: status, runDirectory: options.runDirectory, counts: counts)
-    summary.problem = journalFailure
+    summary.problem = loop.journalFailure
     return summary
   }
 
@@ -181,6 +204,18 @@ extension Executor {
     }
     return map
   }
+}
+
+/// Where the step loop got to: each step's latest status on each host, and why it stopped.
+struct StepLoop {
+  /// The latest status by `index/host`.
+  var latest: [String: StepStatus] = [:]
+  /// How many steps failed for good.
+  var failures = 0
+  /// Why the loop stopped before the last step, if it did.
+  var stopped: RunStatus?
+  /// Why the journal could not be written, if it could not.
+  var journalFailure: String?
 }
 
 /// What became of one step on its hosts, for the step loop.

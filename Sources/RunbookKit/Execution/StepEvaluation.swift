@@ -1,73 +1,37 @@
 import Foundation
 
 extension HostStepRunner {
-  /// Reads the result of a run of a step: status and reason, and file diffs and console
-  /// mismatches into the record.
-  func evaluate(
-    _ step: Step, _ rendered: RenderedStep, outcome: CommandOutcome, stdout: String, nonce: String,
-    masker: SecretMasker, record: inout StepRecord
-  ) -> (StepStatus, String?) {
-    if outcome.interrupted { return (.interrupted, "stopped by the operator") }
+  /// The verdict on a run of a step: what ends any command the same way (stopped, timed
+  /// out, not started, lost, skipped by its guard), else what its kind says of it.
+  func evaluate(_ run: FinishedRun, record: inout StepRecord) -> StepVerdict {
+    let outcome = run.outcome
+    if outcome.interrupted { return StepVerdict(.interrupted, "stopped by the operator") }
     if outcome.timedOut {
-      return (.timeout, "stopped after \(step.attributes.timeout?.secondsText ?? "its timeout")")
+      return StepVerdict(
+        .timeout, "stopped after \(run.step.attributes.timeout?.secondsText ?? "its timeout")")
     }
-    if let error = outcome.launchError { return (.failed, "cannot start: \(error)") }
+    if let error = outcome.launchError { return StepVerdict(.failed, "cannot start: \(error)") }
     switch outcome.lost {
     case .gone?:
-      return (.failed, "the connection was lost, and the step's processes ended without a status")
+      return StepVerdict(
+        .failed, "the connection was lost, and the step's processes ended without a status")
     case .neverStarted?:
-      return (.failed, "the connection was lost before the step started")
+      return StepVerdict(.failed, "the connection was lost before the step started")
     case .unknown?:
-      return (
+      return StepVerdict(
         .unknown,
         "the connection was lost and the host cannot be asked whether the step finished; --resume asks again"
       )
     case nil:
       break
     }
+    let fields = run.rendered.fields
     if let skip = StepScript.skipReason(
-      stdout, nonce: nonce, creates: rendered.fields[.creates], unless: rendered.fields[.unless])
+      run.stdout, nonce: run.nonce, creates: fields[.creates], unless: fields[.unless])
     {
-      return (.skipped, skip)
+      return StepVerdict(.skipped, skip)
     }
-    if step.kind == .console {
-      let transcript = ConsoleTranscript(rendered.body)
-      let outputs = StepScript.consoleOutputs(stdout, nonce: nonce)
-      for (i, command) in transcript.commands.enumerated() {
-        guard i < outputs.count else {
-          return (.failed, "console: '\(masker.mask(command.command))' did not run")
-        }
-        let (lines, status) = outputs[i]
-        if status != command.expectedStatus || !ConsoleTranscript.matches(lines, command.expected) {
-          var diff = ["$ " + command.command] + LineDiff.lines(command.expected, lines)
-          if status != command.expectedStatus {
-            diff.append("exit status \(status), expected \(command.expectedStatus)")
-          }
-          record.mismatch = masker.mask(diff.joined(separator: "\n"))
-          return (
-            .failed,
-            "console: output of '\(masker.mask(command.command))' differs from the transcript"
-          )
-        }
-      }
-      return (.ok, nil)
-    }
-    if let code = outcome.exitStatus, code != 0 { return (.failed, nil) }
-    if let signal = outcome.signal { return (.failed, "killed by signal \(signal)") }
-    if step.kind.writesFile {
-      if let change = StepScript.fileChange(stdout, nonce: nonce) {
-        record.changed = change.changed
-        record.diff = change.diff.map(masker.maskDiff)
-      }
-    }
-    if let pattern = rendered.fields[.expect] {
-      let text = StepScript.strip(stdout, nonce: nonce)
-      if text.range(of: pattern, options: .regularExpression) == nil {
-        record.mismatch = "output does not match expect=\(masker.mask(pattern))"
-        return (.failed, "output does not match expect=\(masker.mask(pattern))")
-      }
-    }
-    return (.ok, nil)
+    return run.step.kind.handler.judge(run, record: &record)
   }
 
   /// The status of a command that did not succeed.

@@ -1,0 +1,55 @@
+import Foundation
+
+/// How the tool stops a process group it started: TERM, up to `grace` for every process in
+/// the group to end, then KILL for what is left. One value, used wherever a local command
+/// or session is stopped, and awaited by whoever stops it.
+struct ProcessGroupTeardown: Sendable {
+  /// How long the group gets between TERM and KILL.
+  var grace: Duration
+  /// How often the group is looked at while it ends.
+  var poll: Duration = .milliseconds(20)
+
+  /// Stops the process group `group` (a group the tool made for a child it started); returns
+  /// once the group is gone or KILL was sent. Runs to its end even when the caller is
+  /// cancelled: the stop is what a cancellation asks for.
+  func stop(_ group: pid_t) async {
+    await Task { await terminate(group) }.value
+  }
+
+  private func terminate(_ group: pid_t) async {
+    guard kill(-group, SIGTERM) == 0 else { return }
+    let clock = ContinuousClock()
+    let deadline = clock.now + grace
+    while clock.now < deadline {
+      if kill(-group, 0) != 0 { return }
+      try? await Task.sleep(for: poll)
+    }
+    kill(-group, SIGKILL)
+  }
+}
+
+/// Runs `body`; when the calling task is cancelled before `body` ends, runs `onCancel` too
+/// (awaited, and not itself cancelled) while `body` goes on, say reading what a stopped
+/// process still prints. Unlike `withTaskCancellationHandler`, nothing is left running.
+func withAwaitedCancellation(
+  _ body: @escaping @Sendable () async -> Void,
+  onCancel: @escaping @Sendable () async -> Void
+) async {
+  let ended = Locked(false)
+  await withTaskGroup(of: Bool.self) { tasks in
+    tasks.addTask {
+      await body()
+      ended.set(true)
+      return true
+    }
+    tasks.addTask {
+      // Wakes by cancellation only: the caller's, or the body's end below.
+      try? await Task.sleep(for: .seconds(365 * 24 * 3600))
+      if !ended.get() { await Task { await onCancel() }.value }
+      return false
+    }
+    while let bodyEnded = await tasks.next() {
+      if bodyEnded { tasks.cancelAll() }
+    }
+  }
+}

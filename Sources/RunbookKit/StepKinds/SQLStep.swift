@@ -1,0 +1,27 @@
+extension StepKind {
+  /// SQL statements piped to a database client (`mysql` unless `client=` says otherwise).
+  public static let sql = StepKind(rawValue: "sql")
+}
+
+/// `sql` and `mysql` blocks: the statements, without the prompts a guide copied with them,
+/// go to the client's standard input.
+struct SQLStep: StepKindHandler {
+  let kind = StepKind.sql
+
+  /// The languages piped to a SQL client.
+  static let languages: Set<String> = ["sql", "mysql"]
+
+  func claims(_ block: BlockFacts) -> Bool { Self.languages.contains(block.language) }
+
+  func script(_ input: ScriptInput, on host: HostAccess) async -> ScriptOrEnd {
+    .script(
+      StepScript.sql(
+        input.rendered.body, client: input.fields[.client], prelude: input.prelude,
+        creates: input.fields[.creates], unless: input.fields[.unless], nonce: input.nonce))
+  }
+
+  func exportAction(_ input: ScriptInput) -> ExportAction {
+    .script(
+      StepScript.sql(input.rendered.body, client: input.fields[.client], prelude: input.prelude))
+  }
+}
