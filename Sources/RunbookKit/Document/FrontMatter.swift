@@ -44,7 +44,9 @@ public struct FrontMatter: Sendable, Equatable {
   }
 
   /// Parses the YAML text that starts at `firstLine` of `file`.
-  static func parse(_ yaml: String, file: String, firstLine: Int) -> (FrontMatter, [Diagnostic]) {
+  static func parse(_ yaml: String, file: String, firstLine: Int)
+    -> (frontMatter: FrontMatter, diagnostics: [Diagnostic])
+  {
     let root: Node?
     do {
       root = try composeYAML(yaml)

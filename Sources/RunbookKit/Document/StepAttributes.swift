@@ -83,7 +83,7 @@ public struct StepAttributes: Sendable, Equatable {
   private static let forms = Dictionary(uniqueKeysWithValues: known.map { ($0.key, $0.form) })
 
   /// Validates `list`, returning the attributes and one message per problem.
-  static func validate(_ list: AttributeList) -> (StepAttributes, [String]) {
+  static func validate(_ list: AttributeList) -> (attributes: StepAttributes, problems: [String]) {
     var attributes = StepAttributes()
     var problems: [String] = []
     var seen: Set<String> = []

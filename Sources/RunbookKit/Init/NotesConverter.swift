@@ -243,10 +243,10 @@ public struct NotesConverter: Sendable {
   static func roles(named text: String, words: [(word: String, role: String)]) -> [String]? {
     let lower = text.lowercased()
     var parenthesized: [String] = []
-    for group in [("（", "）"), ("(", ")")] {
+    for brackets in [(open: "（", close: "）"), (open: "(", close: ")")] {
       var rest = lower[...]
-      while let open = rest.range(of: group.0),
-        let close = rest[open.upperBound...].range(of: group.1)
+      while let open = rest.range(of: brackets.open),
+        let close = rest[open.upperBound...].range(of: brackets.close)
       {
         let inside = rest[open.upperBound..<close.lowerBound]
         for (word, role) in words

@@ -286,7 +286,7 @@ final class VariableScope {
 
   private func template(_ text: String) -> Template {
     if let cached = templates[text] { return cached }
-    let parsed = Template.parse(text).0
+    let (parsed, _) = Template.parse(text)
     templates[text] = parsed
     return parsed
   }
