@@ -19,33 +19,8 @@ func reportsBenchmark() async throws {
     markdown += "```sh {role=web name=s\(i)}\necho step \(i)\n```\n\n![shot](s\(i).png)\n\n"
   }
   try markdown.write(toFile: dir + "/runbook.md", atomically: true, encoding: .utf8)
-  let output = String(repeating: String(repeating: "x", count: 63) + "\n", count: 16)  // 1 KB
-  let hosts = (1...hostCount).map { "web\($0)" }
   let setupStart = ContinuousClock.now
-  let journal = try Journal(path: dir + "/journal.jsonl")
-  try await journal.append(
-    RunRecord(
-      runID: "bench", runbook: "bench.md", title: "Report benchmark", runbookSHA256: "",
-      inventory: nil, inventorySHA256: nil, operatorName: "bench@local",
-      toolVersion: RunbookVersion.current,
-      startedAt: "2026-01-01T00:00:00Z", variables: [:], stepCount: stepCount, hosts: hosts,
-      dryRun: false, resumes: nil, selectedSteps: nil))
-  for i in 0..<stepCount {
-    for host in hosts {
-      try await journal.append(
-        StepRecord(
-          step: "s\(i)", index: i, kind: .shell, line: 0, headingPath: ["Section \(i / 25)"],
-          host: host,
-          status: i % 997 == 0 ? .failed : .ok, reason: nil, exitCode: 0, attempts: 1,
-          startedAt: "2026-01-01T00:00:00Z", endedAt: "2026-01-01T00:00:01Z", durationMs: 12,
-          script: "echo step \(i)\n", contentSHA256: "", log: "logs/\(i)/\(host).log",
-          outputBytes: 1024,
-          outputSHA256: "", outputTail: output, outputTruncated: false))
-    }
-  }
-  try await journal.append(
-    RunEndRecord(status: .failed, endedAt: "2026-01-01T01:00:00Z", counts: [:]))
-  await journal.close()
+  try await writeBenchmarkJournal(in: dir, stepCount: stepCount, hostCount: hostCount)
   let setupMS = (ContinuousClock.now - setupStart).seconds * 1000
   let journalMB =
     Double(
@@ -90,4 +65,35 @@ func reportsBenchmark() async throws {
     String(
       format: "peak RSS MB         %8.1f      (target < 300; %.1f before loading)",
       peakResidentMB(), before))
+}
+
+/// Writes the journal of the run the benchmark renders: a record per step and host, with
+/// 1 KB of output each.
+private func writeBenchmarkJournal(in dir: String, stepCount: Int, hostCount: Int) async throws {
+  let output = String(repeating: String(repeating: "x", count: 63) + "\n", count: 16)  // 1 KB
+  let hosts = (1...hostCount).map { "web\($0)" }
+  let journal = try Journal(path: dir + "/journal.jsonl")
+  try await journal.append(
+    RunRecord(
+      runID: "bench", runbook: "bench.md", title: "Report benchmark", runbookSHA256: "",
+      inventory: nil, inventorySHA256: nil, operatorName: "bench@local",
+      toolVersion: RunbookVersion.current,
+      startedAt: "2026-01-01T00:00:00Z", variables: [:], stepCount: stepCount, hosts: hosts,
+      dryRun: false, resumes: nil, selectedSteps: nil))
+  for i in 0..<stepCount {
+    for host in hosts {
+      try await journal.append(
+        StepRecord(
+          step: "s\(i)", index: i, kind: .shell, line: 0, headingPath: ["Section \(i / 25)"],
+          host: host,
+          status: i % 997 == 0 ? .failed : .ok, reason: nil, exitCode: 0, attempts: 1,
+          startedAt: "2026-01-01T00:00:00Z", endedAt: "2026-01-01T00:00:01Z", durationMs: 12,
+          script: "echo step \(i)\n", contentSHA256: "", log: "logs/\(i)/\(host).log",
+          outputBytes: 1024,
+          outputSHA256: "", outputTail: output, outputTruncated: false))
+    }
+  }
+  try await journal.append(
+    RunEndRecord(status: .failed, endedAt: "2026-01-01T01:00:00Z", counts: [:]))
+  await journal.close()
 }

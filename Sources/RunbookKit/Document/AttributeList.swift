@@ -49,20 +49,7 @@ public struct AttributeList: Sendable, Equatable {
     // Runme writes attributes as a JSON object too: {"name":"build","interactive":"false"}.
     let body = trimmed[open...]
     if body.dropFirst().drop(while: \.isWhitespace).first == "\"" {
-      guard
-        let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
-      else {
-        throw SyntaxError(
-          message:
-            "attributes in JSON form must be one JSON object, like {\"name\":\"build\"}; check its quotes and commas"
-        )
-      }
-      let entries = object.keys.sorted().map { key -> Entry in
-        let value = object[key]
-        if let flag = value as? Bool { return Entry(key: key, value: flag ? "true" : "false") }
-        return Entry(key: key, value: value.map { "\($0)" })
-      }
-      return AttributeList(language: language, entries: entries)
+      return AttributeList(language: language, entries: try jsonEntries(body))
     }
     var rest = trimmed[trimmed.index(after: open)...]
     var entries: [Entry] = []
@@ -80,73 +67,107 @@ public struct AttributeList: Sendable, Equatable {
         return AttributeList(language: language, entries: entries)
       }
       let key = rest.prefix(while: { isKeyCharacter($0) })
-      if key.isEmpty {
-        var hint =
-          first == "\"" || first == "'"
-          ? "; a quote belongs inside a quoted value: key=\"say \\\"hi\\\"\" or key='say \"hi\"'"
-          : ""
-        if first == "\\",
-          let previous = entries.last(where: { $0.value?.hasSuffix("\\") == true })
-        {
-          // `\\"` was how a quote was written when the line was read after CommonMark took
-          // one backslash away; it is read as typed now, and that closes the value early.
-          hint =
-            "; the value of '\(previous.key)' ended at a '\\\\\"': the fence line is read as it is typed now, so inside a quoted value write \\\" for a quote and \\\\ for a backslash (\(previous.key)=\"say \\\"hi\\\"\"), not the \\\\\" of older runbooks"
-        }
-        throw SyntaxError(
-          message:
-            "unexpected '\(first)' in attribute list; attributes are key=value, key=\"value\" or a bare flag"
-            + hint)
-      }
+      if key.isEmpty { throw unexpected(first, after: entries) }
       rest = rest.dropFirst(key.count)
       guard rest.first == "=" else {
         entries.append(Entry(key: String(key), value: nil))
         continue
       }
       rest = rest.dropFirst()
+      let value: String
       if let quote = rest.first, quote == "\"" || quote == "'" {
-        var value = ""
-        var index = rest.index(after: rest.startIndex)
-        var closed = false
-        while index < rest.endIndex {
-          let c = rest[index]
-          if c == "\\", rest.index(after: index) < rest.endIndex,
-            rest[rest.index(after: index)] == quote || rest[rest.index(after: index)] == "\\"
-          {
-            index = rest.index(after: index)
-            value.append(rest[index])
-          } else if c == quote {
-            closed = true
-            break
-          } else {
-            value.append(c)
-          }
-          index = rest.index(after: index)
-        }
-        if !closed {
-          throw SyntaxError(
-            message: "value of '\(key)' has no closing \(quote); close the quote before '}'")
-        }
-        rest = rest[rest.index(after: index)...]
-        entries.append(Entry(key: String(key), value: value))
+        value = try quotedValue(of: key, quote: quote, in: &rest)
       } else {
-        // An unquoted value ends at white space or '}', except inside a `{{ variable }}`,
-        // so file={{ workdir }}/app.ini needs no quotes.
-        var value = ""
-        var closes = true  // whether a "}}" may still come; once not, never search again
-        while let c = rest.first, !c.isWhitespace, c != "}" {
-          if closes, rest.hasPrefix("{{"), let close = rest.range(of: "}}") {
-            value += rest[..<close.upperBound]
-            rest = rest[close.upperBound...]
-          } else {
-            if rest.hasPrefix("{{") { closes = false }
-            value.append(c)
-            rest = rest.dropFirst()
-          }
-        }
-        entries.append(Entry(key: String(key), value: value))
+        value = unquotedValue(in: &rest)
+      }
+      entries.append(Entry(key: String(key), value: value))
+    }
+  }
+
+  /// The entries of Runme's JSON form, by key; a JSON boolean is `true` or `false`.
+  private static func jsonEntries(_ body: Substring) throws(SyntaxError) -> [Entry] {
+    guard
+      let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+    else {
+      throw SyntaxError(
+        message:
+          "attributes in JSON form must be one JSON object, like {\"name\":\"build\"}; check its quotes and commas"
+      )
+    }
+    return object.keys.sorted().map { key -> Entry in
+      let value = object[key]
+      if let flag = value as? Bool { return Entry(key: key, value: flag ? "true" : "false") }
+      return Entry(key: key, value: value.map { "\($0)" })
+    }
+  }
+
+  /// The error for a character that cannot start an attribute, with a hint for quotes.
+  private static func unexpected(_ first: Character, after entries: [Entry]) -> SyntaxError {
+    var hint =
+      first == "\"" || first == "'"
+      ? "; a quote belongs inside a quoted value: key=\"say \\\"hi\\\"\" or key='say \"hi\"'"
+      : ""
+    if first == "\\",
+      let previous = entries.last(where: { $0.value?.hasSuffix("\\") == true })
+    {
+      // `\\"` was how a quote was written when the line was read after CommonMark took
+      // one backslash away; it is read as typed now, and that closes the value early.
+      hint =
+        "; the value of '\(previous.key)' ended at a '\\\\\"': the fence line is read as it is typed now, so inside a quoted value write \\\" for a quote and \\\\ for a backslash (\(previous.key)=\"say \\\"hi\\\"\"), not the \\\\\" of older runbooks"
+    }
+    return SyntaxError(
+      message:
+        "unexpected '\(first)' in attribute list; attributes are key=value, key=\"value\" or a bare flag"
+        + hint)
+  }
+
+  /// Reads a value between `quote`s at the start of `rest`, leaving `rest` after it. A
+  /// backslash escapes the quote and itself.
+  private static func quotedValue(
+    of key: Substring, quote: Character, in rest: inout Substring
+  ) throws(SyntaxError) -> String {
+    var value = ""
+    var index = rest.index(after: rest.startIndex)
+    var closed = false
+    while index < rest.endIndex {
+      let c = rest[index]
+      if c == "\\", rest.index(after: index) < rest.endIndex,
+        rest[rest.index(after: index)] == quote || rest[rest.index(after: index)] == "\\"
+      {
+        index = rest.index(after: index)
+        value.append(rest[index])
+      } else if c == quote {
+        closed = true
+        break
+      } else {
+        value.append(c)
+      }
+      index = rest.index(after: index)
+    }
+    if !closed {
+      throw SyntaxError(
+        message: "value of '\(key)' has no closing \(quote); close the quote before '}'")
+    }
+    rest = rest[rest.index(after: index)...]
+    return value
+  }
+
+  /// An unquoted value ends at white space or '}', except inside a `{{ variable }}`, so
+  /// file={{ workdir }}/app.ini needs no quotes.
+  private static func unquotedValue(in rest: inout Substring) -> String {
+    var value = ""
+    var closes = true  // whether a "}}" may still come; once not, never search again
+    while let c = rest.first, !c.isWhitespace, c != "}" {
+      if closes, rest.hasPrefix("{{"), let close = rest.range(of: "}}") {
+        value += rest[..<close.upperBound]
+        rest = rest[close.upperBound...]
+      } else {
+        if rest.hasPrefix("{{") { closes = false }
+        value.append(c)
+        rest = rest.dropFirst()
       }
     }
+    return value
   }
 
   private static func isKeyCharacter(_ c: Character) -> Bool {

@@ -44,123 +44,156 @@ public struct FrontMatter: Sendable, Equatable {
   }
 
   /// Parses the YAML text that starts at `firstLine` of `file`.
-  static func parse(_ yaml: String, file: String, firstLine: Int) -> (FrontMatter, [Diagnostic]) {
-    var result = FrontMatter()
-    var diagnostics: [Diagnostic] = []
-    func line(_ node: Node) -> Int { firstLine + (node.mark?.line ?? 1) - 1 }
-    func error(_ node: Node, _ message: String) {
-      diagnostics.append(.error(file, line(node), message))
-    }
-
+  static func parse(_ yaml: String, file: String, firstLine: Int)
+    -> (frontMatter: FrontMatter, diagnostics: [Diagnostic])
+  {
     let root: Node?
     do {
       root = try composeYAML(yaml)
     } catch {
       let (line, message) = yamlProblem(error, firstLine: firstLine, text: yaml)
-      return (result, [.error(file, line, "front matter: " + message)])
+      return (FrontMatter(), [.error(file, line, "front matter: " + message)])
     }
-    guard let root else { return (result, []) }
+    guard let root else { return (FrontMatter(), []) }
+    var reader = FrontMatterReader(file: file, firstLine: firstLine)
     guard case .mapping(let mapping) = root else {
-      error(root, "front matter must be a mapping with keys title, vars, secrets, roles")
-      return (result, diagnostics)
+      reader.error(root, "front matter must be a mapping with keys title, vars, secrets, roles")
+      return (reader.frontMatter, reader.diagnostics)
     }
-    for (keyNode, value) in mapping {
-      let key = keyNode.string ?? ""
-      switch key {
-      case "title":
-        guard case .scalar(let scalar) = value else {
-          error(value, "'title' must be text")
-          continue
+    for (keyNode, value) in mapping { reader.read(keyNode, value) }
+    reader.finish()
+    return (reader.frontMatter, reader.diagnostics)
+  }
+}
+
+/// Front matter read key by key, with the problems found, at their lines in the runbook.
+private struct FrontMatterReader {
+  let file: String
+  /// The runbook's line of the YAML's first line.
+  let firstLine: Int
+  var frontMatter = FrontMatter()
+  var diagnostics: [Diagnostic] = []
+
+  func line(_ node: Node) -> Int { firstLine + (node.mark?.line ?? 1) - 1 }
+
+  mutating func error(_ node: Node, _ message: String) {
+    diagnostics.append(.error(file, line(node), message))
+  }
+
+  mutating func read(_ keyNode: Node, _ value: Node) {
+    let key = keyNode.string ?? ""
+    switch key {
+    case "title":
+      guard case .scalar(let scalar) = value else {
+        error(value, "'title' must be text")
+        return
+      }
+      frontMatter.title = scalar.string
+    case "vars": readVars(value)
+    case "secrets": readSecrets(value)
+    case "env": readEnv(value)
+    case "roles":
+      frontMatter.rolesLine = line(keyNode)
+      switch value {
+      case .mapping(let roles):
+        for (nameNode, description) in roles {
+          frontMatter.roles.append((nameNode.string ?? "", description.string ?? ""))
         }
-        result.title = scalar.string
-      case "vars":
-        guard case .mapping(let vars) = value else {
-          if case .scalar(let s) = value, s.string.isEmpty { continue }
-          error(value, "'vars' must be a mapping of variable names to values")
-          continue
-        }
-        for (nameNode, valueNode) in vars {
-          let name = nameNode.string ?? ""
-          if !Template.isIdentifier(name) {
-            error(nameNode, "'\(name)' cannot be a variable name; use letters, digits and '_'")
-            continue
-          }
-          result.vars[name] = Value(yaml: valueNode)
-          result.varLines[name] = line(nameNode)
-        }
-      case "secrets":
-        guard case .sequence(let names) = value else {
-          error(value, "'secrets' must be a list of variable names, like secrets: [db_password]")
-          continue
-        }
-        for nameNode in names {
-          guard let name = nameNode.string, Template.isIdentifier(name) else {
-            error(nameNode, "a secret must be a variable name")
-            continue
-          }
-          result.secrets.append(name)
-        }
-      case "env":
-        guard case .mapping(let entries) = value else {
-          error(value, "'env' must map variable names to values, like env: {LANG: C}")
-          continue
-        }
-        for (nameNode, valueNode) in entries {
-          let name = nameNode.string ?? ""
-          guard Template.isIdentifier(name), case .scalar(let scalar) = valueNode else {
-            error(nameNode, "env: '\(name)' must be a variable name with a text value")
-            continue
-          }
-          result.env.append((name, scalar.string))
-        }
-      case "roles":
-        result.rolesLine = line(keyNode)
-        switch value {
-        case .mapping(let roles):
-          for (nameNode, description) in roles {
-            result.roles.append((nameNode.string ?? "", description.string ?? ""))
-          }
-        case .sequence(let roles):
-          for nameNode in roles { result.roles.append((nameNode.string ?? "", "")) }
-        default:
-          error(
-            value, "'roles' must map each role to a description, like roles: {db: Database node}")
-        }
+      case .sequence(let roles):
+        for nameNode in roles { frontMatter.roles.append((nameNode.string ?? "", "")) }
       default:
-        result.otherKeys.append((key, line(keyNode)))
-        if key == "shell" || key == "cwd", case .scalar(let scalar) = value {
-          if key == "shell" {
-            result.runmeShell = scalar.string
-          } else {
-            result.runmeCwd = scalar.string
-          }
-        }
-        // A near miss of a key runbook uses is likely a typo that matters (`secret:` would
-        // leave passwords unmasked): a warning of its own.
-        if let near = nearMiss(key) {
-          diagnostics.append(
-            .warning(
-              file, line(keyNode),
-              "front matter key '\(key)' is not runbook's and is ignored; did you mean '\(near)'?"))
-        }
+        error(
+          value, "'roles' must map each role to a description, like roles: {db: Database node}")
+      }
+    default:
+      readOther(key, keyNode, value)
+    }
+  }
+
+  private mutating func readVars(_ value: Node) {
+    guard case .mapping(let vars) = value else {
+      if case .scalar(let s) = value, s.string.isEmpty { return }
+      error(value, "'vars' must be a mapping of variable names to values")
+      return
+    }
+    for (nameNode, valueNode) in vars {
+      let name = nameNode.string ?? ""
+      if !Template.isIdentifier(name) {
+        error(nameNode, "'\(name)' cannot be a variable name; use letters, digits and '_'")
+        continue
+      }
+      frontMatter.vars[name] = Value(yaml: valueNode)
+      frontMatter.varLines[name] = line(nameNode)
+    }
+  }
+
+  private mutating func readSecrets(_ value: Node) {
+    guard case .sequence(let names) = value else {
+      error(value, "'secrets' must be a list of variable names, like secrets: [db_password]")
+      return
+    }
+    for nameNode in names {
+      guard let name = nameNode.string, Template.isIdentifier(name) else {
+        error(nameNode, "a secret must be a variable name")
+        continue
+      }
+      frontMatter.secrets.append(name)
+    }
+  }
+
+  private mutating func readEnv(_ value: Node) {
+    guard case .mapping(let entries) = value else {
+      error(value, "'env' must map variable names to values, like env: {LANG: C}")
+      return
+    }
+    for (nameNode, valueNode) in entries {
+      let name = nameNode.string ?? ""
+      guard Template.isIdentifier(name), case .scalar(let scalar) = valueNode else {
+        error(nameNode, "env: '\(name)' must be a variable name with a text value")
+        continue
+      }
+      frontMatter.env.append((name, scalar.string))
+    }
+  }
+
+  /// A key runbook does not read: kept, except a Runme document's `shell` and `cwd`.
+  private mutating func readOther(_ key: String, _ keyNode: Node, _ value: Node) {
+    frontMatter.otherKeys.append((key, line(keyNode)))
+    if key == "shell" || key == "cwd", case .scalar(let scalar) = value {
+      if key == "shell" {
+        frontMatter.runmeShell = scalar.string
+      } else {
+        frontMatter.runmeCwd = scalar.string
       }
     }
-    // In a Runme document, its `shell` and `cwd` are read (below), not ignored.
-    let runme = result.otherKeys.contains { $0.key == "runme" }
-    if !runme {
-      result.runmeShell = nil
-      result.runmeCwd = nil
+    // A near miss of a key runbook uses is likely a typo that matters (`secret:` would
+    // leave passwords unmasked): a warning of its own.
+    if let near = FrontMatter.nearMiss(key) {
+      diagnostics.append(
+        .warning(
+          file, line(keyNode),
+          "front matter key '\(key)' is not runbook's and is ignored; did you mean '\(near)'?"))
     }
-    let plain = result.otherKeys.filter {
-      nearMiss($0.key) == nil && !(runme && ($0.key == "shell" || $0.key == "cwd"))
+  }
+
+  /// Drops `shell` and `cwd` outside a Runme document, and notes the keys kept unread.
+  mutating func finish() {
+    // In a Runme document, its `shell` and `cwd` are read (below), not ignored.
+    let runme = frontMatter.otherKeys.contains { $0.key == "runme" }
+    if !runme {
+      frontMatter.runmeShell = nil
+      frontMatter.runmeCwd = nil
+    }
+    let plain = frontMatter.otherKeys.filter {
+      FrontMatter.nearMiss($0.key) == nil && !(runme && ($0.key == "shell" || $0.key == "cwd"))
     }
     if let first = plain.first {
+      let keys = FrontMatter.keys
       diagnostics.append(
         .note(
           file, first.line,
           "front matter key\(plain.count == 1 ? "" : "s") \(plain.map { "'\($0.key)'" }.joined(separator: ", ")) \(plain.count == 1 ? "is" : "are") not runbook's: kept and ignored (runbook reads \(keys.joined(separator: ", ")); --strict refuses other keys)"
         ))
     }
-    return (result, diagnostics)
   }
 }

@@ -83,7 +83,7 @@ public struct StepAttributes: Sendable, Equatable {
   private static let forms = Dictionary(uniqueKeysWithValues: known.map { ($0.key, $0.form) })
 
   /// Validates `list`, returning the attributes and one message per problem.
-  static func validate(_ list: AttributeList) -> (StepAttributes, [String]) {
+  static func validate(_ list: AttributeList) -> (attributes: StepAttributes, problems: [String]) {
     var attributes = StepAttributes()
     var problems: [String] = []
     var seen: Set<String> = []
@@ -96,13 +96,7 @@ public struct StepAttributes: Sendable, Equatable {
         continue
       }
       guard let form = forms[entry.key] else {
-        var message = "unknown attribute '\(entry.key)'"
-        if let near = NearestWord.nearest(entry.key, in: known.map(\.key)) {
-          message += "; did you mean '\(near)'?"
-        } else {
-          message += "; known attributes: " + known.map(\.key).joined(separator: ", ")
-        }
-        problems.append(message)
+        problems.append(unknownAttribute(entry.key))
         continue
       }
       if !seen.insert(entry.key).inserted {
@@ -110,8 +104,7 @@ public struct StepAttributes: Sendable, Equatable {
         continue
       }
       let key = entry.key
-      switch form {
-      case .flag:
+      if form == .flag {
         switch entry.value?.lowercased() {
         case nil, "true", "yes": attributes.setFlag(key, true)
         case "false", "no": attributes.setFlag(key, false)
@@ -119,79 +112,94 @@ public struct StepAttributes: Sendable, Equatable {
           problems.append("'\(key)' is a flag; write '\(key)' alone, not '\(key)=\(other)'")
         }
         continue
-      default: break
       }
       guard let value = entry.value else {
         problems.append("'\(key)' needs a value: write \(key)=\(example(for: key))")
         continue
       }
-      switch form {
-      case .flag: break
-      case .text:
-        if value.isEmpty {
-          problems.append("'\(key)' is empty; write \(key)=\(example(for: key)) or remove it")
-        } else {
-          attributes.setText(key, value)
-        }
-      case .list:
-        let items = value.split(separator: ",").map { $0.trimmingWhitespace() }
-        if items.isEmpty || items.contains(where: \.isEmpty) {
-          problems.append(
-            "'\(key)' needs a comma-separated list without empty items: \(key)=\(example(for: key))"
-          )
-        } else if key == "role" {
-          attributes.roles = items
-        } else {
-          attributes.tags = items
-        }
-      case .duration:
-        if let duration = parseDuration(value) {
-          if duration > maximumDuration {
-            problems.append("'\(key)' of \(value) is longer than the most allowed, 7 days (168h)")
-          } else if key == "timeout", duration == .zero {
-            problems.append("'timeout' must be more than 0; leave it out for no time limit")
-          } else if key == "timeout" {
-            attributes.timeout = duration
-          } else {
-            attributes.delay = duration
-          }
-        } else if value.split(whereSeparator: { !$0.isNumber }).contains(where: { $0.count > 12 }) {
-          // A number too large to hold is still a duration, and above the limit.
-          problems.append("'\(key)' of \(value) is longer than the most allowed, 7 days (168h)")
-        } else {
-          problems.append(
-            "'\(value)' is not a duration for '\(key)'; write a number with a unit: 500ms, 90s, 5m, 1h or 1m30s"
-          )
-        }
-      case .count:
-        if let count = Int(value), count >= 0, count <= 1000 {
-          attributes.retries = count
-        } else {
-          problems.append("'\(key)' needs a whole number from 0 to 1000, not '\(value)'")
-        }
-      case .identifier:
-        if value.isEmpty {
-          problems.append(
-            "'capture' is empty; name the variable that receives the output: capture=token")
-        } else if !Template.isIdentifier(value) {
-          problems.append(
-            "'\(value)' cannot be a variable name; use letters, digits and '_', not starting with a digit"
-          )
-        } else {
-          attributes.capture = value
-        }
-      case .octal:
-        if (3...4).contains(value.count), value.allSatisfy({ ("0"..."7").contains($0) }) {
-          attributes.mode = value
-        } else {
-          problems.append("mode '\(value)' is not an octal file mode; write it like mode=0644")
-        }
-      }
+      if let problem = attributes.set(key, value, form: form) { problems.append(problem) }
     }
     if seen.contains("delay"), !seen.contains("retries") {
       problems.append("'delay' has no effect without 'retries'; add retries=N")
     }
     return (attributes, problems)
+  }
+
+  /// The problem with an attribute runbook does not know, with the nearest known one.
+  private static func unknownAttribute(_ key: String) -> String {
+    var message = "unknown attribute '\(key)'"
+    if let near = NearestWord.nearest(key, in: known.map(\.key)) {
+      message += "; did you mean '\(near)'?"
+    } else {
+      message += "; known attributes: " + known.map(\.key).joined(separator: ", ")
+    }
+    return message
+  }
+
+  /// Sets the attribute `key`, of a form other than a flag, from its value; the problem
+  /// with the value when it cannot be set.
+  private mutating func set(_ key: String, _ value: String, form: Form) -> String? {
+    switch form {
+    case .flag: break
+    case .text:
+      if value.isEmpty {
+        return "'\(key)' is empty; write \(key)=\(Self.example(for: key)) or remove it"
+      }
+      setText(key, value)
+    case .list:
+      let items = value.split(separator: ",").map { $0.trimmingWhitespace() }
+      if items.isEmpty || items.contains(where: \.isEmpty) {
+        return
+          "'\(key)' needs a comma-separated list without empty items: \(key)=\(Self.example(for: key))"
+      } else if key == "role" {
+        roles = items
+      } else {
+        tags = items
+      }
+    case .duration:
+      return setDuration(key, value)
+    case .count:
+      guard let count = Int(value), count >= 0, count <= 1000 else {
+        return "'\(key)' needs a whole number from 0 to 1000, not '\(value)'"
+      }
+      retries = count
+    case .identifier:
+      if value.isEmpty {
+        return "'capture' is empty; name the variable that receives the output: capture=token"
+      } else if !Template.isIdentifier(value) {
+        return
+          "'\(value)' cannot be a variable name; use letters, digits and '_', not starting with a digit"
+      }
+      capture = value
+    case .octal:
+      guard (3...4).contains(value.count), value.allSatisfy({ ("0"..."7").contains($0) }) else {
+        return "mode '\(value)' is not an octal file mode; write it like mode=0644"
+      }
+      mode = value
+    }
+    return nil
+  }
+
+  /// Sets `timeout` or `delay`; the problem with the value when it cannot be set.
+  private mutating func setDuration(_ key: String, _ value: String) -> String? {
+    guard let duration = Self.parseDuration(value) else {
+      if value.split(whereSeparator: { !$0.isNumber }).contains(where: { $0.count > 12 }) {
+        // A number too large to hold is still a duration, and above the limit.
+        return "'\(key)' of \(value) is longer than the most allowed, 7 days (168h)"
+      }
+      return
+        "'\(value)' is not a duration for '\(key)'; write a number with a unit: 500ms, 90s, 5m, 1h or 1m30s"
+    }
+    if duration > Self.maximumDuration {
+      return "'\(key)' of \(value) is longer than the most allowed, 7 days (168h)"
+    } else if key == "timeout", duration == .zero {
+      return "'timeout' must be more than 0; leave it out for no time limit"
+    } else if key == "timeout" {
+      timeout = duration
+    } else {
+      delay = duration
+    }
+    return nil
   }
 
   /// The `NAME=value` words of `env=`, split like a shell does, with each `{{ … }}` kept

@@ -100,9 +100,23 @@ struct LiteralRewriter: Sendable {
     return name
   }
 
+  /// `line` with each literal password replaced by a reference to a secret, by the rules
+  /// below in turn: each rule sees the line as the rules before it left it.
   private mutating func passwords(in line: String, user: String?, kind: InitKind) -> String {
     var text = line
-    // IDENTIFIED BY 'x' (with 'user'@ before it).
+    replaceIdentifiedBy(in: &text)
+    replaceURLPassword(in: &text)
+    replaceAssignment(in: &text, user: user, kind: kind)
+    replacePasswordOption(in: &text, user: user)
+    replaceStatsAuth(in: &text)
+    replaceClientPassword(in: &text)
+    replaceQuotedSetting(in: &text, user: user)
+    replaceAddUser(in: &text)
+    return text
+  }
+
+  /// IDENTIFIED BY 'x' (with 'user'@ before it).
+  private mutating func replaceIdentifiedBy(in text: inout String) {
     if let range = text.range(of: #"IDENTIFIED BY '[^']*'"#, options: .regularExpression) {
       let value = String(text[range].dropFirst("IDENTIFIED BY '".count).dropLast())
       let owner = Self.firstMatch(#"'([A-Za-z0-9_]+)'@"#, in: text) ?? "db"
@@ -110,7 +124,10 @@ struct LiteralRewriter: Sendable {
       text.replaceSubrange(range, with: "IDENTIFIED BY {{ \(name) | mysql }}")
       passwordsReplaced += 1
     }
-    // scheme://user:password@host
+  }
+
+  /// scheme://user:password@host
+  private mutating func replaceURLPassword(in text: inout String) {
     if let range = text.range(of: #"://[A-Za-z0-9_]+:[^@/\s]+@"#, options: .regularExpression) {
       let inner = text[range].dropFirst(3).dropLast()
       let parts = inner.split(separator: ":", maxSplits: 1)
@@ -120,7 +137,10 @@ struct LiteralRewriter: Sendable {
       text.replaceSubrange(range, with: "://\(owner):{{ \(name) | url }}@")
       passwordsReplaced += 1
     }
-    // password = x (a config file), NAME_PASSWORD=x / NAME_PASS=x (a shell line)
+  }
+
+  /// password = x (a config file), NAME_PASSWORD=x / NAME_PASS=x (a shell line)
+  private mutating func replaceAssignment(in text: inout String, user: String?, kind: InitKind) {
     if let range = text.range(
       of: #"^\s*(export\s+)?[A-Za-z_]*(password|PASSWORD|_PASS|_pass)\s*=\s*\S+"#,
       options: .regularExpression)
@@ -140,8 +160,11 @@ struct LiteralRewriter: Sendable {
         passwordsReplaced += 1
       }
     }
-    // --password x, --password=x, --bootstrap-password x, --os-password x (not
-    // --password-prompt)
+  }
+
+  /// --password x, --password=x, --bootstrap-password x, --os-password x (not
+  /// --password-prompt)
+  private mutating func replacePasswordOption(in text: inout String, user: String?) {
     if let range = text.range(
       of: #"--[a-z-]*password[ =][^\s-][^\s]*"#, options: .regularExpression)
     {
@@ -154,7 +177,10 @@ struct LiteralRewriter: Sendable {
       text.replaceSubrange(range, with: "\(option) {{ \(name) | quote }}")
       passwordsReplaced += 1
     }
-    // HAProxy's `stats auth USER:PASSWORD`
+  }
+
+  /// HAProxy's `stats auth USER:PASSWORD`
+  private mutating func replaceStatsAuth(in text: inout String) {
     if let range = text.range(of: #"\bauth\s+[A-Za-z0-9_.-]+:[^\s{]+"#, options: .regularExpression)
     {
       let pair = text[range].split(whereSeparator: \.isWhitespace).last!
@@ -163,7 +189,10 @@ struct LiteralRewriter: Sendable {
       text.replaceSubrange(range, with: "auth \(parts[0]):{{ \(name) }}")
       passwordsReplaced += 1
     }
-    // A database client's -p'PASSWORD' / -pPASSWORD (with -u USER on the line)
+  }
+
+  /// A database client's -p'PASSWORD' / -pPASSWORD (with -u USER on the line)
+  private mutating func replaceClientPassword(in text: inout String) {
     if let range = text.range(
       of: #"(mysql|mariadb)\b.*\s-p('[^']+'|"[^"]+"|[^\s'"{-][^\s]*)"#, options: .regularExpression),
       let option = text[range].range(of: #"\s-p\S+$"#, options: .regularExpression)
@@ -177,7 +206,10 @@ struct LiteralRewriter: Sendable {
       text.replaceSubrange(option, with: " -p{{ \(name) | quote }}")
       passwordsReplaced += 1
     }
-    // 'DB_PASSWORD', 'x' / "password": "x" (PHP, JSON-like settings)
+  }
+
+  /// 'DB_PASSWORD', 'x' / "password": "x" (PHP, JSON-like settings)
+  private mutating func replaceQuotedSetting(in text: inout String, user: String?) {
     if let range = text.range(
       of: #"['"][A-Za-z_]*(PASSWORD|password|_PASS)['"]\s*[,:=>]+\s*'[^'{]+'"#,
       options: .regularExpression),
@@ -188,7 +220,10 @@ struct LiteralRewriter: Sendable {
       text.replaceSubrange(literal, with: "'{{ \(name) }}'")
       passwordsReplaced += 1
     }
-    // rabbitmqctl add_user USER PASSWORD
+  }
+
+  /// rabbitmqctl add_user USER PASSWORD
+  private mutating func replaceAddUser(in text: inout String) {
     if let range = text.range(of: #"add_user\s+\S+\s+\S+"#, options: .regularExpression) {
       let words = text[range].split(separator: " ", omittingEmptySubsequences: true)
       if words.count == 3, !words[2].hasPrefix("{{") {
@@ -197,7 +232,6 @@ struct LiteralRewriter: Sendable {
         passwordsReplaced += 1
       }
     }
-    return text
   }
 
   /// `line` with each known password that follows a word for password ("密码为centos",

@@ -53,122 +53,64 @@ public struct NotesConverter: Sendable {
         lines[at..<min(at + 4, lines.count)].lazy
         .compactMap { LiteralRewriter.addresses(in: $0).first?.value }.first
     }
-    var report = InitReport(file: file)
-    var headings: [(level: Int, text: String)] = []
-    // A first heading above deeper ones is the document's title: it names the whole
-    // install ("… with Nginx, MariaDB and PHP"), not the node of a block.
-    let headingLevels = document.blocks.compactMap { block -> Int? in
-      if case .heading(let level, _, _) = block { return level }
-      return nil
-    }
-    let titleLevel = headingLevels.first.flatMap { first in
-      headingLevels.dropFirst().allSatisfy { $0 > first } && headingLevels.count > 1 ? first : nil
-    }
+    var walk = BlockWalk(
+      lines: lines, environment: environment, words: words,
+      titleLevel: Self.titleLevel(of: document), literals: literals,
+      report: InitReport(file: file))
+    for block in document.blocks { walk.visit(block) }
     // Edits are applied from the end, so earlier line numbers stay valid.
-    var edits: [(range: ClosedRange<Int>, lines: [String])] = []
-    // A node named in the prose of a section ("On web01:") holds for the blocks after it
-    // in that section, until another is named.
-    var sectionRole: String?
-    // The file the last file step went into ("in the same file").
-    var previousFile: String?
-
-    for block in document.blocks {
-      switch block {
-      case .heading(let level, let text, _):
-        headings.removeAll { $0.level >= level }
-        headings.append((level, text))
-        sectionRole = nil
-      case .codeBlock(let code):
-        report.blocks += 1
-        if code.inBlockQuote {
-          report.documentation.append(.init(line: code.startLine, why: "inside a block quote"))
-          continue
-        }
-        // A block someone already annotated is theirs: left byte for byte as it is.
-        if let list = try? AttributeList.parse(info: code.info), !list.entries.isEmpty {
-          report.annotated.append(code.startLine)
-          continue
-        }
-        let prose = Self.context(of: code.startLine, in: lines)
-        let context = prose + headings.reversed().map(\.text)
-        let found = Self.role(
-          prose: prose, section: sectionRole,
-          hosts: environment.nodes.map { node in
-            (
-              node.name,
-              environment.nodes.filter { $0.role == node.role }.count == 1 ? node.role : node.name
-            )
-          },
-          headings: headings.reversed().filter { $0.level != titleLevel }.map(\.text),
-          block: code.literal, words: words)
-        if let found, ["prose", "prompt", "host name"].contains(found.rule) {
-          sectionRole = found.role
-        }
-        let kind = Self.kind(of: code, context: context, previousFile: previousFile)
-        switch kind {
-        case .iniMerge(let file, _, _)?, .writeFile(let file)?, .append(let file)?:
-          previousFile = file
-        default: break
-        }
-        guard let kind else {
-          report.documentation.append(
-            .init(
-              line: code.startLine,
-              why:
-                "what a command printed, or file content whose file the notes do not name"))
-          continue
-        }
-        // A role becomes an attribute word: one that could not be one (a host name with
-        // a brace or a space) is for a person to decide.
-        let placed = found.flatMap { Self.isAttributeWord($0.role) ? $0 : nil }
-        let attributes = ["role=" + (placed?.role ?? "TODO")] + kind.attributes
-        if placed == nil { report.todo.append(code.startLine) }
-        report.byRule[placed?.rule ?? "TODO", default: 0] += 1
-        report.assigned.append((code.startLine, placed?.role ?? "TODO", placed?.rule ?? "TODO"))
-        let body = literals.rewrite(
-          kind.body(code.literal), role: placed?.role, kind: kind, line: code.startLine)
-        edits.append(
-          (
-            Self.blockRange(code, lines: lines),
-            Self.fenced(
-              body, language: kind.language, attributes: attributes,
-              indent: Self.indent(of: code, lines: lines))
-          ))
-        report.steps += 1
-      default:
-        break
-      }
-    }
-    for edit in edits.reversed() {
+    for edit in walk.edits.reversed() {
       lines.replaceSubrange(
         (edit.range.lowerBound - 1)...(edit.range.upperBound - 1), with: edit.lines)
     }
+    literals = walk.literals
     // Passwords the notes also say in prose or comments ("密码为centos").
     for i in text.frontMatterEndLine..<lines.count {
       lines[i] = literals.hidingMentions(in: lines[i])
     }
+    var report = walk.report
     report.variables = literals.variables.map(\.name)
     report.secrets = literals.secrets.map(\.name)
     report.addressesReplaced = literals.addressesReplaced
     report.passwordsReplaced = literals.passwordsReplaced
-    // The notes' own front matter stays (its keys are notes to runbook), with the
-    // variables and secrets added before its end; without one, a new one.
-    var added = Self.frontMatter(
-      title: document.blocks.lazy.compactMap { block -> String? in
+    let title =
+      document.blocks.lazy.compactMap { block -> String? in
         if case .heading(_, let text, _) = block { return text }
         return nil
-      }.first ?? (file as NSString).lastPathComponent,
-      variables: literals.variables, secrets: literals.secrets.map(\.name))
+      }.first ?? (file as NSString).lastPathComponent
+    return Result(
+      runbook: Self.addingFrontMatter(to: lines, of: text, title: title, literals: literals),
+      inventory: environment.isEmpty || inventory != nil ? nil : environment.inventory(),
+      report: report)
+  }
+
+  /// A first heading above deeper ones is the document's title: it names the whole install
+  /// ("… with Nginx, MariaDB and PHP"), not the node of a block.
+  private static func titleLevel(of document: MarkdownDocument) -> Int? {
+    let headingLevels = document.blocks.compactMap { block -> Int? in
+      if case .heading(let level, _, _) = block { return level }
+      return nil
+    }
+    return headingLevels.first.flatMap { first in
+      headingLevels.dropFirst().allSatisfy { $0 > first } && headingLevels.count > 1 ? first : nil
+    }
+  }
+
+  /// The notes' own front matter stays (its keys are notes to runbook), with the variables
+  /// and secrets added before its end; without one, a new one.
+  private static func addingFrontMatter(
+    to lines: [String], of text: SourceText, title: String, literals: LiteralRewriter
+  ) -> String {
+    var lines = lines
+    var added = Self.frontMatter(
+      title: title, variables: literals.variables, secrets: literals.secrets.map(\.name))
     if text.frontMatter != nil, text.frontMatterEndLine > 0 {
       var keys = added.split(separator: "\n").dropFirst().dropLast().map(String.init)
       if text.frontMatter?.contains("title:") == true { keys.removeAll { $0.hasPrefix("title:") } }
       lines.insert(contentsOf: keys, at: text.frontMatterEndLine - 1)
       added = ""
     }
-    return Result(
-      runbook: added + lines.joined(separator: "\n"),
-      inventory: environment.isEmpty || inventory != nil ? nil : environment.inventory(),
-      report: report)
+    return added + lines.joined(separator: "\n")
   }
 
   /// The front matter: the variables the notes' literals became, and the secrets (declared,
@@ -301,10 +243,10 @@ public struct NotesConverter: Sendable {
   static func roles(named text: String, words: [(word: String, role: String)]) -> [String]? {
     let lower = text.lowercased()
     var parenthesized: [String] = []
-    for group in [("（", "）"), ("(", ")")] {
+    for brackets in [(open: "（", close: "）"), (open: "(", close: ")")] {
       var rest = lower[...]
-      while let open = rest.range(of: group.0),
-        let close = rest[open.upperBound...].range(of: group.1)
+      while let open = rest.range(of: brackets.open),
+        let close = rest[open.upperBound...].range(of: brackets.close)
       {
         let inside = rest[open.upperBound..<close.lowerBound]
         for (word, role) in words

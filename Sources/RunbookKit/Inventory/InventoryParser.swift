@@ -49,129 +49,155 @@ public enum InventoryParser {
 /// Ansible's INI inventory format, line by line, with the same rules as its `ini` plugin.
 enum InventoryINIReader {
   static func read(_ text: String, file: String, into inventory: inout Inventory) -> [Diagnostic] {
-    var problems: [Diagnostic] = []
-    var group = "ungrouped"
-    var state = "hosts"
-    // Groups named in [x:children] or [x:vars] before their own section, with the line.
-    var pendingChildren: [String: (line: Int, parents: [String])] = [:]
-    var pendingVars: [String: Int] = [:]
-
-    func addPendingChildren(_ name: String) {
-      guard let pending = pendingChildren.removeValue(forKey: name) else { return }
-      for parent in pending.parents {
-        try? inventory.addChild(name, to: parent)
-        if pendingChildren[parent] != nil { addPendingChildren(parent) }
-      }
-    }
-
+    var reader = LineReader(file: file)
     for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-      let lineNumber = index + 1
       let line = raw.trimmingWhitespace()
       if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
-      func error(_ message: String) { problems.append(.error(file, lineNumber, message)) }
+      reader.read(line, lineNumber: index + 1, into: &inventory)
+    }
+    return reader.finish()
+  }
 
+  /// The reader's place in the file: the section it is in, and groups named before their
+  /// own section.
+  private struct LineReader {
+    let file: String
+    var problems: [Diagnostic] = []
+    var group = "ungrouped"
+    /// The section's kind: `hosts`, `children`, `vars`, or `skip` after an unknown one.
+    var state = "hosts"
+    /// Groups named in [x:children] before their own section, with the line.
+    var pendingChildren: [String: (line: Int, parents: [String])] = [:]
+    /// Groups named in [x:vars] before their own section, with the line.
+    var pendingVars: [String: Int] = [:]
+
+    init(file: String) { self.file = file }
+
+    mutating func read(_ line: String, lineNumber: Int, into inventory: inout Inventory) {
       if line.hasPrefix("[") {
-        guard let section = parseSection(line) else {
-          error(
-            "invalid section '\(line)'; write [group], [group:vars] or [group:children] with no spaces"
-          )
-          continue
-        }
-        group = section.name
-        state = section.kind ?? "hosts"
-        guard ["hosts", "children", "vars"].contains(state) else {
-          error("section [\(group):\(state)] has unknown type '\(state)'; use :vars or :children")
-          state = "skip"
-          continue
-        }
-        if inventory.groups[group] == nil {
-          if state == "vars", pendingVars[group] == nil { pendingVars[group] = lineNumber }
-          inventory.addGroup(group)
-        }
-        if state != "vars" {
-          pendingVars[group] = nil
-          if pendingChildren[group] != nil { addPendingChildren(group) }
-        }
-        continue
+        readSection(line, lineNumber: lineNumber, into: &inventory)
+        return
       }
-
       switch state {
-      case "hosts":
-        let tokens: [String]
-        do {
-          tokens = try ShellWords.split(line)
-        } catch {
-          self.error(file, lineNumber, "cannot read host line: \(error.message)", into: &problems)
-          continue
-        }
-        guard let pattern = tokens.first else { continue }
-        let expanded: (hosts: [String], port: Int?)
-        do {
-          expanded = try HostPattern.expand(pattern)
-        } catch {
-          self.error(file, lineNumber, error.message, into: &problems)
-          continue
-        }
-        var vars: [(String, Value)] = []
-        var bad = false
-        for token in tokens.dropFirst() {
-          guard let eq = token.firstIndex(of: "=") else {
-            error("expected key=value host variable, got '\(token)'")
-            bad = true
-            break
-          }
-          vars.append((String(token[..<eq]), typed(String(token[token.index(after: eq)...]))))
-        }
-        if bad { continue }
-        for host in expanded.hosts {
-          inventory.addHost(host, group: group, port: expanded.port, line: lineNumber)
-          for (key, value) in vars { inventory.setVariable(key, value, on: host) }
-        }
+      case "hosts": readHosts(line, lineNumber: lineNumber, into: &inventory)
       case "vars":
         guard let eq = line.firstIndex(of: "=") else {
-          error("expected key=value in [\(group):vars], got '\(line)'")
-          continue
+          error(lineNumber, "expected key=value in [\(group):vars], got '\(line)'")
+          return
         }
         let key = line[..<eq].trimmingWhitespace()
         let value = line[line.index(after: eq)...].trimmingWhitespace()
         inventory.setVariable(key, typed(value), on: group)
       case "children":
         guard let child = parseGroupName(line) else {
-          error("expected a group name in [\(group):children], got '\(line)'")
-          continue
+          error(lineNumber, "expected a group name in [\(group):children], got '\(line)'")
+          return
         }
         if inventory.groups[child] == nil {
           pendingChildren[child, default: (lineNumber, [])].parents.append(group)
         } else {
           do { try inventory.addChild(child, to: group) } catch {
-            self.error(file, lineNumber, error.message, into: &problems)
+            self.error(lineNumber, error.message)
           }
         }
       default:
-        continue
+        return
       }
     }
-    for (name, line) in pendingVars.sorted(by: { $0.value < $1.value }) {
-      problems.append(
-        .error(
-          file, line,
-          "section [\(name):vars] is for group '\(name)', which is never defined; add a [\(name)] section"
-        ))
-    }
-    for (name, pending) in pendingChildren.sorted(by: { $0.value.line < $1.value.line }) {
-      problems.append(
-        .error(
-          file, pending.line,
-          "section [\(pending.parents.last!):children] includes group '\(name)', which is never defined; add a [\(name)] section"
-        ))
-    }
-    return problems
-  }
 
-  private static func error(
-    _ file: String, _ line: Int, _ message: String, into problems: inout [Diagnostic]
-  ) {
-    problems.append(.error(file, line, message))
+    private mutating func readSection(
+      _ line: String, lineNumber: Int, into inventory: inout Inventory
+    ) {
+      guard let section = parseSection(line) else {
+        error(
+          lineNumber,
+          "invalid section '\(line)'; write [group], [group:vars] or [group:children] with no spaces"
+        )
+        return
+      }
+      group = section.name
+      state = section.kind ?? "hosts"
+      guard ["hosts", "children", "vars"].contains(state) else {
+        error(
+          lineNumber,
+          "section [\(group):\(state)] has unknown type '\(state)'; use :vars or :children")
+        state = "skip"
+        return
+      }
+      if inventory.groups[group] == nil {
+        if state == "vars", pendingVars[group] == nil { pendingVars[group] = lineNumber }
+        inventory.addGroup(group)
+      }
+      if state != "vars" {
+        pendingVars[group] = nil
+        if pendingChildren[group] != nil { addPendingChildren(group, into: &inventory) }
+      }
+    }
+
+    private mutating func addPendingChildren(_ name: String, into inventory: inout Inventory) {
+      guard let pending = pendingChildren.removeValue(forKey: name) else { return }
+      for parent in pending.parents {
+        try? inventory.addChild(name, to: parent)
+        if pendingChildren[parent] != nil { addPendingChildren(parent, into: &inventory) }
+      }
+    }
+
+    /// A host pattern and its `key=value` variables.
+    private mutating func readHosts(
+      _ line: String, lineNumber: Int, into inventory: inout Inventory
+    ) {
+      let tokens: [String]
+      do {
+        tokens = try ShellWords.split(line)
+      } catch {
+        self.error(lineNumber, "cannot read host line: \(error.message)")
+        return
+      }
+      guard let pattern = tokens.first else { return }
+      let expanded: (hosts: [String], port: Int?)
+      do {
+        expanded = try HostPattern.expand(pattern)
+      } catch {
+        self.error(lineNumber, error.message)
+        return
+      }
+      var vars: [(key: String, value: Value)] = []
+      for token in tokens.dropFirst() {
+        guard let eq = token.firstIndex(of: "=") else {
+          error(lineNumber, "expected key=value host variable, got '\(token)'")
+          return
+        }
+        vars.append((String(token[..<eq]), typed(String(token[token.index(after: eq)...]))))
+      }
+      for host in expanded.hosts {
+        inventory.addHost(host, group: group, port: expanded.port, line: lineNumber)
+        for (key, value) in vars { inventory.setVariable(key, value, on: host) }
+      }
+    }
+
+    /// The problems, with groups named in [x:vars] or [x:children] and never defined.
+    func finish() -> [Diagnostic] {
+      var problems = problems
+      for (name, line) in pendingVars.sorted(by: { $0.value < $1.value }) {
+        problems.append(
+          .error(
+            file, line,
+            "section [\(name):vars] is for group '\(name)', which is never defined; add a [\(name)] section"
+          ))
+      }
+      for (name, pending) in pendingChildren.sorted(by: { $0.value.line < $1.value.line }) {
+        problems.append(
+          .error(
+            file, pending.line,
+            "section [\(pending.parents.last!):children] includes group '\(name)', which is never defined; add a [\(name)] section"
+          ))
+      }
+      return problems
+    }
+
+    private mutating func error(_ line: Int, _ message: String) {
+      problems.append(.error(file, line, message))
+    }
   }
 
   /// Ansible types INI values with Python's `literal_eval`; what it cannot read stays text.

@@ -53,22 +53,10 @@ enum InventoryYAMLReader {
     for (keyNode, section) in mapping {
       let key = keyNode.string ?? ""
       let sectionLine = keyNode.mark?.line ?? line
-      var entries: [(Node, Node)] = []
-      switch section {
-      case .mapping(let m): entries = Array(m)
-      case .scalar where section.resolvedType == "null": continue
-      case .scalar where ["vars", "children", "hosts"].contains(key):
-        entries = [(section, Node.scalar(.init("", Tag(.null))))]
-      default:
-        if ["vars", "children", "hosts"].contains(key) {
-          problems.append(
-            .error(file, sectionLine, "'\(key)' of group '\(name)' must be a mapping"))
-        } else {
-          problems.append(
-            .warning(file, sectionLine, "skipping '\(key)' in group '\(name)': not a mapping"))
-        }
-        continue
-      }
+      guard
+        let entries = sectionEntries(
+          section, key: key, group: name, line: sectionLine, file: file, problems: &problems)
+      else { continue }
       switch key {
       case "vars":
         for (varName, value) in entries {
@@ -88,36 +76,9 @@ enum InventoryYAMLReader {
         }
       case "hosts":
         for (patternNode, varsNode) in entries {
-          let hostLine = patternNode.mark?.line ?? sectionLine
-          guard patternNode.resolvedType == "str", let pattern = patternNode.string else {
-            problems.append(
-              .error(
-                file, hostLine,
-                "host pattern \(patternNode.string ?? "") must be a string; quote it"))
-            continue
-          }
-          let expanded: (hosts: [String], port: Int?)
-          do {
-            expanded = try HostPattern.expand(pattern)
-          } catch {
-            problems.append(.error(file, hostLine, error.message))
-            continue
-          }
-          var vars: [String: Value] = [:]
-          switch varsNode {
-          case .mapping:
-            if case .map(let m) = Value(yaml: varsNode) { vars = m }
-          case .scalar where varsNode.resolvedType == "null": break
-          default:
-            problems.append(
-              .error(
-                file, hostLine, "variables of host '\(pattern)' must be a mapping of name: value"))
-            continue
-          }
-          for host in expanded.hosts {
-            inventory.addHost(host, group: name, port: expanded.port, line: hostLine)
-            for (key, value) in vars { inventory.setVariable(key, value, on: host) }
-          }
+          readHost(
+            patternNode, varsNode, group: name, line: patternNode.mark?.line ?? sectionLine,
+            file: file, into: &inventory, problems: &problems)
         }
       default:
         problems.append(
@@ -128,5 +89,62 @@ enum InventoryYAMLReader {
       }
     }
     return name
+  }
+
+  /// The entries of a group's section: a mapping's pairs; a lone scalar under `vars`,
+  /// `children` or `hosts` is a key without a value. `nil` (with a problem unless the
+  /// section is empty) when there is nothing to read.
+  private static func sectionEntries(
+    _ section: Node, key: String, group: String, line: Int, file: String,
+    problems: inout [Diagnostic]
+  ) -> [(key: Node, value: Node)]? {
+    switch section {
+    case .mapping(let m): return m.map { (key: $0.key, value: $0.value) }
+    case .scalar where section.resolvedType == "null": return nil
+    case .scalar where ["vars", "children", "hosts"].contains(key):
+      return [(key: section, value: Node.scalar(.init("", Tag(.null))))]
+    default:
+      if ["vars", "children", "hosts"].contains(key) {
+        problems.append(.error(file, line, "'\(key)' of group '\(group)' must be a mapping"))
+      } else {
+        problems.append(
+          .warning(file, line, "skipping '\(key)' in group '\(group)': not a mapping"))
+      }
+      return nil
+    }
+  }
+
+  /// One entry of a group's `hosts`: a host pattern and its variables.
+  private static func readHost(
+    _ patternNode: Node, _ varsNode: Node, group: String, line hostLine: Int, file: String,
+    into inventory: inout Inventory, problems: inout [Diagnostic]
+  ) {
+    guard patternNode.resolvedType == "str", let pattern = patternNode.string else {
+      problems.append(
+        .error(
+          file, hostLine, "host pattern \(patternNode.string ?? "") must be a string; quote it"))
+      return
+    }
+    let expanded: (hosts: [String], port: Int?)
+    do {
+      expanded = try HostPattern.expand(pattern)
+    } catch {
+      problems.append(.error(file, hostLine, error.message))
+      return
+    }
+    var vars: [String: Value] = [:]
+    switch varsNode {
+    case .mapping:
+      if case .map(let m) = Value(yaml: varsNode) { vars = m }
+    case .scalar where varsNode.resolvedType == "null": break
+    default:
+      problems.append(
+        .error(file, hostLine, "variables of host '\(pattern)' must be a mapping of name: value"))
+      return
+    }
+    for host in expanded.hosts {
+      inventory.addHost(host, group: group, port: expanded.port, line: hostLine)
+      for (key, value) in vars { inventory.setVariable(key, value, on: host) }
+    }
   }
 }

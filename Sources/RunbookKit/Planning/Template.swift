@@ -121,16 +121,6 @@ public struct Template: Sendable, Equatable {
     var literalStart = 0
     var i = 0
     var line = 0
-    func flush(_ end: Int) {
-      if end > literalStart {
-        let chunk = String(decoding: bytes[literalStart..<end], as: UTF8.self)
-        if case .text(let previous)? = segments.last {
-          segments[segments.count - 1] = .text(previous + chunk)
-        } else {
-          segments.append(.text(chunk))
-        }
-      }
-    }
     while i < bytes.count {
       let b = bytes[i]
       if b == UInt8(ascii: "\n") {
@@ -142,85 +132,101 @@ public struct Template: Sendable, Equatable {
         i += 1
         continue
       }
-      let openLine = line
-      // Find the matching "}}" on the same line; templates never span lines.
-      var j = i + 2
-      var close: Int?
-      var quote: UInt8?
-      while j < bytes.count, bytes[j] != UInt8(ascii: "\n") {
-        let c = bytes[j]
-        if let q = quote {
-          if c == q { quote = nil }
-        } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
-          quote = c
-        } else if c == UInt8(ascii: "}"), j + 1 < bytes.count, bytes[j + 1] == UInt8(ascii: "}") {
-          close = j
-          break
-        }
-        j += 1
-      }
-      guard let close else {
+      guard let close = closingBraces(in: bytes, from: i + 2) else {
         problems.append(
           Problem(
-            lineOffset: openLine,
+            lineOffset: line,
             message:
               "'{{' is not closed on its line; close it with '}}', or write {{ \"{{\" }} for literal braces"
           ))
         i += 2
         continue
       }
-      flush(i)
+      if i > literalStart {
+        appendText(String(decoding: bytes[literalStart..<i], as: UTF8.self), to: &segments)
+      }
       let inner = String(decoding: bytes[(i + 2)..<close], as: UTF8.self).trimmingWhitespace()
       if let first = inner.first, first == "\"" || first == "'" {
         if inner.count >= 2, inner.last == first, !inner.dropFirst().dropLast().contains(first) {
-          segments.append(.text(String(inner.dropFirst().dropLast())))
-          if case .text(let a)? = segments.dropLast().last, case .text(let b)? = segments.last {
-            segments.removeLast(2)
-            segments.append(.text(a + b))
-          }
+          appendText(String(inner.dropFirst().dropLast()), to: &segments)
         } else {
           problems.append(
-            Problem(lineOffset: openLine, message: "string literal \(inner) is not closed"))
+            Problem(lineOffset: line, message: "string literal \(inner) is not closed"))
         }
       } else {
-        // `name | filter | filter`
-        let parts = inner.split(separator: "|", omittingEmptySubsequences: false).map {
-          $0.trimmingWhitespace()
-        }
-        var filters: [Filter] = []
-        var filterProblem: String?
-        for part in parts.dropFirst() {
-          if let filter = Filter(rawValue: part) {
-            filters.append(filter)
-          } else {
-            filterProblem =
-              "'\(part)' is not a filter; use quote (a shell word), sql (a standard SQL string), mysql (a MySQL/MariaDB string) or url (a URL component), as in {{ \(parts[0]) | quote }}"
-          }
-        }
-        let name = parts[0]
-        let path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        if let filterProblem, !name.isEmpty {
-          problems.append(Problem(lineOffset: openLine, message: filterProblem))
-        } else if name.isEmpty {
-          problems.append(
-            Problem(lineOffset: openLine, message: "empty '{{ }}'; name a variable inside"))
-        } else if !isIdentifier(path[0]) || !path.dropFirst().allSatisfy(isKey) {
-          problems.append(
-            Problem(
-              lineOffset: openLine,
-              message:
-                "'{{ \(inner) }}' is not a variable reference; write {{ name }}, {{ host.address }} or {{ name | quote }} (no expressions), or {{ \"{{\" }} for literal braces"
-            ))
-        } else {
-          segments.append(
-            .variable(Reference(path: path, lineOffset: openLine, filters: filters)))
+        switch reference(inner, lineOffset: line) {
+        case .success(let reference): segments.append(.variable(reference))
+        case .failure(let problem): problems.append(problem)
         }
       }
       i = close + 2
       literalStart = i
     }
-    flush(bytes.count)
+    if bytes.count > literalStart {
+      appendText(String(decoding: bytes[literalStart...], as: UTF8.self), to: &segments)
+    }
     return (Template(segments: segments), problems)
+  }
+
+  /// The position of the `}}` that closes a `{{` whose inside starts at `start`, outside
+  /// quotes; `nil` when none does on the same line (templates never span lines).
+  private static func closingBraces(in bytes: [UInt8], from start: Int) -> Int? {
+    var j = start
+    var quote: UInt8?
+    while j < bytes.count, bytes[j] != UInt8(ascii: "\n") {
+      let c = bytes[j]
+      if let q = quote {
+        if c == q { quote = nil }
+      } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+        quote = c
+      } else if c == UInt8(ascii: "}"), j + 1 < bytes.count, bytes[j + 1] == UInt8(ascii: "}") {
+        return j
+      }
+      j += 1
+    }
+    return nil
+  }
+
+  /// Adds text, joined to the text before it so that text segments never follow each other.
+  private static func appendText(_ text: String, to segments: inout [Segment]) {
+    if case .text(let previous)? = segments.last {
+      segments[segments.count - 1] = .text(previous + text)
+    } else {
+      segments.append(.text(text))
+    }
+  }
+
+  /// The reference between `{{` and `}}`: `name | filter | filter`.
+  private static func reference(_ inner: String, lineOffset: Int) -> Result<Reference, Problem> {
+    let parts = inner.split(separator: "|", omittingEmptySubsequences: false).map {
+      $0.trimmingWhitespace()
+    }
+    var filters: [Filter] = []
+    var filterProblem: String?
+    for part in parts.dropFirst() {
+      if let filter = Filter(rawValue: part) {
+        filters.append(filter)
+      } else {
+        filterProblem =
+          "'\(part)' is not a filter; use quote (a shell word), sql (a standard SQL string), mysql (a MySQL/MariaDB string) or url (a URL component), as in {{ \(parts[0]) | quote }}"
+      }
+    }
+    let name = parts[0]
+    let path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    if let filterProblem, !name.isEmpty {
+      return .failure(Problem(lineOffset: lineOffset, message: filterProblem))
+    } else if name.isEmpty {
+      return .failure(
+        Problem(lineOffset: lineOffset, message: "empty '{{ }}'; name a variable inside"))
+    } else if !isIdentifier(path[0]) || !path.dropFirst().allSatisfy(isKey) {
+      return .failure(
+        Problem(
+          lineOffset: lineOffset,
+          message:
+            "'{{ \(inner) }}' is not a variable reference; write {{ name }}, {{ host.address }} or {{ name | quote }} (no expressions), or {{ \"{{\" }} for literal braces"
+        ))
+    }
+    return .success(Reference(path: path, lineOffset: lineOffset, filters: filters))
   }
 
   private init(segments: [Segment]) { self.segments = segments }

@@ -286,7 +286,7 @@ final class VariableScope {
 
   private func template(_ text: String) -> Template {
     if let cached = templates[text] { return cached }
-    let parsed = Template.parse(text).0
+    let (parsed, _) = Template.parse(text)
     templates[text] = parsed
     return parsed
   }
@@ -299,7 +299,30 @@ final class VariableScope {
   private func resolve(_ path: [String], host: String, stepIndex: Int, stack: [String]) -> Outcome {
     let head = path[0]
     let written = path.joined(separator: ".")
-    switch head {
+    if let outcome = builtIn(path, written: written, host: host) { return outcome }
+    if let captures = captureSteps[head] {
+      if captures.contains(where: { $0 < stepIndex }) { return .pending(head) }
+    }
+    guard var value = staticValue(head, host: host) else { return missing(head) }
+    for key in path.dropFirst() {
+      switch value {
+      case .map(let dict) where dict[key] != nil: value = dict[key]!
+      case .list(let items) where Int(key).map({ items.indices.contains($0) }) == true:
+        value = items[Int(key)!]
+      default:
+        return .failure("'\(written)': '\(head)' has no key '\(key)'")
+      }
+    }
+    let text = value.rendered
+    guard text.hasTemplateMarker else { return .text(text) }
+    return renderValue(
+      text, of: head, written: written, host: host, stepIndex: stepIndex, stack: stack)
+  }
+
+  /// The names runbook defines itself: `host.*`, `inventory_hostname` and `roles.*.*`;
+  /// `nil` for any other name.
+  private func builtIn(_ path: [String], written: String, host: String) -> Outcome? {
+    switch path[0] {
     case "host":
       guard path.count == 2 else {
         return .failure(
@@ -338,35 +361,29 @@ final class VariableScope {
           "'\(written)' is not a role field; use roles.ROLE.address, .name, .addresses or .names")
       }
     default:
-      break
+      return nil
     }
+  }
 
-    if let captures = captureSteps[head] {
-      if captures.contains(where: { $0 < stepIndex }) { return .pending(head) }
-    }
-    guard var value = staticValue(head, host: host) else {
-      if secretNames.contains(head) { return .askedAtRunTime(head) }
-      if askedNames.contains(head) { return .askedValue(head) }
-      if let later = captureSteps[head]?.first {
-        return .failure(
-          "'\(head)' is captured by step \(later + 1), which runs after this one; move the capturing step earlier"
-        )
-      }
+  /// A name no layer gives a value: asked for, captured too late, or undefined.
+  private func missing(_ head: String) -> Outcome {
+    if secretNames.contains(head) { return .askedAtRunTime(head) }
+    if askedNames.contains(head) { return .askedValue(head) }
+    if let later = captureSteps[head]?.first {
       return .failure(
-        "undefined variable '\(head)'; define it in the front matter's vars, in the inventory, with --vars-file or with --var \(head)=VALUE"
+        "'\(head)' is captured by step \(later + 1), which runs after this one; move the capturing step earlier"
       )
     }
-    for key in path.dropFirst() {
-      switch value {
-      case .map(let dict) where dict[key] != nil: value = dict[key]!
-      case .list(let items) where Int(key).map({ items.indices.contains($0) }) == true:
-        value = items[Int(key)!]
-      default:
-        return .failure("'\(written)': '\(head)' has no key '\(key)'")
-      }
-    }
-    let text = value.rendered
-    guard text.hasTemplateMarker else { return .text(text) }
+    return .failure(
+      "undefined variable '\(head)'; define it in the front matter's vars, in the inventory, with --vars-file or with --var \(head)=VALUE"
+    )
+  }
+
+  /// A value that holds `{{ }}` references, with them filled in for `host`.
+  private func renderValue(
+    _ text: String, of head: String, written: String, host: String, stepIndex: Int,
+    stack: [String]
+  ) -> Outcome {
     // Values that refer to others twice per level would double at each level: each value
     // is rendered once per host and step (a text result never depends on the stack).
     if memoStep != stepIndex {

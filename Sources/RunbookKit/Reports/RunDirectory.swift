@@ -80,80 +80,15 @@ public enum RunDirectory {
     guard let contents = try? Journal.readAll(path: journalPath), let run = contents.run else {
       return problems + [Mismatch(file: "journal.jsonl", problem: "has no run record")]
     }
-    // Each attempt's runbook snapshot. Before attempts had their own, every attempt wrote
-    // runbook.md: it holds one of theirs.
-    let legacy = contents.attempts.filter { $0.snapshot == nil }
-    if !legacy.isEmpty,
-      !legacy.contains(where: {
-        sha256(file: directory + "/" + RunReport.snapshotName) == $0.runbookSHA256
-      })
-    {
-      problems.append(
-        Mismatch(
-          file: RunReport.snapshotName,
-          problem: "does not match the runbook SHA-256 in the run record"))
-    }
-    // Every file a record hashes: each attempt's snapshot, each log.
-    let hashed =
-      contents.attempts.compactMap { attempt in
-        attempt.snapshot.map {
-          (
-            $0, attempt.runbookSHA256,
-            "the runbook SHA-256 recorded for attempt \(attempt.attempt ?? 1)"
-          )
-        }
-      }
-      + contents.steps.compactMap { record in
-        record.log.map {
-          (
-            $0, record.outputSHA256,
-            "the output SHA-256 recorded for \(record.step) on \(record.host)"
-          )
-        }
-      }
-    for (file, hash, what) in hashed where sha256(file: directory + "/" + file) != hash {
-      problems.append(Mismatch(file: file, problem: "does not match " + what))
-    }
+    problems += hashProblems(contents, directory: directory)
     problems += RunSignature.statementProblems(directory: directory, run: run)
     if let cut = RunLedger.problem(
       directory: directory, journalDigests: Set(Journal.digests(path: journalPath)))
     {
       problems.append(Mismatch(file: "journal.jsonl", problem: cut))
     }
-    // A finished run ends with an end record: a journal cut short is not an interrupted run
-    // when the run's own reports say it finished.
-    if contents.end == nil,
-      let data = FileManager.default.contents(atPath: directory + "/run.json"),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      let status = (object["status"] as? String).flatMap(RunStatus.init(rawValue:)),
-      status != .incomplete
-    {
-      problems.append(
-        Mismatch(
-          file: "journal.jsonl",
-          problem:
-            "is truncated: run.json records a \(status) run, but the journal has no end record"))
-    }
-    // Every file is accounted for: the journal names each log, the rest are known by name.
-    var expected: Set<String> = Set(
-      reportFiles + ["journal.jsonl", RunSignature.fileName, RunSignature.signatureName]
-        + contents.attempts.map(\.snapshotFile))
-    if !legacy.isEmpty { expected.insert(RunDirectoryLock.legacyFileName) }
-    for record in contents.steps { if let log = record.log { expected.insert(log) } }
-    // A step whose record was never written (the tool was killed) left its log.
-    for start in contents.starts {
-      expected.insert(
-        start.log ?? RunLayout.logPath(index: start.index, step: start.step, host: start.host))
-    }
-    let entries =
-      FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? []
-    for entry in entries.sorted() where !expected.contains(entry) {
-      var isDirectory: ObjCBool = false
-      FileManager.default.fileExists(atPath: directory + "/" + entry, isDirectory: &isDirectory)
-      if isDirectory.boolValue { continue }
-      problems.append(
-        Mismatch(file: entry, problem: "is not recorded in the journal (added after the run?)"))
-    }
+    if let truncated = truncation(contents, directory: directory) { problems.append(truncated) }
+    problems += unrecordedFiles(contents, directory: directory)
     if let reports = contents.reports {
       for name in reports.files.keys.sorted()
       where sha256(file: directory + "/" + name) != reports.files[name] {
@@ -165,6 +100,89 @@ public enum RunDirectory {
         Mismatch(
           file: "journal.jsonl",
           problem: "has no reports record: run `runbook report` to render them"))
+    }
+    return problems
+  }
+
+  /// Every file a record hashes that does not match: each attempt's runbook snapshot, each
+  /// log.
+  private static func hashProblems(_ contents: Journal.Contents, directory: String) -> [Mismatch] {
+    var problems: [Mismatch] = []
+    // Before attempts had their own snapshot, every attempt wrote runbook.md: it holds one
+    // of theirs.
+    let legacy = contents.attempts.filter { $0.snapshot == nil }
+    if !legacy.isEmpty,
+      !legacy.contains(where: {
+        sha256(file: directory + "/" + RunReport.snapshotName) == $0.runbookSHA256
+      })
+    {
+      problems.append(
+        Mismatch(
+          file: RunReport.snapshotName,
+          problem: "does not match the runbook SHA-256 in the run record"))
+    }
+    let hashed: [(file: String, hash: String, what: String)] =
+      contents.attempts.compactMap { attempt in
+        attempt.snapshot.map {
+          (
+            file: $0, hash: attempt.runbookSHA256,
+            what: "the runbook SHA-256 recorded for attempt \(attempt.attempt ?? 1)"
+          )
+        }
+      }
+      + contents.steps.compactMap { record in
+        record.log.map {
+          (
+            file: $0, hash: record.outputSHA256,
+            what: "the output SHA-256 recorded for \(record.step) on \(record.host)"
+          )
+        }
+      }
+    for (file, hash, what) in hashed where sha256(file: directory + "/" + file) != hash {
+      problems.append(Mismatch(file: file, problem: "does not match " + what))
+    }
+    return problems
+  }
+
+  /// A finished run ends with an end record: a journal cut short is not an interrupted run
+  /// when the run's own reports say it finished.
+  private static func truncation(_ contents: Journal.Contents, directory: String) -> Mismatch? {
+    guard contents.end == nil,
+      let data = FileManager.default.contents(atPath: directory + "/run.json"),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let status = (object["status"] as? String).flatMap(RunStatus.init(rawValue:)),
+      status != .incomplete
+    else { return nil }
+    return Mismatch(
+      file: "journal.jsonl",
+      problem: "is truncated: run.json records a \(status) run, but the journal has no end record")
+  }
+
+  /// Files the journal does not account for: it names each log, the rest are known by name.
+  private static func unrecordedFiles(_ contents: Journal.Contents, directory: String)
+    -> [Mismatch]
+  {
+    var expected: Set<String> = Set(
+      reportFiles + ["journal.jsonl", RunSignature.fileName, RunSignature.signatureName]
+        + contents.attempts.map(\.snapshotFile))
+    if contents.attempts.contains(where: { $0.snapshot == nil }) {
+      expected.insert(RunDirectoryLock.legacyFileName)
+    }
+    for record in contents.steps { if let log = record.log { expected.insert(log) } }
+    // A step whose record was never written (the tool was killed) left its log.
+    for start in contents.starts {
+      expected.insert(
+        start.log ?? RunLayout.logPath(index: start.index, step: start.step, host: start.host))
+    }
+    var problems: [Mismatch] = []
+    let entries =
+      FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? []
+    for entry in entries.sorted() where !expected.contains(entry) {
+      var isDirectory: ObjCBool = false
+      FileManager.default.fileExists(atPath: directory + "/" + entry, isDirectory: &isDirectory)
+      if isDirectory.boolValue { continue }
+      problems.append(
+        Mismatch(file: entry, problem: "is not recorded in the journal (added after the run?)"))
     }
     return problems
   }

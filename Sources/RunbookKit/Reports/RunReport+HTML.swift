@@ -36,9 +36,23 @@ extension RunReport {
     out.write(gridHTML())
     out.write(timelineHTML())
     out.write("<main class=\"runbook\">\n")
+    writeRunbookHTML(to: &out)
+    out.write(formerStepsHTML())
+    out.write("</main>\n")
+    out.write(
+      """
+      <footer>Journal digest <code>\(digest)</code> · rendered by runbook \(Self.xml(run.toolVersion)) from <code>journal.jsonl</code> · <code>runbook verify</code> checks this file.</footer>
+      <script>\(Self.script)</script>
+      </body>
+      </html>
 
-    // The prose is rendered by cmark with placeholders, and the step cards are written
-    // in their place as the prose is written out.
+      """)
+  }
+
+  /// The runbook's prose with each step's card and each screenshot's stand-in in place.
+  /// The prose is rendered by cmark with placeholders, and the step cards are written in
+  /// their place as the prose is written out.
+  private func writeRunbookHTML<Sink: ReportSink>(to out: inout Sink) {
     // Placeholders carry a word made for this rendering, so no prose can contain them.
     let word = Digest.randomHex(8)
     let prose = Array(tidy(MarkdownParser.renderHTML(proseWithPlaceholders(word))).utf8)
@@ -60,51 +74,47 @@ extension RunReport {
         guard let at = [nextStep, nextShot].compactMap({ $0 }).min() else { break }
         out.write(String(decoding: buffer[start..<at], as: UTF8.self))
         let isStep = at == nextStep
-        var digits = at + (isStep ? open.count : shot.count)
-        var index = 0
-        while digits < buffer.count, (48...57).contains(buffer[digits]) {
-          index = index * 10 + Int(buffer[digits] - 48)
-          digits += 1
-        }
-        guard digits > at + (isStep ? open.count : shot.count), index < runbook.steps.count else {
-          out.write(String(decoding: buffer[at..<digits], as: UTF8.self))
-          start = digits
+        let digitsStart = at + (isStep ? open.count : shot.count)
+        let number = Self.decimal(in: buffer, from: digitsStart)
+        guard number.end > digitsStart, number.value < runbook.steps.count else {
+          out.write(String(decoding: buffer[at..<number.end], as: UTF8.self))
+          start = number.end
           continue
         }
-        let step = runbook.steps[index]
+        let step = runbook.steps[number.value]
         if isStep {
           out.write(stepHTML(step))
           // Skip the rest of the placeholder block: "\n</code></pre>".
           let close = Array("</code></pre>".utf8)
           start =
-            (ByteSearch.firstIndex(of: close, in: buffer, from: digits) ?? digits) + close.count
+            (ByteSearch.firstIndex(of: close, in: buffer, from: number.end) ?? number.end)
+            + close.count
         } else {
           // `Y` and the screenshot's number among the step's.
-          var shotNumber = 0
-          var end = digits
-          if end < buffer.count, buffer[end] == UInt8(ascii: "Y") {
-            end += 1
-            while end < buffer.count, (48...57).contains(buffer[end]) {
-              shotNumber = shotNumber * 10 + Int(buffer[end] - 48)
-              end += 1
-            }
+          var shotNumber = (value: 0, end: number.end)
+          if number.end < buffer.count, buffer[number.end] == UInt8(ascii: "Y") {
+            shotNumber = Self.decimal(in: buffer, from: number.end + 1)
           }
-          out.write(screenshotHTML(step, shot: shotNumber))
-          start = end
+          out.write(screenshotHTML(step, shot: shotNumber.value))
+          start = shotNumber.end
         }
       }
       if start < buffer.count { out.write(String(decoding: buffer[start...], as: UTF8.self)) }
     }
-    out.write(formerStepsHTML())
-    out.write("</main>\n")
-    out.write(
-      """
-      <footer>Journal digest <code>\(digest)</code> · rendered by runbook \(Self.xml(run.toolVersion)) from <code>journal.jsonl</code> · <code>runbook verify</code> checks this file.</footer>
-      <script>\(Self.script)</script>
-      </body>
-      </html>
+  }
 
-      """)
+  /// The decimal number whose digits start at `start` (0 when there are none), and where
+  /// its digits end.
+  private static func decimal(in buffer: UnsafeBufferPointer<UInt8>, from start: Int)
+    -> (value: Int, end: Int)
+  {
+    var end = start
+    var value = 0
+    while end < buffer.count, (48...57).contains(buffer[end]) {
+      value = value * 10 + Int(buffer[end] - 48)
+      end += 1
+    }
+    return (value, end)
   }
 
   /// What stands where the guide had a screenshot: which image it was (a link, never

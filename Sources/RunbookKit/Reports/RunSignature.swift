@@ -35,11 +35,13 @@ public enum RunSignature {
   /// names this run and a state its journal went through (a run resumed after it was signed
   /// goes on from there). Whether the signature is by a trusted key needs the file.
   static func statementProblems(directory: String, run: RunRecord) -> [RunDirectory.Mismatch] {
-    let fm = FileManager.default
+    let fileManager = FileManager.default
     let statementPath = directory + "/" + fileName
-    let signed = fm.fileExists(atPath: statementPath)
-    guard signed || fm.fileExists(atPath: directory + "/" + signatureName) else { return [] }
-    guard signed, let data = fm.contents(atPath: statementPath) else {
+    let signed = fileManager.fileExists(atPath: statementPath)
+    guard signed || fileManager.fileExists(atPath: directory + "/" + signatureName) else {
+      return []
+    }
+    guard signed, let data = fileManager.contents(atPath: statementPath) else {
       return [RunDirectory.Mismatch(file: fileName, problem: "is missing beside its signature")]
     }
     let digests = Journal.chainDigests(path: directory + "/journal.jsonl")

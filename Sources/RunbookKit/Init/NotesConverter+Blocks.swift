@@ -1,0 +1,114 @@
+extension NotesConverter {
+  /// One pass over the notes' blocks, in order: which node each code block runs on, what
+  /// kind of step it is, and the fenced step that replaces it.
+  struct BlockWalk {
+    let lines: [String]
+    let environment: NodeList
+    let words: [(word: String, role: String)]
+    /// The level of the document's title heading, which names no node.
+    let titleLevel: Int?
+    /// Each node's name, and what it stands for: its role when it is the role's only node.
+    let hosts: [(name: String, role: String)]
+    var literals: LiteralRewriter
+    var report: InitReport
+    /// Each replaced block's lines (1-based, fences included) and its new lines.
+    private(set) var edits: [(range: ClosedRange<Int>, lines: [String])] = []
+    private var headings: [(level: Int, text: String)] = []
+    /// A node named in the prose of a section ("On web01:") holds for the blocks after it
+    /// in that section, until another is named.
+    private var sectionRole: String?
+    /// The file the last file step went into ("in the same file").
+    private var previousFile: String?
+
+    init(
+      lines: [String], environment: NodeList, words: [(word: String, role: String)],
+      titleLevel: Int?, literals: LiteralRewriter, report: InitReport
+    ) {
+      self.lines = lines
+      self.environment = environment
+      self.words = words
+      self.titleLevel = titleLevel
+      self.literals = literals
+      self.report = report
+      self.hosts = environment.nodes.map { node in
+        (
+          name: node.name,
+          role: environment.nodes.filter { $0.role == node.role }.count == 1
+            ? node.role : node.name
+        )
+      }
+    }
+
+    mutating func visit(_ block: MarkdownDocument.Block) {
+      switch block {
+      case .heading(let level, let text, _):
+        headings.removeAll { $0.level >= level }
+        headings.append((level, text))
+        sectionRole = nil
+      case .codeBlock(let code):
+        visit(code)
+      default:
+        break
+      }
+    }
+
+    private mutating func visit(_ code: MarkdownDocument.CodeBlock) {
+      report.blocks += 1
+      if code.inBlockQuote {
+        report.documentation.append(.init(line: code.startLine, why: "inside a block quote"))
+        return
+      }
+      // A block someone already annotated is theirs: left byte for byte as it is.
+      if let list = try? AttributeList.parse(info: code.info), !list.entries.isEmpty {
+        report.annotated.append(code.startLine)
+        return
+      }
+      let prose = NotesConverter.context(of: code.startLine, in: lines)
+      let found = NotesConverter.role(
+        prose: prose, section: sectionRole, hosts: hosts,
+        headings: headings.reversed().filter { $0.level != titleLevel }.map(\.text),
+        block: code.literal, words: words)
+      if let found, ["prose", "prompt", "host name"].contains(found.rule) {
+        sectionRole = found.role
+      }
+      let context = prose + headings.reversed().map(\.text)
+      let kind = NotesConverter.kind(of: code, context: context, previousFile: previousFile)
+      switch kind {
+      case .iniMerge(let file, _, _)?, .writeFile(let file)?, .append(let file)?:
+        previousFile = file
+      default: break
+      }
+      guard let kind else {
+        report.documentation.append(
+          .init(
+            line: code.startLine,
+            why: "what a command printed, or file content whose file the notes do not name"))
+        return
+      }
+      replace(code, kind: kind, found: found)
+    }
+
+    /// Replaces a block with a step of `kind` on the role found. A role becomes an
+    /// attribute word: one that could not be one (a host name with a brace or a space) is
+    /// for a person to decide.
+    private mutating func replace(
+      _ code: MarkdownDocument.CodeBlock, kind: InitKind, found: (role: String, rule: String)?
+    ) {
+      let placed = found.flatMap { NotesConverter.isAttributeWord($0.role) ? $0 : nil }
+      let attributes = ["role=" + (placed?.role ?? "TODO")] + kind.attributes
+      if placed == nil { report.todo.append(code.startLine) }
+      report.byRule[placed?.rule ?? "TODO", default: 0] += 1
+      report.assigned.append((code.startLine, placed?.role ?? "TODO", placed?.rule ?? "TODO"))
+      let body = literals.rewrite(
+        kind.body(code.literal), role: placed?.role, kind: kind, line: code.startLine)
+      edits.append(
+        (
+          range: NotesConverter.blockRange(code, lines: lines),
+          lines: NotesConverter.fenced(
+            body, language: kind.language, attributes: attributes,
+            indent: NotesConverter.indent(of: code, lines: lines))
+        ))
+      report.steps += 1
+    }
+  }
+}
