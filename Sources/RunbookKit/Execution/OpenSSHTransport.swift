@@ -136,3 +136,35 @@ final class OpenSSHTransport: ShellSessionTransport {
       input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in })
   }
 }
+
+extension OpenSSHTransport {
+  /// Why a host's connection values cannot be handed to ssh, if they cannot: every one of
+  /// them becomes an argument of the ssh client on the control machine, so none may start
+  /// with `-` (ssh would read it as an option), hold white space or control characters, or
+  /// be empty; the address is a host name or an IP address and nothing else.
+  @Sendable static func connectionValueProblem(_ host: PlanHost) -> ConnectionValueProblem? {
+    func unsafe(_ value: String) -> String? {
+      ArgumentValue.problem(value) ?? ArgumentValue.templateProblem(value)
+    }
+    let which = host.address == host.name ? "the name (used as its address)" : "ansible_host"
+    if let why = unsafe(host.address) {
+      return ConnectionValueProblem(what: which, value: host.address, why: why)
+    }
+    let allowed = CharacterSet(
+      charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:%[]")
+    if !host.address.unicodeScalars.allSatisfy(allowed.contains) {
+      return ConnectionValueProblem(
+        what: which, value: host.address,
+        why:
+          "an address is a host name or an IP address (letters, digits, '.', '-', '_', ':', '%', '[]')"
+      )
+    }
+    if let user = host.user, let why = unsafe(user) ?? ArgumentValue.nameProblem(user) {
+      return ConnectionValueProblem(what: "ansible_user", value: user, why: why)
+    }
+    if let key = host.privateKeyFile, let why = unsafe(key) {
+      return ConnectionValueProblem(what: "ansible_ssh_private_key_file", value: key, why: why)
+    }
+    return nil
+  }
+}

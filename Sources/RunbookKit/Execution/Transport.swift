@@ -41,6 +41,16 @@ public enum RemoteState: Equatable, Sendable {
   case unknown
 }
 
+/// An inventory value a transport refuses: which, what it is, and why.
+struct ConnectionValueProblem: Equatable, Sendable {
+  /// The value's name for the operator (`ansible_user`).
+  var what: String
+  /// The value.
+  var value: String
+  /// Why it cannot be used.
+  var why: String
+}
+
 /// What the transports of a run share.
 public struct TransportContext: Sendable {
   /// The one way processes start.
@@ -64,20 +74,27 @@ public enum TransportRegistry {
   public typealias Maker = @Sendable (PlanHost, TransportContext) -> any Transport
 
   /// A transport's registration: its connection, the `ansible_connection` words that
-  /// name it, and how to make it.
+  /// name it, what it refuses of a host's inventory values, and how to make it.
   struct Entry: Sendable {
     let connection: Connection
     let words: [String]
+    var check: @Sendable (PlanHost) -> ConnectionValueProblem? = { _ in nil }
     let make: Maker
   }
 
   /// One line per transport.
   static let entries: [Entry] = [
     Entry(connection: .local, words: ["local"]) { LocalTransport(host: $0, context: $1) },
-    Entry(connection: .ssh, words: ["ssh", "smart", "paramiko"]) {
-      OpenSSHTransport(host: $0, context: $1)
-    },
+    Entry(
+      connection: .ssh, words: ["ssh", "smart", "paramiko"],
+      check: OpenSSHTransport.connectionValueProblem
+    ) { OpenSSHTransport(host: $0, context: $1) },
   ]
+
+  /// The inventory value of `host` its transport cannot take, checked before anything runs.
+  static func problem(of host: PlanHost) -> ConnectionValueProblem? {
+    entries.first { $0.connection == host.connection }?.check(host)
+  }
 
   /// Each `ansible_connection` word runbook has a transport for, and its connection.
   public static let ansibleWords: [String: Connection] = Dictionary(

@@ -12,7 +12,7 @@ extension StepPlanner {
   /// errors and quoted secrets or per-host values in code.
   mutating func templateFields(of step: Step) -> [TemplateField] {
     let attributes = step.attributes
-    let runsCommands = ![.manual, .writeFile, .iniMerge, .appendBlock].contains(step.kind)
+    let runsCommands = step.kind.handler.runsCommands
     let textFields: [(key: StepField?, text: String?)] = [
       (nil, step.body), (.file, attributes.file), (.creates, attributes.creates),
       (.unless, attributes.unless), (.expect, attributes.expect), (.user, attributes.user),
@@ -32,9 +32,12 @@ extension StepPlanner {
       for problem in problems {
         diagnostics.append(.error(file, base + problem.lineOffset, problem.message))
       }
-      let isCode =
-        key == .unless || (key == nil && [.shell, .bash, .sql, .console].contains(step.kind))
-      if isCode { warnAboutHandQuoting(in: template, of: step, key: key, base: base) }
+      // `unless=` is a shell command; the body is code when its kind says how to quote in it.
+      let handler: (any StepKindHandler)? =
+        key == .unless ? ShellStep() : key == nil ? step.kind.handler : nil
+      if let handler, handler.quotedValue("x") != nil {
+        warnAboutHandQuoting(in: template, key: key, base: base) { handler.quotedValue($0) ?? "" }
+      }
       fields.append(TemplateField(key: key, template: template, line: base))
     }
     return fields
@@ -50,7 +53,7 @@ extension StepPlanner {
   /// A password or a per-host value between quotes the author typed breaks the command (or
   /// injects into it) as soon as it holds that quote.
   private mutating func warnAboutHandQuoting(
-    in template: Template, of step: Step, key: StepField?, base: Int
+    in template: Template, key: StepField?, base: Int, fix quoted: (String) -> String
   ) {
     // Host names, addresses and roles are checked names, never quotes.
     let builtIn = ["host", "inventory_hostname", "roles"]
@@ -59,10 +62,7 @@ extension StepPlanner {
       || (inventory != nil && !builtIn.contains(ref.path[0]) && scope.isHostVarying(ref))
     {
       let what = secretNames.contains(ref.path[0]) ? "secret" : "per-host value"
-      let fix =
-        step.kind == .sql
-        ? "{{ \(ref.name) | mysql }} (MariaDB, MySQL) or {{ \(ref.name) | sql }} (standard SQL)"
-        : "{{ \(ref.name) | quote }}"
+      let fix = quoted(ref.name)
       diagnostics.append(
         .warning(
           file, base + (key == nil ? ref.lineOffset : 0),

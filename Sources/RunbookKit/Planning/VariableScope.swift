@@ -212,10 +212,8 @@ final class VariableScope {
     return .success(host)
   }
 
-  /// Why a host's connection values cannot be handed to ssh, if they cannot: every one of
-  /// them becomes an argument of the ssh client on the control machine, so none may start
-  /// with `-` (ssh would read it as an option), hold white space or control characters, or
-  /// be empty; the address is a host name or an IP address and nothing else.
+  /// Why a host cannot be planned: a name no shell, file name or report may take, or a
+  /// connection value its transport refuses (`TransportRegistry.problem(of:)`).
   static func connectionProblem(_ host: PlanHost) -> HostProblem? {
     func bad(_ what: String, _ value: String, _ why: String) -> HostProblem {
       HostProblem(
@@ -228,25 +226,9 @@ final class VariableScope {
     if let why = ArgumentValue.problem(host.name) ?? ArgumentValue.nameProblem(host.name) {
       return bad("the name", host.name, why)
     }
-    func unsafe(_ value: String) -> String? {
-      ArgumentValue.problem(value) ?? ArgumentValue.templateProblem(value)
-    }
-    guard host.connection == .ssh else { return nil }
-    let which = host.address == host.name ? "the name (used as its address)" : "ansible_host"
-    if let why = unsafe(host.address) { return bad(which, host.address, why) }
-    let allowed = CharacterSet(
-      charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:%[]")
-    if !host.address.unicodeScalars.allSatisfy(allowed.contains) {
-      return bad(
-        which, host.address,
-        "an address is a host name or an IP address (letters, digits, '.', '-', '_', ':', '%', '[]')"
-      )
-    }
-    if let user = host.user, let why = unsafe(user) ?? ArgumentValue.nameProblem(user) {
-      return bad("ansible_user", user, why)
-    }
-    if let key = host.privateKeyFile, let why = unsafe(key) {
-      return bad("ansible_ssh_private_key_file", key, why)
+    // Each transport checks the values it hands on.
+    if let value = TransportRegistry.problem(of: host) {
+      return bad(value.what, value.value, value.why)
     }
     return nil
   }

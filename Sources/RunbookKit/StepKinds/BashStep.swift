@@ -26,4 +26,6 @@ struct BashStep: StepKindHandler {
   func exportAction(_ input: ScriptInput) -> ExportAction {
     .script(input.shellScript(bash: true, guarded: false))
   }
+
+  func quotedValue(_ name: String) -> String? { "{{ \(name) | quote }}" }
 }

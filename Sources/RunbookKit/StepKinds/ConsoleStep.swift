@@ -71,4 +71,6 @@ struct ConsoleStep: StepKindHandler {
       input: ("runbook_transcript", .sequence(.init(commands))), that: "\(mismatch) == ''",
       failMessage: "{{ \(mismatch) }}")
   }
+
+  func quotedValue(_ name: String) -> String? { "{{ \(name) | quote }}" }
 }

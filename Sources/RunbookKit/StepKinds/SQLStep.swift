@@ -24,4 +24,8 @@ struct SQLStep: StepKindHandler {
     .script(
       StepScript.sql(input.rendered.body, client: input.fields[.client], prelude: input.prelude))
   }
+
+  func quotedValue(_ name: String) -> String? {
+    "{{ \(name) | mysql }} (MariaDB, MySQL) or {{ \(name) | sql }} (standard SQL)"
+  }
 }

@@ -18,6 +18,8 @@ struct ShellStep: StepKindHandler {
   func exportAction(_ input: ScriptInput) -> ExportAction {
     .script(input.shellScript(bash: false, guarded: false))
   }
+
+  func quotedValue(_ name: String) -> String? { "{{ \(name) | quote }}" }
 }
 
 extension ScriptInput {

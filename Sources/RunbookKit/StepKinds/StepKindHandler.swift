@@ -29,6 +29,10 @@ protocol StepKindHandler: Sendable {
 
   /// The check of the step's output that an export adds after it, if the kind has one.
   func exportCheck(_ input: ScriptInput, register: String) -> ExportCheck?
+
+  /// How the variable `name` is written into the body so that no value can break out of
+  /// its quotes; nil when the body is not code whose quotes a value could break.
+  func quotedValue(_ name: String) -> String?
 }
 
 extension StepKindHandler {
@@ -41,6 +45,8 @@ extension StepKindHandler {
   }
 
   func exportCheck(_ input: ScriptInput, register: String) -> ExportCheck? { nil }
+
+  func quotedValue(_ name: String) -> String? { nil }
 }
 
 /// What classifying a block looks at.
