@@ -144,8 +144,11 @@ extension NotesConverter {
   static func filePath(in prose: String) -> String? {
     let lower = prose.lowercased()
     guard InitKind.editWords.contains(where: lower.contains) else { return nil }
-    let stops = CharacterSet.whitespaces.union(
-      CharacterSet(charactersIn: "：:，,）)（(。;；`'\"*{}<>|&"))
+    // A path ends at the first character no path of a guide holds: prose glued to it
+    // ("编辑/etc/nova/nova.conf文件") is not part of it.
+    let pathCharacters = CharacterSet(
+      charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+~@%=")
+    let stops = pathCharacters.inverted
     // The first absolute path of two components or more (`/etc/my.cnf`, `/srv/app/x.html`).
     var rest = prose[...]
     while let start = rest.range(of: "/") {

@@ -90,6 +90,16 @@ struct StepPlanner {
   /// The host positions of `role`, reporting an undeclared, unknown or empty role; `nil`
   /// when the inventory has no such group or host.
   private mutating func members(of role: String, line: Int) -> [Int]? {
+    // `runbook init` writes role=TODO where it cannot tell; without an inventory every role
+    // is this machine, and a step meant for another must not run here.
+    if role == "TODO" {
+      diagnostics.append(
+        .error(
+          file, line,
+          "role 'TODO' was left by runbook init: it could not tell which hosts run this step; write the role (an inventory group) that does"
+        ))
+      return nil
+    }
     if !declaredRoles.isEmpty, !declaredRoles.contains(role), role != "all" {
       let declaredList = frontMatter.roles.map(\.name).joined(separator: ", ")
       diagnostics.append(
