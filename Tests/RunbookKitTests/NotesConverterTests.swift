@@ -202,4 +202,42 @@ import Testing
     #expect((problems + more).filter { $0.severity == .error }.map(\.description) == [])
     #expect(runbook.steps.count == 6)
   }
+
+  /// An editor, a pager or a follow waits for a person or never ends: such a block stays
+  /// prose, with the line that decided it in the report; a file path glued to the prose
+  /// around it ends where the path does.
+  @Test func blocksThatWaitForAPersonOrNeverEndStayProse() {
+    let notes = """
+      # Redis (db)
+      Open the configuration:
+      ```
+      sudo nano /etc/redis/redis.conf
+      ```
+      Follow the log:
+      ```
+      $ sudo tail -F /var/log/redis/redis-server.log
+      ```
+      Check the unit:
+      ```
+      systemctl edit redis
+      ```
+      Then restart it:
+      ```
+      systemctl restart redis
+      ```
+      编辑/etc/nova/nova.conf文件：
+      ```
+      [DEFAULT]
+      debug = true
+      ```
+      """
+    let result = convert(notes)
+    let why = result.report.documentation.map(\.why)
+    #expect(why.count == 3, "\(why)")
+    #expect(why.contains { $0.contains("'sudo nano /etc/redis/redis.conf' opens an editor") })
+    #expect(why.contains { $0.contains("never ends") })
+    #expect(!result.runbook.contains("```sh {role=db}\nsudo nano"))
+    #expect(result.runbook.contains("systemctl restart redis"))
+    #expect(result.runbook.contains("file=/etc/nova/nova.conf}"), "\(result.runbook)")
+  }
 }

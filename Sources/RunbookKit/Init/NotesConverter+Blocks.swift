@@ -85,6 +85,13 @@ extension NotesConverter {
             why: "what a command printed, or file content whose file the notes do not name"))
         return
       }
+      if [.shell, .console].contains(kind),
+        let why = NotesConverter.unattendedProblem(
+          code.literal.split(separator: "\n").map { $0.trimmingWhitespace() })
+      {
+        report.documentation.append(.init(line: code.startLine, why: why))
+        return
+      }
       replace(code, kind: kind, found: found)
     }
 
