@@ -117,9 +117,12 @@ import Testing
     #expect(
       inventory?.contains("[lb]\nlb1 ansible_host=172.20.6.60\nlb2 ansible_host=172.20.6.61\n")
         == true)
-    // Once a person gives the TODO steps a role, check accepts it.
+    // Once a person gives the TODO steps a role and the TODO settings a file, check accepts it.
     let decided = dir.appendingPathComponent("decided.md")
     try runbook.replacingOccurrences(of: "role=TODO", with: "role=controller")
+      .replacingOccurrences(
+        of: "file=TODO", with: "file=/etc/openstack-dashboard/local_settings"
+      )
       .write(to: decided, atomically: true, encoding: .utf8)
     let check = try CLI.run([
       "check", decided.path, "-i", dir.appendingPathComponent("out.hosts").path,

@@ -260,6 +260,11 @@ struct StepBuilder {
       if a.append { error(line, "'append' needs file=PATH to know where to append") }
     } else if kind == .manual {
       error(line, "a manual step does not write files; remove file=")
+    } else if a.file == "TODO" {
+      error(
+        line,
+        "file=TODO was left by runbook init: the notes do not name the file this configuration goes into; write its absolute path"
+      )
     } else if let path = a.file, !path.hasPrefix("/"), !path.hasPrefix("{{"), !path.hasPrefix("~") {
       error(
         line, "file=\(path) must be an absolute path (targets have no shared working directory)")

@@ -218,3 +218,28 @@ extension NotesConverter {
   /// Programs that page through text at a terminal.
   static let pagers: Set<String> = ["less", "more", "most"]
 }
+
+extension NotesConverter {
+  /// Why a block that would run as shell is configuration instead, in the words that
+  /// decided it: section headers (`[Unit]` would run `[`), `key = value` settings (would run
+  /// `key`), Python settings, an ellipsis standing for the rest of a file. Half of its lines
+  /// or more must read so.
+  static func configurationProblem(_ lines: [String]) -> String? {
+    let meaningful = lines.filter { !$0.isEmpty && !$0.hasPrefix("#") && !$0.hasPrefix(";") }
+    let settings = meaningful.filter { line in
+      configurationPatterns.contains { line.range(of: $0, options: .regularExpression) != nil }
+    }
+    guard let first = settings.first, settings.count * 2 >= meaningful.count else { return nil }
+    return "'\(first)' is configuration, not a command, and the notes do not name its file"
+  }
+
+  /// Lines of configuration that no shell runs as meant.
+  static let configurationPatterns = [
+    #"^\[[A-Za-z0-9_ .:/-]+\]$"#,  // an INI or systemd section
+    #"^[A-Za-z_][A-Za-z0-9_.-]*\s+=\s*\S"#,  // key = value
+    #"^[A-Za-z_][A-Za-z0-9_.-]*\s*=\s+\S"#,  // key= value
+    #"^\.\s*\.\s*\.$"#,  // ". . ." for the rest of a file
+    #"^['"][A-Za-z0-9_]+['"]\s*:"#,  // 'KEY': value in a Python or JSON mapping
+    #"^[A-Z][A-Z0-9_]*\s*=\s*[\[{(]"#,  // SETTING = [ / { / ( in settings.py
+  ]
+}

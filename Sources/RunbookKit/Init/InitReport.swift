@@ -23,6 +23,8 @@ public struct InitReport: Sendable {
   public var annotated: [Int] = []
   /// Steps whose role a person must decide (`role=TODO`), by line.
   public var todo: [Int] = []
+  /// Configuration whose file a person must name (`file=TODO`), and why it is not a command.
+  public var fileTODO: [Documentation] = []
   /// Steps per rule that gave the role: prompt, prose, list item, section, heading,
   /// database word, TODO.
   public var byRule: [String: Int] = [:]
@@ -57,6 +59,7 @@ public struct InitReport: Sendable {
       out +=
         "\(todo.count) steps need a role (role=TODO), at lines \(todo.map(String.init).joined(separator: ", "))\n"
     }
+    for item in fileTODO { out += "line \(item.line): needs its file (file=TODO): \(item.why)\n" }
     return out
   }
 
@@ -67,6 +70,7 @@ public struct InitReport: Sendable {
       "documentation": .list(
         documentation.map { .map(["line": .int($0.line), "why": .string($0.why)]) }),
       "todo": .list(todo.map(Value.int)),
+      "fileTODO": .list(fileTODO.map { .map(["line": .int($0.line), "why": .string($0.why)]) }),
       "annotated": .list(annotated.map(Value.int)),
       "rolesByRule": .map(byRule.mapValues(Value.int)),
       "stepRoles": .list(

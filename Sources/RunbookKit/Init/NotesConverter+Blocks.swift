@@ -85,11 +85,17 @@ extension NotesConverter {
             why: "what a command printed, or file content whose file the notes do not name"))
         return
       }
+      let literalLines = code.literal.split(separator: "\n").map { $0.trimmingWhitespace() }
       if [.shell, .console].contains(kind),
-        let why = NotesConverter.unattendedProblem(
-          code.literal.split(separator: "\n").map { $0.trimmingWhitespace() })
+        let why = NotesConverter.unattendedProblem(literalLines)
       {
         report.documentation.append(.init(line: code.startLine, why: why))
+        return
+      }
+      // Configuration is never run as shell: it goes into a file a person names.
+      if kind == .shell, let why = NotesConverter.configurationProblem(literalLines) {
+        report.fileTODO.append(.init(line: code.startLine, why: why))
+        replace(code, kind: .iniMerge(file: "TODO", create: false), found: found)
         return
       }
       replace(code, kind: kind, found: found)
