@@ -172,8 +172,22 @@ extension NotesConverter {
     let commands = [
       "yum ", "apt", "systemctl ", "service ", "mysql ", "openstack ", "su ", "sed ", "echo ",
       "cp ", "mv ", "ln ", "chown ", "chmod ", "source ", ". ", "export ", "keystone-", "nova-",
-      "glance-", "neutron-", "curl ", "wget ", "mkdir ", "rabbitmqctl ", "$ ",
+      "glance-", "neutron-", "curl ", "wget ", "mkdir ", "rabbitmqctl ", "$ ", "sudo ",
     ]
+    // A here-document wrapper (`cat > FILE <<EOF … EOF`) is a command that writes the file:
+    // as a file step, the `cat` line would end up in the file.
+    if let first = lines.first,
+      first.range(of: #"^(sudo\s+)?(cat|tee)\b[^<]*<<-?\s*['"]?\w+"#, options: .regularExpression)
+        != nil
+    {
+      return true
+    }
+    // An editor's command is a command too, never a file's content.
+    if let first = lines.first?.split(separator: " ").first.map(String.init),
+      editors.contains(first)
+    {
+      return true
+    }
     let count = lines.filter { line in commands.contains(where: line.hasPrefix) }.count
     return count * 2 > lines.count
   }
