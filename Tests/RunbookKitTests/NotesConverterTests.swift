@@ -286,4 +286,56 @@ import Testing
     #expect(result.runbook.contains("systemctl restart redis"))
     #expect(result.runbook.contains("file=/etc/nova/nova.conf}"), "\(result.runbook)")
   }
+
+  /// A block that opens a client's prompt is not a step; the blocks typed at the prompt
+  /// are, with the client as `client=`, their prompts taken off; the block that leaves it
+  /// is not a step either.
+  @Test func whatIsTypedAtAClientsPromptGoesToThatClient() {
+    let notes = """
+      # Database (db)
+      Log into an interactive Postgres session:
+      ```
+      sudo -u postgres psql
+      ```
+      Create a database for your project:
+      ```
+      CREATE DATABASE myproject;
+      ```
+      Grant it:
+      ```
+      postgres=# GRANT ALL PRIVILEGES ON DATABASE myproject TO myprojectuser;
+      ```
+      Exit the prompt:
+      ```
+      \\q
+      ```
+      Then, in a shell:
+      ```
+      sudo systemctl restart postgresql
+      ```
+      """
+    let result = convert(notes, words: [("Database", "db")])
+    #expect(
+      result.runbook.contains(
+        "```sql {role=db client=\"sudo -u postgres psql\"}\nCREATE DATABASE myproject;\n```"),
+      "\(result.runbook)")
+    #expect(
+      result.runbook.contains(
+        "```sql {role=db client=\"sudo -u postgres psql\"}\nGRANT ALL PRIVILEGES ON DATABASE myproject TO myprojectuser;\n```"
+      ))
+    #expect(result.runbook.contains("```sh {role=db}\nsudo systemctl restart postgresql"))
+    let why = result.report.documentation.map(\.why)
+    #expect(
+      why == [
+        "'sudo -u postgres psql' opens the psql prompt: the blocks typed there become its steps",
+        "'\\q' leaves a client's prompt",
+      ])
+    // The steps parse: the client is an attribute value like any other.
+    let (runbook, problems) = Runbook.parse(result.runbook, file: "o.md")
+    #expect(problems.filter { $0.severity == .error }.isEmpty, "\(problems)")
+    #expect(
+      runbook.steps.filter { $0.kind == .sql }.map(\.attributes.client) == [
+        "sudo -u postgres psql", "sudo -u postgres psql",
+      ])
+  }
 }

@@ -3,8 +3,9 @@ import Foundation
 /// What a block of notes becomes, inferred from its content and the prose before it.
 enum InitKind: Sendable, Equatable {
   case shell
-  /// SQL at a database prompt (the client invocation before the first prompt is dropped).
-  case sql
+  /// What is typed at a client's prompt (the client invocation before the first prompt is
+  /// dropped): SQL, or a datastore's commands; `client` when not MySQL's or MariaDB's.
+  case sql(client: String? = nil)
   /// A console transcript: `$ ` commands with their output between them.
   case console
   /// An INI fragment merged into `file` (its `[section]` lines say where), which the step
@@ -27,7 +28,8 @@ enum InitKind: Sendable, Equatable {
 
   var attributes: [String] {
     switch self {
-    case .shell, .sql, .console: []
+    case .shell, .console: []
+    case .sql(let client): client.map { ["client=\"\($0)\""] } ?? []
     case .iniMerge(let file, let create, let section):
       ["file=" + file] + (section.map { ["section=" + $0] } ?? []) + (create ? ["create"] : [])
     case .writeFile(let file): ["file=" + file]
@@ -45,10 +47,16 @@ enum InitKind: Sendable, Equatable {
           with: "$1", options: .regularExpression)
       }.joined(separator: "\n")
     }
-    guard self == .sql else { return literal }
+    guard case .sql = self else { return literal }
+    // From the first prompt or statement on, without the prompts MySQL's steps do not strip
+    // themselves, and without the line that leaves the prompt.
     let lines = literal.split(separator: "\n", omittingEmptySubsequences: false)
-    guard let first = lines.firstIndex(where: { InitKind.isSQLPrompt($0) }) else { return literal }
-    return lines[first...].joined(separator: "\n")
+    let first =
+      lines.firstIndex { ClientPrompt.isPrompted(String($0)) }
+      ?? lines.firstIndex { ClientPrompt.isStatement($0.trimmingWhitespace()) } ?? 0
+    return lines[first...].map(ClientPrompt.strippingPrompt)
+      .filter { !ClientPrompt.leaving.contains($0.trimmingWhitespace()) }
+      .joined(separator: "\n")
   }
 
   static func isSQLPrompt(_ line: Substring) -> Bool {
@@ -66,14 +74,15 @@ enum InitKind: Sendable, Equatable {
 extension NotesConverter {
   /// What a block becomes: nil for a block that only shows output.
   static func kind(
-    of code: MarkdownDocument.CodeBlock, context: [String], previousFile: String? = nil
+    of code: MarkdownDocument.CodeBlock, context: [String], previousFile: String? = nil,
+    openClient: String?? = nil
   ) -> InitKind? {
     let language = code.info.split(separator: " ").first.map(String.init)?.lowercased() ?? ""
     let lines = code.literal.split(separator: "\n").map { $0.trimmingWhitespace() }
       .filter { !$0.isEmpty }
     guard !lines.isEmpty else { return nil }
-    if lines.contains(where: { InitKind.isSQLPrompt(Substring($0)) }) || language == "sql" {
-      return .sql
+    if let typed = typedAtPrompt(lines, language: language, openClient: openClient) {
+      return typed
     }
     let prose = context.first ?? ""
     // "You should see:", "输出如下": what a command printed, not a command.
@@ -111,6 +120,26 @@ extension NotesConverter {
       return nil
     }
     return .shell
+  }
+
+  /// What is typed at a client's prompt: prompted lines, a `sql` fence, or statements
+  /// after a block that opened the client (`openClient`: the client's `client=`, `.some(nil)`
+  /// for MySQL's); its client is the one the block opens, else the open one.
+  static func typedAtPrompt(
+    _ lines: [String], language: String, openClient: String??
+  ) -> InitKind? {
+    let opened = lines.lazy.compactMap(ClientPrompt.opened).first
+    let client = opened.map(\.client) ?? openClient ?? nil
+    if lines.contains(where: ClientPrompt.isPrompted) || language == "sql" {
+      return .sql(client: client)
+    }
+    let statements = lines.filter { !ClientPrompt.leaving.contains($0) }
+    if openClient != nil || opened != nil, let first = statements.first,
+      ClientPrompt.isStatement(first), !looksLikeCommands(statements)
+    {
+      return .sql(client: client)
+    }
+    return nil
   }
 
   /// The INI section the prose names for the block: `[database]` beside a word for

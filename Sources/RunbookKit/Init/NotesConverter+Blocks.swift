@@ -19,6 +19,9 @@ extension NotesConverter {
     private var sectionRole: String?
     /// The file the last file step went into ("in the same file").
     private var previousFile: String?
+    /// The client whose prompt a block opened (its `client=`, nil for MySQL's), until a
+    /// block leaves it or a shell step comes.
+    private var openClient: String??
 
     init(
       lines: [String], environment: NodeList, words: [(word: String, role: String)],
@@ -72,7 +75,14 @@ extension NotesConverter {
         sectionRole = found.role
       }
       let context = prose + headings.reversed().map(\.text)
-      let kind = NotesConverter.kind(of: code, context: context, previousFile: previousFile)
+      let literalLines = code.literal.split(separator: "\n").map { $0.trimmingWhitespace() }
+        .filter { !$0.isEmpty }
+      if let why = clientPromptOnly(literalLines) {
+        report.documentation.append(.init(line: code.startLine, why: why))
+        return
+      }
+      let kind = NotesConverter.kind(
+        of: code, context: context, previousFile: previousFile, openClient: openClient)
       switch kind {
       case .iniMerge(let file, _, _)?, .writeFile(let file)?, .append(let file)?:
         previousFile = file
@@ -85,7 +95,7 @@ extension NotesConverter {
             why: "what a command printed, or file content whose file the notes do not name"))
         return
       }
-      let literalLines = code.literal.split(separator: "\n").map { $0.trimmingWhitespace() }
+      if kind == .shell { openClient = nil }
       if [.shell, .console].contains(kind),
         let why = NotesConverter.unattendedProblem(literalLines)
       {
@@ -99,6 +109,19 @@ extension NotesConverter {
         return
       }
       replace(code, kind: kind, found: found)
+    }
+
+    /// A block that only opens a client's prompt, or only leaves it, is not a step: what
+    /// is typed at the prompt is (as a sql step with the client's `client=`). Why, if so.
+    private mutating func clientPromptOnly(_ lines: [String]) -> String? {
+      if !lines.isEmpty, lines.allSatisfy(ClientPrompt.leaving.contains) {
+        openClient = nil
+        return "'\(lines[0])' leaves a client's prompt"
+      }
+      guard lines.count == 1, let opened = ClientPrompt.opened(by: lines[0]) else { return nil }
+      openClient = .some(opened.client)
+      return
+        "'\(lines[0])' opens the \(opened.program) prompt: the blocks typed there become its steps"
     }
 
     /// Replaces a block with a step of `kind` on the role found. A role becomes an
