@@ -32,10 +32,7 @@ public enum Planner {
     _ runbook: Runbook, inventory: Inventory?, options: PlanOptions = PlanOptions()
   ) -> (Plan, [Diagnostic]) {
     let frontMatter = runbook.frontMatter
-    var captureSteps: [String: [Int]] = [:]
-    for step in runbook.steps {
-      if let name = step.attributes.capture { captureSteps[name, default: []].append(step.index) }
-    }
+    let captureSteps = Self.captureSteps(of: runbook)
     let prompts = Prompts(runbook: runbook, inventory: inventory, options: options)
     let secretNames = Set(
       frontMatter.secrets + options.secretNames + connectionSecrets + prompts.secretNames)
@@ -60,9 +57,8 @@ public enum Planner {
       named: secretNames, prompts: prompts, captureSteps: captureSteps, frontMatter: frontMatter,
       inventory: inventory, scope: scope, options: options)
 
-    var globals = frontMatter.vars
-    globals.merge(options.varsFile) { $1 }
-    globals.merge(options.variables) { $1 }
+    let globals = frontMatter.vars.merging(options.varsFile) { $1 }
+      .merging(options.variables) { $1 }
     var plan = Plan(
       runbook: runbook, inventorySource: inventory?.source, inventory: inventory, hosts: planHosts,
       steps: planned,
@@ -72,6 +68,15 @@ public enum Planner {
     plan.askedVariables = asked
     plan.variableValues = Self.values(of: globals.keys, in: scope)
     return (plan, diagnostics)
+  }
+
+  /// The steps that capture each name, by step index.
+  private static func captureSteps(of runbook: Runbook) -> [String: [Int]] {
+    var captureSteps: [String: [Int]] = [:]
+    for step in runbook.steps {
+      if let name = step.attributes.capture { captureSteps[name, default: []].append(step.index) }
+    }
+    return captureSteps
   }
 
   /// Shared variables as the steps see them, for the audit record.
