@@ -338,4 +338,43 @@ import Testing
         "sudo -u postgres psql", "sudo -u postgres psql",
       ])
   }
+
+  /// Passwords the guides of the web write in PostgreSQL, Redis, settings and agents'
+  /// configuration become secrets, one per credential.
+  @Test func passwordsOfOtherDatastoresAndSettingsBecomeSecrets() {
+    let notes = """
+      # Database (db)
+      Create the user:
+      ```
+      sudo -u postgres psql -c "CREATE USER myprojectuser WITH PASSWORD 'password';"
+      ```
+      Edit /etc/redis/redis.conf:
+      ```
+      requirepass your_redis_master_password
+      masterauth your_redis_master_password
+      ```
+      Edit /etc/neutron/metadata_agent.ini, in the [DEFAULT] section:
+      ```
+      metadata_proxy_shared_secret = metadata
+      ```
+      Check:
+      ```
+      redis-cli -a your_redis_master_password ping
+      ```
+      """
+    let result = convert(notes, words: [("Database", "db")])
+    for literal in ["'password'", "your_redis_master_password", "= metadata"] {
+      #expect(!result.runbook.contains(literal), "\(literal) is left in \(result.runbook)")
+    }
+    #expect(result.runbook.contains("WITH PASSWORD {{ myprojectuser_db_password | sql }}"))
+    #expect(
+      result.runbook.contains("requirepass {{ redis_password }}\nmasterauth {{ redis_password }}"))
+    #expect(result.runbook.contains("redis-cli -a {{ redis_password | quote }} ping"))
+    #expect(
+      result.report.secrets == [
+        "myprojectuser_db_password", "redis_password", "metadata_proxy_shared_secret",
+      ])
+    // A one-shot psql is a command, not a prompt.
+    #expect(result.report.documentation.isEmpty, "\(result.report.documentation.map(\.why))")
+  }
 }

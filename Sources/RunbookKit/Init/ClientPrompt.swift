@@ -33,6 +33,9 @@ enum ClientPrompt {
     var command = line
     if command.hasPrefix("$ ") || command.hasPrefix("# ") { command.removeFirst(2) }
     let words = command.split(separator: " ")
+    guard opensPrompt(program, words: words.drop { !$0.hasSuffix(program) }.dropFirst()) else {
+      return nil
+    }
     let carriesPassword = words.contains {
       $0 == "-a" || $0.hasPrefix("--pass") || $0.hasPrefix("--askpass")
         || $0.hasPrefix("-p")
@@ -40,6 +43,30 @@ enum ClientPrompt {
     }
     if ["mysql", "mariadb"].contains(program) || carriesPassword { return (program, nil) }
     return (program, command)
+  }
+
+  /// Whether the client's arguments leave it at its prompt: no command given to run
+  /// (`-c`, `-e`, a redis command, a statement after sqlite3's database), no redirection.
+  static func opensPrompt(_ program: String, words: ArraySlice<Substring>) -> Bool {
+    let oneShot: Set<Substring> = ["-c", "-e", "--command", "--execute", "-f", "--file"]
+    if words.contains(where: { oneShot.contains($0) || $0.hasPrefix("--command=") })
+      || words.contains(where: { $0.contains("<") || $0.contains(">") || $0 == "|" })
+    {
+      return false
+    }
+    // Operands: words that are neither options nor the values of options that take one.
+    let takesValue: Set<Substring> = ["-h", "-p", "-a", "-n", "-u", "-U", "-d", "--user", "-P"]
+    var operands = 0
+    var previous: Substring = ""
+    for word in words {
+      if !word.hasPrefix("-"), !takesValue.contains(previous) { operands += 1 }
+      previous = word
+    }
+    switch program {
+    case "redis-cli": return operands == 0
+    case "psql": return operands <= 2
+    default: return operands <= 1
+    }
   }
 
   /// Whether `line` is typed at a client's prompt (with its prompt).

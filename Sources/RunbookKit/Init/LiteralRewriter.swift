@@ -105,6 +105,7 @@ struct LiteralRewriter: Sendable {
   private mutating func passwords(in line: String, user: String?, kind: InitKind) -> String {
     var text = line
     replaceIdentifiedBy(in: &text)
+    replaceWithPassword(in: &text)
     replaceURLPassword(in: &text)
     replaceAssignment(in: &text, user: user, kind: kind)
     replacePasswordOption(in: &text, user: user)
@@ -112,7 +113,49 @@ struct LiteralRewriter: Sendable {
     replaceClientPassword(in: &text)
     replaceQuotedSetting(in: &text, user: user)
     replaceAddUser(in: &text)
+    replaceDirective(in: &text)
+    replaceRedisAuth(in: &text)
     return text
+  }
+
+  /// PostgreSQL's `USER name WITH PASSWORD 'x'` (and `ENCRYPTED PASSWORD 'x'`).
+  private mutating func replaceWithPassword(in text: inout String) {
+    if let range = text.range(of: #"\bPASSWORD '[^'{]*'"#, options: .regularExpression),
+      text.range(of: #"\b(USER|ROLE)\b"#, options: [.regularExpression, .caseInsensitive]) != nil
+    {
+      let value = String(text[range].dropFirst("PASSWORD '".count).dropLast())
+      let owner =
+        Self.firstMatch(#"(?i:USER|ROLE)\s+"?([A-Za-z0-9_]+)"#, in: text) ?? "db"
+      let name = secret(for: value, named: "\(owner)_db_password")
+      text.replaceSubrange(range, with: "PASSWORD {{ \(name) | sql }}")
+      passwordsReplaced += 1
+    }
+  }
+
+  /// Redis's `requirepass x` and `masterauth x`: one password, the server's.
+  private mutating func replaceDirective(in text: inout String) {
+    if let range = text.range(
+      of: #"^\s*(requirepass|masterauth)\s+[^\s{]+"#, options: .regularExpression)
+    {
+      let words = text[range].split(whereSeparator: \.isWhitespace)
+      let name = secret(for: String(words[1]), named: "redis_password")
+      text.replaceSubrange(range, with: "\(words[0]) {{ \(name) }}")
+      passwordsReplaced += 1
+    }
+  }
+
+  /// `redis-cli -a x`: the server's password on the command line.
+  private mutating func replaceRedisAuth(in text: inout String) {
+    if let range = text.range(
+      of: #"redis-cli\b.*\s-a\s+('[^']+'|"[^"]+"|[^\s'"{-]\S*)"#, options: .regularExpression),
+      let option = text[range].range(of: #"\s-a\s+\S+$"#, options: .regularExpression)
+    {
+      let value = Self.unquoted(
+        String(text[range][option].split(whereSeparator: \.isWhitespace).last!))
+      let name = secret(for: value, named: "redis_password")
+      text.replaceSubrange(option, with: " -a {{ \(name) | quote }}")
+      passwordsReplaced += 1
+    }
   }
 
   /// IDENTIFIED BY 'x' (with 'user'@ before it).
@@ -142,7 +185,8 @@ struct LiteralRewriter: Sendable {
   /// password = x (a config file), NAME_PASSWORD=x / NAME_PASS=x (a shell line)
   private mutating func replaceAssignment(in text: inout String, user: String?, kind: InitKind) {
     if let range = text.range(
-      of: #"^\s*(export\s+)?[A-Za-z_]*(password|PASSWORD|_PASS|_pass)\s*=\s*\S+"#,
+      of:
+        #"^\s*(export\s+)?[A-Za-z_]*(password|PASSWORD|_PASS|_pass|secret|SECRET|_token|_TOKEN|passwd)\s*=\s*\S+"#,
       options: .regularExpression)
     {
       let assignment = text[range]
@@ -197,10 +241,7 @@ struct LiteralRewriter: Sendable {
       of: #"(mysql|mariadb)\b.*\s-p('[^']+'|"[^"]+"|[^\s'"{-][^\s]*)"#, options: .regularExpression),
       let option = text[range].range(of: #"\s-p\S+$"#, options: .regularExpression)
     {
-      var value = String(text[range][option].dropFirst(3))
-      if value.count > 1, let q = value.first, q == "'" || q == "\"", value.last == q {
-        value = String(value.dropFirst().dropLast())
-      }
+      let value = Self.unquoted(String(text[range][option].dropFirst(3)))
       let owner = Self.firstMatch(#"\s-u\s*([A-Za-z0-9_]+)"#, in: text) ?? "db"
       let name = secret(for: value, named: "\(owner)_db_password")
       text.replaceSubrange(option, with: " -p{{ \(name) | quote }}")
@@ -267,6 +308,14 @@ struct LiteralRewriter: Sendable {
       }
     }
     return nil
+  }
+
+  /// A shell word without the one pair of quotes around it.
+  static func unquoted(_ word: String) -> String {
+    guard word.count > 1, let q = word.first, q == "'" || q == "\"", word.last == q else {
+      return word
+    }
+    return String(word.dropFirst().dropLast())
   }
 
   /// The first capture group of `pattern` in `text`.
