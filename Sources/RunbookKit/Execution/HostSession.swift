@@ -190,8 +190,7 @@ final class HostSession: @unchecked Sendable {
   ) {
     switch word {
     case .session:
-      isReady = fields.first == "ready"
-      counted = fields.dropFirst().contains("counted")
+      (isReady, counted) = SessionProtocol.readiness(fields)
       let waiting = ready
       ready = []
       let answer = isReady
@@ -205,13 +204,7 @@ final class HostSession: @unchecked Sendable {
       guard let nonce = fields.first, let waiting = queries.removeValue(forKey: nonce) else {
         return
       }
-      let state: RemoteState? =
-        switch fields.dropFirst().first {
-        case "done": .done(fields.count > 2 ? Int32(fields[2]) ?? -1 : -1)
-        case "gone": .gone
-        case "unknown": .unknown
-        default: nil
-        }
+      let state = SessionProtocol.remoteState(fields.dropFirst())
       actions.append { waiting.resume(returning: state) }
     case .done:
       guard let step = current, fields.first == step.nonce else { return }
@@ -252,7 +245,7 @@ final class HostSession: @unchecked Sendable {
   /// under it.
   func close(forget: Bool) async {
     let running: Task<Void, Never>? = lock.withLock {
-      if forget { input?.send(message("RUNBOOK-FORGET\n")) }
+      if forget { input?.send(message(SessionProtocol.forgetLine)) }
       input?.finish()
       input = nil
       defer { task = nil }
