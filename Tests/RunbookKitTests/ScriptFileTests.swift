@@ -109,6 +109,26 @@ import Testing
     }
   }
 
+  /// The generator picks more #s than any run after a quote or a backslash in a file, so
+  /// no text can end the raw string early or interpolate into it; the constant is the file
+  /// name in lower camel case.
+  @Test func theGeneratorQuotesAnyText() throws {
+    let directory = FileManager.default.temporaryDirectory
+      .appending(path: "runbook-embed-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let script = directory.appending(path: "tricky_file-name.py")
+    try "x = \"\"\"#\n\\##(y)\n".write(to: script, atomically: true, encoding: .utf8)
+    let output = directory.appending(path: "out/Embedded.swift")
+    let generator = Self.folder.deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appending(path: "Scripts/embed-scripts")
+    let (status, printed) = try Self.run("sh", [generator.path, output.path, script.path])
+    #expect(status == 0, "\(printed)")
+    let text = try String(contentsOf: output, encoding: .utf8)
+    #expect(text.contains("static let trickyFileName = ###\"\"\"\n"))
+    #expect(text.contains("\n\"\"\"###\n"))
+  }
+
   @Test func everyScriptIsFilledWithoutLeftovers() {
     let scripts = [
       HostSession.launcher(stateToken: "abc"), HostSession.runner,
