@@ -18,7 +18,8 @@ extension HostSession {
   static func localScriptFile(stateToken: String, environment: [String: String]) -> String {
     let tmp = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     let digits = (0..<12).map { _ in String(Int.random(in: 0...9)) }.joined()
-    return "\(tmp)/\(SessionProtocol.stateDirectory(token: stateToken))/step-\(digits).sh"
+    let directory = SessionProtocol.stateDirectory(token: stateToken)
+    return "\(tmp)/\(directory)/\(SessionProtocol.scriptFilePrefix)\(digits).sh"
   }
 
   /// The loop the shell runs (no single quotes: it travels inside them over ssh);

@@ -57,6 +57,12 @@ enum SessionProtocol {
 
   /// The name of a run's state directory on a host (in its `$TMPDIR`, or `/tmp`).
   static func stateDirectory(token: String) -> String { "runbook-state-\(token)" }
+  /// What the name of a loop's status file starts with, in the state directory (the loop's
+  /// pid follows): its `StatusWord` lines.
+  static let statusFilePrefix = "status-"
+  /// What the name of a session's script file starts with, in the state directory (digits
+  /// and `.sh` follow): the loop takes a file so named, written by the tool, as its own.
+  static let scriptFilePrefix = "step-"
 
   /// The values of the protocol's placeholders in the scripts.
   static let words: [String: String] = {
@@ -68,6 +74,7 @@ enum SessionProtocol {
       "TIMED": Option.timed.rawValue, "PASSWORD": Option.password.rawValue,
       "OWN_SHELL": Option.ownShell.rawValue, "AS_USER": Option.asUser.rawValue,
       "READY": ready, "COUNTED": counted, "FAILED": failed,
+      "STATUS_FILE": statusFilePrefix, "SCRIPT_FILE": scriptFilePrefix,
       "STEP_STARTED": StatusWord.started.rawValue, "STEP_DONE": StatusWord.done.rawValue,
     ]
     for answer in Answer.allCases {

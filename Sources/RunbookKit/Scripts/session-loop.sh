@@ -24,9 +24,9 @@ user_id=$(id -u)
 sudo_free=" "; sudo_asks=" "
 # What became of each step, a line per event on a file this session keeps open: a new
 # file per step would cost more than the step itself on some file systems.
-{ command exec 4>>"$state_dir/status-$$"; } 2>/dev/null || { echo "@SESSION@$key @FAILED@: cannot write $state_dir/status-$$"; exit 1; }
-script_file="$state_dir/step-$$.sh"; script_given=
-case "${1:-}" in "$state_dir"/step-*.sh) script_file=$1; script_given=1 ;; esac
+{ command exec 4>>"$state_dir/@STATUS_FILE@$$"; } 2>/dev/null || { echo "@SESSION@$key @FAILED@: cannot write $state_dir/@STATUS_FILE@$$"; exit 1; }
+script_file="$state_dir/@SCRIPT_FILE@$$.sh"; script_given=
+case "${1:-}" in "$state_dir"/@SCRIPT_FILE@*.sh) script_file=$1; script_given=1 ;; esac
 # The runner: one shell (of the steps kind) that runs each plain step as a subshell of
 # its own, so a step costs a fork and no exec. It is a job of the loop (its own process
 # group, which a stop ends with the step) and talks to the loop over the pipes of a
@@ -70,7 +70,7 @@ while next_message; do
   case "$line" in
   "@QUERY@ "*)
     set -f; set -- $line; set +f; nonce=$2
-    status_line() { grep -h "^$nonce $1 " "$state_dir"/status-* 2>/dev/null | head -n 1; }
+    status_line() { grep -h "^$nonce $1 " "$state_dir"/@STATUS_FILE@* 2>/dev/null | head -n 1; }
     started_line=$(status_line @STEP_STARTED@)
     if [ -n "$started_line" ] && [ -z "$(status_line @STEP_DONE@)" ]; then
       set -f; set -- $started_line; set +f
@@ -152,7 +152,7 @@ while next_message; do
       # status is that of the step, if it had started it.
       IFS= read -r -u 6 status && break
       exec 6<&- 7>&-; wait "$runner_pid"; status=$?; runner_pid=
-      grep -q "^$nonce @STEP_STARTED@ " "$state_dir/status-$$" && break
+      grep -q "^$nonce @STEP_STARTED@ " "$state_dir/@STATUS_FILE@$$" && break
       start_runner "$runner_shell"
     done
     # Processes the step left in the group: the pids made meanwhile (Linux: the last

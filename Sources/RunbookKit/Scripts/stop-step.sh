@@ -14,10 +14,10 @@ if [ -n "$escalated" ] && [ "$(id -u)" != 0 ]; then
   else signal() { sudo -n kill "-$1" -- "-$2"; }; fi
 fi
 state_dir="${TMPDIR:-/tmp}/@STATE_DIRECTORY@"
-started_line=$(grep -h "^@NONCE@ @STEP_STARTED@ " "$state_dir"/status-* 2>/dev/null | head -n 1)
+started_line=$(grep -h "^@NONCE@ @STEP_STARTED@ " "$state_dir"/@STATUS_FILE@* 2>/dev/null | head -n 1)
 group=$(echo "$started_line" | cut -d " " -f 3)
 case "$group" in ""|*[!0-9]*) exit 0 ;; esac
-[ "$group" -gt 1 ] && ! grep -q "^@NONCE@ @STEP_DONE@ " "$state_dir"/status-* 2>/dev/null || exit 0
+[ "$group" -gt 1 ] && ! grep -q "^@NONCE@ @STEP_DONE@ " "$state_dir"/@STATUS_FILE@* 2>/dev/null || exit 0
 signal TERM "$group" 2>/dev/null
 for _ in 1 2 3 4 5 6 7 8 9 10; do signal 0 "$group" 2>/dev/null || exit 0; sleep 0.2 2>/dev/null || sleep 1; done
 signal KILL "$group" 2>/dev/null; true
