@@ -27,7 +27,10 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "Crypto", package: "swift-crypto"),
-      ]
+      ],
+      // The programs in Scripts are compiled in by EmbedScripts, not as sources.
+      exclude: ["Scripts"],
+      plugins: ["EmbedScripts"]
     ),
     .executableTarget(
       name: "runbook",
@@ -39,6 +42,8 @@ let package = Package(
     ),
     // Writes the commit the package is built from into the runbook target, for --version.
     .plugin(name: "BuildCommit", capability: .buildTool()),
+    // Turns each file in RunbookKit's Scripts folder into a string constant of RunbookKit.
+    .plugin(name: "EmbedScripts", capability: .buildTool()),
     .executableTarget(
       name: "runbook-bench",
       dependencies: ["RunbookKit"]

@@ -9,42 +9,15 @@ extension HostSession {
     _ script: StepScript, command: [String], timeout: Duration?, collector: OutputCollector,
     stop: @escaping @Sendable () async -> Void
   ) async -> CommandOutcome {
-    var outcome = CommandOutcome()
     // The step's time counts from here: connecting and starting the shell are part of it.
     let clock = ContinuousClock()
     let began = clock.now
     guard await ensureOpen(within: timeout) else {
-      if Task.isCancelled {
-        outcome.interrupted = true
-      } else if let timeout, began.duration(to: clock.now) >= timeout {
-        outcome.timedOut = true
-        collector.note(
-          "runbook: the session on \(host.name) had not started when the step's time ran out\n")
-      } else if let why = lock.withLock({ startFailure }) {
-        outcome.launchError = "\(host.name) answered, but \(why) (--connect-timeout)"
-      } else {
-        outcome.exitStatus = 255
-        collector.note("runbook: cannot open a session on \(host.name)\n")
-      }
-      return outcome
+      return unopened(began: began, clock: clock, timeout: timeout, collector: collector)
     }
     let step = Current(nonce: script.nonce, collector: collector)
     let state = StopState()
-    let text = script.text + (script.text.hasSuffix("\n") ? "" : "\n")
-    // Only a timed step's start is told: a message less each way for the others.
-    // A step as another user may need the become password: it follows the message.
-    let password = command.first == "RUNBOOK-AS" ? host.becomePassword.map { $0 + "\n" } : nil
-    let words =
-      ([script.nonce] + (timeout == nil ? [] : ["RUNBOOK-TIMED"])
-      + (password.map { ["RUNBOOK-PW", String($0.utf8.count)] } ?? []) + command)
-      .joined(separator: " ")
-    // Counted, the script follows its command line; else its lines end at an end line.
-    let frame: (head: String, script: String, end: String) =
-      if let scriptFile, PrivateFile.overwrite(scriptFile, with: text) {
-        ("RUNBOOK-RUN \(words)\n", "", "")
-      } else {
-        ("RUNBOOK-BEGIN \(words)\n", text, "RUNBOOK-END-\(script.nonce)\n")
-      }
+    let frame = self.frame(script, command: command, timed: timeout != nil)
     let stopStep: @Sendable (StopState.Reason) async -> Void = { why in
       guard state.begin(why) else { return }
       await stop()
@@ -63,42 +36,114 @@ extension HostSession {
     }
     // Ctrl-C stops the step on the host, also while a lost step is being asked about (the
     // host's answer then comes once the stop has ended it), and so does the timeout.
-    let (status, answer): (Int32?, RemoteState??) = await withTaskCancellationHandler {
-      let status = await withCheckedContinuation {
-        (continuation: CheckedContinuation<Int32?, Never>) in
-        lock.lock()
-        guard alive, let input else {
-          lock.unlock()
-          continuation.resume(returning: nil)
-          return
-        }
-        step.continuation = continuation
-        current = step
-        let framed =
-          (counted ? message(frame.head + frame.script) : frame.head + frame.script + frame.end)
-          + (password ?? "")
-        lock.unlock()
-        // Sent outside the lock: the output of the session is routed meanwhile. A loop that
-        // no longer reads ends its output too, which ends the step.
-        input.send(framed)
-      }
-      guard status == nil else { return (status, nil) }
-      collector.note(
-        "runbook: the connection to \(host.name) was lost; asking the host what became of the step\n"
-      )
-      return (nil, .some(await query(script.nonce)))
+    let (status, answer) = await withTaskCancellationHandler {
+      await send(frame, for: step, collector: collector)
     } onCancel: {
       Task { await stopStep(.interrupt) }
     }
-    var code = status
+    var outcome = CommandOutcome()
+    let code = settle(status: status, answer: answer, outcome: &outcome, collector: collector)
+    timer.get()?.cancel()
+    return finished(outcome, code: code, stopped: state.reason)
+  }
+
+  /// The outcome of a step whose session did not open: interrupted, out of time, refused
+  /// at the start, or not reached.
+  private func unopened(
+    began: ContinuousClock.Instant, clock: ContinuousClock, timeout: Duration?,
+    collector: OutputCollector
+  ) -> CommandOutcome {
+    var outcome = CommandOutcome()
+    if Task.isCancelled {
+      outcome.interrupted = true
+    } else if let timeout, began.duration(to: clock.now) >= timeout {
+      outcome.timedOut = true
+      collector.note(
+        "runbook: the session on \(host.name) had not started when the step's time ran out\n")
+    } else if let why = lock.withLock({ startFailure }) {
+      outcome.launchError = "\(host.name) answered, but \(why) (--connect-timeout)"
+    } else {
+      outcome.exitStatus = 255
+      collector.note("runbook: cannot open a session on \(host.name)\n")
+    }
+    return outcome
+  }
+
+  /// A step's message, in the pieces the loop reads: its first line, the script (unless
+  /// the tool wrote the session's script file itself), the end line, and the become
+  /// password that follows it, if the step may need it.
+  struct Frame {
+    var head: String
+    var script: String
+    var end: String
+    var password: String?
+  }
+
+  /// The message of `script` run by `command`; `timed` asks the loop to tell its start.
+  private func frame(_ script: StepScript, command: [String], timed: Bool) -> Frame {
+    let text = script.text + (script.text.hasSuffix("\n") ? "" : "\n")
+    // Only a timed step's start is told: a message less each way for the others.
+    // A step as another user may need the become password: it follows the message.
+    let password =
+      SessionProtocol.needsPassword(command) ? host.becomePassword.map { $0 + "\n" } : nil
+    let line = { (verb: SessionProtocol.Verb) in
+      SessionProtocol.stepLine(
+        verb, nonce: script.nonce, timed: timed, passwordBytes: password?.utf8.count,
+        command: command)
+    }
+    // Counted, the script follows its command line; else its lines end at an end line.
+    if let scriptFile, PrivateFile.overwrite(scriptFile, with: text) {
+      return Frame(head: line(.run), script: "", end: "", password: password)
+    }
+    return Frame(
+      head: line(.begin), script: text, end: SessionProtocol.endLine(nonce: script.nonce),
+      password: password)
+  }
+
+  /// Sends the step and waits for its status; nil and the host's answer when the
+  /// connection was lost (the answer nil when the host could not be asked).
+  private func send(
+    _ frame: Frame, for step: Current, collector: OutputCollector
+  ) async -> (Int32?, RemoteState??) {
+    let status = await withCheckedContinuation {
+      (continuation: CheckedContinuation<Int32?, Never>) in
+      lock.lock()
+      guard alive, let input else {
+        lock.unlock()
+        continuation.resume(returning: nil)
+        return
+      }
+      step.continuation = continuation
+      current = step
+      let framed =
+        (counted ? message(frame.head + frame.script) : frame.head + frame.script + frame.end)
+        + (frame.password ?? "")
+      lock.unlock()
+      // Sent outside the lock: the output of the session is routed meanwhile. A loop that
+      // no longer reads ends its output too, which ends the step.
+      input.send(framed)
+    }
+    guard status == nil else { return (status, nil) }
+    collector.note(
+      "runbook: the connection to \(host.name) was lost; asking the host what became of the step\n"
+    )
+    return (nil, .some(await query(step.nonce)))
+  }
+
+  /// The step's status once the host's answer about a lost step is taken in: what the
+  /// host says it ended with, or nil (with why in `outcome.lost`).
+  private func settle(
+    status: Int32?, answer: RemoteState??, outcome: inout CommandOutcome,
+    collector: OutputCollector
+  ) -> Int32? {
     switch answer {
     case nil:
-      break
+      return status
     case .done(let rc)??:
       collector.note(
         "runbook: the host says the step ended with status \(rc); output after the loss was not received\n"
       )
-      code = rc
+      return rc
     case .gone??:
       collector.note("runbook: the host says the step's processes ended without a status\n")
       outcome.lost = .gone
@@ -109,20 +154,27 @@ extension HostSession {
       collector.note("runbook: the host cannot be asked; whether the step finished is unknown\n")
       outcome.lost = .unknown
     }
-    timer.get()?.cancel()
+    return status
+  }
+
+  /// `outcome` with the step's status `code` and why it was stopped, if it was.
+  private func finished(
+    _ outcome: CommandOutcome, code: Int32?, stopped: StopState.Reason?
+  ) -> CommandOutcome {
+    var outcome = outcome
     switch code {
     case nil:
       outcome.exitStatus = 255
     case let code?:
       // 128+N: the step's shell was killed by signal N.
-      if code > 128, state.reason != nil {
+      if code > 128, stopped != nil {
         outcome.signal = code - 128
       } else {
         outcome.exitStatus = code
       }
     }
-    outcome.timedOut = state.reason == .timeout
-    outcome.interrupted = state.reason == .interrupt
+    outcome.timedOut = stopped == .timeout
+    outcome.interrupted = stopped == .interrupt
     return outcome
   }
 
@@ -140,7 +192,7 @@ extension HostSession {
           return
         }
         queries[nonce] = continuation
-        let framed = message("RUNBOOK-QUERY \(nonce)\n")
+        let framed = message(SessionProtocol.queryLine(nonce: nonce))
         lock.unlock()
         input.send(framed)
       }

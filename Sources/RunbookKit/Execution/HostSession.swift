@@ -4,27 +4,29 @@ import Foundation
 /// sent to it one after another: a step costs no new ssh channel, no login shell and no
 /// process beyond the step's own.
 ///
-/// The protocol, written and read by this type only (its scripts in `HostSession+Scripts`):
+/// The protocol, written and read by this type only (its scripts in `Scripts/`, filled in
+/// by `HostSession+Scripts`; its words, named below as the cases of `SessionProtocol`, are
+/// spelled there and nowhere else):
 /// - The first line the tool sends is the session key: 128 random bits that never appear
 ///   in a script, an argument or a file, so no step output can carry them. Every line the
-///   tool acts on (`RUNBOOK-SESSION-`, `-STARTED-`, `-DONE-`, `-STATE-`) carries the key.
+///   tool acts on (a `Marker`: session, started, done, state) carries the key.
 ///   The second line says whether the host has a become password (`1`, or empty); the
-///   password itself follows each `RUNBOOK-AS` step's message (`RUNBOOK-PW <bytes>`), read
+///   password itself follows each `asUser` step's message (`password <bytes>`), read
 ///   by `dd` straight into `sudo -S` (or dropped), never into a variable of the loop.
 /// - A loop under bash answers `ready counted`: every later message is then eight digits of
 ///   its length in bytes and the message itself, which bash reads at once (a shell reads a
 ///   line a byte at a time); under `/bin/sh` messages are lines.
-/// - A step is framed on standard input (`RUNBOOK-BEGIN <nonce> <command>`, the script's
-///   lines, `RUNBOOK-END-<nonce>`; a local tool writes the file itself and sends
-///   `RUNBOOK-RUN <nonce> <command>`). The loop writes the script to a file in a private
+/// - A step is framed on standard input (`begin <nonce> <command>`, the script's lines,
+///   `scriptEnd<nonce>`; a local tool writes the file itself and sends
+///   `run <nonce> <command>`). The loop writes the script to a file in a private
 ///   state directory on the host and runs it in a process group that holds nothing of an
 ///   earlier step (standard input empty): a plain `sh`/`bash` step in a subshell of the
 ///   runner (a shell kept while no step leaves processes behind in its group), any other as
 ///   a process of its own. It appends `<nonce> started PGID LOOP` and, when the step has
 ///   ended, `<nonce> done STATUS` to its status file there. A stop reads the group from
-///   that file, never from output, and ends it. `RUNBOOK-TIMED` before the command asks
-///   for a `STARTED` line when the step has started (its timeout counts from there).
-/// - `RUNBOOK-QUERY <nonce>` asks a (new) session what became of a step whose connection
+///   that file, never from output, and ends it. `timed` before the command asks
+///   for a `started` line when the step has started (its timeout counts from there).
+/// - `query <nonce>` asks a (new) session what became of a step whose connection
 ///   was lost: `done RC` (waiting while it still runs), `gone` (its processes ended without
 ///   a status) or `unknown` (it never started).
 final class HostSession: @unchecked Sendable {
@@ -190,8 +192,7 @@ final class HostSession: @unchecked Sendable {
   ) {
     switch word {
     case .session:
-      isReady = fields.first == "ready"
-      counted = fields.dropFirst().contains("counted")
+      (isReady, counted) = SessionProtocol.readiness(fields)
       let waiting = ready
       ready = []
       let answer = isReady
@@ -205,13 +206,7 @@ final class HostSession: @unchecked Sendable {
       guard let nonce = fields.first, let waiting = queries.removeValue(forKey: nonce) else {
         return
       }
-      let state: RemoteState? =
-        switch fields.dropFirst().first {
-        case "done": .done(fields.count > 2 ? Int32(fields[2]) ?? -1 : -1)
-        case "gone": .gone
-        case "unknown": .unknown
-        default: nil
-        }
+      let state = SessionProtocol.remoteState(fields.dropFirst())
       actions.append { waiting.resume(returning: state) }
     case .done:
       guard let step = current, fields.first == step.nonce else { return }
@@ -252,7 +247,7 @@ final class HostSession: @unchecked Sendable {
   /// under it.
   func close(forget: Bool) async {
     let running: Task<Void, Never>? = lock.withLock {
-      if forget { input?.send(message("RUNBOOK-FORGET\n")) }
+      if forget { input?.send(message(SessionProtocol.forgetLine)) }
       input?.finish()
       input = nil
       defer { task = nil }

@@ -69,6 +69,6 @@ extension HostStepRunner {
 
   /// Where the host keeps what it knows of a step, for messages.
   func stateHint(_ attemptID: String) -> String {
-    "the lines starting '\(attemptID)' in ${TMPDIR:-/tmp}/runbook-state-\(context.resume.stateToken)/status-*"
+    "the lines starting '\(attemptID)' in ${TMPDIR:-/tmp}/\(SessionProtocol.stateDirectory(token: context.resume.stateToken))/\(SessionProtocol.statusFilePrefix)*"
   }
 }

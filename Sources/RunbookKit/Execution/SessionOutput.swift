@@ -1,14 +1,9 @@
 /// What a session's shell prints on one stream, split into the step's output and the keyed
-/// lines of the loop (`RUNBOOK-<WORD>-<key> fields…`, see `HostSession`). Output goes on in
+/// lines of the loop (`SessionProtocol.Marker`, see `HostSession`). Output goes on in
 /// whole runs of lines; only a run that holds the key is looked at line by line.
 struct SessionOutput {
   /// The words of the keyed lines.
-  enum Word: String, CaseIterable, Sendable {
-    case done = "DONE"
-    case started = "STARTED"
-    case state = "STATE"
-    case session = "SESSION"
-  }
+  typealias Word = SessionProtocol.Marker
 
   /// A piece of what was printed, in order.
   enum Event: Equatable, Sendable {
@@ -30,7 +25,7 @@ struct SessionOutput {
   /// A splitter for the session whose key is `key`.
   init(key: String) {
     self.key = Array(key.utf8)
-    markers = Word.allCases.map { ($0, Array("RUNBOOK-\($0.rawValue)-\(key)".utf8)) }
+    markers = Word.allCases.map { ($0, Array(($0.prefix + key).utf8)) }
   }
 
   /// The events of `bytes`, after what came before: a line without its end waits for it.

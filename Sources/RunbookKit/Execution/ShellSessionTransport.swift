@@ -40,10 +40,9 @@ extension ShellSessionTransport {
         stateToken: context.stateToken, nonce: script.nonce, escalated: escalated))
     let runner = context.runner
     let input = secretInput
-    let words =
-      escalated
-      ? ["RUNBOOK-AS", user ?? "-", script.shell.rawValue]
-      : script.namesItsShellPID ? ["RUNBOOK-OWN", script.shell.rawValue] : [script.shell.rawValue]
+    let words = SessionProtocol.command(
+      shell: script.shell.rawValue, user: user, escalated: escalated,
+      ownShell: script.namesItsShellPID)
     return await session.run(
       script, command: words, timeout: timeout, collector: collector,
       stop: {

@@ -33,7 +33,7 @@ public struct StepScript: Sendable, Equatable {
 
   /// A fresh random nonce.
   public static func makeNonce() -> String {
-    "RUNBOOK-" + Digest.randomHex(8)
+    SessionProtocol.noncePrefix + Digest.randomHex(8)
   }
 
   /// Lines that end the script early, with a marker, when `creates` exists or `unless`
