@@ -852,3 +852,34 @@ final class LineSink: @unchecked Sendable {
     #expect(await eventually { kill(-group, 0) != 0 && errno == ESRCH })
   }
 }
+
+/// A step's timeout is waited for on the run's clock: a clock that has already moved past
+/// the timeout stops a step that would otherwise run for a minute.
+@Suite struct HostSessionClockTests {
+  @Test func aStepsTimeoutIsWaitedForOnTheRunsClock() async throws {
+    let token = "clock" + Digest.randomHex(4)
+    let host = PlanHost(name: "h", address: "127.0.0.1", connection: .local)
+    let runner = SubprocessRunner()
+    let clock = RecordingClock()
+    let session = HostSession(
+      host: host, launch: ProcessCommand("/bin/sh", ["-c", HostSession.server(stateToken: token)]),
+      runner: runner, clock: clock)
+    let script = StepScript.shell("sleep 60\n", bash: false)
+    let stop = ProcessCommand(
+      "/bin/sh",
+      ["-c", HostSession.stopScript(stateToken: token, nonce: script.nonce, escalated: false)])
+    let collector = OutputCollector(
+      logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
+    #expect(await session.ensureOpen())
+    let outcome = await session.run(
+      script, command: ["/bin/sh"], timeout: .seconds(3600), collector: collector,
+      stop: {
+        _ = await runner.run(
+          stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in })
+      })
+    await session.close(forget: true)
+    #expect(outcome.timedOut)
+    // The wait was the step's whole hour, less what had passed on the clock: none.
+    #expect(clock.sleeps == [.seconds(3600)])
+  }
+}

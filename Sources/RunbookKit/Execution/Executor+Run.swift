@@ -24,7 +24,8 @@ extension Executor {
     let context = RunContext(
       journal: journal,
       transports: TransportPool(
-        context: TransportContext(runner: runner, ssh: options.ssh, stateToken: resume.stateToken),
+        context: TransportContext(
+          runner: runner, ssh: options.ssh, stateToken: resume.stateToken, clock: clock),
         make: makeTransport),
       key: try RunKey.load(token: resume.stateToken), resume: resume,
       state: RunState(masker: plan.masker, secretNames: Set(plan.secretNames)),

@@ -78,7 +78,9 @@ public struct Executor: Sendable {
 
   /// A transport for a check before the run (no session is opened by a check).
   func preflightTransport(_ host: PlanHost) -> any Transport {
-    makeTransport(host, TransportContext(runner: runner, ssh: options.ssh, stateToken: "preflight"))
+    makeTransport(
+      host,
+      TransportContext(runner: runner, ssh: options.ssh, stateToken: "preflight", clock: clock))
   }
 
   /// Releases what the preflight's checks left open (the ssh masters).

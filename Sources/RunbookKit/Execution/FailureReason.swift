@@ -36,8 +36,13 @@ public struct FailureReason: Sendable {
 
   /// A shell's message about the step script: `PATH: N: ` (dash) or `PATH: line N: ` (bash);
   /// dash names the script twice when it sources it (`PATH: N: PATH: `).
-  private static let shellLine = try! NSRegularExpression(
-    pattern: #"^(?:\S*/)?step-[0-9]+\.sh: (?:line )?([0-9]+): (?:\S*/step-[0-9]+\.sh: )?"#)
+  private static let shellLine: NSRegularExpression = {
+    let script =
+      NSRegularExpression.escapedPattern(for: SessionProtocol.scriptFilePrefix)
+      + #"[0-9]+\.sh"#
+    return try! NSRegularExpression(
+      pattern: #"^(?:\S*/)?"# + script + #": (?:line )?([0-9]+): (?:\S*/"# + script + #": )?"#)
+  }()
   /// A MySQL/MariaDB client error about its input.
   private static let sqlLine = try! NSRegularExpression(
     pattern: #"^(ERROR [0-9]+ \([0-9A-Z]+\)) at line ([0-9]+)"#)

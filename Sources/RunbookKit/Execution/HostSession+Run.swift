@@ -10,10 +10,10 @@ extension HostSession {
     stop: @escaping @Sendable () async -> Void
   ) async -> CommandOutcome {
     // The step's time counts from here: connecting and starting the shell are part of it.
-    let clock = ContinuousClock()
-    let began = clock.now
+    let clock = self.clock
+    let began = clock.now()
     guard await ensureOpen(within: timeout) else {
-      return unopened(began: began, clock: clock, timeout: timeout, collector: collector)
+      return unopened(began: began, timeout: timeout, collector: collector)
     }
     let step = Current(nonce: script.nonce, collector: collector)
     let state = StopState()
@@ -22,41 +22,44 @@ extension HostSession {
       guard state.begin(why) else { return }
       await stop()
     }
+    // The timer starts once the step runs on the host, with what is left of its time, and
+    // is ended and awaited with the step.
     let timer = Locked<Task<Void, Never>?>(nil)
     if let timeout {
       step.started = {
-        // What is left of the step's time once it runs on the host.
-        let left = timeout - began.duration(to: clock.now)
+        let left = timeout - Self.elapsed(since: began, on: clock)
         timer.set(
           Task {
-            if left > .zero { try? await Task.sleep(for: left) }
+            if left > .zero { try? await clock.sleep(for: left) }
             if !Task.isCancelled { await stopStep(.timeout) }
           })
       }
     }
     // Ctrl-C stops the step on the host, also while a lost step is being asked about (the
     // host's answer then comes once the stop has ended it), and so does the timeout.
-    let (status, answer) = await withTaskCancellationHandler {
-      await send(frame, for: step, collector: collector)
+    let (status, answer) = await withAwaitedCancellation {
+      await self.send(frame, for: step, collector: collector)
     } onCancel: {
-      Task { await stopStep(.interrupt) }
+      await stopStep(.interrupt)
     }
     var outcome = CommandOutcome()
     let code = settle(status: status, answer: answer, outcome: &outcome, collector: collector)
-    timer.get()?.cancel()
+    if let running = timer.get() {
+      running.cancel()
+      await running.value
+    }
     return finished(outcome, code: code, stopped: state.reason)
   }
 
   /// The outcome of a step whose session did not open: interrupted, out of time, refused
   /// at the start, or not reached.
   private func unopened(
-    began: ContinuousClock.Instant, clock: ContinuousClock, timeout: Duration?,
-    collector: OutputCollector
+    began: Date, timeout: Duration?, collector: OutputCollector
   ) -> CommandOutcome {
     var outcome = CommandOutcome()
     if Task.isCancelled {
       outcome.interrupted = true
-    } else if let timeout, began.duration(to: clock.now) >= timeout {
+    } else if let timeout, Self.elapsed(since: began, on: clock) >= timeout {
       outcome.timedOut = true
       collector.note(
         "runbook: the session on \(host.name) had not started when the step's time ran out\n")
@@ -199,5 +202,10 @@ extension HostSession {
       if let answer { return answer }
     }
     return nil
+  }
+
+  /// The time since `began` on `clock`.
+  static func elapsed(since began: Date, on clock: any RunClock) -> Duration {
+    .milliseconds(Int64((clock.now().timeIntervalSince(began) * 1000).rounded()))
   }
 }

@@ -77,11 +77,16 @@ final class HostSession: @unchecked Sendable {
   /// Where the tool writes each step's script itself (a local session), if it does.
   let scriptFile: String?
 
+  /// The run's clock: a step's time is measured, and its timeout waited for, on it.
+  let clock: any RunClock
+
   init(
     host: PlanHost, launch: ProcessCommand, runner: any CommandRunning, scriptFile: String? = nil,
-    startTimeout: Duration = .seconds(SSHSettings.defaultConnectTimeout)
+    startTimeout: Duration = .seconds(SSHSettings.defaultConnectTimeout),
+    clock: any RunClock = SystemRunClock()
   ) {
     self.startTimeout = startTimeout
+    self.clock = clock
     self.host = host
     self.launch = launch
     self.runner = runner
@@ -120,6 +125,8 @@ final class HostSession: @unchecked Sendable {
       }
       return task
     }
+    // Real time, not the run's clock: how long a connection takes to answer is the
+    // network's, whatever clock the steps are measured on.
     let watchdog = Task { [self] in
       try? await Task.sleep(for: wait)
       guard !Task.isCancelled else { return }
@@ -131,8 +138,7 @@ final class HostSession: @unchecked Sendable {
       // Ending the session's process ends the wait below (`ended`).
       if givenUp { session?.cancel() }
     }
-    defer { watchdog.cancel() }
-    return await withTaskCancellationHandler {
+    let answered = await withTaskCancellationHandler {
       await withCheckedContinuation { (waiting: CheckedContinuation<Bool, Never>) in
         lock.lock()
         if isReady || !alive {
@@ -145,8 +151,12 @@ final class HostSession: @unchecked Sendable {
         }
       }
     } onCancel: {
+      // Cancelling a task starts nothing: the session's task ends, and the wait with it.
       if !lock.withLock({ isReady }) { session?.cancel() }
     }
+    watchdog.cancel()
+    await watchdog.value
+    return answered
   }
 
   /// The shell is gone: the current step's caller learns it, the next use opens a new one.

@@ -16,7 +16,8 @@ final class LocalTransport: ShellSessionTransport {
       host: host,
       launch: ProcessCommand(
         "/bin/sh", ["-c", HostSession.launcher(stateToken: context.stateToken), "runbook", file]),
-      runner: context.runner, scriptFile: file, startTimeout: .seconds(context.ssh.connectTimeout))
+      runner: context.runner, scriptFile: file, startTimeout: .seconds(context.ssh.connectTimeout),
+      clock: context.clock)
   }
 
   func shell(_ script: String) -> ProcessCommand { ProcessCommand("/bin/sh", ["-c", script]) }

@@ -17,7 +17,7 @@ final class OpenSSHTransport: ShellSessionTransport {
       script: HostSession.launcher(stateToken: context.stateToken))
     session = HostSession(
       host: host, launch: launch, runner: context.runner,
-      startTimeout: .seconds(context.ssh.connectTimeout))
+      startTimeout: .seconds(context.ssh.connectTimeout), clock: context.clock)
   }
 
   /// The ssh options for this host, without the destination. Inventory values only ever

@@ -27,29 +27,3 @@ struct ProcessGroupTeardown: Sendable {
     kill(-group, SIGKILL)
   }
 }
-
-/// Runs `body`; when the calling task is cancelled before `body` ends, runs `onCancel` too
-/// (awaited, and not itself cancelled) while `body` goes on, say reading what a stopped
-/// process still prints. Unlike `withTaskCancellationHandler`, nothing is left running.
-func withAwaitedCancellation(
-  _ body: @escaping @Sendable () async -> Void,
-  onCancel: @escaping @Sendable () async -> Void
-) async {
-  let ended = Locked(false)
-  await withTaskGroup(of: Bool.self) { tasks in
-    tasks.addTask {
-      await body()
-      ended.set(true)
-      return true
-    }
-    tasks.addTask {
-      // Wakes by cancellation only: the caller's, or the body's end below.
-      try? await Task.sleep(for: .seconds(365 * 24 * 3600))
-      if !ended.get() { await Task { await onCancel() }.value }
-      return false
-    }
-    while let bodyEnded = await tasks.next() {
-      if bodyEnded { tasks.cancelAll() }
-    }
-  }
-}

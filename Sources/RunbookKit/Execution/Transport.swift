@@ -59,12 +59,18 @@ public struct TransportContext: Sendable {
   public var ssh: SSHSettings
   /// Names the run's state directory on every host.
   public var stateToken: String
+  /// The run's clock: steps' timeouts are waited for on it.
+  public var clock: any RunClock
 
   /// Creates a context.
-  public init(runner: any CommandRunning, ssh: SSHSettings, stateToken: String) {
+  public init(
+    runner: any CommandRunning, ssh: SSHSettings, stateToken: String,
+    clock: any RunClock = SystemRunClock()
+  ) {
     self.runner = runner
     self.ssh = ssh
     self.stateToken = stateToken
+    self.clock = clock
   }
 }
 
