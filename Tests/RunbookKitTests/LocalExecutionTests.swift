@@ -604,31 +604,19 @@ final class LineSink: @unchecked Sendable {
       "runbook-sh-loop-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    let token = "shloop" + Digest.randomHex(4)
-    let host = PlanHost(name: "h", address: "127.0.0.1", connection: .local)
-    let runner = SubprocessRunner()
-    let session = HostSession(
-      host: host, launch: ProcessCommand("/bin/sh", ["-c", HostSession.server(stateToken: token)]),
-      runner: runner)
+    let local = LocalSession()
+    let session = local.session
     let pidFile = dir.appendingPathComponent("child.pid").path
     let script = StepScript.shell(
       "sleep 60 &\necho $! > \(pidFile)\n[ \"$(ps -o sid= -p $$ | tr -d ' ')\" = \"$$\" ] && echo own-session\nwait\n",
       bash: false
     )
-    let stop = ProcessCommand(
-      "/bin/sh",
-      ["-c", HostSession.stopScript(stateToken: token, nonce: script.nonce, escalated: false)])
     let collector = OutputCollector(
       logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
     // Opened first: the timeout counts from the session's start, which a busy test run can
     // delay; this test is about the stop.
     #expect(await session.ensureOpen())
-    let outcome = await session.run(
-      script, command: ["/bin/sh"], timeout: .seconds(1), collector: collector,
-      stop: {
-        _ = await runner.run(
-          stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in })
-      })
+    let outcome = await local.run(script, timeout: .seconds(1), collector: collector)
     await session.close(forget: true)
     #expect(outcome.timedOut)
     // Under plain sh, setsid made the step a session (and a process group) of its own.
@@ -857,29 +845,47 @@ final class LineSink: @unchecked Sendable {
 /// the timeout stops a step that would otherwise run for a minute.
 @Suite struct HostSessionClockTests {
   @Test func aStepsTimeoutIsWaitedForOnTheRunsClock() async throws {
-    let token = "clock" + Digest.randomHex(4)
-    let host = PlanHost(name: "h", address: "127.0.0.1", connection: .local)
-    let runner = SubprocessRunner()
     let clock = RecordingClock()
-    let session = HostSession(
-      host: host, launch: ProcessCommand("/bin/sh", ["-c", HostSession.server(stateToken: token)]),
+    let local = LocalSession(clock: clock)
+    let collector = OutputCollector(
+      logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
+    #expect(await local.session.ensureOpen())
+    let outcome = await local.run(
+      StepScript.shell("sleep 60\n", bash: false), timeout: .seconds(3600), collector: collector)
+    await local.session.close(forget: true)
+    #expect(outcome.timedOut)
+    // The wait was the step's whole hour, less what had passed on the clock: none.
+    #expect(clock.sleeps == [.seconds(3600)])
+  }
+}
+
+/// A host session on this machine under plain sh, and the step's stop as the transports
+/// give it, for tests of the session itself.
+struct LocalSession {
+  let token = "session" + Digest.randomHex(4)
+  let runner = SubprocessRunner()
+  let session: HostSession
+
+  init(clock: any RunClock = SystemRunClock()) {
+    session = HostSession(
+      host: PlanHost(name: "h", address: "127.0.0.1", connection: .local),
+      launch: ProcessCommand("/bin/sh", ["-c", HostSession.server(stateToken: token)]),
       runner: runner, clock: clock)
-    let script = StepScript.shell("sleep 60\n", bash: false)
+  }
+
+  /// Runs `script` with its timeout; a stop runs the stop script as a transport would.
+  func run(_ script: StepScript, timeout: Duration, collector: OutputCollector) async
+    -> CommandOutcome
+  {
     let stop = ProcessCommand(
       "/bin/sh",
       ["-c", HostSession.stopScript(stateToken: token, nonce: script.nonce, escalated: false)])
-    let collector = OutputCollector(
-      logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
-    #expect(await session.ensureOpen())
-    let outcome = await session.run(
-      script, command: ["/bin/sh"], timeout: .seconds(3600), collector: collector,
+    let runner = self.runner
+    return await session.run(
+      script, command: ["/bin/sh"], timeout: timeout, collector: collector,
       stop: {
         _ = await runner.run(
           stop, input: "", timeout: .seconds(10), stdout: { _ in }, stderr: { _ in })
       })
-    await session.close(forget: true)
-    #expect(outcome.timedOut)
-    // The wait was the step's whole hour, less what had passed on the clock: none.
-    #expect(clock.sleeps == [.seconds(3600)])
   }
 }
