@@ -31,7 +31,8 @@ struct RunbookOptions: ParsableArguments {
 
   @Flag(
     help:
-      "Refuse what a guide written elsewhere may carry: front matter keys runbook does not read.")
+      "Refuse what a guide written elsewhere may carry (front matter keys runbook does not read); in check, make the operability review's warnings errors."
+  )
   var strict = false
 
   @Option(

@@ -213,7 +213,7 @@ extension NotesConverter {
     }
     // An editor's command is a command too, never a file's content.
     if let first = lines.first?.split(separator: " ").first.map(String.init),
-      editors.contains(first)
+      KnownCommands.editors.contains(first)
     {
       return true
     }
@@ -224,42 +224,19 @@ extension NotesConverter {
 
 extension NotesConverter {
   /// Why a command block cannot run unattended, in the words that decided it: an editor or
-  /// a pager waits for a person at a terminal, a follow never ends. Such a block stays prose.
+  /// a pager waits for a person at a terminal, a follow never ends (`KnownCommands`). Such a
+  /// block stays prose.
   static func unattendedProblem(_ lines: [String]) -> String? {
     for line in lines {
-      var words = line.split(separator: " ").map(String.init)[...]
-      // A prompt or sudo copied with the command does not change what it is.
-      while let first = words.first, ["$", "#", "sudo"].contains(first) || first.hasPrefix("-") {
-        words = words.dropFirst()
+      for command in KnownCommands.invocations(in: line).commands {
+        guard let finding = KnownCommands.finding(command), finding.wait != .question else {
+          continue
+        }
+        return "'\(line)' \(finding.reason)"
       }
-      guard let command = words.first.map({ ($0 as NSString).lastPathComponent }) else {
-        continue
-      }
-      let rest = Array(words.dropFirst())
-      if editors.contains(command) || (command == "crontab" && rest.contains("-e"))
-        || (command == "systemctl" && rest.first == "edit")
-      {
-        return "'\(line)' opens an editor, which waits for a person"
-      }
-      if pagers.contains(command) {
-        return "'\(line)' opens a pager, which waits for a person"
-      }
-      let follows =
-        (["tail", "journalctl"].contains(command)
-          && rest.contains { ["-f", "-F", "--follow"].contains($0) || $0.hasPrefix("--follow=") })
-        || ["watch", "top", "htop"].contains(command)
-      if follows { return "'\(line)' never ends by itself" }
     }
     return nil
   }
-
-  /// Programs that edit a file at a terminal.
-  static let editors: Set<String> = [
-    "nano", "vi", "vim", "nvim", "view", "emacs", "pico", "joe", "mcedit", "gedit", "visudo",
-    "vipw", "sudoedit",
-  ]
-  /// Programs that page through text at a terminal.
-  static let pagers: Set<String> = ["less", "more", "most"]
 }
 
 extension NotesConverter {

@@ -13,7 +13,15 @@ struct Check: ParsableCommand {
 
   func run() throws {
     let outcome = options.preflight.run()
-    try report(outcome.diagnostics)
+    var diagnostics = outcome.diagnostics
+    if let plan = outcome.plan, !outcome.diagnostics.hasErrors {
+      diagnostics += OperabilityReview.review(plan).map { finding in
+        var finding = finding
+        if options.strict, finding.severity == .warning { finding.severity = .error }
+        return finding
+      }
+    }
+    try report(diagnostics)
     if let plan = outcome.plan {
       let hosts = plan.hosts.count
       for asked in plan.askedVariables {
