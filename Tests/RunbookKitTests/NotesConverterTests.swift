@@ -377,4 +377,25 @@ import Testing
     // A one-shot psql is a command, not a prompt.
     #expect(result.report.documentation.isEmpty, "\(result.report.documentation.map(\.why))")
   }
+
+  /// Prose that puts a block on every node gives it every host (`role=all`).
+  @Test func allNodesMeansEveryHost() {
+    let notes = """
+      # Setup
+      Install the time service on all nodes:
+      ```
+      apt-get install -y chrony
+      ```
+      在所有节点上同步时间：
+      ```
+      chronyc makestep
+      ```
+      Then, only on the database:
+      ```
+      systemctl restart mariadb
+      ```
+      """
+    let fences = convert(notes).runbook.split(separator: "\n").filter { $0.hasPrefix("```sh") }
+    #expect(fences == ["```sh {role=all}", "```sh {role=all}", "```sh {role=db}"], "\(fences)")
+  }
 }

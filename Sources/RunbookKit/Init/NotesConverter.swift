@@ -192,6 +192,8 @@ public struct NotesConverter: Sendable {
         return (match.role, "prompt")
       }
     }
+    // "On all nodes", "在所有节点上": every host of the inventory (Ansible's `all`).
+    if let text = prose.first, namesEveryNode(text) { return ("all", "all nodes") }
     for (depth, text) in prose.enumerated() {
       // A node named where the block runs ("on db01", "在控制节点上") is the block's; one
       // only mentioned ("a user that may connect from web01") gives way to the section's.
@@ -214,6 +216,17 @@ public struct NotesConverter: Sendable {
       }
     }
     return nil
+  }
+
+  /// Whether `text` says a block runs on every node ("on all servers", "each of the
+  /// nodes", "所有节点", "每台主机").
+  static func namesEveryNode(_ text: String) -> Bool {
+    let lower = text.lowercased()
+    let english =
+      #"\b(all|every|each)( one)?( of)?( the| our| your)? (nodes?|servers?|hosts?|machines?)\b"#
+    return lower.range(of: english, options: .regularExpression) != nil
+      || ["所有节点", "每个节点", "全部节点", "所有主机", "每台主机", "所有服务器", "每台服务器"].contains(
+        where: lower.contains)
   }
 
   /// Whether `text` names the first of `roles` as where something happens: after "on",
