@@ -398,4 +398,19 @@ import Testing
     let fences = convert(notes).runbook.split(separator: "\n").filter { $0.hasPrefix("```sh") }
     #expect(fences == ["```sh {role=all}", "```sh {role=all}", "```sh {role=db}"], "\(fences)")
   }
+
+  /// An address the prose gives as an example is no node: no inventory is made from it.
+  @Test func exampleAddressesMakeNoInventory() {
+    let notes = """
+      # Redis
+      For example, use 10.8.0.1 for master.
+      Use 10.0.0.11 for web01.
+      ```
+      redis-cli ping
+      ```
+      """
+    let inventory = convert(notes, words: [("master", "master"), ("web01", "web")]).inventory ?? ""
+    #expect(!inventory.contains("10.8.0.1"), "\(inventory)")
+    #expect(inventory.contains("10.0.0.11"), "\(inventory)")
+  }
 }

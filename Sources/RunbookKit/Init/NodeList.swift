@@ -29,7 +29,7 @@ struct NodeList: Sendable {
     func take(_ text: String, isItem: Bool) {
       let lower = text.lowercased()
       for (range, address) in LiteralRewriter.addresses(in: text)
-      where list.node(at: address) == nil {
+      where list.node(at: address) == nil && !isExample(range, in: text) {
         let role =
           isItem
           ? roleWords.first { lower.contains($0.word.lowercased()) }?.role
@@ -53,6 +53,32 @@ struct NodeList: Sendable {
     }
     return list
   }
+
+  /// Whether the sentence around `range` gives its address as an example ("for example
+  /// 10.8.0.1", "e.g.", "例如"): not a node of this deployment.
+  static func isExample(_ range: Range<String.Index>, in text: String) -> Bool {
+    let ends: Set<Character> = [".", "。", "!", "?", ";", "；"]
+    var start = range.lowerBound
+    while start > text.startIndex {
+      let before = text.index(before: start)
+      // A full stop ends a sentence when a space follows it (an address holds full stops).
+      if ends.contains(text[before]), text[start] == " " || text[before] == "。" { break }
+      start = before
+    }
+    var end = range.upperBound
+    while end < text.endIndex {
+      let next = text.index(after: end)
+      if ends.contains(text[end]), next == text.endIndex || text[next] == " " { break }
+      end = next
+    }
+    let sentence = text[start..<end].lowercased()
+    return exampleWords.contains(where: sentence.contains)
+  }
+
+  /// Words by which a guide gives an address as an example, not as its node.
+  static let exampleWords = [
+    "example", "e.g.", "for instance", "such as", "replace", "your own", "例如", "比如", "示例",
+  ]
 
   /// The role a sentence pairs with the address at `range`: a node word just after it
   /// ("… for web01") or just before it ("web01: …", "db01 (…").
