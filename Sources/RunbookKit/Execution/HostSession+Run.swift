@@ -42,13 +42,16 @@ extension HostSession {
     } onCancel: {
       await stopStep(.interrupt)
     }
+    // Why the step was stopped, as it stood when its status came: a timer that fires
+    // after that stops nothing that was still running.
+    let stopped = state.reason
     var outcome = CommandOutcome()
     let code = settle(status: status, answer: answer, outcome: &outcome, collector: collector)
     if let running = timer.get() {
       running.cancel()
       await running.value
     }
-    return finished(outcome, code: code, stopped: state.reason)
+    return finished(outcome, code: code, stopped: stopped)
   }
 
   /// The outcome of a step whose session did not open: interrupted, out of time, refused

@@ -21,9 +21,28 @@ struct ProcessGroupTeardown: Sendable {
     let clock = ContinuousClock()
     let deadline = clock.now + grace
     while clock.now < deadline {
-      if kill(-group, 0) != 0 { return }
+      if !Self.isRunning(group) { return }
       try? await Task.sleep(for: poll)
     }
     kill(-group, SIGKILL)
+  }
+
+  /// Whether a process of `group` still runs. The group's leader is reaped only once the
+  /// caller has its status (swift-subprocess waits until then), so a group of zombies has
+  /// ended; where there is no `/proc`, any member counts.
+  static func isRunning(_ group: pid_t) -> Bool {
+    guard kill(-group, 0) == 0 else { return false }
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else {
+      return true
+    }
+    for entry in entries where entry.first?.isNumber == true {
+      guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+      else { continue }
+      // After the command's name: state, parent, process group.
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      if fields.count > 2, fields[2] == "\(group)", fields[0] != "Z" { return true }
+    }
+    return false
   }
 }

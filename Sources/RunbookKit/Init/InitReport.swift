@@ -25,6 +25,8 @@ public struct InitReport: Sendable {
   public var todo: [Int] = []
   /// Configuration whose file a person must name (`file=TODO`), and why it is not a command.
   public var fileTODO: [Documentation] = []
+  /// What `check`'s operability review says of the written runbook, by its line there.
+  public var review: [Documentation] = []
   /// Steps per rule that gave the role: prompt, prose, list item, section, heading,
   /// database word, TODO.
   public var byRule: [String: Int] = [:]
@@ -60,6 +62,12 @@ public struct InitReport: Sendable {
         "\(todo.count) steps need a role (role=TODO), at lines \(todo.map(String.init).joined(separator: ", "))\n"
     }
     for item in fileTODO { out += "line \(item.line): needs its file (file=TODO): \(item.why)\n" }
+    for item in review { out += "runbook line \(item.line): review: \(item.why)\n" }
+    let person = todo.count + fileTODO.count + review.count
+    out +=
+      person == 0
+      ? "nothing left for a person: check and plan the runbook, then run it --interactive\n"
+      : "left for a person: \(todo.count) roles, \(fileTODO.count) files, \(review.count) review findings\n"
     return out
   }
 
@@ -71,6 +79,7 @@ public struct InitReport: Sendable {
         documentation.map { .map(["line": .int($0.line), "why": .string($0.why)]) }),
       "todo": .list(todo.map(Value.int)),
       "fileTODO": .list(fileTODO.map { .map(["line": .int($0.line), "why": .string($0.why)]) }),
+      "review": .list(review.map { .map(["runbookLine": .int($0.line), "why": .string($0.why)]) }),
       "annotated": .list(annotated.map(Value.int)),
       "rolesByRule": .map(byRule.mapValues(Value.int)),
       "stepRoles": .list(

@@ -78,10 +78,22 @@ public struct NotesConverter: Sendable {
         if case .heading(_, let text, _) = block { return text }
         return nil
       }.first ?? (file as NSString).lastPathComponent
+    let runbook = Self.addingFrontMatter(to: lines, of: text, title: title, literals: literals)
+    report.review = Self.review(runbook)
     return Result(
-      runbook: Self.addingFrontMatter(to: lines, of: text, title: title, literals: literals),
+      runbook: runbook,
       inventory: environment.isEmpty || inventory != nil ? nil : environment.inventory(),
       report: report)
+  }
+
+  /// What `check`'s operability review says of the runbook written: the steps a person
+  /// must still look at (an install without its -y, a secret as an argument, …).
+  private static func review(_ runbook: String) -> [InitReport.Documentation] {
+    let (parsed, _) = Runbook.parse(runbook, file: "runbook")
+    let (plan, _) = Planner.plan(parsed, inventory: nil)
+    return OperabilityReview.review(plan).map {
+      InitReport.Documentation(line: $0.location?.line ?? 0, why: $0.message)
+    }
   }
 
   /// A first heading above deeper ones is the document's title: it names the whole install
