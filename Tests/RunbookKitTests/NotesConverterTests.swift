@@ -413,4 +413,19 @@ import Testing
     #expect(!inventory.contains("10.8.0.1"), "\(inventory)")
     #expect(inventory.contains("10.0.0.11"), "\(inventory)")
   }
+
+  /// init's report ends with check's review of what it wrote, and says what a person must do.
+  @Test func theReportReviewsTheRunbookWritten() {
+    let result = convert(
+      "# Web (web)\nInstall:\n```\napt-get install nginx\n```\n", words: [("Web", "web")])
+    #expect(
+      result.report.review.map(\.why) == [
+        "'apt-get install nginx' asks for a yes before it changes anything; add -y"
+      ])
+    #expect(result.report.text().contains("left for a person: 0 roles, 0 files, 1 review findings"))
+    let clean = convert(
+      "# Web (web)\nInstall:\n```\napt-get install -y nginx\n```\n", words: [("Web", "web")])
+    #expect(clean.report.review.isEmpty)
+    #expect(clean.report.text().contains("nothing left for a person"))
+  }
 }
