@@ -177,6 +177,10 @@ import Testing
     try? input.fileHandleForWriting.close()
     #expect(ws.read("status") == "exit=0\n", "\(text)")
     #expect(text.contains("Run this step? [y]es [n]o [e]dit [a]ll [q]uit [?]"))
+    // Each key is echoed as the word it chose, so the scrollback shows the decision.
+    for word in ["yes", "no", "all"] {
+      #expect(text.contains("[a]ll [q]uit [?] \(word)\r\n"), "\(word) echoed: \(text)")
+    }
     #expect(ws.statuses("one") == ["a=ok", "b=ok"])
     #expect(ws.statuses("two") == ["a=skipped", "b=skipped"])
     #expect(ws.statuses("three") == ["a=ok", "b=ok"], "'a' ran the remaining steps without asking")

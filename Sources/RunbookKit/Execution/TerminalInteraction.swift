@@ -228,13 +228,14 @@ public final class TerminalInteraction: Interaction, Sendable {
         }
       }
       guard let key else { return nil }
-      write("\n")
-      if key == "\n" || key == "\r", answers.contains(where: { $0.0 == "y" }) { return "y" }
-      if !answers.contains(where: { $0.0 == key }) {
-        write("unknown key '\(TerminalText.visible(String(key)))'\n")
+      let chosen = key == "\n" || key == "\r" ? "y" : key
+      // The answer as a word, so the scrollback shows what was decided.
+      guard let match = answers.first(where: { $0.0 == chosen }) else {
+        write("\nunknown key '\(TerminalText.visible(String(key)))'\n")
         return "\u{0}"
       }
-      return key
+      write("\(match.1)\n")
+      return match.0
     }
   }
 }
