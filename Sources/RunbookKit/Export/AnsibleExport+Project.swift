@@ -77,7 +77,7 @@ extension AnsibleExport {
     }
     let runbookName = (runbookFile as NSString).lastPathComponent
     var meta: [String: Any] = [
-      "runbook": runbookName, "title": plan.runbook.title ?? runbookName,
+      "runbook": runbookName, "title": plan.runbook.title,
       "runbookSHA256": Digest.hex(SHA256.hash(data: Data(runbookText.utf8))),
       "stepCount": plan.runbook.steps.count, "hosts": plan.hosts.map(\.name),
       "toolVersion": RunbookVersion.current + " (exported; run by ansible-playbook)",

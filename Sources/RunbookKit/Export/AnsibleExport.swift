@@ -42,7 +42,7 @@ public struct AnsibleExport: Sendable {
     export.diagnostics = builder.diagnostics
     let inventoryName = export.addInventory(plan: plan, inventory: inventory)
     let header =
-      "# \(plan.runbook.title ?? runbookFile), exported by runbook from \((runbookFile as NSString).lastPathComponent).\n"
+      "# \(plan.runbook.title), exported by runbook from \((runbookFile as NSString).lastPathComponent).\n"
       + "# Run: ansible-playbook \(playbookName)  (secrets from RUNBOOK_SECRET_<NAME>)\n"
     let yaml = (try? Yams.serialize(node: .sequence(.init(plays)), width: -1)) ?? ""
     export.files.append(File(path: playbookName, text: header + yaml))

@@ -179,8 +179,9 @@ public enum RunDirectory {
       FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? []
     for entry in entries.sorted() where !expected.contains(entry) {
       var isDirectory: ObjCBool = false
-      FileManager.default.fileExists(atPath: directory + "/" + entry, isDirectory: &isDirectory)
-      if isDirectory.boolValue { continue }
+      let exists = FileManager.default.fileExists(
+        atPath: directory + "/" + entry, isDirectory: &isDirectory)
+      if !exists || isDirectory.boolValue { continue }
       problems.append(
         Mismatch(file: entry, problem: "is not recorded in the journal (added after the run?)"))
     }
