@@ -428,4 +428,51 @@ import Testing
     #expect(clean.report.review.isEmpty)
     #expect(clean.report.text().contains("nothing left for a person"))
   }
+
+  /// What the guides of the web write: a virtualenv's or a host's prompt is taken off, the
+  /// author's `mysql` and `bash` fences keep their meaning, and a block whose first line
+  /// is a list, a table or a sentence is not run.
+  @Test func promptsFencesAndProseAsTheWebWritesThem() {
+    let notes = """
+      # App (web)
+      Install:
+      ```
+      (venv) $ pip install django gunicorn
+      ```
+      On the nodes:
+      ```
+      mrdb-cls{01,02,03}# apt-get install -y mariadb-server
+      ```
+      Create it:
+      ```mysql
+      CREATE DATABASE myproject;
+      ```
+      Build:
+      ```bash
+      set -o pipefail; make | tee build.log
+      ```
+      Limitations:
+      ```
+      - Only InnoDB tables are replicated.
+      - Explicit locking is not supported.
+      ```
+      Results:
+      ```
+      The cluster handled four thousand queries per second.
+      ```
+      """
+    let result = convert(notes, words: [("App", "web")])
+    #expect(
+      result.runbook.contains("```sh {role=web}\npip install django gunicorn\n```"),
+      "\(result.runbook)")
+    #expect(result.runbook.contains("```sh {role=web}\napt-get install -y mariadb-server\n```"))
+    #expect(result.runbook.contains("```sql {role=web}\nCREATE DATABASE myproject;\n```"))
+    #expect(result.runbook.contains("```bash {role=web}\nset -o pipefail;"))
+    let why = result.report.documentation.map(\.why)
+    #expect(
+      why == [
+        "'- Only InnoDB tables are replicated.' is a list, a table or a quotation, not a command",
+        "'The cluster handled four thousand queries per second.' is a sentence, not a command",
+      ], "\(why)")
+  }
 }

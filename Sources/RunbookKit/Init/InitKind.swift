@@ -40,10 +40,12 @@ enum InitKind: Sendable, Equatable {
   /// The block's text as the step runs it.
   func body(_ literal: String) -> String {
     if self == .shell {
-      // A root prompt copied with the command (`[root@controller ~]# `, `root@db1:~# `).
+      // A prompt copied with the command: root's (`[root@controller ~]# `, `root@db1:~# `),
+      // a virtualenv's (`(venv) $ `), a host's (`db01# `, `mrdb-cls{01,02}# `).
       return literal.split(separator: "\n", omittingEmptySubsequences: false).map { line in
         line.replacingOccurrences(
-          of: #"^(\s*)(\[[^\]\s]+@[^\]]+\]|[A-Za-z0-9_-]+@[A-Za-z0-9_.-]+:[^#$\s]*)[#$] "#,
+          of:
+            #"^(\s*)(\[[^\]\s]+@[^\]]+\]|[A-Za-z0-9_-]+@[A-Za-z0-9_.-]+:[^#$\s]*|\([A-Za-z0-9_.-]+\)(?: [^\s#$]+)? ?|[A-Za-z][A-Za-z0-9_.{},-]*)[#$] "#,
           with: "$1", options: .regularExpression)
       }.joined(separator: "\n")
     }
@@ -130,7 +132,9 @@ extension NotesConverter {
   ) -> InitKind? {
     let opened = lines.lazy.compactMap(ClientPrompt.opened).first
     let client = opened.map(\.client) ?? openClient ?? nil
-    if lines.contains(where: ClientPrompt.isPrompted) || language == "sql" {
+    if lines.contains(where: ClientPrompt.isPrompted)
+      || ["sql", "mysql", "psql"].contains(language)
+    {
       return .sql(client: client)
     }
     let statements = lines.filter { !ClientPrompt.leaving.contains($0) }
@@ -234,6 +238,33 @@ extension NotesConverter {
         }
         return "'\(line)' \(finding.reason)"
       }
+    }
+    return nil
+  }
+}
+
+extension NotesConverter {
+  /// The fence's language for a step of `kind`: the author's `bash` stays bash (its
+  /// pipefail and its syntax), any other shell block is `sh`.
+  static func language(of kind: InitKind, fence info: String) -> String {
+    let written = info.split(separator: " ").first.map { $0.lowercased() } ?? ""
+    return kind == .shell && written == "bash" ? "bash" : kind.language
+  }
+
+  /// Why the first line of a block that would run as shell is not a command, in its words:
+  /// a list item, a checklist, a table, or a sentence. Such a block stays prose.
+  static func notACommand(_ lines: [String]) -> String? {
+    guard let first = lines.first(where: { !$0.isEmpty && !$0.hasPrefix("#") }) else { return nil }
+    let marks = ["- ", "* ", "+ ", "| ", "+-", "[ ]", "[x]", "[X]", "> ", "=>", "..."]
+    if marks.contains(where: first.hasPrefix) {
+      return "'\(first)' is a list, a table or a quotation, not a command"
+    }
+    // A sentence: a capital, four words or more, a full stop or a colon at the end.
+    let words = first.split(separator: " ")
+    if let letter = first.first, letter.isUppercase, words.count >= 4,
+      first.hasSuffix(".") || first.hasSuffix(":")
+    {
+      return "'\(first)' is a sentence, not a command"
     }
     return nil
   }

@@ -102,6 +102,10 @@ extension NotesConverter {
         report.documentation.append(.init(line: code.startLine, why: why))
         return
       }
+      if kind == .shell, let why = NotesConverter.notACommand(literalLines) {
+        report.documentation.append(.init(line: code.startLine, why: why))
+        return
+      }
       // Configuration is never run as shell: it goes into a file a person names.
       if kind == .shell, let why = NotesConverter.configurationProblem(literalLines) {
         report.fileTODO.append(.init(line: code.startLine, why: why))
@@ -141,7 +145,8 @@ extension NotesConverter {
         (
           range: NotesConverter.blockRange(code, lines: lines),
           lines: NotesConverter.fenced(
-            body, language: kind.language, attributes: attributes,
+            body, language: NotesConverter.language(of: kind, fence: code.info),
+            attributes: attributes,
             indent: NotesConverter.indent(of: code, lines: lines))
         ))
       report.steps += 1
