@@ -475,4 +475,41 @@ import Testing
         "'The cluster handled four thousand queries per second.' is a sentence, not a command",
       ], "\(why)")
   }
+
+  /// An editor's line names the file the content after it goes into: in the same block,
+  /// or in the next one; a new file is written whole, an existing one merged or added to.
+  @Test func whatAGuideTypesIntoAnEditorGoesIntoThatFile() {
+    let notes = """
+      # Web (web)
+      Create and open a new server block in Nginx's sites-available directory:
+      ```
+      sudo nano /etc/nginx/sites-available/myproject
+      ```
+      ```
+      server {
+          listen 80;
+      }
+      ```
+      Configure Galera on each node:
+      ```
+      nano /etc/mysql/mariadb.conf.d/50-server.cnf
+      [galera]
+      wsrep_on = ON
+      ```
+      """
+    let result = convert(notes, words: [("Web", "web")])
+    #expect(
+      result.runbook.contains(
+        "```text {role=web file=/etc/nginx/sites-available/myproject}\nserver {\n    listen 80;\n}\n```"
+      ),
+      "\(result.runbook)")
+    #expect(
+      result.runbook.contains(
+        "```ini {role=all file=/etc/mysql/mariadb.conf.d/50-server.cnf}\n[galera]\nwsrep_on = ON\n```"
+      ))
+    #expect(
+      result.report.documentation.map(\.why) == [
+        "'sudo nano /etc/nginx/sites-available/myproject' opens an editor on /etc/nginx/sites-available/myproject: the next block is its content"
+      ])
+  }
 }

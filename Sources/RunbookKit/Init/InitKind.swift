@@ -244,6 +244,27 @@ extension NotesConverter {
 }
 
 extension NotesConverter {
+  /// The absolute path a block's first line opens in an editor (`sudo nano /etc/x.conf`).
+  static func editorOpening(_ lines: [String]) -> String? {
+    guard let first = lines.first,
+      let command = KnownCommands.invocations(in: first).commands.first,
+      KnownCommands.editors.contains(command.program),
+      let path = command.arguments.last(where: { !$0.hasPrefix("-") }), path.hasPrefix("/")
+    else { return nil }
+    return path
+  }
+
+  /// The step an editor's content makes: a merge of its sections, the whole file when the
+  /// prose says it is new, else an addition between markers (never a whole file that
+  /// would replace what the guide only added to).
+  static func editedKind(_ file: String, _ lines: [String], prose: [String]) -> InitKind {
+    let creates = InitKind.createWords.contains(where: (prose.first ?? "").lowercased().contains)
+    if lines.contains(where: { $0.hasPrefix("[") && $0.hasSuffix("]") && !$0.contains(" ") }) {
+      return .iniMerge(file: file, create: creates)
+    }
+    return creates ? .writeFile(file) : .append(file)
+  }
+
   /// The fence's language for a step of `kind`: the author's `bash` stays bash (its
   /// pipefail and its syntax), any other shell block is `sh`.
   static func language(of kind: InitKind, fence info: String) -> String {

@@ -19,6 +19,9 @@ extension NotesConverter {
     private var sectionRole: String?
     /// The file the last file step went into ("in the same file").
     private var previousFile: String?
+    /// The file an editor opened in the block before, whose content this block is, and
+    /// the prose that introduced the editor (it says whether the file is new).
+    private var editedFile: (path: String, prose: [String])?
     /// The client whose prompt a block opened (its `client=`, nil for MySQL's), until a
     /// block leaves it or a shell step comes.
     private var openClient: String??
@@ -81,6 +84,7 @@ extension NotesConverter {
         report.documentation.append(.init(line: code.startLine, why: why))
         return
       }
+      if edited(code, lines: literalLines, prose: prose, found: found) { return }
       let kind = NotesConverter.kind(
         of: code, context: context, previousFile: previousFile, openClient: openClient)
       switch kind {
@@ -113,6 +117,40 @@ extension NotesConverter {
         return
       }
       replace(code, kind: kind, found: found)
+    }
+
+    /// A guide that opens a file in an editor means the content that follows to be the
+    /// file's: in the same block after the editor's line, or in the next block. The
+    /// editor's line is prose; the content a file step on that file (a merge or an
+    /// addition, unless the prose says the file is new). Whether the block was taken so.
+    private mutating func edited(
+      _ code: MarkdownDocument.CodeBlock, lines: [String], prose: [String],
+      found: (role: String, rule: String)?
+    ) -> Bool {
+      if let opened = NotesConverter.editorOpening(lines) {
+        guard lines.count > 1 else {
+          editedFile = (opened, prose)
+          report.documentation.append(
+            .init(
+              line: code.startLine,
+              why: "'\(lines[0])' opens an editor on \(opened): the next block is its content"))
+          return true
+        }
+        var content = code
+        content.literal = String(code.literal.drop { $0 != "\n" }.dropFirst())
+        replace(
+          content, kind: NotesConverter.editedKind(opened, Array(lines.dropFirst()), prose: prose),
+          found: found)
+        previousFile = opened
+        return true
+      }
+      guard let file = editedFile else { return false }
+      editedFile = nil
+      guard !NotesConverter.looksLikeCommands(lines) else { return false }
+      replace(
+        code, kind: NotesConverter.editedKind(file.path, lines, prose: file.prose), found: found)
+      previousFile = file.path
+      return true
     }
 
     /// A block that only opens a client's prompt, or only leaves it, is not a step: what
