@@ -512,4 +512,26 @@ import Testing
         "'sudo nano /etc/nginx/sites-available/myproject' opens an editor on /etc/nginx/sites-available/myproject: the next block is its content"
       ])
   }
+
+  /// A block where shell commands and lines typed at a client's prompt alternate is a
+  /// session a person drives: it is not run, and none of its lines is dropped.
+  @Test func aBlockMixingShellAndAPromptIsNotRun() {
+    let notes = """
+      # Database (db)
+      Prepare the benchmark:
+      ```
+      mysql -u root -p
+      MariaDB [(none)]> CREATE DATABASE sbtest;
+      MariaDB [(none)]> exit
+      sysbench oltp_read_write --mysql-db=sbtest prepare
+      ```
+      """
+    let result = convert(notes, words: [("Database", "db")])
+    #expect(result.report.steps == 0)
+    #expect(
+      result.report.documentation.map(\.why) == [
+        "'sysbench oltp_read_write --mysql-db=sbtest prepare' is a shell command among lines typed at a client's prompt"
+      ])
+    #expect(result.runbook.contains("MariaDB [(none)]> exit\nsysbench oltp_read_write"))
+  }
 }

@@ -244,6 +244,22 @@ extension NotesConverter {
 }
 
 extension NotesConverter {
+  /// Why a block with lines typed at a client's prompt is not one step: commands for the
+  /// shell come before or after them (a session a person drives by hand), which neither
+  /// the shell nor the client can run whole. Nothing of such a block is dropped or run.
+  static func mixesShellAndPrompt(_ lines: [String]) -> String? {
+    guard let first = lines.firstIndex(where: ClientPrompt.isPrompted) else { return nil }
+    let shell = lines.enumerated().first { index, line in
+      !ClientPrompt.isPrompted(line) && !ClientPrompt.leaving.contains(line)
+        && (index < first
+          ? ClientPrompt.opened(by: line) == nil
+          : looksLikeCommands([line])
+            || line.range(
+              of: #"^(sudo )?[a-z][a-z0-9_.-]* (.* )?--?[a-z]"#, options: .regularExpression) != nil)
+    }
+    return shell.map { "'\($0.element)' is a shell command among lines typed at a client's prompt" }
+  }
+
   /// The absolute path a block's first line opens in an editor (`sudo nano /etc/x.conf`).
   static func editorOpening(_ lines: [String]) -> String? {
     guard let first = lines.first,

@@ -85,6 +85,10 @@ extension NotesConverter {
         return
       }
       if edited(code, lines: literalLines, prose: prose, found: found) { return }
+      if let why = NotesConverter.mixesShellAndPrompt(literalLines) {
+        report.documentation.append(.init(line: code.startLine, why: why))
+        return
+      }
       let kind = NotesConverter.kind(
         of: code, context: context, previousFile: previousFile, openClient: openClient)
       switch kind {
