@@ -361,6 +361,10 @@ import Testing
       ```
       redis-cli -a your_redis_master_password ping
       ```
+      Benchmark:
+      ```
+      sysbench oltp_read_write --mysql-password=bench--mysql-port=3306 run
+      ```
       """
     let result = convert(notes, words: [("Database", "db")])
     for literal in ["'password'", "your_redis_master_password", "= metadata"] {
@@ -370,9 +374,15 @@ import Testing
     #expect(
       result.runbook.contains("requirepass {{ redis_password }}\nmasterauth {{ redis_password }}"))
     #expect(result.runbook.contains("redis-cli -a {{ redis_password | quote }} ping"))
+    // A value ends where a glued option starts: nothing of the line is lost.
+    #expect(
+      result.runbook.contains(
+        "--mysql-password {{ service_password | quote }}--mysql-port=3306 run"), "\(result.runbook)"
+    )
     #expect(
       result.report.secrets == [
         "myprojectuser_db_password", "redis_password", "metadata_proxy_shared_secret",
+        "service_password",
       ])
     // A one-shot psql is a command, not a prompt.
     #expect(result.report.documentation.isEmpty, "\(result.report.documentation.map(\.why))")

@@ -210,7 +210,8 @@ struct LiteralRewriter: Sendable {
   /// --password-prompt)
   private mutating func replacePasswordOption(in text: inout String, user: String?) {
     if let range = text.range(
-      of: #"--[a-z-]*password[ =][^\s-][^\s]*"#, options: .regularExpression)
+      // The value ends at white space or at a `--` glued to it (`--pw=x--port=1`).
+      of: #"--[a-z-]*password[ =][^\s-](?:[^\s-]|-(?!-))*"#, options: .regularExpression)
     {
       let option = text[range].prefix { $0 != " " && $0 != "=" }
       let value = String(text[range].dropFirst(option.count + 1))
