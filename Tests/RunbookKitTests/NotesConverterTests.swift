@@ -544,4 +544,30 @@ import Testing
       ])
     #expect(result.runbook.contains("MariaDB [(none)]> exit\nsysbench oltp_read_write"))
   }
+
+  /// The blocks of a troubleshooting or recovery section are done by hand when needed:
+  /// they stay prose, the report naming the section.
+  @Test func troubleshootingAndRecoveryAreNotRunEveryTime() {
+    let notes = """
+      # Install (web)
+      ```
+      apt-get install -y nginx
+      ```
+      ## Troubleshooting
+      ```
+      rm -rf /var/cache/nginx
+      ```
+      ## Starting order after all nodes are down
+      ```
+      galera_new_cluster
+      ```
+      """
+    let result = convert(notes, words: [("Install", "web")])
+    #expect(result.report.steps == 1)
+    #expect(
+      result.report.documentation.map(\.why) == [
+        "in 'Troubleshooting', which is done by hand when it is needed, not on every run",
+        "in 'Starting order after all nodes are down', which is done by hand when it is needed, not on every run",
+      ])
+  }
 }

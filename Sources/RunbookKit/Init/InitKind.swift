@@ -244,6 +244,16 @@ extension NotesConverter {
 }
 
 extension NotesConverter {
+  /// Whether a heading names a section done by hand when needed, not on every run:
+  /// troubleshooting, recovery, uninstalling, starting over.
+  static func isByHandSection(_ heading: String) -> Bool {
+    let lower = heading.lowercased()
+    return [
+      "troubleshoot", "recovery", "recover ", "uninstall", "rollback", "roll back",
+      "re-deploy", "redeploy", "starting order after", "排错", "故障", "卸载", "回滚",
+    ].contains(where: lower.contains)
+  }
+
   /// Why a block with lines typed at a client's prompt is not one step: commands for the
   /// shell come before or after them (a session a person drives by hand), which neither
   /// the shell nor the client can run whole. Nothing of such a block is dropped or run.

@@ -84,6 +84,13 @@ extension NotesConverter {
         report.documentation.append(.init(line: code.startLine, why: why))
         return
       }
+      if let section = headings.last(where: { NotesConverter.isByHandSection($0.text) }) {
+        report.documentation.append(
+          .init(
+            line: code.startLine,
+            why: "in '\(section.text)', which is done by hand when it is needed, not on every run"))
+        return
+      }
       if edited(code, lines: literalLines, prose: prose, found: found) { return }
       if let why = NotesConverter.mixesShellAndPrompt(literalLines) {
         report.documentation.append(.init(line: code.startLine, why: why))
