@@ -94,6 +94,11 @@ import Testing
     #expect(summary.exitStatus == 130)
     #expect(bench.output.contains("interrupted: stopping the running commands"))
     #expect(bench.output.contains("run interrupted"))
+    // It says how to go on from where it stopped.
+    #expect(
+      bench.output.contains(
+        "to continue: runbook exec \(bench.dir.appendingPathComponent("r.md").path) -i \(bench.dir.appendingPathComponent("hosts").path) --resume \(summary.runDirectory)"
+      ), "\(bench.output)")
     #expect(bench.hosts.runCount("never", on: "w1") == 0)
     let records = try #require(bench.journal()).steps
     #expect(

@@ -79,5 +79,14 @@ extension RunPipeline {
     if let problem = summary.problem { environment.warn("error: \(problem)") }
     environment.say(
       "run directory: \(summary.runDirectory) (report.html, report.md, run.json, junit.xml)")
+    // A run that stopped before its end (Ctrl-C, quit, a failure) says how to go on from
+    // where it stopped, on a terminal as in a log.
+    if [.interrupted, .failed, .incomplete].contains(summary.status), !request.dryRun {
+      let word = { (text: String) in TerminalText.visible(ShellQuote.wordIfNeeded(text)) }
+      let inventory = request.preflight.inventoryPath.map { " -i " + word($0) } ?? ""
+      environment.say(
+        "to continue: runbook exec \(word(request.preflight.runbookPath))\(inventory) --resume \(word(summary.runDirectory))"
+      )
+    }
   }
 }
