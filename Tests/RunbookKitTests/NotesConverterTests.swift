@@ -100,7 +100,7 @@ import Testing
     // A setting is not run as shell: its file is for a person to name.
     #expect(
       result.report.fileTODO.map(\.why) == [
-        "'connection = mysql+pymysql://keystone:k3y@10.0.0.240/keystone' is configuration, not a command, and the notes do not name its file"
+        "'connection = mysql+pymysql://keystone:<secret keystone_db_password>@10.0.0.240/keystone' is configuration, not a command, and the notes do not name its file"
       ])
     #expect(result.report.todo.count == 1)
     // The keepalived fragment names no file: documentation, said so.
@@ -569,5 +569,24 @@ import Testing
         "in 'Troubleshooting', which is done by hand when it is needed, not on every run",
         "in 'Starting order after all nodes are down', which is done by hand when it is needed, not on every run",
       ])
+  }
+
+  /// The report quotes the notes, but names a password it found instead of showing it.
+  @Test func theReportNamesPasswordsItQuotes() {
+    let notes = """
+      # Database (db)
+      Load:
+      ```
+      mysql -u app -pS3cretPw app < schema.sql
+      ```
+      Watch it:
+      ```
+      watch mysql -u app -pS3cretPw -e 'show processlist'
+      ```
+      """
+    let result = convert(notes, words: [("Database", "db")])
+    let text = result.report.text()
+    #expect(!text.contains("S3cretPw"), "\(text)")
+    #expect(text.contains("-p<secret app_db_password> -e"), "\(text)")
   }
 }

@@ -104,4 +104,28 @@ import Testing
       """)
     #expect(warnings.isEmpty, "\(warnings.map(\.description))")
   }
+
+  /// A command is quoted as the runbook writes it (its variables as `{{ … }}`), and a
+  /// secret whose name holds "url" is no more encoded than another.
+  @Test func messagesQuoteTheRunbookAndFiltersAreReadAsThePlannerReadsThem() throws {
+    let warnings = try Self.review(
+      """
+      ---
+      vars: {pkg: nginx}
+      secrets: [db_url_pass]
+      ---
+      # R
+      ```sh {role=app}
+      apt-get install {{ pkg }}
+      ```
+      ```ini {role=app file=/etc/app.conf section=db}
+      url = mysql://app:{{ db_url_pass }}@db/app
+      ```
+      """)
+    #expect(
+      warnings.map(\.message) == [
+        "'apt-get install {{ pkg }}' asks for a yes before it changes anything; add -y",
+        "the secret 'db_url_pass' is in a URL without | url: a value holding @ / : % breaks it; write {{ db_url_pass | url }}",
+      ])
+  }
 }

@@ -41,6 +41,13 @@ public struct InitReport: Sendable {
   /// Literal passwords replaced by a secret.
   public var passwordsReplaced = 0
 
+  /// Rewrites every reason the report gives (documentation, files, review findings).
+  mutating func rewriteReasons(_ rewrite: (String) -> String) {
+    for i in documentation.indices { documentation[i].why = rewrite(documentation[i].why) }
+    for i in fileTODO.indices { fileTODO[i].why = rewrite(fileTODO[i].why) }
+    for i in review.indices { review[i].why = rewrite(review[i].why) }
+  }
+
   /// The report for a person.
   public func text() -> String {
     var out =

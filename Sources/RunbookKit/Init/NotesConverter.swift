@@ -80,6 +80,14 @@ public struct NotesConverter: Sendable {
       }.first ?? (file as NSString).lastPathComponent
     let runbook = Self.addingFrontMatter(to: lines, of: text, title: title, literals: literals)
     report.review = Self.review(runbook)
+    // The reasons quote the notes: a password found there is named, not shown, and
+    // nothing the notes hold reaches the terminal as a control sequence.
+    let passwords = literals.secrets.filter { !$0.value.isEmpty }
+    report.rewriteReasons { why in
+      TerminalText.visible(
+        passwords.reduce(why) { $0.replacingOccurrences(of: $1.value, with: "<secret \($1.name)>") }
+      )
+    }
     return Result(
       runbook: runbook,
       inventory: environment.isEmpty || inventory != nil ? nil : environment.inventory(),

@@ -1,6 +1,14 @@
 import Foundation
 
 extension KnownCommands {
+  /// The word that stands for template expression number `index` of a line.
+  static func templateMark(_ index: Int) -> String { "@RUNBOOK-TEMPLATE-\(index)@" }
+
+  /// The indices of the template expressions an argument holds.
+  static func templateIndices(in argument: String) -> [Int] {
+    argument.matches(of: #/@RUNBOOK-TEMPLATE-([0-9]+)@/#).compactMap { Int($0.1) }
+  }
+
   /// A line of a shell step as commands: split at `;`, `&&`, `||` and `|`, each without
   /// the prompt copied with it, `sudo` and its options, variable assignments and wrappers
   /// (`env`, `nohup`, `time`, `exec`). Template expressions are single words here, named
@@ -11,7 +19,7 @@ extension KnownCommands {
     var text = line
     while let range = text.range(of: #"\{\{[^}]*\}\}"#, options: .regularExpression) {
       templates.append(String(text[range]))
-      text.replaceSubrange(range, with: "@RUNBOOK-TEMPLATE-\(templates.count - 1)@")
+      text.replaceSubrange(range, with: templateMark(templates.count - 1))
     }
     var trimmed = text.trimmingWhitespace()
     for prompt in ["$ ", "# "] where trimmed.hasPrefix(prompt) {

@@ -11,8 +11,15 @@ enum KnownCommands {
     /// The line ends in `&`: the command runs in the background.
     var background: Bool
 
-    /// The command as written, for messages.
-    var text: String { ([program] + arguments).joined(separator: " ") }
+    /// The command as written, for messages, with the template expressions `invocations`
+    /// stood in for put back.
+    func text(with templates: [String] = []) -> String {
+      var text = ([program] + arguments).joined(separator: " ")
+      for (index, expression) in templates.enumerated().reversed() {
+        text = text.replacingOccurrences(of: KnownCommands.templateMark(index), with: expression)
+      }
+      return text
+    }
 
     /// Whether any argument is one of `flags`, or a cluster of short options holding one
     /// of `letters` (`-qy`).

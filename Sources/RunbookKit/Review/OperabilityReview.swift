@@ -14,10 +14,12 @@ public enum OperabilityReview {
       let step = planned.step
       let file = plan.runbook.file
       for finding in findings(in: step, secrets: secrets) {
+        // The message quotes the runbook: a secret's value written there is masked, and
+        // nothing it holds reaches the terminal as a control sequence.
+        let message = TerminalText.visible(plan.masker.mask(finding.message))
         out.append(
           finding.fixable
-            ? .warning(file, finding.line, finding.message)
-            : .note(file, finding.line, finding.message))
+            ? .warning(file, finding.line, message) : .note(file, finding.line, message))
       }
     }
     return out
@@ -111,7 +113,7 @@ public enum OperabilityReview {
       if let finding = KnownCommands.finding(command),
         !(finding.wait == .forever && step.attributes.timeout != nil)
       {
-        out.append(("'\(command.text)' \(finding.reason); \(finding.fix)", true))
+        out.append(("'\(command.text(with: templates))' \(finding.reason); \(finding.fix)", true))
       }
       // Shell built-ins start no process: nothing of theirs shows in ps.
       let builtins: Set<String> = [
@@ -142,9 +144,9 @@ public enum OperabilityReview {
     var found: [(name: String, option: String?)] = []
     var previous: String?
     for argument in command.arguments {
-      for match in argument.matches(of: #/@RUNBOOK-TEMPLATE-([0-9]+)@/#) {
-        guard let index = Int(match.1), index < templates.count,
-          let name = referenceName(templates[index]), secrets.contains(name),
+      for index in KnownCommands.templateIndices(in: argument) {
+        guard index < templates.count,
+          let name = reference(in: templates[index])?.path[0], secrets.contains(name),
           !found.contains(where: { $0.name == name })
         else { continue }
         // The option it is the value of: `--os-password X`, or `--os-password=X`.
@@ -160,10 +162,10 @@ public enum OperabilityReview {
   private static func secretsInURL(_ line: String, secrets: Set<String>) -> [String] {
     line.matches(of: #/:\/\/[^\s\/@]*?(\{\{[^}]*\}\})[^\s\/@]*@/#).compactMap { match in
       let expression = String(match.1)
-      guard let name = referenceName(expression), secrets.contains(name),
-        !expression.contains("url")
+      guard let reference = reference(in: expression), secrets.contains(reference.path[0]),
+        !reference.filters.contains(.url)
       else { return nil }
-      return name
+      return reference.path[0]
     }
   }
 
@@ -172,7 +174,7 @@ public enum OperabilityReview {
   private static func modeProblem(_ step: Step, secrets: Set<String>) -> String? {
     guard step.kind.writesFile,
       let name = step.body.matches(of: #/\{\{[^}]*\}\}/#).lazy
-        .compactMap({ referenceName(String($0.0)) }).first(where: secrets.contains)
+        .compactMap({ reference(in: String($0.0))?.path[0] }).first(where: secrets.contains)
     else { return nil }
     let attributes = step.attributes
     if let mode = attributes.mode {
@@ -186,11 +188,8 @@ public enum OperabilityReview {
       "the file holds the secret '\(name)' and, when it is new, gets mode 0644 (every user reads it); write mode=0640 (with owner=) or mode=0600"
   }
 
-  /// The variable an expression reads: `{{ name | filter }}` → `name`.
-  private static func referenceName(_ expression: String) -> String? {
-    guard let match = expression.firstMatch(of: #/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)/#) else {
-      return nil
-    }
-    return String(match.1)
+  /// The reference an expression makes (`{{ name | filter }}`), as the planner reads it.
+  private static func reference(in expression: String) -> Template.Reference? {
+    Template.parse(expression).0.references.first
   }
 }
