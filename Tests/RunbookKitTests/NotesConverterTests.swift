@@ -589,4 +589,20 @@ import Testing
     #expect(!text.contains("S3cretPw"), "\(text)")
     #expect(text.contains("-p<secret app_db_password> -e"), "\(text)")
   }
+
+  /// A client that cannot be written as `client=` (a password flag, a double quote) opens
+  /// no prompt: its statements never go to MySQL, the default client, instead.
+  @Test func aClientThatCannotBeKeptOpensNoPrompt() {
+    let notes = """
+      # Database (db)
+      ```
+      psql "host=db1 dbname=app"
+      ```
+      ```
+      CREATE TABLE t (id int);
+      ```
+      """
+    let result = convert(notes, words: [("Database", "db")])
+    #expect(!result.runbook.contains("```sql"), "\(result.runbook)")
+  }
 }

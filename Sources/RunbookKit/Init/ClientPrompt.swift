@@ -41,7 +41,12 @@ enum ClientPrompt {
         || $0.hasPrefix("-p")
           && program != "psql"
     }
-    if ["mysql", "mariadb"].contains(program) || carriesPassword { return (program, nil) }
+    // MySQL's and MariaDB's statements go to a sql step's own client.
+    if ["mysql", "mariadb"].contains(program) { return (program, nil) }
+    // Another client's command is kept as `client=`, between double quotes: one that
+    // carries a password, a double quote or a backslash cannot be, and no other client
+    // may take its statements (they would reach MySQL), so it opens nothing here.
+    if carriesPassword || command.contains("\"") || command.contains("\\") { return nil }
     return (program, command)
   }
 
