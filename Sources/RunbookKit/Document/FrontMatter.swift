@@ -24,6 +24,8 @@ public struct FrontMatter: Sendable, Equatable {
   /// blocks) and `cwd` (the directory its command steps run in) are read.
   public var runmeShell: String?
   public var runmeCwd: String?
+  /// `session: isolated`: every step runs in a fresh shell, as if marked `isolated`.
+  public var isolatedSteps = false
 
   /// Creates empty front matter.
   public init() {}
@@ -35,7 +37,7 @@ public struct FrontMatter: Sendable, Equatable {
   }
 
   /// The keys runbook reads in front matter.
-  public static let keys = ["title", "vars", "secrets", "roles", "env"]
+  public static let keys = ["title", "vars", "secrets", "roles", "env", "session"]
 
   /// The key runbook reads that `key` is one edit away from (`secret` for `secrets`), when
   /// there is one: a third-party key (`tags`, `date`) is further from all of them.
@@ -92,6 +94,12 @@ private struct FrontMatterReader {
     case "vars": readVars(value)
     case "secrets": readSecrets(value)
     case "env": readEnv(value)
+    case "session":
+      guard case .scalar(let scalar) = value, ["isolated", "shared"].contains(scalar.string) else {
+        error(value, "'session' must be 'isolated' (every step in a fresh shell) or 'shared'")
+        return
+      }
+      frontMatter.isolatedSteps = scalar.string == "isolated"
     case "roles":
       frontMatter.rolesLine = line(keyNode)
       switch value {

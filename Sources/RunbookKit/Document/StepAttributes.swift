@@ -61,6 +61,9 @@ public struct StepAttributes: Sendable, Equatable {
   public var client: String?
   /// Leave `{{ }}` in the block alone: no variable substitution.
   public var raw = false
+  /// Run in a fresh shell, outside the host's session: the step sees nothing earlier
+  /// steps left (directory, variables) and leaves nothing for later ones.
+  public var isolated = false
 
   /// Creates the defaults.
   public init() {}
@@ -77,6 +80,7 @@ public struct StepAttributes: Sendable, Equatable {
     ("unless", .text), ("timeout", .duration), ("retries", .count), ("delay", .duration),
     ("expect", .text), ("become", .flag), ("user", .text), ("allow-fail", .flag),
     ("tags", .list), ("serial", .flag), ("client", .text), ("raw", .flag), ("create", .flag),
+    ("isolated", .flag),
     ("cwd", .text), ("env", .text), ("interpreter", .text),
   ]
 
@@ -265,6 +269,7 @@ public struct StepAttributes: Sendable, Equatable {
     case "allow-fail": allowFail = value
     case "serial": serial = value
     case "raw": raw = value
+    case "isolated": isolated = value
     default: preconditionFailure("flag \(key) missing from setFlag")
     }
   }

@@ -21,14 +21,22 @@ extension Executor {
       options.resume && FileManager.default.fileExists(atPath: journalPath)
       ? try ResumePoint(journal: journalPath) : ResumePoint()
     let journal = try Journal(path: journalPath)
+    let key = try RunKey.load(token: resume.stateToken)
+    let sessions = resume.sessionChanges(key: key)
+    if !sessions.lost.isEmpty {
+      echo?(
+        "runbook: what earlier steps left in these sessions was sealed with another machine's key and is not restored: "
+          + sessions.lost.joined(separator: ", "))
+    }
     let context = RunContext(
       journal: journal,
       transports: TransportPool(
         context: TransportContext(
           runner: runner, ssh: options.ssh, stateToken: resume.stateToken, clock: clock),
         make: makeTransport),
-      key: try RunKey.load(token: resume.stateToken), resume: resume,
-      state: RunState(masker: plan.masker, secretNames: Set(plan.secretNames)),
+      key: key, resume: resume,
+      state: RunState(
+        masker: plan.masker, secretNames: Set(plan.secretNames), sessions: sessions.changes),
       runID: URL(fileURLWithPath: options.runDirectory).lastPathComponent)
     try await journal.append(try runRecord(context, selected: selected))
     return context

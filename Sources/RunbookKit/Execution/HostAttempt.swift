@@ -25,6 +25,8 @@ struct HostAttempt {
   var step: Step { planned.step }
   var attributes: StepAttributes { planned.step.attributes }
   var fields: [StepField: String] { rendered.fields }
+  /// The user the step runs as: `user=`, `-` for root (`become`), nil for the login user.
+  var runAs: String? { fields[.user] ?? (attributes.become ? "-" : nil) }
   /// Whether the operator changed the step's text before it ran.
   var edited: Bool { record.deviation != nil }
 

@@ -64,6 +64,8 @@ extension HostStepRunner {
       collector.note("--- changes to \(attempt.fields[.file] ?? "the file") ---\n" + diff + "\n")
     }
     let collected = collector.finish(secrets: learnt)
+    await recordSession(
+      &attempt, state: collector.keptState(), passed: run.verdict.status == .ok)
     attempt.record.outputBytes = collected.bytes
     attempt.record.outputSHA256 = collected.sha256
     attempt.record.outputTail = collected.tail

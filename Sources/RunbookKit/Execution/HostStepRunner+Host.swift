@@ -32,8 +32,8 @@ extension HostStepRunner {
       return attempt.finish(verdict, at: clock.now())
     }
     let transport = context.transports.transport(for: host)
-    let runAs = attempt.fields[.user] ?? (attempt.attributes.become ? "-" : nil)
-    let input = scriptInput(attempt)
+    let runAs = attempt.runAs
+    let input = await withSession(scriptInput(attempt), attempt)
     let masker = attempt.masker
     let timeout = attempt.attributes.timeout
     let access = HostAccess { script in
@@ -142,7 +142,8 @@ extension HostStepRunner {
       logPath: options.runDirectory + "/" + (attempt.record.log ?? ""), masker: attempt.masker,
       hiddenPrefixes: [nonce], echo: terminal,
       withholdStdout: secretCapture(of: attempt.step),
-      hiddenRegion: attempt.step.kind.writesFile ? StepScript.diffRegion(nonce: nonce) : nil)
+      hiddenRegion: attempt.step.kind.writesFile ? StepScript.diffRegion(nonce: nonce) : nil,
+      stateRegion: sessionUse(attempt) == .carries ? ShellState.region(nonce: nonce) : nil)
   }
 
   /// The name the step captures into when it is a secret: its whole output is then secret.

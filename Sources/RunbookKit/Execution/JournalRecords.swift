@@ -154,6 +154,8 @@ public struct StepRecord: Codable, Sendable, Equatable {
   public var deviation: String?
   /// The operator's note on a manual step.
   public var note: String?
+  /// What the step changed in its host's session (directory, variables, functions).
+  public var session: SessionRecord?
   /// The step's nonce on the host: names its pid and status files in the state directory.
   public var attemptID: String?
   /// The attempt of the run (see `RunRecord.attempt`) that wrote this record.

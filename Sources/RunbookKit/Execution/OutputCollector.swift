@@ -49,6 +49,13 @@ public final class OutputCollector: @unchecked Sendable {
   /// the terminal: the diff goes to the record once it is masked as a diff.
   private let hiddenRegion: (start: String, end: String)?
   private var inHiddenRegion = false
+  /// Lines between these control lines (the session's state a shell step prints) are not
+  /// output at all: they are kept apart, for the session, and never logged or shown.
+  private let stateRegion: (start: String, end: String)?
+  private var inStateRegion = false
+  /// Standard output not yet looked at for the state's lines: a partial line.
+  private var unfiltered: [UInt8] = []
+  private var stateKept: [UInt8] = []
 
   enum Stream: Hashable { case stdout, stderr }
 
@@ -57,8 +64,10 @@ public final class OutputCollector: @unchecked Sendable {
   public init(
     logPath: String?, masker: SecretMasker, hiddenPrefixes: [String],
     echo: (@Sendable (String) -> Void)?, withholdStdout: String? = nil,
-    hiddenRegion: (start: String, end: String)? = nil
+    hiddenRegion: (start: String, end: String)? = nil,
+    stateRegion: (start: String, end: String)? = nil
   ) {
+    self.stateRegion = stateRegion
     self.masker = masker
     self.hiddenPrefixes = hiddenPrefixes + (hiddenRegion.map { [$0.start, $0.end] } ?? [])
     self.echo = echo
@@ -77,6 +86,55 @@ public final class OutputCollector: @unchecked Sendable {
 
   private func take(_ bytes: [UInt8], from stream: Stream) {
     lock.withLock {
+      guard stream == .stdout, stateRegion != nil else {
+        takeOutput(bytes, from: stream)
+        return
+      }
+      let output = filterState(bytes)
+      if !output.isEmpty { takeOutput(output, from: stream) }
+    }
+  }
+
+  /// Takes the state's lines out of standard output, whole lines at a time: the output
+  /// before a state line that follows output without a final newline stays as it was;
+  /// holds the lock.
+  private func filterState(_ bytes: [UInt8]) -> [UInt8] {
+    guard let stateRegion else { return bytes }
+    unfiltered += bytes
+    var output: [UInt8] = []
+    let start = Array(stateRegion.start.utf8)
+    var from = 0
+    while let end = unfiltered[from...].firstIndex(of: UInt8(ascii: "\n")) {
+      let line = unfiltered[from...end]
+      from = end + 1
+      if inStateRegion {
+        if line.starts(with: Array(stateRegion.end.utf8)) {
+          inStateRegion = false
+        } else {
+          stateKept += line
+        }
+      } else if let at = Array(line).withUnsafeBufferPointer({
+        ByteSearch.firstIndex(of: start, in: $0)
+      }) {
+        output += line.prefix(at)
+        stateKept += line.dropFirst(at)
+        inStateRegion = true
+      } else {
+        output += line
+      }
+    }
+    unfiltered.removeFirst(from)
+    // A long line without its end goes on as output, but for what could begin the marker.
+    if !inStateRegion, unfiltered.count > Self.longLine {
+      let keep = start.count - 1
+      output += unfiltered.dropLast(keep)
+      unfiltered.removeFirst(unfiltered.count - keep)
+    }
+    return output
+  }
+
+  /// Takes output that is the step's own; holds the lock.
+  private func takeOutput(_ bytes: [UInt8], from stream: Stream) {
       if stream == .stdout {
         let room = Self.keptStdoutLimit - stdoutKept.count
         if room >= bytes.count {
@@ -121,7 +179,6 @@ public final class OutputCollector: @unchecked Sendable {
         }
       }
       pending[stream] = Array(buffer[cut...])
-    }
   }
 
   /// Where a long line without its end may be cut: before the last bytes that could begin
@@ -216,7 +273,14 @@ public final class OutputCollector: @unchecked Sendable {
     lock.withLock {
       stdoutKept = []
       stdoutTruncated = false
+      stateKept = []
     }
+  }
+
+  /// The session's state lines the step printed (see `ShellState.dumps`), unmasked: they
+  /// never leave the tool as they are.
+  public func keptState() -> String {
+    lock.withLock { String(decoding: stateKept, as: UTF8.self) }
   }
 
   /// The standard output kept so far: the last attempt's (unmasked).
@@ -229,6 +293,11 @@ public final class OutputCollector: @unchecked Sendable {
   /// with them before it is written.
   public func finish(secrets: [String] = []) -> CollectedOutput {
     lock.withLock {
+      if !unfiltered.isEmpty {
+        let rest = unfiltered
+        unfiltered = []
+        if inStateRegion { stateKept += rest } else { takeOutput(rest, from: .stdout) }
+      }
       if let name = withholdStdout {
         let masker = SecretMasker(values: self.masker.secrets + secrets)
         let note = Array(

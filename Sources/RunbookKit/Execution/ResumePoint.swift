@@ -53,6 +53,22 @@ struct ResumePoint: Sendable {
     }
   }
 
+  /// What the steps done in earlier attempts changed in each host's sessions, replayed in
+  /// the steps' order: the sessions start this attempt where those steps left them. `lost`
+  /// names what `key` cannot open (values sealed on another machine), as `host: NAME`.
+  func sessionChanges(key: RunKey) -> (changes: [SessionKey: ShellStateChange], lost: [String]) {
+    var changes: [SessionKey: ShellStateChange] = [:]
+    var lost: [String] = []
+    for record in done.values.sorted(by: { $0.index < $1.index }) {
+      guard let session = record.session else { continue }
+      let opened = session.change(key: key)
+      let sessionKey = SessionKey(host: record.host, user: session.user)
+      changes[sessionKey] = (changes[sessionKey] ?? ShellStateChange()).then(opened.change)
+      lost += opened.lost.map { "\(record.host): \($0)" }
+    }
+    return (changes, lost)
+  }
+
   /// The key of a step's result on a host across attempts: the step's id (an edit that
   /// inserts a step does not move the others' results), and the host.
   static func key(step: String, host: String) -> String { step + "\u{0}" + host }

@@ -59,7 +59,8 @@ public struct StepScript: Sendable, Equatable {
     for (name, value) in context + environment(env ?? "") {
       text += "export \(name)=\(ShellQuote.word(value))\n"
     }
-    if let cwd { text += "cd -- \(ShellQuote.word(cwd)) || exit 1\n" }
+    // The session tells the step's own directory (runbook_cwd) from one it went on to.
+    if let cwd { text += "cd -- \(ShellQuote.word(cwd)) || exit 1\nrunbook_cwd=$PWD\n" }
     return text
   }
 
@@ -85,12 +86,12 @@ public struct StepScript: Sendable, Equatable {
 
   /// A `sh` or `bash` step: errexit, and pipefail for bash.
   public static func shell(
-    _ body: String, bash: Bool, prelude: String = "", creates: String? = nil,
-    unless: String? = nil, nonce: String = makeNonce()
+    _ body: String, bash: Bool, prelude: String = "", epilogue: String = "",
+    creates: String? = nil, unless: String? = nil, nonce: String = makeNonce()
   ) -> StepScript {
     let options = bash ? "set -eo pipefail\n" : "set -e\n"
     let head = prelude + guards(creates: creates, unless: unless, nonce: nonce) + options + "{\n"
-    let text = head + body + (body.hasSuffix("\n") ? "" : "\n") + "} </dev/null\n"
+    let text = head + body + (body.hasSuffix("\n") ? "" : "\n") + "} </dev/null\n" + epilogue
     return StepScript(
       shell: bash ? .bash : .sh, text: text, nonce: nonce,
       bodyLine: head.utf8.count { $0 == UInt8(ascii: "\n") } + 1)
@@ -99,8 +100,8 @@ public struct StepScript: Sendable, Equatable {
   /// A console transcript: each command runs with standard error merged into its output,
   /// between marker lines, and the script stops at the first unexpected exit status.
   public static func console(
-    _ transcript: ConsoleTranscript, prelude: String = "", creates: String? = nil,
-    unless: String? = nil, nonce: String = makeNonce()
+    _ transcript: ConsoleTranscript, prelude: String = "", epilogue: String = "",
+    creates: String? = nil, unless: String? = nil, nonce: String = makeNonce()
   ) -> StepScript {
     var text = prelude + guards(creates: creates, unless: unless, nonce: nonce)
     for (i, command) in transcript.commands.enumerated() {
@@ -109,7 +110,7 @@ public struct StepScript: Sendable, Equatable {
       text += "runbook_status=$?\nprintf '%s\\n' \"\(nonce) end \(i) $runbook_status\"\n"
       text += "[ \"$runbook_status\" -eq \(command.expectedStatus) ] || exit 1\n"
     }
-    return StepScript(shell: .sh, text: text, nonce: nonce)
+    return StepScript(shell: .sh, text: text + epilogue, nonce: nonce)
   }
 
   /// Database prompts that guides copy along with the statements.

@@ -35,7 +35,7 @@ extension Plan {
       if let capture = a.capture { options.append("capture=\(capture)") }
       for (flag, on) in [
         ("append", a.append), ("become", a.become), ("allow-fail", a.allowFail),
-        ("serial", a.serial), ("raw", a.raw), ("create", a.create),
+        ("serial", a.serial), ("raw", a.raw), ("create", a.create), ("isolated", a.isolated),
       ] where on {
         options.append(flag)
       }
@@ -129,7 +129,7 @@ extension Step {
     }
     for (key, on) in [
       ("append", a.append), ("become", a.become), ("allow-fail", a.allowFail),
-      ("serial", a.serial), ("raw", a.raw), ("create", a.create),
+      ("serial", a.serial), ("raw", a.raw), ("create", a.create), ("isolated", a.isolated),
     ] where on {
       attrs[key] = .bool(true)
     }

@@ -7,6 +7,7 @@ extension StepKind {
 /// front matter names bash: the body runs under `set -eo pipefail`.
 struct BashStep: StepKindHandler {
   let kind = StepKind.bash
+  let session = SessionUse.carries
 
   func claims(_ block: BlockFacts) -> Bool {
     if let interpreter = block.attributes.interpreter {

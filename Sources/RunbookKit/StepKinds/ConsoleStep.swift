@@ -7,6 +7,7 @@ extension StepKind {
 /// are held against the transcript.
 struct ConsoleStep: StepKindHandler {
   let kind = StepKind.console
+  let session = SessionUse.carries
   var checksItsOutput: Bool { true }
 
   /// The languages that are transcripts of a terminal session.
@@ -22,7 +23,7 @@ struct ConsoleStep: StepKindHandler {
     .script(
       StepScript.console(
         ConsoleTranscript(input.rendered.body), prelude: input.prelude,
-        creates: input.fields[.creates], unless: input.fields[.unless], nonce: input.nonce))
+        epilogue: input.epilogue, creates: input.fields[.creates], unless: input.fields[.unless], nonce: input.nonce))
   }
 
   /// Each command's output and status against the transcript; the exit status of the
@@ -52,7 +53,8 @@ struct ConsoleStep: StepKindHandler {
   func exportAction(_ input: ScriptInput) -> ExportAction {
     .script(
       StepScript.console(
-        ConsoleTranscript(input.rendered.body), prelude: input.prelude, nonce: Self.exportNonce))
+        ConsoleTranscript(input.rendered.body), prelude: input.prelude, epilogue: input.epilogue,
+        nonce: Self.exportNonce))
   }
 
   /// Each command's output against the transcript, with runbook's line patterns; the

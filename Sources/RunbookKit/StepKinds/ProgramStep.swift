@@ -8,6 +8,7 @@ extension StepKind {
 /// interpreter's standard input.
 struct ProgramStep: StepKindHandler {
   let kind = StepKind.program
+  let session = SessionUse.reads
 
   func claims(_ block: BlockFacts) -> Bool {
     block.attributes.interpreter != nil || StepKind.interpreterLanguages[block.language] != nil

@@ -7,6 +7,7 @@ extension StepKind {
 /// go to the client's standard input.
 struct SQLStep: StepKindHandler {
   let kind = StepKind.sql
+  let session = SessionUse.reads
 
   /// The languages piped to a SQL client.
   static let languages: Set<String> = ["sql", "mysql"]

@@ -6,6 +6,7 @@ extension StepKind {
 /// `sh` and `shell` blocks (and `interpreter=sh`): the body runs under `set -e`.
 struct ShellStep: StepKindHandler {
   let kind = StepKind.shell
+  let session = SessionUse.carries
 
   func claims(_ block: BlockFacts) -> Bool {
     StepKind.shellLanguages[block.attributes.interpreter ?? block.language] == .shell
@@ -28,8 +29,8 @@ extension ScriptInput {
   func shellScript(bash: Bool, guarded: Bool = true) -> StepScript {
     guarded
       ? StepScript.shell(
-        rendered.body, bash: bash, prelude: prelude, creates: fields[.creates],
+        rendered.body, bash: bash, prelude: prelude, epilogue: epilogue, creates: fields[.creates],
         unless: fields[.unless], nonce: nonce)
-      : StepScript.shell(rendered.body, bash: bash, prelude: prelude)
+      : StepScript.shell(rendered.body, bash: bash, prelude: prelude, epilogue: epilogue)
   }
 }

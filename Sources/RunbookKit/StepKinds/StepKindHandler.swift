@@ -13,6 +13,8 @@ protocol StepKindHandler: Sendable {
   var runsCommands: Bool { get }
   /// Whether an export checks the step's output even without `expect=`.
   var checksItsOutput: Bool { get }
+  /// How the step takes part in its host's session (working directory, variables).
+  var session: SessionUse { get }
 
   /// Whether `block` is of this kind; the registry asks in its order, the first claim wins.
   func claims(_ block: BlockFacts) -> Bool
@@ -39,6 +41,7 @@ extension StepKindHandler {
   var writesFile: Bool { false }
   var runsCommands: Bool { !writesFile }
   var checksItsOutput: Bool { false }
+  var session: SessionUse { .none }
 
   func judge(_ run: FinishedRun, record: inout StepRecord) -> StepVerdict {
     run.judgedByStatus(record: &record)
@@ -69,9 +72,21 @@ struct ScriptInput: Sendable {
   var prelude: String
   /// The attempt's marker, which no output can guess.
   var nonce: String
+  /// The lines after the commands, run when they all succeeded (the session's state).
+  var epilogue = ""
 
   var attributes: StepAttributes { step.attributes }
   var fields: [StepField: String] { rendered.fields }
+}
+
+/// How a step kind takes part in its host's session (see `ShellState`).
+enum SessionUse: Sendable {
+  /// Not at all (a file is written where the step says).
+  case none
+  /// It starts in the session's directory with its variables (a program, a SQL client).
+  case reads
+  /// It is typed into the session: what it changes carries to the next step (a shell).
+  case carries
 }
 
 /// What a kind may do on the host before its script is written (read the file it merges).

@@ -1,0 +1,56 @@
+import Foundation
+
+extension HostStepRunner {
+  /// How the attempt takes part in its host's session: as its kind does, unless the step
+  /// (or the whole document) is `isolated`.
+  func sessionUse(_ attempt: HostAttempt) -> SessionUse {
+    attempt.attributes.isolated || plan.runbook.frontMatter.isolatedSteps
+      ? .none : attempt.step.kind.handler.session
+  }
+
+  /// The session the attempt runs in: its host's, for the user it runs as.
+  func sessionKey(_ attempt: HostAttempt) -> SessionKey {
+    SessionKey(host: attempt.hostName, user: attempt.runAs)
+  }
+
+  /// The input with the session around it: before the step, the lines that set up what
+  /// earlier steps left (and, while the session's base is not known, that print a fresh
+  /// shell's state first); after a step typed into the session, the lines that print the
+  /// state it leaves.
+  func withSession(_ input: ScriptInput, _ attempt: HostAttempt) async -> ScriptInput {
+    let use = sessionUse(attempt)
+    guard use != .none else { return input }
+    let track = await context.state.session(sessionKey(attempt))
+    var input = input
+    var head = ""
+    if use == .carries, track.current == nil {
+      head += ShellState.dumpScript(nonce: input.nonce, moment: .before)
+    }
+    input.prelude = head + track.sinceStart.restoreScript() + input.prelude
+    if use == .carries {
+      input.epilogue = ShellState.dumpScript(nonce: input.nonce, moment: .after)
+    }
+    return input
+  }
+
+  /// Takes the states the step printed into its session and records what the step changed
+  /// (only a step that passed changes it: a failed one runs again from where it started).
+  /// A value under a name that says it is secret is masked from now on.
+  func recordSession(_ attempt: inout HostAttempt, state text: String, passed: Bool) async {
+    guard sessionUse(attempt) == .carries, let nonce = attempt.record.attemptID else { return }
+    let dumps = ShellState.dumps(in: text, nonce: nonce)
+    let key = sessionKey(attempt)
+    guard
+      let (change, from) = await context.state.advance(
+        key, before: dumps[.before], after: passed ? dumps[.after] : nil),
+      !change.isEmpty
+    else { return }
+    let secrets = change.set.filter { Planner.looksSecret($0.key) }.values.flatMap {
+      [$0.value] + ($0.declaration.map { [$0] } ?? [])
+    }
+    await context.state.learnSecrets(secrets)
+    attempt.record.session = SessionRecord(
+      change, from: from, user: key.user, masker: await context.state.masker, key: context.key,
+      secret: Planner.looksSecret)
+  }
+}
