@@ -33,11 +33,17 @@ extension HostStepRunner {
     switch answer {
     case .done(0)? where unchanged && attempt.attributes.capture == nil:
       attempt.record.attemptID = lost.attemptID
+      // Running it again could do twice what it did; its change to the session went with
+      // its output, so the operator is told what later steps start from.
+      let session =
+        sessionUse(attempt) == .carries
+        ? "; what it changed in the session (directory, variables) went with it: later steps on \(attempt.hostName) start from the session as it was before this step"
+        : ""
       return .finished(
         StepVerdict(
           .ok,
           "finished on the host after an earlier attempt lost it (exit 0); its output after that was not received"
-        ))
+            + session))
     case nil:
       attempt.record.attemptID = lost.attemptID
       return .finished(

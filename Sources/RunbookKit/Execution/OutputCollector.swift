@@ -135,50 +135,50 @@ public final class OutputCollector: @unchecked Sendable {
 
   /// Takes output that is the step's own; holds the lock.
   private func takeOutput(_ bytes: [UInt8], from stream: Stream) {
-      if stream == .stdout {
-        let room = Self.keptStdoutLimit - stdoutKept.count
-        if room >= bytes.count {
-          stdoutKept += bytes
-        } else if room > 0 {
-          stdoutKept += bytes.prefix(room)
-          stdoutTruncated = true
-        } else {
-          stdoutTruncated = true
-        }
+    if stream == .stdout {
+      let room = Self.keptStdoutLimit - stdoutKept.count
+      if room >= bytes.count {
+        stdoutKept += bytes
+      } else if room > 0 {
+        stdoutKept += bytes.prefix(room)
+        stdoutTruncated = true
+      } else {
+        stdoutTruncated = true
       }
-      if withholdStdout != nil {
-        if stream == .stdout {
-          withheldBytes += bytes.count
-          return
-        }
-        let room = max(0, Self.keptStdoutLimit - deferredStderr.count)
-        deferredStderr += bytes.prefix(room)
-        droppedStderr += max(0, bytes.count - room)
+    }
+    if withholdStdout != nil {
+      if stream == .stdout {
+        withheldBytes += bytes.count
         return
       }
-      var buffer = pending.removeValue(forKey: stream) ?? []
-      buffer += bytes
-      // Whole lines go out together; a partial line waits for its end (masking never
-      // sees half a secret), unless it grows past `longLine`.
-      var cut = (buffer.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
-      if cut == 0, buffer.count > Self.longLine { cut = safeCut(buffer) }
-      if cut > 0 {
-        let region = Array(buffer[..<cut])
-        if hiddenRegion != nil
-          || hiddenPrefixes.contains(where: { ByteSearch.contains(region, $0) })
-        {
-          var start = 0
-          while start < region.count {
-            let end =
-              (region[start...].firstIndex(of: UInt8(ascii: "\n")) ?? (region.count - 1)) + 1
-            emit(Array(region[start..<end]), from: stream)
-            start = end
-          }
-        } else {
-          emit(region, from: stream)
+      let room = max(0, Self.keptStdoutLimit - deferredStderr.count)
+      deferredStderr += bytes.prefix(room)
+      droppedStderr += max(0, bytes.count - room)
+      return
+    }
+    var buffer = pending.removeValue(forKey: stream) ?? []
+    buffer += bytes
+    // Whole lines go out together; a partial line waits for its end (masking never
+    // sees half a secret), unless it grows past `longLine`.
+    var cut = (buffer.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+    if cut == 0, buffer.count > Self.longLine { cut = safeCut(buffer) }
+    if cut > 0 {
+      let region = Array(buffer[..<cut])
+      if hiddenRegion != nil
+        || hiddenPrefixes.contains(where: { ByteSearch.contains(region, $0) })
+      {
+        var start = 0
+        while start < region.count {
+          let end =
+            (region[start...].firstIndex(of: UInt8(ascii: "\n")) ?? (region.count - 1)) + 1
+          emit(Array(region[start..<end]), from: stream)
+          start = end
         }
+      } else {
+        emit(region, from: stream)
       }
-      pending[stream] = Array(buffer[cut...])
+    }
+    pending[stream] = Array(buffer[cut...])
   }
 
   /// Where a long line without its end may be cut: before the last bytes that could begin

@@ -12,15 +12,21 @@ extension ShellState {
     case after
   }
 
-  /// The lines that print the state at `moment`, between the step's marker lines.
+  /// The lines that print the state at `moment`, between the step's marker lines. After
+  /// the step, they print only if its commands succeeded, and they keep its exit status:
+  /// printing the state never fails a step that had finished (a tool gone since would make
+  /// the printing die of SIGPIPE, and the host would say the step failed).
   static func dumpScript(nonce: String, moment: Moment) -> String {
-    """
-    printf '%s\\n' '\(nonce) state \(moment.rawValue)'
-    if [ -n "${BASH_VERSION:-}" ]; then echo bash; declare -p; echo '\(nonce) functions'; declare -f
-    else echo sh; set; echo '\(nonce) exported'; export -p; fi
-    echo '\(nonce) state-end'
+    let print = """
+      printf '%s\\n' '\(nonce) state \(moment.rawValue)'
+      if [ -n "${BASH_VERSION:-}" ]; then echo bash; declare -p; echo '\(nonce) functions'; declare -f
+      else echo sh; set; echo '\(nonce) exported'; export -p; fi
+      echo '\(nonce) state-end'
 
-    """
+      """
+    guard moment == .after else { return print }
+    return "runbook_status=$?\nif [ \"$runbook_status\" -eq 0 ]; then set +e; trap '' PIPE\n"
+      + print + "fi\nexit \"$runbook_status\"\n"
   }
 
   /// The control lines between which the state is printed (kept out of logs and output).
@@ -32,8 +38,13 @@ extension ShellState {
   /// moment; a state cut short (a step killed while it printed) is not there.
   static func dumps(in text: String, nonce: String) -> [Moment: ShellState] {
     var found: [Moment: ShellState] = [:]
-    let marker = "\(nonce) state "
-    for part in text.components(separatedBy: marker).dropFirst() {
+    // A marker counts at the start of a line only: a value may hold its text (bash's
+    // BASH_EXECUTION_STRING holds the whole script), but a value's line never starts it.
+    let marker = "\n\(nonce) state "
+    let parts = ("\n" + text).components(separatedBy: marker)
+    for (index, cut) in parts.enumerated().dropFirst() {
+      // Each part but the last gave its final newline to the next marker.
+      let part = index < parts.count - 1 ? cut + "\n" : cut
       var reader = ShellWordReader(part)
       guard let moment = Moment(rawValue: reader.line()) else { continue }
       let format = reader.line()
@@ -49,8 +60,7 @@ extension ShellState {
 
   /// bash's `declare -p`, then the functions marker and `declare -f`.
   static func parseBash(_ text: String, nonce: String) -> ShellState? {
-    let split = text.components(separatedBy: "\(nonce) functions\n")
-    guard split.count == 2 else { return nil }
+    guard let split = splitAtLine(text, "\(nonce) functions") else { return nil }
     var state = ShellState()
     var reader = ShellWordReader(split[0])
     while !reader.atEnd {
@@ -70,7 +80,8 @@ extension ShellState {
       var declaration: String?
       if flags.contains("a") || flags.contains("A"), reader.take("(") {
         value = arrayFirst(&reader)
-        declaration = "declare -\(flags.filter { "aAx".contains($0) }) " + name + "="
+        declaration =
+          "declare -\(flags.filter { "aAx".contains($0) }) " + name + "="
           + String(reader.text(from: start).drop { $0 != "=" }.dropFirst())
       } else {
         value = reader.word()
@@ -87,6 +98,13 @@ extension ShellState {
     }
     state.functions = functions(split[1])
     return state
+  }
+
+  /// The text before and after the one line that is `line`, or nil if no line is.
+  private static func splitAtLine(_ text: String, _ line: String) -> [String]? {
+    let parts = ("\n" + text).components(separatedBy: "\n\(line)\n")
+    guard parts.count == 2 else { return nil }
+    return [String(parts[0].dropFirst()), parts[1]]
   }
 
   /// Takes what a variable that is not carried says of the state: the directory.
@@ -122,7 +140,9 @@ extension ShellState {
       if let name { found[name] = lines.joined(separator: "\n") + "\n" }
     }
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      if line.hasSuffix(" () "), let first = line.first, first != " ", !line.dropLast(4).contains(" ") {
+      if line.hasSuffix(" () "), let first = line.first, first != " ",
+        !line.dropLast(4).contains(" ")
+      {
         close()
         name = String(line.dropLast(4))
         lines = [line]
@@ -132,13 +152,14 @@ extension ShellState {
     }
     close()
     // The trailing blank lines of the last definition (the end marker's line) are not its own.
-    return found.mapValues { $0.replacingOccurrences(of: "\n\n+$", with: "\n", options: .regularExpression) }
+    return found.mapValues {
+      $0.replacingOccurrences(of: "\n\n+$", with: "\n", options: .regularExpression)
+    }
   }
 
   /// A POSIX shell's `set`, then the exported marker and `export -p`.
   static func parsePOSIX(_ text: String, nonce: String) -> ShellState? {
-    let split = text.components(separatedBy: "\(nonce) exported\n")
-    guard split.count == 2 else { return nil }
+    guard let split = splitAtLine(text, "\(nonce) exported") else { return nil }
     var state = ShellState()
     state.seesBashState = false
     var exported: Set<String> = []

@@ -57,7 +57,8 @@ public struct ShellState: Sendable, Equatable {
   /// or the tool sets for each step (`RUNBOOK_STEP`) is not.
   static func isCarried(_ name: String) -> Bool {
     guard Template.isIdentifier(name), !shellOwn.contains(name) else { return false }
-    return !(name.hasPrefix("BASH") || name.hasPrefix("RUNBOOK_") || name.hasPrefix("runbook_")
+    return
+      !(name.hasPrefix("BASH") || name.hasPrefix("RUNBOOK_") || name.hasPrefix("runbook_")
       || name.hasPrefix("COMP_"))
   }
 

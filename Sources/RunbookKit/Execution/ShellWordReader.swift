@@ -18,7 +18,8 @@ struct ShellWordReader {
   /// Takes `text` when it comes next.
   mutating func take(_ text: String) -> Bool {
     let needle = Array(text.utf8)
-    guard bytes.count - offset >= needle.count, Array(bytes[offset..<offset + needle.count]) == needle
+    guard bytes.count - offset >= needle.count,
+      Array(bytes[offset..<offset + needle.count]) == needle
     else { return false }
     offset += needle.count
     return true
@@ -67,7 +68,8 @@ struct ShellWordReader {
       case UInt8(ascii: "\""):
         offset += 1
         doubleQuoted(into: &out)
-      case UInt8(ascii: "$") where offset + 1 < bytes.count && bytes[offset + 1] == UInt8(ascii: "'"):
+      case UInt8(ascii: "$")
+      where offset + 1 < bytes.count && bytes[offset + 1] == UInt8(ascii: "'"):
         offset += 2
         ansiC(into: &out)
       case UInt8(ascii: "\\"):

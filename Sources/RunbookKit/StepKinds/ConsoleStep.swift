@@ -23,7 +23,8 @@ struct ConsoleStep: StepKindHandler {
     .script(
       StepScript.console(
         ConsoleTranscript(input.rendered.body), prelude: input.prelude,
-        epilogue: input.epilogue, creates: input.fields[.creates], unless: input.fields[.unless], nonce: input.nonce))
+        epilogue: input.epilogue, creates: input.fields[.creates], unless: input.fields[.unless],
+        nonce: input.nonce))
   }
 
   /// Each command's output and status against the transcript; the exit status of the
