@@ -75,11 +75,31 @@ enum FixedRun {
         contentSHA256: script.sha256, log: log, outputBytes: tail.utf8.count,
         outputSHA256: tail.sha256, outputTail: tail, outputTruncated: false)
     }
-    try await journal.append(
-      record(
-        "install", 0, .shell, 10, ["Install"], "web1", .ok, log: "logs/001-install/web1.log",
-        tail: hostile,
-        script: "apt-get install -y nginx\n", ms: 1500))
+    var install = record(
+      "install", 0, .shell, 10, ["Install"], "web1", .ok, log: "logs/001-install/web1.log",
+      tail: hostile,
+      script: "apt-get install -y nginx\n", ms: 1500)
+    // What the step left in web1's session: a directory, variables (one secret, one with
+    // markup), a function.
+    let change = ShellStateChange(
+      cwd: "/srv/<app>",
+      set: [
+        "PORT": ShellVariable("3000", exported: true),
+        "PATH": ShellVariable("/srv/app/bin:/usr/bin"),
+        "DB_PASS": ShellVariable("s3cret-value"),
+      ],
+      unset: ["OLD"], functions: ["greet": "greet () \n{ \n    echo hi\n}\n"])
+    var before = ShellState(cwd: "/root")
+    before.variables["PATH"] = ShellVariable("/usr/bin", exported: true)
+    before.variables["OLD"] = ShellVariable("x")
+    // Sealing is random; the golden journal is not: the secret is masked as a run masks it.
+    var session = SessionRecord(
+      change, from: before, user: nil, masker: SecretMasker(values: []),
+      key: RunKey(bytes: Array(repeating: 7, count: 32)), secret: { _ in false })
+    session.set?["DB_PASS"]?.text = SecretMasker.mask
+    session.set?["DB_PASS"]?.sealed = "sealed-with-the-run-key"
+    install.session = session
+    try await journal.append(install)
     try await journal.append(
       record(
         "install", 0, .shell, 10, ["Install"], "web2", .ok, log: "logs/001-install/web2.log",

@@ -113,6 +113,7 @@ extension Executor {
         echo?(
           "    \(record.host): \(mark)\(record.reason.map { " — \($0)" } ?? "") [\(record.durationMs) ms]"
         )
+        if let session = record.session?.line { echo?("      \(session)") }
         if record.status == .interrupted { interrupted = true }
       }
       return interrupted

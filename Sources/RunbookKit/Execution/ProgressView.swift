@@ -79,6 +79,7 @@ public final class ProgressView: @unchecked Sendable {
             + (record.changed == true ? " (changed)" : "")
             + (record.reason.map { " — \($0)" } ?? "")
             + paint("  \(Self.seconds(record.durationMs))", "2") + "\n")
+        if let session = record.session?.line { write("      " + paint(session, "2") + "\n") }
         if !hosts.isEmpty { draw() }
       }
     }

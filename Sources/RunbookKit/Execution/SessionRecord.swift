@@ -91,6 +91,12 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     lines += (removedFunctions ?? []).map { "-\($0)()" }
     return lines
   }
+
+  /// The changes on one line, as the terminal and the Markdown report show them:
+  /// `session: cwd → /srv/app, +VIRTUAL_ENV, ~PATH`.
+  public var line: String {
+    (user.map { "session of \($0)" } ?? "session") + ": " + summary.joined(separator: ", ")
+  }
 }
 
 /// One value of a session's record.

@@ -105,6 +105,30 @@ extension RunReport {
     text += "\n    }"
   }
 
+  /// What a step changed in its session, values masked as the journal keeps them (the
+  /// sealed values are for `--resume` only).
+  static func sessionValue(_ session: SessionRecord) -> Value {
+    func variable(_ value: SessionValue) -> Value {
+      var fields: [String: Value] = ["value": .string(value.text)]
+      if let exported = value.exported { fields["exported"] = .bool(exported) }
+      if let isNew = value.isNew { fields["new"] = .bool(isNew) }
+      if let declaration = value.declaration { fields["declaration"] = .string(declaration) }
+      return .map(fields)
+    }
+    var fields: [String: Value] = [:]
+    if let user = session.user { fields["user"] = .string(user) }
+    if let cwd = session.cwd { fields["cwd"] = .string(cwd.text) }
+    if let set = session.set { fields["set"] = .map(set.mapValues(variable)) }
+    if let unset = session.unset { fields["unset"] = .list(unset.map(Value.string)) }
+    if let functions = session.functions {
+      fields["functions"] = .list(functions.keys.sorted().map(Value.string))
+    }
+    if let removed = session.removedFunctions {
+      fields["removedFunctions"] = .list(removed.map(Value.string))
+    }
+    return .map(fields)
+  }
+
   private static func writeRecordJSON(_ r: StepRecord, into text: inout String, pad: String) {
     func string(_ value: String?) -> String {
       guard let value else { return "null" }
@@ -126,7 +150,9 @@ extension RunReport {
       ("outputSHA256", string(r.outputSHA256)), ("outputTail", string(r.outputTail)),
       ("outputTruncated", r.outputTruncated ? "true" : "false"), ("reason", string(r.reason)),
       ("retry", r.retry.map { String($0) } ?? "null"), ("runbookScript", string(r.runbookScript)),
-      ("script", string(r.script)), ("startedAt", string(r.startedAt)),
+      ("script", string(r.script)),
+      ("session", r.session.map { Self.sessionValue($0).json(indent: nil) } ?? "null"),
+      ("startedAt", string(r.startedAt)),
       ("status", string(r.status.rawValue)),
     ]
     text += "{"

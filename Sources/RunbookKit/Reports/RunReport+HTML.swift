@@ -386,6 +386,11 @@ extension RunReport {
     if let reason = r.reason { summary += " · \(Self.xml(reason))" }
     var out =
       "<details class=\"host \(r.status.rawValue)\"\(r.status.isProblem ? " open" : "")><summary>\(summary)</summary>\n"
+    if let session = r.session {
+      let whose = session.user.map { "Session of \(Self.xml($0))" } ?? "Session"
+      let changes = session.summary.map { "<code>\(Self.xml($0))</code>" }.joined(separator: " ")
+      out += "<p class=\"session\">\(whose): \(changes)</p>\n"
+    }
     if let mismatch = r.mismatch {
       out += "<pre class=\"diff\">\(Self.diffHTML(mismatch))</pre>\n"
     }
@@ -491,7 +496,7 @@ extension RunReport {
     .cell.unreached{color:var(--muted);background:repeating-linear-gradient(45deg,#fff,#fff 4px,#f3f4f6 4px,#f3f4f6 8px)}.cell.na{background:var(--code)}.cell.unselected{color:var(--muted)}.cell.unknown{color:#fff;background:#57606a}
     .cell sup{color:var(--interrupted);font-weight:700}.legend{font-size:13px;color:var(--muted)}.legend .cell{display:inline-block;min-width:1.4rem;text-align:center;border:1px solid var(--line);font-weight:700}
     div.deviation{border:2px solid var(--interrupted);border-radius:6px;padding:.2rem .6rem;margin:.4rem 0;background:#fbf7ff}div.deviation p{margin:.3rem 0;color:var(--interrupted);font-weight:600}.step.deviation{border-left-color:var(--interrupted)}
-    .history{margin-top:.4rem}.attempt{margin:.4rem 0 0;font-size:13px;color:var(--muted)}.attempts td,.attempts th{font-size:13px}.vars .def{color:var(--muted)}
+    .session{margin:.3rem 0;font-size:13px;color:var(--muted)}.history{margin-top:.4rem}.attempt{margin:.4rem 0 0;font-size:13px;color:var(--muted)}.attempts td,.attempts th{font-size:13px}.vars .def{color:var(--muted)}
     svg.timeline text{font-size:11px;fill:var(--muted)}svg.timeline .bar{fill:var(--skipped)}svg.timeline .bar.ok{fill:var(--ok)}svg.timeline .bar.failed{fill:var(--failed)}svg.timeline .bar.timeout{fill:var(--timeout)}svg.timeline .bar.interrupted{fill:var(--interrupted)}svg.timeline .bar.pending{fill:var(--pending)}
     footer{margin-top:2rem;color:var(--muted);font-size:12px;word-break:break-all}
     body.problems-only .grid tr:not(.problem):not(:first-child),body.problems-only .step:not(.failed):not(.timeout):not(.interrupted):not(.unknown){display:none}

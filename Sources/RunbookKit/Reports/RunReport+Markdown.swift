@@ -151,6 +151,7 @@ extension RunReport {
       if r.attempts > 1 { notes.append("\(r.attempts) tries") }
       if (r.attempt ?? 1) < lastAttempt { notes.append("result of attempt \(r.attempt ?? 1)") }
       if let retry = r.retry { notes.append("retry \(retry)") }
+      if let session = r.session { notes.append(session.line) }
       let action =
         r.operatorAction.map { " \(Self.actionMark($0)) \($0.rawValue) by the operator" } ?? ""
       out +=
