@@ -38,17 +38,17 @@ extension ShellState {
   /// moment; a state cut short (a step killed while it printed) is not there.
   static func dumps(in text: String, nonce: String) -> [Moment: ShellState] {
     var found: [Moment: ShellState] = [:]
+    let bytes = Array(text.utf8)
     // A marker counts at the start of a line only: a value may hold its text (bash's
     // BASH_EXECUTION_STRING holds the whole script), but a value's line never starts it.
-    let marker = "\n\(nonce) state "
-    let parts = ("\n" + text).components(separatedBy: marker)
-    for (index, cut) in parts.enumerated().dropFirst() {
-      // Each part but the last gave its final newline to the next marker.
-      let part = index < parts.count - 1 ? cut + "\n" : cut
-      var reader = ShellWordReader(part)
+    let marker = Array("\(nonce) state ".utf8)
+    let starts = lineStarts(bytes[...]) { $0.starts(with: marker) }
+    for (index, start) in starts.enumerated() {
+      let end = index + 1 < starts.count ? starts[index + 1] : bytes.count
+      var reader = ShellWordReader(bytes[(start + marker.count)..<end])
       guard let moment = Moment(rawValue: reader.line()) else { continue }
       let format = reader.line()
-      let body = String(part.utf8.dropFirst(reader.offset))!
+      let body = reader.rest
       switch format {
       case "bash": found[moment] = parseBash(body, nonce: nonce)
       case "sh": found[moment] = parsePOSIX(body, nonce: nonce)
@@ -58,11 +58,39 @@ extension ShellState {
     return found
   }
 
+  /// Where the lines of `bytes` that `matches` accepts start. Bytes, not `String`: the
+  /// state is read after every step, and searching it as characters cost a bash step more
+  /// than its shell took to print it.
+  private static func lineStarts(
+    _ bytes: ArraySlice<UInt8>, where matches: (ArraySlice<UInt8>) -> Bool
+  ) -> [Int] {
+    var starts: [Int] = []
+    var start = bytes.startIndex
+    while start < bytes.endIndex {
+      let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+      if matches(bytes[start..<end]) { starts.append(start) }
+      start = end + 1
+    }
+    return starts
+  }
+
+  /// The bytes before and after the one line that is `line`, or nil if no line is or more
+  /// than one are.
+  private static func splitAtLine(
+    _ bytes: ArraySlice<UInt8>, _ line: String
+  ) -> (before: ArraySlice<UInt8>, after: ArraySlice<UInt8>)? {
+    let wanted = Array(line.utf8)
+    let starts = lineStarts(bytes) { $0.elementsEqual(wanted) }
+    guard starts.count == 1, let start = starts.first else { return nil }
+    let afterLine = min(start + wanted.count + 1, bytes.endIndex)
+    return (bytes[..<max(start - 1, bytes.startIndex)], bytes[afterLine...])
+  }
+
   /// bash's `declare -p`, then the functions marker and `declare -f`.
-  static func parseBash(_ text: String, nonce: String) -> ShellState? {
-    guard let split = splitAtLine(text, "\(nonce) functions") else { return nil }
+  static func parseBash(_ bytes: ArraySlice<UInt8>, nonce: String) -> ShellState? {
+    guard let split = splitAtLine(bytes, "\(nonce) functions") else { return nil }
     var state = ShellState()
-    var reader = ShellWordReader(split[0])
+    var reader = ShellWordReader(split.before)
     while !reader.atEnd {
       let start = reader.offset
       guard reader.take("declare ") else {
@@ -96,15 +124,8 @@ extension ShellState {
         state.takeOwn(name, value)
       }
     }
-    state.functions = functions(split[1])
+    state.functions = functions(String(decoding: split.after, as: UTF8.self))
     return state
-  }
-
-  /// The text before and after the one line that is `line`, or nil if no line is.
-  private static func splitAtLine(_ text: String, _ line: String) -> [String]? {
-    let parts = ("\n" + text).components(separatedBy: "\n\(line)\n")
-    guard parts.count == 2 else { return nil }
-    return [String(parts[0].dropFirst()), parts[1]]
   }
 
   /// Takes what a variable that is not carried says of the state: the directory.
@@ -158,12 +179,12 @@ extension ShellState {
   }
 
   /// A POSIX shell's `set`, then the exported marker and `export -p`.
-  static func parsePOSIX(_ text: String, nonce: String) -> ShellState? {
-    guard let split = splitAtLine(text, "\(nonce) exported") else { return nil }
+  static func parsePOSIX(_ bytes: ArraySlice<UInt8>, nonce: String) -> ShellState? {
+    guard let split = splitAtLine(bytes, "\(nonce) exported") else { return nil }
     var state = ShellState()
     state.seesBashState = false
     var exported: Set<String> = []
-    var reader = ShellWordReader(split[1])
+    var reader = ShellWordReader(split.after)
     while !reader.atEnd {
       guard reader.take("export ") else {
         _ = reader.line()
@@ -173,7 +194,7 @@ extension ShellState {
       _ = reader.take("=") ? reader.word() : ""
       _ = reader.line()
     }
-    reader = ShellWordReader(split[0])
+    reader = ShellWordReader(split.before)
     while !reader.atEnd {
       let name = reader.plain(until: [UInt8(ascii: "="), UInt8(ascii: "\n")])
       guard reader.take("=") else {

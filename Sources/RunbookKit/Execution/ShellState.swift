@@ -56,10 +56,22 @@ public struct ShellState: Sendable, Equatable {
   /// step may set is carried; what the shell keeps up to date (`PWD`, `RANDOM`, `SHLVL`)
   /// or the tool sets for each step (`RUNBOOK_STEP`) is not.
   static func isCarried(_ name: String) -> Bool {
-    guard Template.isIdentifier(name), !shellOwn.contains(name) else { return false }
+    guard isShellName(name), !shellOwn.contains(name) else { return false }
     return
       !(name.hasPrefix("BASH") || name.hasPrefix("RUNBOOK_") || name.hasPrefix("runbook_")
       || name.hasPrefix("COMP_"))
+  }
+
+  /// A name a shell takes for a variable: ASCII letters, digits and `_`, not starting with
+  /// a digit (bytes: this runs for every variable after every step).
+  private static func isShellName(_ name: String) -> Bool {
+    func isLetter(_ byte: UInt8) -> Bool {
+      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || byte == UInt8(ascii: "_")
+    }
+    guard let first = name.utf8.first, isLetter(first) else { return false }
+    return name.utf8.allSatisfy {
+      isLetter($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+    }
   }
 
   private static let shellOwn: Set<String> = [

@@ -10,6 +10,11 @@ struct ShellWordReader {
 
   init(_ text: String) { bytes = Array(text.utf8) }
 
+  init(_ bytes: ArraySlice<UInt8>) { self.bytes = Array(bytes) }
+
+  /// What is left to read.
+  var rest: ArraySlice<UInt8> { bytes[offset...] }
+
   var atEnd: Bool { offset >= bytes.count }
 
   /// The next byte, without taking it.
