@@ -116,6 +116,109 @@ struct ExportTests {
     return out
   }
 
+  /// A guide that sets up a session (`cd`, `export`, a plain variable, a function, a sourced
+  /// file) in its first step and relies on it later prints the same under exec and under
+  /// the exported playbook, on two hosts; an isolated step sees none of it; a step's own
+  /// `cwd=` and `env=` stay its own; a user without a home keeps a session too.
+  @Test func aSessionChainIsTheSameThroughTheExport() throws {
+    let hosts = try SSHHosts(["s1", "s2"], base: 23970)
+    defer { hosts.tearDown() }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-export-session-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try """
+    ```bash {role=app name=setup}
+    mkdir -p {{ work }}/{{ host.name }}/app && cd {{ work }}/{{ host.name }}/app
+    printf 'export VIRTUAL_ENV=%s/venv\\nPATH="$VIRTUAL_ENV/bin:$PATH"\\n' "$PWD" > activate
+    . ./activate
+    export PORT=3000
+    GREETING="it's {{ host.name }}"
+    greet() { echo "hello $1 from $GREETING"; }
+    ```
+
+    ```bash {role=app name=use}
+    echo "$(basename "$PWD") $PORT ${VIRTUAL_ENV##*/}"; greet you; case $PATH in */venv/bin:*) echo venv first;; esac
+    ```
+
+    ```python {role=app name=py}
+    import os; print(os.path.basename(os.getcwd()), os.environ.get("PORT"), os.environ.get("GREETING"))
+    ```
+
+    ```sh {role=app name=own cwd=/ env="PORT=1"}
+    echo "own $PWD $PORT [$GREETING]"
+    ```
+
+    ```sh {role=app name=after}
+    echo "after $(basename "$PWD") $PORT"; cd ..
+    ```
+
+    ```bash {role=app name=alone isolated}
+    echo "alone [${PORT:-}] [${GREETING:-}] $(type -t greet || echo none)"
+    ```
+
+    ```bash {role=app name=last}
+    echo "last $(basename "$PWD")"; greet again
+    ```
+
+    ```sh {role=app name=nobody user=nobody}
+    cd /; NOBODY=1
+    ```
+
+    ```sh {role=app name=nobody-again user=nobody}
+    echo "nobody $PWD $NOBODY [${PORT:-}]"
+    ```
+    """.write(to: dir.appendingPathComponent("rb.md"), atomically: true, encoding: .utf8)
+    try hosts.inventory(groups: ["s1": "app", "s2": "app"]).write(
+      to: dir.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
+    let work = ["--var", "work=\(dir.path)/work"]
+
+    let native = try CLI.run(
+      ["exec", "rb.md", "-i", "hosts", "--ssh-config", hosts.sshConfig, "--report-dir", "native"]
+        + work, in: dir)
+    #expect(native.status == 0, "\(native.stdout)\n\(native.stderr)")
+    let exported = try CLI.run(
+      ["export", "rb.md", "-i", "hosts", "--ansible", "-o", "out"] + work, in: dir)
+    #expect(exported.status == 0, "\(exported.stdout)\n\(exported.stderr)")
+    let runDir = dir.appendingPathComponent("ansible-run")
+    let sessionsBefore = Self.sessionFiles()
+    let (status, printed) = try Self.playbook(
+      in: dir.appendingPathComponent("out"), hosts: hosts,
+      environment: ["RUNBOOK_RUN_DIR": runDir.path])
+    #expect(status == 0, "\(printed)")
+
+    let byExec = Self.tree(dir.appendingPathComponent("native/logs"))
+    let byAnsible = Self.tree(runDir.appendingPathComponent("logs"))
+    #expect(byExec["002-use/s1.log"] == "600 app 3000 venv\nhello you from it's s1\nvenv first\n")
+    #expect(byExec["003-py/s2.log"] == "600 app 3000 None\n")
+    #expect(byExec["004-own/s1.log"] == "600 own / 1 [it's s1]\n")
+    #expect(byExec["005-after/s1.log"] == "600 after app 3000\n")
+    #expect(byExec["006-alone/s1.log"] == "600 alone [] [] none\n")
+    #expect(byExec["007-last/s2.log"] == "600 last s2\nhello again from it's s2\n")
+    #expect(byExec["009-nobody-again/s1.log"] == "600 nobody / 1 []\n")
+    // exec writes no log for a step that printed nothing; the playbook's callback does.
+    #expect(byExec.count == 14)
+    #expect(byAnsible.filter { $0.value != "600 " } == byExec)
+    // The playbook's last play removed the state it kept on the hosts (the hosts' users
+    // are this machine's: the login's state directory, and nobody's under /tmp).
+    #expect(Self.sessionFiles() == sessionsBefore)
+  }
+
+  /// The state files exported playbooks keep on this machine (its users' sessions).
+  static func sessionFiles() -> Set<String> {
+    let manager = FileManager.default
+    let home = manager.homeDirectoryForCurrentUser.path + "/.local/state/runbook/sessions"
+    var found = Set(
+      ((try? manager.contentsOfDirectory(atPath: home)) ?? []).map { home + "/" + $0 })
+    for folder in (try? manager.contentsOfDirectory(atPath: "/tmp")) ?? []
+    where folder.hasPrefix("runbook-sessions-") {
+      let path = "/tmp/" + folder
+      found.formUnion(
+        ((try? manager.contentsOfDirectory(atPath: path)) ?? []).map { path + "/" + $0 })
+    }
+    return found
+  }
+
   @Test func anExportedPlaybookDoesWhatExecDoes() throws {
     let hosts = try SSHHosts(["w1", "d1"], base: 23950)
     defer { hosts.tearDown() }

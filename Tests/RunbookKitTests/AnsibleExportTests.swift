@@ -50,9 +50,67 @@ import Yams
       inventory: (name: "hosts", text: Self.inventory))
   }
 
+  /// The plays of the steps, without the session's first and last plays.
   func playbook(_ export: AnsibleExport) throws -> [[String: Any]] {
+    try allPlays(export).filter { ($0["name"] as? String)?.hasPrefix("runbook: ") != true }
+  }
+
+  func allPlays(_ export: AnsibleExport) throws -> [[String: Any]] {
     let text = try #require(export.files.first { $0.path == "playbook.yml" }?.text)
     return try #require(try Yams.load(yaml: text) as? [[String: Any]])
+  }
+
+  /// Shell and program tasks take part in their host's session as in exec: the state is
+  /// set up before and written after a shell step, only set up before a program step, left
+  /// alone by an isolated one; the run names its sessions first and removes them last.
+  @Test func shellTasksCarryTheSessionAndIsolatedOnesDoNot() throws {
+    let export = try export(
+      """
+      ```sh {role=web name=a env="MODE=x"}
+      cd /srv
+      ```
+
+      ```python {role=web name=p}
+      print(1)
+      ```
+
+      ```sh {role=web name=i isolated}
+      pwd
+      ```
+
+      ```sh {role=db name=b user=postgres}
+      pwd
+      ```
+      """)
+    let plays = try allPlays(export)
+    #expect(plays.first?["hosts"] as? String == "localhost")
+    #expect(plays.last?["hosts"] as? String == "d1:w1:w2")
+    let tasks = plays.flatMap { ($0["tasks"] as? [[String: Any]]) ?? [] }
+    func task(_ name: String) -> [String: Any]? {
+      tasks.first { ($0["name"] as? String)?.hasPrefix("\(name) (r.md:") == true }
+    }
+    func cmd(_ name: String) -> String {
+      ((task(name)?["ansible.builtin.shell"] as? [String: Any])?["cmd"] as? String) ?? ""
+    }
+    func session(_ name: String) -> Bool {
+      (task(name)?["environment"] as? [String: Any])?["RUNBOOK_SESSION"] != nil
+    }
+    #expect(cmd("a").hasPrefix("eval \"$RUNBOOK_SESSION\"\nrunbook_session_restore\n"))
+    #expect(cmd("a").hasSuffix("runbook_session_unkeep MODE 'x'\nrunbook_session_save\n"))
+    #expect(cmd("p").contains("runbook_session_restore") && !cmd("p").contains("_save"))
+    #expect(session("a") && session("p") && session("b") && !session("i"))
+    #expect(!cmd("i").contains("runbook_session"))
+    // The cleanup removes each user's state where that user has a session.
+    let cleanup = try #require(plays.last?["tasks"] as? [[String: Any]])
+    #expect(cleanup.count == 2)
+    #expect(cleanup.contains { $0["become_user"] as? String == "postgres" })
+    let variables = try #require(
+      export.files.first { $0.path == "group_vars/all/runbook_session.yml" }?.text)
+    #expect(variables.contains("runbook_session: !unsafe |\n"))
+    let loaded = try #require(
+      try Yams.load(yaml: variables.replacingOccurrences(of: "!unsafe ", with: ""))
+        as? [String: String])
+    #expect(loaded["runbook_session"] == PlaybookBuilder.sessionLibrary)
   }
 
   @Test func playsFollowTheDocumentAndTheRolesOfEachStep() throws {

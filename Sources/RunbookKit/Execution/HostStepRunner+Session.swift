@@ -4,8 +4,7 @@ extension HostStepRunner {
   /// How the attempt takes part in its host's session: as its kind does, unless the step
   /// (or the whole document) is `isolated`.
   func sessionUse(_ attempt: HostAttempt) -> SessionUse {
-    attempt.attributes.isolated || plan.runbook.frontMatter.isolatedSteps
-      ? .none : attempt.step.kind.handler.session
+    plan.runbook.sessionUse(attempt.step.kind, attempt.attributes)
   }
 
   /// The session the attempt runs in: its host's, for the user it runs as.
@@ -42,7 +41,8 @@ extension HostStepRunner {
     let key = sessionKey(attempt)
     guard
       let (change, from) = await context.state.advance(
-        key, before: dumps[.before], after: passed ? dumps[.after] : nil),
+        key, before: dumps[.before], after: passed ? dumps[.after] : nil,
+        environment: StepScript.environment(attempt.fields[.env] ?? "")),
       !change.isEmpty
     else { return }
     let secrets = change.set.filter { Planner.looksSecret($0.key) }.values.flatMap {

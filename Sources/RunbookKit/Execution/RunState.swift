@@ -22,10 +22,13 @@ actor RunState {
 
   /// Takes the states a step printed: `before` (a fresh shell's, printed while the session's
   /// base was not known) and `after` (printed when the step succeeded, and given only when
-  /// the step passed). Returns the step's change and the state it was made to.
-  func advance(_ key: SessionKey, before: ShellState?, after: ShellState?)
-    -> (change: ShellStateChange, from: ShellState)?
-  {
+  /// the step passed). The step's own `env=` values (`environment`) and `cwd=` directory
+  /// are not the session's: a name that still holds its `env=` value keeps what it held.
+  /// Returns the step's change and the state it was made to.
+  func advance(
+    _ key: SessionKey, before: ShellState?, after: ShellState?,
+    environment: [(name: String, value: String)] = []
+  ) -> (change: ShellStateChange, from: ShellState)? {
     var track = sessions[key] ?? SessionTrack()
     defer { sessions[key] = track }
     if track.current == nil, let before { track.current = before.applying(track.sinceStart) }
@@ -33,6 +36,9 @@ actor RunState {
       let current = track.current
     else { return nil }
     if let own = after.stepDirectory, after.cwd == own { after.cwd = current.cwd }
+    for (name, value) in environment where after.variables[name]?.value == value {
+      after.variables[name] = current.variables[name]
+    }
     after.stepDirectory = nil
     let change = ShellStateChange.between(current, after)
     track.sinceStart = track.sinceStart.then(change)

@@ -57,10 +57,16 @@ public struct ShellState: Sendable, Equatable {
   /// or the tool sets for each step (`RUNBOOK_STEP`) is not.
   static func isCarried(_ name: String) -> Bool {
     guard isShellName(name), !shellOwn.contains(name) else { return false }
-    return
-      !(name.hasPrefix("BASH") || name.hasPrefix("RUNBOOK_") || name.hasPrefix("runbook_")
-      || name.hasPrefix("COMP_"))
+    return !ownPrefixes.contains { name.hasPrefix($0) }
   }
+
+  /// The names `isCarried` refuses, as a shell `case` pattern (for the exported playbook's
+  /// session, which a shell keeps on the host).
+  static var ownNamesPattern: String {
+    (shellOwn.sorted() + ownPrefixes.map { $0 + "*" }).joined(separator: "|")
+  }
+
+  private static let ownPrefixes = ["BASH", "RUNBOOK_", "runbook_", "COMP_"]
 
   /// A name a shell takes for a variable: ASCII letters, digits and `_`, not starting with
   /// a digit (bytes: this runs for every variable after every step).

@@ -48,6 +48,7 @@ public struct AnsibleExport: Sendable {
     export.files.append(File(path: playbookName, text: header + yaml))
     export.files.append(configuration(inventoryName: inventoryName, ssh: ssh))
     if let secrets = secretsFile(plan) { export.files.append(secrets) }
+    if !builder.sessionUsers.isEmpty { export.files.append(PlaybookBuilder.sessionVariablesFile) }
     if let metadata = runMetadata(
       plan: plan, runbookFile: runbookFile, runbookText: runbookText, inventory: inventory)
     {
@@ -76,6 +77,8 @@ struct PlaybookBuilder {
   /// Names captured by some step.
   let captured: Set<String>
   let secrets: Set<String>
+  /// The users whose sessions the playbook keeps (their `become` keys), with their hosts.
+  var sessionUsers: [(become: [(String, Node)], hosts: [String])] = []
 
   init(plan: Plan, file: String) {
     self.plan = plan
@@ -114,25 +117,23 @@ struct PlaybookBuilder {
       current!.tasks += tasks(for: planned)
     }
     if let done = close(current) { plays.append(done) }
-    return plays
-  }
-
-  /// The host's inventory name for a command step, as exec gives it: Ansible passes a
-  /// task's environment to the shell as quoted assignments, never as script text.
-  static var hostEnvironment: (String, Node) {
-    (
-      "environment", mapping([("RUNBOOK_HOST", string("{{ inventory_hostname }}"))])
-    )
+    guard let end = sessionEndPlay(sessionUsers) else { return plays }
+    return [Self.sessionStartPlay] + plays + [end]
   }
 
   /// The module call that does the step, as its kind writes it.
   func action(for planned: PlannedStep, _ rendered: RenderedStep) -> (String, Node) {
     let step = planned.step
-    // RUNBOOK_HOST comes from the task's environment (`hostEnvironment`): a host name
+    // RUNBOOK_HOST comes from the task's environment (`taskEnvironment`): a host name
     // rendered into the script's text would be read by the shell.
-    let prelude = StepScript.prelude(
-      context: [("RUNBOOK_STEP", step.id)], env: rendered.fields[.env], cwd: rendered.fields[.cwd])
-    let input = ScriptInput(step: step, rendered: rendered, prelude: prelude, nonce: "")
+    let session = sessionScript(step, rendered)
+    let prelude =
+      session.prelude
+      + StepScript.prelude(
+        context: [("RUNBOOK_STEP", step.id)], env: rendered.fields[.env],
+        cwd: rendered.fields[.cwd])
+    var input = ScriptInput(step: step, rendered: rendered, prelude: prelude, nonce: "")
+    input.epilogue = session.epilogue
     switch step.kind.handler.exportAction(input) {
     case .module(let name, let arguments):
       return (name, arguments)

@@ -45,6 +45,9 @@ extension PlaybookBuilder {
           "a variable this step uses holds a secret; name the secret in the step itself so it can be read at run time"
         ))
     }
+    if sessionUse(step) != .none {
+      for group in groups { noteSessionUser(commonKeys(step, group), group.hosts) }
+    }
     return groups.flatMap { group in
       var tasks = StepTasks(
         label: label, register: register, common: commonKeys(step, group),
@@ -143,7 +146,7 @@ extension PlaybookBuilder {
       ("register", Self.string(tasks.register)), ("vars", Self.mapping(stepPairs)),
     ]
     task += tasks.common
-    if step.kind.handler.runsCommands { task.append(Self.hostEnvironment) }
+    if step.kind.handler.runsCommands { task.append(taskEnvironment(step)) }
     if let timeout = a.timeout {
       let seconds = Int(
         (Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)

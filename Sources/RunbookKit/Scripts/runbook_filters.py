@@ -127,4 +127,5 @@ class FilterModule(object):
             "runbook_console": runbook_console,
             "runbook_search": runbook_search,
             "runbook_mask": runbook_mask,
+            "runbook_file_name": runbook_file_name,
         }

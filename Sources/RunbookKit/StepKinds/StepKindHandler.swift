@@ -168,3 +168,11 @@ struct ExportCheck {
   /// The message when it does not.
   var failMessage: String
 }
+
+extension Runbook {
+  /// How a step of `kind` with `attributes` takes part in its host's session: as its kind
+  /// does, unless the step (or the whole document) is `isolated`.
+  func sessionUse(_ kind: StepKind, _ attributes: StepAttributes) -> SessionUse {
+    attributes.isolated || frontMatter.isolatedSteps ? .none : kind.handler.session
+  }
+}
