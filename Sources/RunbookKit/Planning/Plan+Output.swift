@@ -16,6 +16,7 @@ extension Plan {
         out += "    \(asked.name) (line \(asked.line)): \(asked.question ?? "")\n"
       }
     }
+    let sessionNotes = SessionNote.notes(of: self)
     for planned in steps {
       let step = planned.step
       out += "\n[\(step.index + 1)] \(step.id)  \(step.kind.rawValue)  line \(step.line)\n"
@@ -41,6 +42,16 @@ extension Plan {
       }
       if !a.tags.isEmpty { options.append("tags=" + a.tags.joined(separator: ",")) }
       if !options.isEmpty { out += "    with: " + options.joined(separator: " ") + "\n" }
+      if let note = sessionNotes[step.index] {
+        if !note.changes.isEmpty {
+          out += "    session: changes " + note.changes.joined(separator: ", ") + "\n"
+        }
+        if !note.uses.isEmpty {
+          out +=
+            "    session: uses "
+            + note.uses.map { "\($0.name) (set by \($0.step))" }.joined(separator: ", ") + "\n"
+        }
+      }
       // Computed once: each computation renders every distinct text.
       let groups = planned.groups
       for (hosts, rendered) in groups {
@@ -74,10 +85,18 @@ extension Plan {
         m["user"] = h.user.map(Value.string) ?? .null
         return .map(m)
       })
+    let sessionNotes = SessionNote.notes(of: self)
     let stepsValue = Value.list(
       steps.map { planned in
         var m = planned.step.summaryValue
         m["hosts"] = .list(planned.hosts.map(Value.string))
+        if let note = sessionNotes[planned.step.index] {
+          m["session"] = .map([
+            "changes": .list(note.changes.map(Value.string)),
+            "uses": .list(
+              note.uses.map { .map(["name": .string($0.name), "setBy": .string($0.step)]) }),
+          ])
+        }
         m["renderings"] = .list(
           planned.groups.map { hosts, rendered in
             let r = rendered.map(masker.mask)

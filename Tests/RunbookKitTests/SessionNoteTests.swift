@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+@testable import RunbookKit
+
+/// `plan`'s reading of what each step does to its hosts' sessions.
+@Suite struct SessionNoteTests {
+  static let inventory = """
+    [web]
+    w1 ansible_host=192.0.2.11
+    [db]
+    d1 ansible_host=192.0.2.21
+    """
+
+  func notes(_ markdown: String) throws -> [Int: SessionNote] {
+    let (book, problems) = Runbook.parse(markdown, file: "r.md")
+    #expect(problems.filter { $0.severity == .error }.isEmpty, "\(problems)")
+    let inventory = try InventoryParser.parse(Self.inventory, file: "hosts")
+    let (plan, more) = Planner.plan(book, inventory: inventory, options: PlanOptions())
+    #expect(more.filter { $0.severity == .error }.isEmpty, "\(more)")
+    return SessionNote.notes(of: plan)
+  }
+
+  @Test func changesAndUsesAreReadFromTheSteps() throws {
+    let notes = try notes(
+      """
+      ```bash {role=web name=setup}
+      mkdir -p /srv/app && cd /srv/app
+      . venv/bin/activate
+      export PORT=3000 DEBUG
+      GREETING="it's me"; echo '$NOT_A_USE'
+      LANG=C sort file   # LANG is the command's own
+      greet() { echo "$GREETING"; }
+      unset OLD
+      ```
+
+      ```sh {role=web name=use}
+      echo "$PORT ${GREETING:-none} $LANG"; greet
+      PORT=1
+      echo "$PORT"
+      ```
+
+      ```sh {role=db name=elsewhere}
+      echo "$PORT"
+      ```
+
+      ```sh {role=web name=alone isolated}
+      echo "$PORT"
+      ```
+
+      ```sh {role=web name=root become}
+      echo "$PORT"
+      ```
+
+      ```sh {role=web name=again}
+      echo "$PORT"
+      ```
+      """)
+    #expect(
+      notes[0]?.changes == [
+        "cd", ". venv/bin/activate", "+PORT", "+DEBUG", "+GREETING", "greet()", "-OLD",
+      ])
+    #expect(notes[0]?.uses.isEmpty == true)
+    let use = try #require(notes[1])
+    #expect(use.uses.map(\.name) == ["PORT", "GREETING", "greet()"])
+    #expect(use.uses.allSatisfy { $0.step == "setup" })
+    #expect(use.changes == ["+PORT"])
+    // Another host, an isolated step and another user have sessions of their own.
+    #expect(notes[2] == nil && notes[3] == nil && notes[4] == nil)
+    #expect(notes[5]?.uses.map { "\($0.name)@\($0.step)" } == ["PORT@use"])
+  }
+}
