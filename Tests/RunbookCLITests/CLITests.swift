@@ -305,6 +305,42 @@ enum CLI {
     #expect(php?["hosts"] as? [String] == ["web01"])
   }
 
+  /// A Runme document follows Runme's runner: each cell starts in the document's directory,
+  /// then the front matter's `cwd` relative to it, then the cell's relative to that (a
+  /// directory that is not there when the cell runs is passed over), so a `cd` does not
+  /// reach the next cell; only exported variables carry.
+  @Test func runmeCellsFollowRunmesDirectoriesAndExports() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-runme-cwd-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(
+      at: dir.appendingPathComponent("docs"), withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try """
+    ---
+    runme:
+      version: v3
+    cwd: ..
+    ---
+    ```sh {"name":"first"}
+    echo "first $PWD"; mkdir -p made/later; cd /; export SHARED=1; LOCAL=2
+    ```
+
+    ```sh {"name":"second","cwd":"made/later"}
+    echo "second $PWD shared=${SHARED:-} local=${LOCAL:-}"
+    ```
+
+    ```sh {"name":"third","cwd":"missing"}
+    echo "third $PWD"
+    ```
+    """.write(to: dir.appendingPathComponent("docs/doc.md"), atomically: true, encoding: .utf8)
+    let result = try CLI.run(["exec", "docs/doc.md", "--report-dir", "run"], in: dir)
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    let root = dir.standardizedFileURL.path
+    #expect(result.stdout.contains("first \(root)\n"), "\(result.stdout)")
+    #expect(result.stdout.contains("second \(root)/made/later shared=1 local=\n"))
+    #expect(result.stdout.contains("third \(root)\n"))
+  }
+
   /// Runme's promptEnv: an `export NAME=question` asks for NAME, a quoted value is its
   /// default, a credential-like name is a secret, and `promptEnv=false` runs the block as is.
   @Test func runmePromptedExportsAreAskedForOrDefaulted() throws {
@@ -336,14 +372,25 @@ enum CLI {
       check.stderr.contains(
         "doc.md:6: note: 'PROJECT' is asked for when the run starts (Runme's promptEnv: Enter your project id)"
       ), "\(check.stderr)")
-    // Without a terminal and without --var, nothing runs, and both missing values are named.
+    // Without a terminal, --var or the environment, a value is its export line's as written
+    // (as in a batch run of Runme); a secret is never that, and nothing runs without it.
     let unset = try CLI.run(["exec", "doc.md", "--report-dir", "r1"], in: dir)
     #expect(unset.status == 2)
     #expect(
       unset.stderr.contains(
-        "doc.md:6: error: 'PROJECT' has no value: this Runme block asks for it (Enter your project id); pass --var PROJECT=VALUE"
-      ))
+        "doc.md:6: note: 'PROJECT' was given no value (--var PROJECT=VALUE, the environment, or a terminal to ask on): it is 'Enter', as its export line sets it"
+      ), "\(unset.stderr)")
     #expect(unset.stderr.contains("doc.md:8: error: secret 'DB_PASSWORD' has no value"))
+    let secret = ["RUNBOOK_SECRET_DB_PASSWORD": "s3cr3t $x"]
+    let asWritten = try CLI.run(
+      ["exec", "doc.md", "--report-dir", "r0"], in: dir, environment: secret)
+    #expect(asWritten.status == 0, "\(asWritten.stdout)\(asWritten.stderr)")
+    #expect(asWritten.stdout.contains("project=Enter region=europe-west1 pw=********"))
+    // The environment gives values before the line does, and before a quoted default.
+    let fromEnvironment = try CLI.run(
+      ["exec", "doc.md", "--report-dir", "r00"], in: dir,
+      environment: secret.merging(["PROJECT": "env-project", "REGION": "env-region"]) { $1 })
+    #expect(fromEnvironment.stdout.contains("project=env-project region=env-region"))
     let given = try CLI.run(
       ["exec", "doc.md", "--var", "PROJECT=it's mine", "--report-dir", "r2"], in: dir,
       environment: ["RUNBOOK_SECRET_DB_PASSWORD": "s3cr3t $x"])

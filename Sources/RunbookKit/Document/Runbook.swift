@@ -84,3 +84,16 @@ extension Runbook {
     return (runbook, diagnostics)
   }
 }
+
+extension Runbook {
+  /// The directories a Runme cell's directory is chosen from, in Runme's order: the
+  /// document's, then the front matter's `cwd`, then the cell's (`cell`, as rendered);
+  /// nil for a step that is not a Runme cell or runs no commands.
+  public func runmeDirectories(of step: Step, cell: String?) -> [String]? {
+    guard step.attributes.runme, step.kind.handler.runsCommands else { return nil }
+    let document = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
+    return [document, frontMatter.runmeCwd, step.attributes.cwd == nil ? nil : cell].compactMap {
+      $0
+    }.filter { !$0.isEmpty }
+  }
+}

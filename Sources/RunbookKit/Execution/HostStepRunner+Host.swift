@@ -177,7 +177,8 @@ extension HostStepRunner {
         ("RUNBOOK_RUN_ID", context.runID),
         ("RUNBOOK_STEP", step.id), ("RUNBOOK_HOST", attempt.hostName),
         ("RUNBOOK_ROLE", step.attributes.roles.joined(separator: ",")),
-      ], env: attempt.fields[.env], cwd: attempt.fields[.cwd])
+      ], env: attempt.fields[.env], cwd: attempt.fields[.cwd],
+      runmeDirectories: plan.runbook.runmeDirectories(of: step, cell: attempt.fields[.cwd]))
     return ScriptInput(
       step: step, rendered: attempt.rendered, prelude: prelude,
       nonce: attempt.record.attemptID ?? "")

@@ -42,7 +42,8 @@ extension HostStepRunner {
     guard
       let (change, from) = await context.state.advance(
         key, before: dumps[.before], after: passed ? dumps[.after] : nil,
-        environment: StepScript.environment(attempt.fields[.env] ?? "")),
+        environment: StepScript.environment(attempt.fields[.env] ?? ""),
+        exportedOnly: attempt.step.attributes.runme),
       !change.isEmpty
     else { return }
     let secrets = change.set.filter { Planner.looksSecret($0.key) }.values.flatMap {

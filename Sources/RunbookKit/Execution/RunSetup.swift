@@ -9,7 +9,9 @@ public enum RunSetup {
 
   /// The `NAME=VALUE` assignments that complete `plan`: each secret without a value comes
   /// from `RUNBOOK_SECRET_<NAME>` in `environment`, else from `ask`; each value a Runme
-  /// block asks for comes from `ask`. What neither gives is a problem, all of them at once.
+  /// block asks for comes from `environment`, else from `ask`, else from its `export` line
+  /// as written (with a note), as Runme's batch runs do. A secret neither gives is a
+  /// problem, all of them at once.
   public static func missingValues(
     of plan: Plan, environment: [String: String], ask: Ask?
   ) -> (assignments: [String], problems: [Diagnostic]) {
@@ -17,13 +19,17 @@ public enum RunSetup {
     var problems: [Diagnostic] = []
     for asked in plan.askedVariables {
       let question = asked.question.map { $0.isEmpty ? "" : " (\($0))" } ?? ""
-      if let value = ask?("Value of '\(asked.name)'\(question): ", false) {
+      if let value = environment[asked.name] ?? ask?("Value of '\(asked.name)'\(question): ", false)
+      {
         assignments.append("\(asked.name)=\(value)")
       } else {
+        // As Runme runs a batch: the line as written, which a shell reads up to a blank.
+        let written = String((asked.question ?? "").prefix { $0 != " " && $0 != "\t" })
+        assignments.append("\(asked.name)=\(written)")
         problems.append(
-          .error(
+          .note(
             plan.runbook.file, asked.line,
-            "'\(asked.name)' has no value: this Runme block asks for it\(question); pass --var \(asked.name)=VALUE, or run on a terminal to be asked"
+            "'\(asked.name)' was given no value (--var \(asked.name)=VALUE, the environment, or a terminal to ask on): it is '\(written)', as its export line sets it"
           ))
       }
     }
@@ -44,6 +50,30 @@ public enum RunSetup {
     }
     return (assignments, problems)
   }
+
+  /// The `NAME=VALUE` assignments that give a Runme block's prompted variable with a
+  /// default (`export NAME="value"`) the value the environment has for it, as Runme skips
+  /// the prompt of a variable already set; `given` are the `--var` assignments, which win.
+  public static func environmentValues(
+    of plan: Plan, environment: [String: String], given: [String]
+  ) -> [String] {
+    let givenNames = Set(given.map { String($0.prefix { $0 != "=" }) })
+    var assignments: [String] = []
+    for prompt in plan.runbook.steps.flatMap(\.prompts)
+    where prompt.defaultValue != nil && !givenNames.contains(prompt.name)
+      && !plan.secretNames.contains(prompt.name) && !loginNames.contains(prompt.name)
+    {
+      if let value = environment[prompt.name], !assignments.contains("\(prompt.name)=\(value)") {
+        assignments.append("\(prompt.name)=\(value)")
+      }
+    }
+    return assignments
+  }
+
+  /// Names every login's environment has: a document that sets one means its own value.
+  private static let loginNames: Set<String> = [
+    "HOME", "USER", "LOGNAME", "PATH", "SHELL", "PWD", "TERM", "LANG", "TMPDIR",
+  ]
 
   /// `Reports/<runbook's name>-<UTC time>`: a new directory for each run.
   public static func defaultRunDirectory(for runbook: String, at date: Date = Date()) -> String {

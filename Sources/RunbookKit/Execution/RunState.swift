@@ -24,10 +24,11 @@ actor RunState {
   /// base was not known) and `after` (printed when the step succeeded, and given only when
   /// the step passed). The step's own `env=` values (`environment`) and `cwd=` directory
   /// are not the session's: a name that still holds its `env=` value keeps what it held.
+  /// `exportedOnly` (a Runme cell) keeps only what the step exported.
   /// Returns the step's change and the state it was made to.
   func advance(
     _ key: SessionKey, before: ShellState?, after: ShellState?,
-    environment: [(name: String, value: String)] = []
+    environment: [(name: String, value: String)] = [], exportedOnly: Bool = false
   ) -> (change: ShellStateChange, from: ShellState)? {
     var track = sessions[key] ?? SessionTrack()
     defer { sessions[key] = track }
@@ -38,6 +39,14 @@ actor RunState {
     if let own = after.stepDirectory, after.cwd == own { after.cwd = current.cwd }
     for (name, value) in environment where after.variables[name]?.value == value {
       after.variables[name] = current.variables[name]
+    }
+    if exportedOnly {
+      // A Runme cell: only its exported variables reach the next cell, as in Runme.
+      after.cwd = current.cwd
+      after.functions = current.functions
+      after.variables = after.variables.filter { $0.value.exported }.merging(
+        current.variables.filter { !$0.value.exported }
+      ) { new, _ in new }
     }
     after.stepDirectory = nil
     let change = ShellStateChange.between(current, after)

@@ -54,13 +54,25 @@ public struct StepScript: Sendable, Equatable {
   /// The lines before every command step: its context (`RUNBOOK_RUN_ID`, `RUNBOOK_STEP`,
   /// `RUNBOOK_HOST`, `RUNBOOK_ROLE`), its environment (`NAME=value` lines) and its working
   /// directory, each value one quoted word.
-  public static func prelude(context: [(String, String)], env: String?, cwd: String?) -> String {
+  public static func prelude(
+    context: [(String, String)], env: String?, cwd: String?, runmeDirectories: [String]? = nil
+  ) -> String {
     var text = ""
     for (name, value) in context + environment(env ?? "") {
       text += "export \(name)=\(ShellQuote.word(value))\n"
     }
     // The session tells the step's own directory (runbook_cwd) from one it went on to.
-    if let cwd { text += "cd -- \(ShellQuote.word(cwd)) || exit 1\nrunbook_cwd=$PWD\n" }
+    if let runmeDirectories {
+      // Runme's chain, each directory relative to the one before, passed over where it is
+      // not one: as Runme's runner resolves a cell's directory when it runs it.
+      for directory in runmeDirectories {
+        let word = ShellQuote.word(directory)
+        text += "if [ -d \(word) ]; then cd -- \(word) || exit 1; fi\n"
+      }
+      text += "runbook_cwd=$PWD\n"
+    } else if let cwd {
+      text += "cd -- \(ShellQuote.word(cwd)) || exit 1\nrunbook_cwd=$PWD\n"
+    }
     return text
   }
 

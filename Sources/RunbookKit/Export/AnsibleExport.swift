@@ -131,7 +131,8 @@ struct PlaybookBuilder {
       session.prelude
       + StepScript.prelude(
         context: [("RUNBOOK_STEP", step.id)], env: rendered.fields[.env],
-        cwd: rendered.fields[.cwd])
+        cwd: rendered.fields[.cwd],
+        runmeDirectories: plan.runbook.runmeDirectories(of: step, cell: rendered.fields[.cwd]))
     var input = ScriptInput(step: step, rendered: rendered, prelude: prelude, nonce: "")
     input.epilogue = session.epilogue
     switch step.kind.handler.exportAction(input) {

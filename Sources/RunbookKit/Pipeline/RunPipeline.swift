@@ -48,6 +48,14 @@ public struct RunPipeline: Sendable {
   func prepare() throws -> Plan {
     var preflight = request.preflight
     var outcome = preflight.run()
+    if let plan = outcome.plan, !outcome.diagnostics.hasErrors {
+      let fromEnvironment = RunSetup.environmentValues(
+        of: plan, environment: environment.variables, given: preflight.variables)
+      if !fromEnvironment.isEmpty {
+        preflight.variables += fromEnvironment
+        outcome = preflight.run()
+      }
+    }
     if let plan = outcome.plan, !plan.missingSecrets.isEmpty || !plan.askedVariables.isEmpty,
       !outcome.diagnostics.hasErrors
     {
