@@ -84,7 +84,7 @@ import Yams
       """)
     let plays = try allPlays(export)
     #expect(plays.first?["hosts"] as? String == "localhost")
-    #expect(plays.last?["hosts"] as? String == "d1:w1:w2")
+    #expect(plays.last?["hosts"] as? String == "all")
     let tasks = plays.flatMap { ($0["tasks"] as? [[String: Any]]) ?? [] }
     func task(_ name: String) -> [String: Any]? {
       tasks.first { ($0["name"] as? String)?.hasPrefix("\(name) (r.md:") == true }

@@ -201,4 +201,14 @@ import Testing
     #expect(other.lost == ["DB_PASSWORD", "URL", "f()"])
     #expect(other.change.set["PLAIN"] == ShellVariable("visible"))
   }
+
+  /// The line reaches the operator's terminal: a directory the host named with escape
+  /// sequences shows them instead of sending them; become's session is root's.
+  @Test func theLineIsSafeForATerminalAndNamesRoot() {
+    let record = SessionRecord(
+      ShellStateChange(cwd: "/tmp/\u{1B}]0;owned\u{07}x"), from: nil, user: "-",
+      masker: SecretMasker(values: []), key: key, secret: Planner.looksSecret)
+    #expect(record.line == "session of root: cwd → /tmp/\\u{1B}]0;owned\\u{7}x")
+    #expect(!record.line.unicodeScalars.contains { $0.properties.generalCategory == .control })
+  }
 }

@@ -19,7 +19,8 @@ public enum RunSetup {
     var problems: [Diagnostic] = []
     for asked in plan.askedVariables {
       let question = asked.question.map { $0.isEmpty ? "" : " (\($0))" } ?? ""
-      if let value = environment[asked.name] ?? ask?("Value of '\(asked.name)'\(question): ", false)
+      if let value = fromEnvironment(asked.name, environment)
+        ?? ask?("Value of '\(asked.name)'\(question): ", false)
       {
         assignments.append("\(asked.name)=\(value)")
       } else {
@@ -61,16 +62,23 @@ public enum RunSetup {
     var assignments: [String] = []
     for prompt in plan.runbook.steps.flatMap(\.prompts)
     where prompt.defaultValue != nil && !givenNames.contains(prompt.name)
-      && !plan.secretNames.contains(prompt.name) && !loginNames.contains(prompt.name)
+      && !plan.secretNames.contains(prompt.name)
     {
-      if let value = environment[prompt.name], !assignments.contains("\(prompt.name)=\(value)") {
+      if let value = fromEnvironment(prompt.name, environment),
+        !assignments.contains("\(prompt.name)=\(value)")
+      {
         assignments.append("\(prompt.name)=\(value)")
       }
     }
     return assignments
   }
 
-  /// Names every login's environment has: a document that sets one means its own value.
+  /// The environment's value for a variable a Runme block prompts for; none for a name
+  /// every login's environment has (`HOME`, `PATH`): a document that sets one means its own.
+  private static func fromEnvironment(_ name: String, _ environment: [String: String]) -> String? {
+    loginNames.contains(name) ? nil : environment[name]
+  }
+
   private static let loginNames: Set<String> = [
     "HOME", "USER", "LOGNAME", "PATH", "SHELL", "PWD", "TERM", "LANG", "TMPDIR",
   ]

@@ -79,15 +79,16 @@ public struct SessionRecord: Codable, Sendable, Equatable {
   }
 
   /// A line per change, as reports show it: `cwd → /srv/app`, `+VIRTUAL_ENV`, `~PATH`,
-  /// `-OLD`, `+activate()`.
+  /// `-OLD`, `+activate()`. The directory is the host's text: its control characters are
+  /// shown, never sent, since the line reaches the operator's terminal.
   public var summary: [String] {
     var lines: [String] = []
-    if let cwd { lines.append("cwd → \(cwd.text)") }
+    if let cwd { lines.append("cwd → \(TerminalText.visible(cwd.text))") }
     for (name, value) in (set ?? [:]).sorted(by: { $0.key < $1.key }) {
       lines.append((value.isNew == false ? "~" : "+") + name)
     }
     lines += (unset ?? []).map { "-" + $0 }
-    lines += (functions ?? [:]).keys.sorted().map { "+\($0)()" }
+    lines += (functions ?? [:]).keys.sorted().map { "+\(TerminalText.visible($0))()" }
     lines += (removedFunctions ?? []).map { "-\($0)()" }
     return lines
   }
@@ -95,8 +96,11 @@ public struct SessionRecord: Codable, Sendable, Equatable {
   /// The changes on one line, as the terminal and the Markdown report show them:
   /// `session: cwd → /srv/app, +VIRTUAL_ENV, ~PATH`.
   public var line: String {
-    (user.map { "session of \($0)" } ?? "session") + ": " + summary.joined(separator: ", ")
+    (whose.map { "session of \($0)" } ?? "session") + ": " + summary.joined(separator: ", ")
   }
+
+  /// The user whose session it is, as the operator names it: `become`'s is root's.
+  public var whose: String? { user == "-" ? "root" : user }
 }
 
 /// One value of a session's record.

@@ -49,13 +49,20 @@ extension PlaybookBuilder {
   /// gives it (Ansible passes them to the shell as quoted assignments, never as script
   /// text), and, for a task in the session, its functions and the run's session name.
   func taskEnvironment(_ step: Step) -> (String, Node) {
-    var pairs = [("RUNBOOK_HOST", Self.string("{{ inventory_hostname }}"))]
-    if sessionUse(step) != .none {
-      pairs.append(("RUNBOOK_SESSION", Self.string("{{ runbook_session }}")))
-      pairs.append(
-        ("RUNBOOK_SESSION_ID", Self.string(Self.sessionName)))
-    }
-    return ("environment", Self.mapping(pairs))
+    let host = ("RUNBOOK_HOST", Self.string("{{ inventory_hostname }}"))
+    return (
+      "environment",
+      Self.mapping([host] + (sessionUse(step) == .none ? [] : Self.sessionEnvironment))
+    )
+  }
+
+  /// What a task in the session finds in its environment: the session's functions and
+  /// the name of its host's sessions in this run.
+  static var sessionEnvironment: [(String, Node)] {
+    [
+      ("RUNBOOK_SESSION", string("{{ runbook_session }}")),
+      ("RUNBOOK_SESSION_ID", string(sessionName)),
+    ]
   }
 
   /// Notes that `hosts` keep a session as the user `common`'s `become` keys say.
@@ -107,7 +114,6 @@ extension PlaybookBuilder {
   /// in the user's own state directory.
   func sessionEndPlay(_ users: [(become: [(String, Node)], hosts: [String])]) -> Node? {
     guard !users.isEmpty else { return nil }
-    let hosts = Array(Set(users.flatMap(\.hosts))).sorted()
     let tasks = users.map { user in
       Self.mapping(
         [
@@ -125,22 +131,15 @@ extension PlaybookBuilder {
               ("executable", Self.string("/bin/sh")),
             ])
           ),
-          (
-            "environment",
-            Self.mapping([
-              ("RUNBOOK_SESSION", Self.string("{{ runbook_session }}")),
-              (
-                "RUNBOOK_SESSION_ID",
-                Self.string(Self.sessionName)
-              ),
-            ])
-          ),
+          ("environment", Self.mapping(Self.sessionEnvironment)),
           ("changed_when", Node("false", Tag(.bool))),
         ] + user.become + Self.when(["inventory_hostname in " + Self.jsonList(user.hosts)]))
     }
     return Self.mapping([
       ("name", Self.string("runbook: remove the sessions' state")),
-      ("hosts", Self.string(hosts.joined(separator: ":"))),
+      // All the written inventory's hosts (the plan's): each task says which of them it is
+      // for, so no host name is ever read as a host pattern (`a:!b`).
+      ("hosts", Self.string("all")),
       ("gather_facts", Node("false", Tag(.bool))),
       ("tasks", .sequence(.init(tasks))),
     ])

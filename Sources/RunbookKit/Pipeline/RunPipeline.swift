@@ -49,21 +49,19 @@ public struct RunPipeline: Sendable {
     var preflight = request.preflight
     var outcome = preflight.run()
     if let plan = outcome.plan, !outcome.diagnostics.hasErrors {
-      let fromEnvironment = RunSetup.environmentValues(
+      var given = RunSetup.environmentValues(
         of: plan, environment: environment.variables, given: preflight.variables)
-      if !fromEnvironment.isEmpty {
-        preflight.variables += fromEnvironment
+      if !plan.missingSecrets.isEmpty || !plan.askedVariables.isEmpty {
+        let missing = RunSetup.missingValues(
+          of: plan, environment: environment.variables, ask: environment.ask)
+        try check(missing.problems)
+        given += missing.assignments
+      }
+      // One plan more, with every value the first one lacked.
+      if !given.isEmpty {
+        preflight.variables += given
         outcome = preflight.run()
       }
-    }
-    if let plan = outcome.plan, !plan.missingSecrets.isEmpty || !plan.askedVariables.isEmpty,
-      !outcome.diagnostics.hasErrors
-    {
-      let missing = RunSetup.missingValues(
-        of: plan, environment: environment.variables, ask: environment.ask)
-      try check(missing.problems)
-      preflight.variables += missing.assignments
-      outcome = preflight.run()
     }
     try check(outcome.diagnostics)
     guard let plan = outcome.plan else { throw RunPipelineError.invalidInput }

@@ -5,19 +5,21 @@ import Foundation
 /// defines) and which names set by an earlier step on the same hosts, as the same user, it
 /// uses. A reading of the text, not of a run: a name a sourced file sets is not seen.
 public struct SessionNote: Sendable, Equatable {
+  /// A name (or a function, as `NAME()`) a step uses, and the step that set it last.
+  public struct Use: Sendable, Equatable {
+    /// The name.
+    public var name: String
+    /// The id of the step that set it.
+    public var step: String
+  }
+
   /// What the step changes: `cd`, `+NAME`, `-NAME`, `. FILE`, `NAME()`.
   public var changes: [String] = []
-  /// Names (and functions, as `NAME()`) the step uses, each with the step that set it last.
-  public var uses: [(name: String, step: String)] = []
+  /// Names the step uses that an earlier step set.
+  public var uses: [Use] = []
 
   /// Whether the note has nothing to say.
   public var isEmpty: Bool { changes.isEmpty && uses.isEmpty }
-
-  public static func == (a: SessionNote, b: SessionNote) -> Bool {
-    a.changes == b.changes
-      && a.uses.map { "\($0.name)@\($0.step)" }
-        == b.uses.map { "\($0.name)@\($0.step)" }
-  }
 
   /// The notes of the plan's steps, by step index; steps outside every session have none.
   public static func notes(of plan: Plan) -> [Int: SessionNote] {
@@ -28,7 +30,8 @@ public struct SessionNote: Sendable, Equatable {
       let step = planned.step
       let use = plan.runbook.sessionUse(step.kind, step.attributes)
       guard use != .none else { continue }
-      let user = step.attributes.user ?? (step.attributes.become ? "root" : nil)
+      // The session's user as exec keys it (`HostAttempt.runAs`): `-` is become's root.
+      let user = step.attributes.user ?? (step.attributes.become ? "-" : nil)
       let hosts = Set(planned.hosts)
       let reading = ShellReading(step.body)
       var note = SessionNote()
@@ -40,7 +43,7 @@ public struct SessionNote: Sendable, Equatable {
           })
         else { continue }
         seen.insert(name)
-        note.uses.append((name, setter.step))
+        note.uses.append(Use(name: name, step: setter.step))
       }
       if use == .carries {
         note.changes = reading.changes

@@ -116,7 +116,7 @@ extension RunReport {
       return .map(fields)
     }
     var fields: [String: Value] = [:]
-    if let user = session.user { fields["user"] = .string(user) }
+    if let user = session.whose { fields["user"] = .string(user) }
     if let cwd = session.cwd { fields["cwd"] = .string(cwd.text) }
     if let set = session.set { fields["set"] = .map(set.mapValues(variable)) }
     if let unset = session.unset { fields["unset"] = .list(unset.map(Value.string)) }

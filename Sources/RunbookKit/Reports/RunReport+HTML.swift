@@ -387,7 +387,7 @@ extension RunReport {
     var out =
       "<details class=\"host \(r.status.rawValue)\"\(r.status.isProblem ? " open" : "")><summary>\(summary)</summary>\n"
     if let session = r.session {
-      let whose = session.user.map { "Session of \(Self.xml($0))" } ?? "Session"
+      let whose = session.whose.map { "Session of \(Self.xml($0))" } ?? "Session"
       let changes = session.summary.map { "<code>\(Self.xml($0))</code>" }.joined(separator: " ")
       out += "<p class=\"session\">\(whose): \(changes)</p>\n"
     }
