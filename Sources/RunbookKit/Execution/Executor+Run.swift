@@ -120,6 +120,24 @@ extension Executor {
     }
   }
 
+  /// Ends the SQL clients the sessions keep open, each as the user it runs as. (One left
+  /// behind would end with its host's session loop, at most a second later.)
+  private func endClients(_ context: RunContext) async {
+    await withTaskGroup(of: Void.self) { group in
+      for (key, client) in await context.state.openClients() {
+        guard let host = plan.hosts.first(where: { $0.name == key.host }) else { continue }
+        let transport = context.transports.transport(for: host)
+        group.addTask {
+          let collector = OutputCollector(logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
+          _ = await transport.run(
+            StepScript(shell: .sh, text: client.endScript, nonce: StepScript.makeNonce()),
+            as: key.user, timeout: .seconds(30), collector: collector)
+          _ = collector.finish()
+        }
+      }
+    }
+  }
+
   /// Ends the run: its status, the hosts' sessions closed, the end record, the ledger.
   private func endRun(_ loop: StepLoop, context: RunContext) async throws -> RunSummary {
     var counts: [String: Int] = [:]
@@ -128,6 +146,7 @@ extension Executor {
     let status =
       loop.stopped
       ?? (options.dryRun ? .dryRun : loop.failures > 0 ? .failed : pending ? .pending : .passed)
+    await endClients(context)
     // The hosts keep what they know of the steps only while some step's end is not known
     // here: an unknown status, or a step lost by an earlier attempt that did not get to run.
     await context.transports.closeAll(

@@ -43,9 +43,9 @@ public struct FailureReason: Sendable {
     return try! NSRegularExpression(
       pattern: #"^(?:\S*/)?"# + script + #": (?:line )?([0-9]+): (?:\S*/"# + script + #": )?"#)
   }()
-  /// A MySQL/MariaDB client error about its input.
+  /// A SQL client's error about its input (MySQL and MariaDB, sqlite3).
   private static let sqlLine = try! NSRegularExpression(
-    pattern: #"^(ERROR [0-9]+ \([0-9A-Z]+\)) at line ([0-9]+)"#)
+    pattern: #"^(ERROR [0-9]+ \([0-9A-Z]+\)|Parse error|Runtime error) (?:at|near) line ([0-9]+)"#)
   /// Words that mark a line as an error message.
   private static let errorLike = try! NSRegularExpression(
     pattern:
@@ -95,9 +95,10 @@ public struct FailureReason: Sendable {
   /// word.
   public func pick(_ lines: [String], errorsOnly: Bool = false) -> String? {
     let meaningful = lines.map { $0.trimmingWhitespace() }.filter { line in
-      // Decoration (carets, rules, box lines) has no letter or digit; the tool's own notes
-      // between retries are not the step's words.
-      line.contains { $0.isLetter || $0.isNumber } && !line.hasPrefix("runbook: ")
+      // Decoration (carets, rules, box lines) has no letter or digit, or points with a caret
+      // (`^--- error here`); the tool's own notes between retries are not the step's words.
+      line.contains { $0.isLetter || $0.isNumber } && !line.hasPrefix("^")
+        && !line.hasPrefix("runbook: ")
         && !(line.hasPrefix("--- ") && line.hasSuffix(" ---"))
     }
     let chosen =

@@ -12,7 +12,9 @@ extension HostStepRunner {
     let target = position.flatMap { p in plan.hosts.first { $0.name == planned.hosts[p] } }
     let note: String?
     switch await resumeDecision(&attempt, on: target) {
-    case .finished(let verdict): return attempt.finish(verdict, at: clock.now())
+    case .finished(let verdict):
+      await rememberClient(attempt)
+      return attempt.finish(verdict, at: clock.now())
     case .run(let why): note = why
     }
     if let verdict = preconditions(&attempt, target: target, manual: manual) {

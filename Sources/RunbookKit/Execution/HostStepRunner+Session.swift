@@ -21,7 +21,7 @@ extension HostStepRunner {
     guard use != .none else { return input }
     let track = await context.state.session(sessionKey(attempt))
     var input = input
-    var head = ""
+    var head = await clientLines(&input, attempt)
     if use == .carries, track.current == nil {
       head += ShellState.dumpScript(nonce: input.nonce, moment: .before)
     }
@@ -30,6 +30,33 @@ extension HostStepRunner {
       input.epilogue = ShellState.dumpScript(nonce: input.nonce, moment: .after)
     }
     return input
+  }
+
+  /// The SQL client the step types into (a `sql` step whose client runbook knows), and
+  /// the lines that end the one its session leaves: every other step leaves it, as an
+  /// operator leaves the prompt to type a command.
+  private func clientLines(_ input: inout ScriptInput, _ attempt: HostAttempt) async -> String {
+    let key = sessionKey(attempt)
+    if attempt.step.kind == .sql, let command = clientCommand(attempt) {
+      let (client, ending) = await context.state.joinClient(key, command: command)
+      input.client = client
+      return ending?.endScript ?? ""
+    }
+    return await context.state.leaveClient(key)?.endScript ?? ""
+  }
+
+  /// The `client=` command of a `sql` step when runbook can keep that client open.
+  private func clientCommand(_ attempt: HostAttempt) -> String? {
+    let command = attempt.fields[.client] ?? "mysql"
+    return SQLClient(command) == nil ? nil : command
+  }
+
+  /// A step an earlier attempt did: its session's client is as that attempt left it (a
+  /// `sql` step's open; any other step's ended).
+  func rememberClient(_ attempt: HostAttempt) async {
+    guard sessionUse(attempt) != .none else { return }
+    await context.state.rememberClient(
+      sessionKey(attempt), command: attempt.step.kind == .sql ? clientCommand(attempt) : nil)
   }
 
   /// Takes the states the step printed into its session and records what the step changed

@@ -8,6 +8,8 @@ actor RunState {
   /// The latest value of each name on any host, for hosts that did not run the capture.
   private var latest: [String: String] = [:]
   private var sessions: [SessionKey: SessionTrack]
+  /// The SQL client each session keeps open (see `SQLClientSession`).
+  var clients: [SessionKey: SQLClientSession] = [:]
 
   init(
     masker: SecretMasker, secretNames: Set<String>, sessions: [SessionKey: ShellStateChange] = [:]

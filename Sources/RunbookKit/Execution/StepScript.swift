@@ -125,20 +125,55 @@ public struct StepScript: Sendable, Equatable {
     return StepScript(shell: .sh, text: text + epilogue, nonce: nonce)
   }
 
-  /// Database prompts that guides copy along with the statements.
+  /// Database prompts that guides copy along with the statements: MySQL and MariaDB
+  /// (`mysql> `, `MariaDB [db]> `, `    -> `), sqlite3 (`sqlite> `, `   ...> `), psql
+  /// (`postgres=# `, `app=> `, `app-# `) and redis-cli (`127.0.0.1:6379> `).
   static let sqlPrompt = try! NSRegularExpression(
-    pattern: #"^(?:(?:MariaDB|mysql) \[[^\]]*\]> |mysql> |MariaDB> |\s*-> )"#)
+    pattern:
+      #"^(?:(?:MariaDB|mysql) \[[^\]]*\]> |mysql> |MariaDB> |\s*-> |sqlite> |\s*\.\.\.> |[A-Za-z_][A-Za-z0-9_]*[=-][#>] |(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|localhost|\[[0-9a-fA-F:]+\]):[0-9]+(?:\[[0-9]+\])?> )"#
+  )
 
-  /// SQL statements with prompts stripped, piped to `client` through a here-document.
+  /// SQL statements with prompts stripped, piped to `client` through a here-document. A
+  /// client runbook knows gets the options that make it stop at an error; one that goes
+  /// on after an error (redis-cli) has its replies read for one.
   public static func sql(
     _ body: String, client: String?, prelude: String = "", creates: String? = nil,
     unless: String? = nil, nonce: String = makeNonce()
   ) -> StepScript {
+    let written = client ?? "mysql"
+    let known = SQLClient(written)
     let statements = stripPrompts(body)
-    let text =
+    var text =
       prelude + guards(creates: creates, unless: unless, nonce: nonce)
-      + "set -e\n{\n\(client ?? "mysql") <<'\(nonce)'\n"
-      + statements + (statements.hasSuffix("\n") ? "" : "\n") + "\(nonce)\n} </dev/null\n"
+      + "set -e\n{\n\(known?.command ?? written) <<'\(nonce)'\n"
+      + statements + (statements.hasSuffix("\n") ? "" : "\n") + "\(nonce)\n} </dev/null"
+    if let known, let errors = known.errorReply {
+      let failing = [errors] + (known.fatalReply.map { [$0] } ?? [])
+      text +=
+        " 2>&1 | awk '{ print; fflush() } /\(failing.joined(separator: "|"))/ { failed = 1 } END { exit failed }'"
+    }
+    return StepScript(shell: .sh, text: text + "\n", nonce: nonce)
+  }
+
+  /// SQL statements typed into the client that `session` keeps open on the host (see
+  /// `SQLClientSession`): the client's words are expanded by the step's shell, as they
+  /// would be on a command line, and the statements go to the open client with a closing
+  /// statement whose echo ends the step's answer.
+  static func sql(
+    _ body: String, client: SQLClient, session: SQLClientSession, prelude: String = "",
+    creates: String? = nil, unless: String? = nil, nonce: String = makeNonce()
+  ) -> StepScript {
+    let statements = stripPrompts(body)
+    let marker = nonce + "-end"
+    var text = prelude + guards(creates: creates, unless: unless, nonce: nonce)
+    text += EmbeddedScripts.sqlClient + session.assignment + "\n"
+    text += "runbook_client_continues=\(session.continues ? 1 : 0)\n"
+    text += "runbook_client_marker=\(ShellQuote.word(client.markerLine(marker)))\n"
+    text += "runbook_client_error=\(ShellQuote.word(client.errorReply ?? ""))\n"
+    text += "runbook_client_fatal=\(ShellQuote.word(client.fatalReply ?? ""))\n"
+    text += "set -- \(client.command)\nrunbook_client_step \"$@\" <<'\(nonce)'\n"
+    text += statements + (statements.hasSuffix("\n") ? "" : "\n") + client.closing(marker)
+    text += "\(nonce)\n"
     return StepScript(shell: .sh, text: text, nonce: nonce)
   }
 

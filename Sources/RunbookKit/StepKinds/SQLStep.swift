@@ -4,7 +4,8 @@ extension StepKind {
 }
 
 /// `sql` and `mysql` blocks: the statements, without the prompts a guide copied with them,
-/// go to the client's standard input.
+/// go to the client's standard input; consecutive steps with the same client that runbook
+/// knows type into one client kept open (`SQLClientSession`), unless isolated.
 struct SQLStep: StepKindHandler {
   let kind = StepKind.sql
   let session = SessionUse.reads
@@ -15,7 +16,13 @@ struct SQLStep: StepKindHandler {
   func claims(_ block: BlockFacts) -> Bool { Self.languages.contains(block.language) }
 
   func script(_ input: ScriptInput, on host: HostAccess) async -> ScriptOrEnd {
-    .script(
+    if let session = input.client, let client = SQLClient(session.command) {
+      return .script(
+        StepScript.sql(
+          input.rendered.body, client: client, session: session, prelude: input.prelude,
+          creates: input.fields[.creates], unless: input.fields[.unless], nonce: input.nonce))
+    }
+    return .script(
       StepScript.sql(
         input.rendered.body, client: input.fields[.client], prelude: input.prelude,
         creates: input.fields[.creates], unless: input.fields[.unless], nonce: input.nonce))

@@ -74,6 +74,8 @@ struct ScriptInput: Sendable {
   var nonce: String
   /// The lines after the commands, run when they all succeeded (the session's state).
   var epilogue = ""
+  /// The SQL client an earlier step left open for this one, or that it opens for the next.
+  var client: SQLClientSession?
 
   var attributes: StepAttributes { step.attributes }
   var fields: [StepField: String] { rendered.fields }

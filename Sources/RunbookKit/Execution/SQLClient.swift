@@ -1,0 +1,95 @@
+/// A database client that `sql` steps type their statements into, as far as runbook knows
+/// its habits: the options that make it stop at an error and answer line by line, the
+/// statement whose echo closes a step's answer, and the replies that mean an error where
+/// the client goes on after one.
+///
+/// The program is found in the `client=` command (after `sudo -u postgres`, `MYSQL_PWD=…`
+/// and the like); a command runbook does not know is run as it is written.
+struct SQLClient: Sendable, Equatable {
+  /// The clients runbook knows.
+  enum Program: String, Sendable {
+    case mysql, psql, sqlite3
+    case redis = "redis-cli"
+  }
+
+  /// Which client it is.
+  var program: Program
+  /// The command as written, with the client's own options after its program word.
+  var command: String
+
+  /// The client that `client=` names, or nil where runbook does not know it (or cannot
+  /// tell the program word apart from the shell syntax before it).
+  init?(_ written: String) {
+    var index = written.startIndex
+    while index < written.endIndex {
+      guard let start = written[index...].firstIndex(where: { !$0.isWhitespace }) else { break }
+      let end = written[start...].firstIndex(where: \.isWhitespace) ?? written.endIndex
+      let word = written[start..<end]
+      if let program = Self.program(named: word.split(separator: "/").last.map(String.init)) {
+        // Only a word the shell reads as it is written: nothing before it opens a quote or
+        // a command substitution that would make it part of something else.
+        let before = written[..<start]
+        guard word.allSatisfy(Self.plain), before.count(where: { $0 == "'" }) % 2 == 0,
+          before.count(where: { $0 == "\"" }) % 2 == 0,
+          !before.contains(where: { "\\`$()|;&<>".contains($0) })
+        else { return nil }
+        self.program = program
+        command = String(written[..<end]) + " " + program.options + String(written[end...])
+        return
+      }
+      index = end
+    }
+    return nil
+  }
+
+  private static func program(named name: String?) -> Program? {
+    switch name {
+    case "mysql", "mariadb": .mysql
+    case "psql": .psql
+    case "sqlite3": .sqlite3
+    case "redis-cli": .redis
+    default: nil
+    }
+  }
+
+  private static func plain(_ c: Character) -> Bool {
+    c.isASCII && (c.isLetter || c.isNumber || "-_./".contains(c))
+  }
+
+  /// The line the client prints for `closing(marker)`.
+  func markerLine(_ marker: String) -> String {
+    program == .redis ? "\"\(marker)\"" : marker
+  }
+
+  /// The lines after a step's statements: an empty statement that ends one the block left
+  /// open (as the end of input would), then one whose echo is `markerLine(marker)`.
+  func closing(_ marker: String) -> String {
+    switch program {
+    case .mysql: ";\nSELECT '\(marker)';\n"
+    case .psql: ";\n\\echo \(marker)\n"
+    case .sqlite3: ";\n.print \(marker)\n"
+    case .redis: "ECHO \(marker)\n"
+    }
+  }
+
+  /// Replies (an extended regular expression) that fail the step, for a client that
+  /// goes on after an error; the others stop and exit non-zero.
+  var errorReply: String? { program == .redis ? #"^\(error\) "# : nil }
+
+  /// Replies after which the client answers no more (a redis-cli that lost its server).
+  var fatalReply: String? { program == .redis ? "^Could not connect to Redis" : nil }
+}
+
+extension SQLClient.Program {
+  /// Options that make the client stop at an error (`psql`, `sqlite3`), answer as soon as
+  /// a statement is done (`mysql`), and print replies as at its prompt (`redis-cli`,
+  /// whose errors then read `(error) …`).
+  var options: String {
+    switch self {
+    case .mysql: "--unbuffered"
+    case .psql: "-v ON_ERROR_STOP=1"
+    case .sqlite3: "-bail"
+    case .redis: "--no-raw"
+    }
+  }
+}
