@@ -71,6 +71,15 @@ enum CLI {
     return (process.terminationStatus, printed)
   }
 
+  /// How many times the journal of `run` says `step` started (on any host).
+  static func starts(of step: String, in run: URL) -> Int {
+    let text =
+      (try? String(contentsOf: run.appendingPathComponent("journal.jsonl"), encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").filter {
+      $0.contains("\"type\":\"start\"") && $0.contains("\"step\":\"\(step)\"")
+    }.count
+  }
+
   static func run(
     _ arguments: [String], in directory: URL? = nil, input: String? = nil,
     environment: [String: String] = [:]

@@ -110,14 +110,8 @@ struct SessionResumeTests {
         "exec", "wait.md", "-i", "hosts", "--ssh-config", hosts.sshConfig, "--var",
         "dir=\(dir.path)", "--report-dir", "killed",
       ], in: dir)
-    let journal = dir.appendingPathComponent("killed/journal.jsonl")
     #expect(
-      eventually {
-        let text = (try? String(contentsOf: journal, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").filter {
-          $0.contains("\"type\":\"start\"") && $0.contains("\"step\":\"gate\"")
-        }.count == 2
-      })
+      eventually { CLI.starts(of: "gate", in: dir.appendingPathComponent("killed")) == 2 })
     kill(running.process.processIdentifier, SIGKILL)
     _ = CLI.finish(running)
     FileManager.default.createFile(atPath: go, contents: nil)
