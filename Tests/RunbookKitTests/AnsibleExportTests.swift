@@ -185,6 +185,26 @@ import Yams
     #expect(PlaybookBuilder.jinjaLiteral("{ a }") == "{ a }")
   }
 
+  @Test func sqlStepsThatShareAClientUnderExecAreWarnedAbout() throws {
+    let export = try export(
+      """
+      ```sql {role=db client="psql -d app" name=open}
+      CREATE TEMP TABLE t(x int);
+      ```
+
+      ```sql {role=db client="psql -d app" name=again}
+      SELECT * FROM t;
+      ```
+      """)
+    #expect(export.diagnostics.count == 1)
+    let warning = try #require(export.diagnostics.first)
+    #expect(warning.severity == .warning && warning.location?.line == 5)
+    #expect(warning.message.contains("types into the client open opened"))
+    // Each task has its own client, stopped at an error as under exec.
+    let text = try #require(export.files.first { $0.path == "playbook.yml" }?.text)
+    #expect(text.contains("psql -v ON_ERROR_STOP=1 -d app"))
+  }
+
   @Test func aConsoleStepRunsItsCommandsAndChecksTheTranscript() throws {
     let export = try export(
       """

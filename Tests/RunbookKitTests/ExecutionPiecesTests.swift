@@ -91,6 +91,48 @@ import Testing
     )
   }
 
+  @Test func everyClientsPromptIsStrippedAndNothingElse() {
+    let typed = """
+      sqlite> SELECT 1
+         ...> ;
+      postgres=# \\c app
+      app=> SELECT 2;
+      app-# ;
+      127.0.0.1:6379> AUTH pw
+      localhost:6380[2]> GET k
+      WHERE a => 1
+      x = 2
+      """
+    #expect(
+      StepScript.stripPrompts(typed)
+        == "SELECT 1\n;\n\\c app\nSELECT 2;\n;\nAUTH pw\nGET k\nWHERE a => 1\nx = 2")
+  }
+
+  @Test func aClientIsKnownByItsProgramWordAndGetsItsOptionsThere() {
+    #expect(SQLClient("mysql")?.command == "mysql --unbuffered")
+    #expect(
+      SQLClient("sudo -u postgres psql -d app")?.command
+        == "sudo -u postgres psql -v ON_ERROR_STOP=1 -d app")
+    #expect(SQLClient("MYSQL_PWD=x mariadb -u root")?.program == .mysql)
+    #expect(
+      SQLClient("/usr/bin/sqlite3 /srv/app.db")?.command == "/usr/bin/sqlite3 -bail /srv/app.db")
+    #expect(SQLClient("redis-cli -a \"$PW\"")?.command == "redis-cli --no-raw -a \"$PW\"")
+    // Unknown programs, and a program word the shell would not read as a command word.
+    #expect(SQLClient("cqlsh db1") == nil)
+    #expect(SQLClient("sh -c 'psql -d app'") == nil)
+    #expect(SQLClient("$(which psql)") == nil)
+  }
+
+  @Test func aSessionStepEndsItsStatementsWithTheClientsEcho() {
+    let session = SQLClientSession(command: "psql")
+    let script = StepScript.sql(
+      "postgres=# SELECT 1;", client: SQLClient("psql")!, session: session, nonce: "N")
+    #expect(script.text.contains("set -- psql -v ON_ERROR_STOP=1\n"))
+    #expect(script.text.contains("runbook_client_marker='N-end'\n"))
+    #expect(script.text.hasSuffix("<<'N'\nSELECT 1;\n;\n\\echo N-end\nN\n"))
+    #expect(script.text.contains(session.assignment))
+  }
+
   @Test func shellScriptsRunInsideAGroupWithoutStdin() {
     let script = StepScript.shell("echo hi\n", bash: true, creates: "/x y", nonce: "N")
     #expect(script.shell == .bash)

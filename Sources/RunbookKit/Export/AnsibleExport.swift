@@ -107,7 +107,16 @@ struct PlaybookBuilder {
       pairs.append(("tasks", .sequence(.init(play.tasks))))
       return Self.mapping(pairs)
     }
+    let notes = SessionNote.notes(of: plan)
     for planned in plan.steps where !planned.hosts.isEmpty {
+      if let opener = notes[planned.step.index]?.client {
+        // A task is a process of its own: no client stays open between tasks.
+        diagnostics.append(
+          .warning(
+            file, planned.step.line,
+            "under exec this step types into the client \(opener) opened, kept open; in the playbook each SQL task starts its own client, so what an earlier one set there (USE, SET, temporary tables, AUTH) is not there: repeat it in this step, or mark both steps isolated"
+          ))
+      }
       let roles = planned.step.attributes.roles
       let serial = planned.step.attributes.serial
       if current == nil || current!.roles != roles || current!.serial != serial || serial {

@@ -51,6 +51,9 @@ extension Plan {
             "    session: uses "
             + note.uses.map { "\($0.name) (set by \($0.step))" }.joined(separator: ", ") + "\n"
         }
+        if let opener = note.client {
+          out += "    session: types into the client \(opener) opened, kept open since\n"
+        }
       }
       // Computed once: each computation renders every distinct text.
       let groups = planned.groups
@@ -91,11 +94,13 @@ extension Plan {
         var m = planned.step.summaryValue
         m["hosts"] = .list(planned.hosts.map(Value.string))
         if let note = sessionNotes[planned.step.index] {
-          m["session"] = .map([
+          var session: [String: Value] = [
             "changes": .list(note.changes.map(Value.string)),
             "uses": .list(
               note.uses.map { .map(["name": .string($0.name), "setBy": .string($0.step)]) }),
-          ])
+          ]
+          if let opener = note.client { session["client"] = .string(opener) }
+          m["session"] = .map(session)
         }
         m["renderings"] = .list(
           planned.groups.map { hosts, rendered in

@@ -17,15 +17,20 @@ public struct SessionNote: Sendable, Equatable {
   public var changes: [String] = []
   /// Names the step uses that an earlier step set.
   public var uses: [Use] = []
+  /// For a `sql` step: the earlier step whose client it types into, kept open between them.
+  public var client: String?
 
   /// Whether the note has nothing to say.
-  public var isEmpty: Bool { changes.isEmpty && uses.isEmpty }
+  public var isEmpty: Bool { changes.isEmpty && uses.isEmpty && client == nil }
 
   /// The notes of the plan's steps, by step index; steps outside every session have none.
   public static func notes(of plan: Plan) -> [Int: SessionNote] {
     var notes: [Int: SessionNote] = [:]
     // What earlier steps set: per name, the step and the hosts and user it ran with.
     var setters: [(name: String, step: String, hosts: Set<String>, user: String?)] = []
+    // The client each session keeps open (as exec does: `SQLClientSession`): by user, the
+    // hosts, the command and the step that opened it.
+    var clients: [String: (hosts: Set<String>, command: String, opener: String)] = [:]
     for planned in plan.steps {
       let step = planned.step
       let use = plan.runbook.sessionUse(step.kind, step.attributes)
@@ -35,6 +40,17 @@ public struct SessionNote: Sendable, Equatable {
       let hosts = Set(planned.hosts)
       let reading = ShellReading(step.body)
       var note = SessionNote()
+      let command = step.attributes.client ?? "mysql"
+      if step.kind == .sql, SQLClient(command) != nil {
+        if let open = clients[user ?? ""], open.command == command, open.hosts == hosts {
+          note.client = open.opener
+        } else {
+          clients[user ?? ""] = (hosts, command, step.id)
+        }
+      } else if let open = clients[user ?? ""], !open.hosts.isDisjoint(with: hosts) {
+        // Any other step of the session leaves the client's prompt.
+        clients[user ?? ""] = nil
+      }
       var seen: Set<String> = []
       for name in reading.used where !seen.contains(name) && !reading.setBefore(use: name) {
         guard
