@@ -186,16 +186,7 @@ import Yams
   }
 
   @Test func sqlStepsThatShareAClientUnderExecAreWarnedAbout() throws {
-    let export = try export(
-      """
-      ```sql {role=db client="psql -d app" name=open}
-      CREATE TEMP TABLE t(x int);
-      ```
-
-      ```sql {role=db client="psql -d app" name=again}
-      SELECT * FROM t;
-      ```
-      """)
+    let export = try export(SessionNoteTests.twoStepsOfOneClient)
     #expect(export.diagnostics.count == 1)
     let warning = try #require(export.diagnostics.first)
     #expect(warning.severity == .warning && warning.location?.line == 5)

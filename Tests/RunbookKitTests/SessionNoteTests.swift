@@ -21,45 +21,50 @@ import Testing
     return SessionNote.notes(of: plan)
   }
 
+  /// Two psql steps, the second typing into the first one's client.
+  static let twoStepsOfOneClient = """
+    ```sql {role=db client="psql -d app" name=open}
+    CREATE TEMP TABLE t(x int);
+    ```
+
+    ```sql {role=db client="psql -d app" name=again}
+    SELECT * FROM t;
+    ```
+    """
+
   @Test func sqlStepsWithOneClientTypeIntoTheFirstOnesUntilAnotherStepComes() throws {
     let notes = try notes(
-      """
-      ```sql {role=db client="psql -d app" name=open}
-      CREATE TEMP TABLE t(x int);
-      ```
+      Self.twoStepsOfOneClient + """
 
-      ```sql {role=db client="psql -d app" name=again}
-      SELECT * FROM t;
-      ```
 
-      ```sql {role=db client="psql -d app" name=apart isolated}
-      SELECT 1;
-      ```
+        ```sql {role=db client="psql -d app" name=apart isolated}
+        SELECT 1;
+        ```
 
-      ```sql {role=db client="psql -d other" name=other}
-      SELECT 2;
-      ```
+        ```sql {role=db client="psql -d other" name=other}
+        SELECT 2;
+        ```
 
-      ```sql {role=db client="psql -d other" name=other-again}
-      SELECT 3;
-      ```
+        ```sql {role=db client="psql -d other" name=other-again}
+        SELECT 3;
+        ```
 
-      ```sh {role=db name=shell}
-      true
-      ```
+        ```sh {role=db name=shell}
+        true
+        ```
 
-      ```sql {role=db client="psql -d other" name=after-shell}
-      SELECT 4;
-      ```
+        ```sql {role=db client="psql -d other" name=after-shell}
+        SELECT 4;
+        ```
 
-      ```sql {role=db client="cqlsh" name=unknown}
-      SELECT 5;
-      ```
+        ```sql {role=db client="cqlsh" name=unknown}
+        SELECT 5;
+        ```
 
-      ```sql {role=db client="cqlsh" name=unknown-again}
-      SELECT 6;
-      ```
-      """)
+        ```sql {role=db client="cqlsh" name=unknown-again}
+        SELECT 6;
+        ```
+        """)
     #expect(notes[1]?.client == "open")
     #expect(notes[2] == nil && notes[3] == nil)
     #expect(notes[4]?.client == "other")
