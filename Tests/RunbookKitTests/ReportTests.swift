@@ -281,6 +281,39 @@ enum FixedRun {
   }
 }
 
+extension ReportTests {
+  @Test func diffShowsWhatAStepLeftInItsSessionThatDiffers() async throws {
+    let a = try Self.tempDir()
+    let b = try Self.tempDir()
+    defer {
+      try? FileManager.default.removeItem(atPath: a)
+      try? FileManager.default.removeItem(atPath: b)
+    }
+    try await FixedRun.make(in: a, resumed: false)
+    try await FixedRun.make(in: b, resumed: false)
+    var runA = try RunReport.load(directory: a)
+    var runB = try RunReport.load(directory: b)
+    func record(_ json: String) throws -> SessionRecord {
+      try JSONDecoder().decode(SessionRecord.self, from: Data(json.utf8))
+    }
+    // A secret's sealed value differs in every run: its masked text is what is compared.
+    runA.results[0]![0].session = try record(
+      #"{"cwd":{"text":"/srv/app"},"set":{"PORT":{"text":"3000","exported":true,"isNew":true},"TOKEN":{"text":"********","sealed":"one"}},"functions":{"greet":{"text":"greet () { echo hi; }"}}}"#
+    )
+    runB.results[0]![0].session = try record(
+      #"{"cwd":{"text":"/srv/app2"},"set":{"PORT":{"text":"3001","exported":true},"TOKEN":{"text":"********","sealed":"two"}},"unset":["OLD"]}"#
+    )
+    let text = RunDirectory.diff(runA, runB)
+    #expect(
+      text.contains(
+        "  session:\n    cwd: '/srv/app' → '/srv/app2'\n    OLD: (not set) → (unset)\n    PORT: '3000' (exported) → '3001' (exported)\n    greet(): (defined) → (not defined)\n"
+      ), "\(text)")
+    #expect(!text.contains("TOKEN"))
+    runB.results[0]![0].session = runA.results[0]![0].session
+    #expect(!RunDirectory.diff(runA, runB).contains("session:"))
+  }
+}
+
 /// The HTML report opened in a real browser (Debian's chromium, headless).
 @Suite struct BrowserTests {
   static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {

@@ -20,6 +20,7 @@ import Testing
     "stop-step.sh": EmbeddedScripts.stopStep,
     "escalation-check.sh": EmbeddedScripts.escalationCheck,
     "export-session.sh": EmbeddedScripts.exportSession,
+    "sql-client.sh": EmbeddedScripts.sqlClient,
     "runbook_file.py": EmbeddedScripts.runbookFile,
     "runbook_filters.py": EmbeddedScripts.runbookFilters,
     "runbook_journal.py": EmbeddedScripts.runbookJournal,
@@ -79,13 +80,15 @@ import Testing
   }
 
   /// The scripts travel inside single quotes over ssh (all but the exported playbook's,
-  /// which travels in a task's environment); a placeholder in a comment would put a filled
-  /// value (the whole loop, in the launcher) where a line break ends the comment.
+  /// which travels in a task's environment, and the SQL client's, which is part of a step's
+  /// script); a placeholder in a comment would put a filled value (the whole loop, in the
+  /// launcher) where a line break ends the comment.
   @Test func shellScriptsHoldNoQuoteAndNoPlaceholderInAComment() throws {
     for file in try Self.files(ending: ".sh") {
       let text = try String(contentsOf: file, encoding: .utf8)
       #expect(
-        file.lastPathComponent == "export-session.sh" || !text.contains("'"),
+        ["export-session.sh", "sql-client.sh"].contains(file.lastPathComponent)
+          || !text.contains("'"),
         "\(file.lastPathComponent) holds a single quote")
       for line in text.split(separator: "\n")
       where line.trimmingCharacters(in: .whitespaces).hasPrefix("#") {

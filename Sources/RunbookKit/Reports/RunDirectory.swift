@@ -236,6 +236,11 @@ public enum RunDirectory {
               }
               .map { "    " + $0 }
           }
+          let session = SessionRecord.differences(ra.session, rb.session)
+          if !session.isEmpty {
+            lines.append("  session:")
+            lines += session.map { "    " + $0 }
+          }
         }
         if !lines.isEmpty {
           changes += 1
@@ -243,7 +248,8 @@ public enum RunDirectory {
         }
       }
     }
-    return out + (changes == 0 ? "\nno differences in status, scripts or output\n" : "")
+    return out
+      + (changes == 0 ? "\nno differences in status, scripts, output or session\n" : "")
   }
 
 }
