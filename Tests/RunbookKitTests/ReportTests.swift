@@ -262,19 +262,23 @@ enum FixedRun {
     #expect(RunReport.epochSeconds("2026-01-01 00:00:00.000Z") == nil)
   }
 
-  @Test func diffShowsStatusScriptAndOutputChanges() async throws {
-    let a = try Self.tempDir()
-    let b = try Self.tempDir()
-    defer {
-      try? FileManager.default.removeItem(atPath: a)
-      try? FileManager.default.removeItem(atPath: b)
+  /// Two runs of the fixed runbook, loaded as `diff` reads them.
+  static func twoRuns() async throws -> (RunReport, RunReport) {
+    var runs: [RunReport] = []
+    for _ in 0..<2 {
+      let dir = try tempDir()
+      defer { try? FileManager.default.removeItem(atPath: dir) }
+      try await FixedRun.make(in: dir, resumed: false)
+      runs.append(try RunReport.load(directory: dir))
     }
-    try await FixedRun.make(in: a, resumed: false)
-    try await FixedRun.make(in: b, resumed: false)
-    var runB = try RunReport.load(directory: b)
+    return (runs[0], runs[1])
+  }
+
+  @Test func diffShowsStatusScriptAndOutputChanges() async throws {
+    var (runA, runB) = try await Self.twoRuns()
     runB.results[2]![0].status = .ok
     runB.results[2]![0].outputTail = "ok\n"
-    let text = RunDirectory.diff(try RunReport.load(directory: a), runB)
+    let text = RunDirectory.diff(runA, runB)
     #expect(
       text.contains(
         "check on web1:\n  status: failed → ok\n  output:\n    - bad gateway\n    + ok\n"))
@@ -283,16 +287,7 @@ enum FixedRun {
 
 extension ReportTests {
   @Test func diffShowsWhatAStepLeftInItsSessionThatDiffers() async throws {
-    let a = try Self.tempDir()
-    let b = try Self.tempDir()
-    defer {
-      try? FileManager.default.removeItem(atPath: a)
-      try? FileManager.default.removeItem(atPath: b)
-    }
-    try await FixedRun.make(in: a, resumed: false)
-    try await FixedRun.make(in: b, resumed: false)
-    var runA = try RunReport.load(directory: a)
-    var runB = try RunReport.load(directory: b)
+    var (runA, runB) = try await Self.twoRuns()
     func record(_ json: String) throws -> SessionRecord {
       try JSONDecoder().decode(SessionRecord.self, from: Data(json.utf8))
     }
