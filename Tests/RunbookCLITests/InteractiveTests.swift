@@ -59,6 +59,26 @@ import Testing
     }
   }
 
+  /// Starts `command` on a new pseudo-terminal (util-linux `script`), which forwards what
+  /// the test writes to `input` as keys; `screen` collects what the terminal shows.
+  static func onATerminal(
+    _ command: String, in dir: URL, environment: [String: String] = [:]
+  ) throws -> (process: Process, input: Pipe, screen: PipeReader) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    process.arguments = ["-qfec", command, "/dev/null"]
+    process.currentDirectoryURL = dir
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = output
+    let screen = PipeReader(output.fileHandleForReading)
+    try process.run()
+    return (process, input, screen)
+  }
+
   @Test func pipedAnswersRunSkipEditRetryAndConfirm() throws {
     let ws = try Workspace()
     defer { try? FileManager.default.removeItem(at: ws.dir) }
@@ -154,17 +174,7 @@ import Testing
       "stty -a | grep -o ' -*icanon' > \(ws.dir.path)/before; "
       + "\(CLI.binary.path) exec r.md -i hosts --var dir=\(ws.dir.path) --interactive --report-dir run --to three; "
       + "echo \"exit=$?\" > \(ws.dir.path)/status; stty -a | grep -o ' -*icanon' > \(ws.dir.path)/after"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-    process.arguments = ["-qfec", command, "/dev/null"]
-    process.currentDirectoryURL = ws.dir
-    let input = Pipe()
-    let output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = output
-    let screen = PipeReader(output.fileHandleForReading)
-    try process.run()
+    let (process, input, screen) = try Self.onATerminal(command, in: ws.dir)
     // Single keys, no newline, each once its question is on the screen: raw mode must take
     // them one at a time.
     for (asked, key) in ["y", "n", "a"].enumerated() {
@@ -187,5 +197,54 @@ import Testing
     #expect(text.components(separatedBy: "Run this step?").count - 1 == 3)
     #expect(ws.read("before") == " icanon\n")
     #expect(ws.read("after") == " icanon\n", "the terminal is back in canonical mode")
+  }
+
+  @Test(
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"),
+      "needs script(1) for a pseudo-terminal: Scripts/setup installs bsdutils"))
+  func theShellAfterAFailureOpensInTheSessionTheStepsLeft() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try """
+    ```bash {role=local name=setup}
+    mkdir -p {{ dir }}/app && cd {{ dir }}/app
+    export PORT=3000
+    GREETING=hello
+    greet() { echo "$GREETING from $(basename "$PWD") on $PORT"; }
+    ```
+
+    ```sh {role=local name=fails}
+    echo "not yet" >&2; exit 1
+    ```
+    """.write(to: ws.dir.appendingPathComponent("s.md"), atomically: true, encoding: .utf8)
+    let command =
+      "\(CLI.binary.path) exec s.md --var dir=\(ws.dir.path) --interactive --report-dir run; "
+      + "echo \"exit=$?\" > \(ws.dir.path)/status"
+    // A bash that reads no rc file of the machine's: the session's lines are all it has.
+    let (process, input, screen) = try Self.onATerminal(
+      command, in: ws.dir, environment: ["HOME": ws.dir.path, "PS1": "$ "])
+    for (asked, key) in ["y", "y"].enumerated() {
+      #expect(
+        eventually { screen.text.components(separatedBy: "Run this step?").count > asked + 1 })
+      input.fileHandleForWriting.write(Data(key.utf8))
+    }
+    #expect(eventually { screen.text.contains("[o]pen shell") })
+    input.fileHandleForWriting.write(Data("o".utf8))
+    #expect(eventually { screen.text.contains("this shell is in the session the steps left") })
+    input.fileHandleForWriting.write(
+      Data("echo \"[$(basename \"$PWD\")] [$PORT]\"; greet; exit\n".utf8))
+    #expect(eventually { screen.text.components(separatedBy: "[o]pen shell").count > 2 })
+    input.fileHandleForWriting.write(Data("q".utf8))
+    process.waitUntilExit()
+    let text = screen.finish()
+    try? input.fileHandleForWriting.close()
+    #expect(text.contains("[app] [3000]"), "\(text)")
+    #expect(text.contains("hello from app on 3000"), "\(text)")
+    // The rc file that carried the session is gone.
+    let left = try FileManager.default.contentsOfDirectory(
+      atPath: FileManager.default.temporaryDirectory.path
+    ).filter { $0.hasPrefix("runbook-shell-") }
+    #expect(left.isEmpty, "\(left)")
   }
 }

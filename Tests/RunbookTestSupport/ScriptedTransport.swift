@@ -108,6 +108,7 @@ struct ScriptedTransport: Transport {
   }
 
   var interactiveShell: ProcessCommand { ProcessCommand("/bin/false", []) }
+  func interactive(_ command: String) -> ProcessCommand { ProcessCommand("/bin/false", []) }
 
   func close(forget: Bool) async { hosts.close(host.name) }
 }

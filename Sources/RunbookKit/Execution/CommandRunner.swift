@@ -234,7 +234,24 @@ extension SubprocessRunner {
     process.standardError = FileHandle.standardError
     do {
       try process.run()
+      // The child has a process group of its own (an operator's Ctrl-C is the shell's, not
+      // the run's): it gets the terminal while it runs, and a nudge in case it stopped
+      // itself waiting for it; the terminal comes back to the tool after.
+      let child = process.processIdentifier
+      let handsOver =
+        isatty(STDIN_FILENO) == 1 && getpgid(child) == child
+        && tcgetpgrp(STDIN_FILENO) == getpgrp()
+      if handsOver {
+        tcsetpgrp(STDIN_FILENO, child)
+        kill(-child, SIGCONT)
+      }
       process.waitUntilExit()
+      if handsOver {
+        // Taking the terminal back from the background signals SIGTTOU unless ignored.
+        let previous = signal(SIGTTOU, SIG_IGN)
+        tcsetpgrp(STDIN_FILENO, getpgrp())
+        signal(SIGTTOU, previous)
+      }
       return process.terminationStatus
     } catch {
       return -1

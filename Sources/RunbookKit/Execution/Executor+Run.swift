@@ -127,14 +127,7 @@ extension Executor {
       for (key, client) in await context.state.openClients() {
         guard let host = plan.hosts.first(where: { $0.name == key.host }) else { continue }
         let transport = context.transports.transport(for: host)
-        group.addTask {
-          let collector = OutputCollector(
-            logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
-          _ = await transport.run(
-            StepScript(shell: .sh, text: client.endScript, nonce: StepScript.makeNonce()),
-            as: key.user, timeout: .seconds(30), collector: collector)
-          _ = collector.finish()
-        }
+        group.addTask { _ = await transport.runQuietly(client.endScript, as: key.user) }
       }
     }
   }

@@ -21,13 +21,6 @@ struct HostStepRunner: Sendable {
 
   var dryRun: Bool { options.dryRun }
 
-  /// The operator's shell on a host of the plan.
-  func interactiveShell(on name: String) -> ProcessCommand? {
-    plan.hosts.first { $0.name == name }.map {
-      context.transports.transport(for: $0).interactiveShell
-    }
-  }
-
   /// Runs one step on its hosts, at most `forks` at once (one at a time when `serial`).
   func runStep(
     _ planned: PlannedStep, positions: [Int], override: String? = nil,

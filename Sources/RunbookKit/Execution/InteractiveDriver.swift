@@ -67,7 +67,7 @@ actor InteractiveDriver {
         if try await record(retried) { return StepOutcome(records: all, stop: .interrupted) }
         current = current.filter { !hosts.contains($0.host) } + retried
       case .shell(let host):
-        if let shell = runner.interactiveShell(on: host) { await interaction.openShell(shell) }
+        await runner.openShell(on: host, interaction: interaction)
       case .skip:
         current = current.filter { !hosts.contains($0.host) }
         failed = true

@@ -24,8 +24,10 @@ final class LocalTransport: ShellSessionTransport {
 
   func checkConnection() async -> String? { nil }
 
-  var interactiveShell: ProcessCommand {
-    ProcessCommand("/bin/sh", ["-c", "exec \"${SHELL:-/bin/sh}\" -i"])
+  var interactiveShell: ProcessCommand { interactive("exec \"${SHELL:-/bin/sh}\" -i") }
+
+  func interactive(_ command: String) -> ProcessCommand {
+    ProcessCommand("/bin/sh", ["-c", command])
   }
 
   func close(forget: Bool) async { await session.close(forget: forget) }

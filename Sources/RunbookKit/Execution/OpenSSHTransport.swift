@@ -126,6 +126,11 @@ final class OpenSSHTransport: ShellSessionTransport {
     ProcessCommand("ssh", Self.options(host: host, ssh: context.ssh) + ["-t", "--", host.address])
   }
 
+  func interactive(_ command: String) -> ProcessCommand {
+    ProcessCommand(
+      "ssh", Self.options(host: host, ssh: context.ssh) + ["-t", "--", host.address, command])
+  }
+
   func close(forget: Bool) async {
     await session.close(forget: forget)
     let key = masterKey

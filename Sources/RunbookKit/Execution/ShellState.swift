@@ -176,13 +176,14 @@ public struct ShellStateChange: Sendable, Equatable {
 
   /// Shell lines that make this change to a fresh shell: POSIX for the directory and the
   /// variables, and, read only by bash, its functions and arrays. A directory that is gone
-  /// fails the step, saying so, as a terminal would leave the operator nowhere.
-  public func restoreScript() -> String {
+  /// fails the step, saying so, as a terminal would leave the operator nowhere; an
+  /// operator's own shell (`staysOpen`) says so and stays where it is.
+  public func restoreScript(staysOpen: Bool = false) -> String {
     var text = ""
     if let cwd {
       let word = ShellQuote.word(cwd)
       text +=
-        "cd -- \(word) || { printf '%s\\n' \"runbook: the session's directory \"\(word)\" is gone\" >&2; exit 1; }\n"
+        "cd -- \(word) || { printf '%s\\n' \"runbook: the session's directory \"\(word)\" is gone\" >&2; \(staysOpen ? ":" : "exit 1"); }\n"
     }
     for name in unset.sorted() { text += "unset \(name) 2>/dev/null || :\n" }
     var bashOnly = ""

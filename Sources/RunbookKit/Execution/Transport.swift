@@ -26,6 +26,8 @@ public protocol Transport: Sendable {
   func ask(about attemptID: String) async -> RemoteState?
   /// The operator's interactive shell on the host.
   var interactiveShell: ProcessCommand { get }
+  /// `command` (the tool's own shell text) on the host, on the operator's terminal.
+  func interactive(_ command: String) -> ProcessCommand
   /// Ends the host's session, removing the run's state there when `forget`, and releases
   /// what the transport holds open.
   func close(forget: Bool) async
@@ -112,5 +114,19 @@ public enum TransportRegistry {
       preconditionFailure("connection \(host.connection.rawValue) has no transport")
     }
     return entry.make(host, context)
+  }
+}
+
+extension Transport {
+  /// Runs the tool's own `text` on the host as `user` (nil: the login user), its output
+  /// dropped; its exit status, nil when it did not end with one.
+  func runQuietly(_ text: String, as user: String?) async -> Int32? {
+    let collector = OutputCollector(
+      logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
+    let outcome = await run(
+      StepScript(shell: .sh, text: text, nonce: StepScript.makeNonce()), as: user,
+      timeout: .seconds(30), collector: collector)
+    _ = collector.finish()
+    return outcome.exitStatus
   }
 }
