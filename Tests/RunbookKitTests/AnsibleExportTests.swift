@@ -39,11 +39,13 @@ import Yams
     ```
     """
 
-  func export(_ markdown: String = runbook) throws -> AnsibleExport {
+  func export(_ markdown: String = runbook, defaultRole: String? = nil) throws -> AnsibleExport {
     let (book, problems) = Runbook.parse(markdown, file: "r.md")
     #expect(problems.filter { $0.severity == .error }.isEmpty)
     let inv = try InventoryParser.parse(Self.inventory, file: "hosts")
-    let (plan, more) = Planner.plan(book, inventory: inv, options: PlanOptions())
+    var options = PlanOptions()
+    options.defaultRole = defaultRole
+    let (plan, more) = Planner.plan(book, inventory: inv, options: options)
     #expect(more.filter { $0.severity == .error }.isEmpty, "\(more)")
     return AnsibleExport.make(
       plan: plan, runbookFile: "r.md", runbookText: markdown,
@@ -111,6 +113,64 @@ import Yams
       try Yams.load(yaml: variables.replacingOccurrences(of: "!unsafe ", with: ""))
         as? [String: String])
     #expect(loaded["runbook_session"] == PlaybookBuilder.sessionLibrary)
+  }
+
+  /// The exported tasks of a Runme document, run one after the other by a local shell as
+  /// Ansible's shell module would: only what a cell exports reaches the next, as under exec.
+  @Test(arguments: ["/bin/sh", "/bin/bash"])
+  func runmeCellsCarryOnlyTheirExportsThroughTheExport(shell: String) throws {
+    let export = try export(
+      """
+      ---
+      runme:
+        version: v3
+      ---
+      ```sh {"name":"first"}
+      cd /; export SHARED=1; LOCAL=2
+      ```
+
+      ```sh {"name":"second"}
+      echo "pwd=$PWD shared=${SHARED:-} local=${LOCAL:-}"; export SHARED=3 LATER=4; LOCAL=5
+      ```
+
+      ```sh {"name":"third"}
+      echo "shared=${SHARED:-} later=${LATER:-} local=${LOCAL:-}"
+      ```
+      """, defaultRole: "web")
+    let tasks = try allPlays(export).flatMap { ($0["tasks"] as? [[String: Any]]) ?? [] }
+    let commands = ["first", "second", "third"].compactMap { name in
+      let task = tasks.first { ($0["name"] as? String)?.hasPrefix("\(name) (r.md:") == true }
+      return (task?["ansible.builtin.shell"] as? [String: Any])?["cmd"] as? String
+    }
+    #expect(commands.count == 3)
+    let home = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-runme-export-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: home) }
+    var printed: [String] = []
+    for command in commands {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: shell)
+      process.arguments = ["-c", command]
+      process.currentDirectoryURL = home
+      process.environment = [
+        "HOME": home.path, "PATH": "/usr/bin:/bin",
+        "RUNBOOK_SESSION": PlaybookBuilder.sessionLibrary,
+        "RUNBOOK_SESSION_ID": "runme-test-local",
+      ]
+      let output = Pipe()
+      process.standardOutput = output
+      process.standardError = output
+      try process.run()
+      let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 0, "\(text)")
+      printed.append(text)
+    }
+    // The first cell's cd did not carry (each cell starts in the document's directory).
+    #expect(printed[1].hasPrefix("pwd=") && !printed[1].hasPrefix("pwd=/ "), "\(printed)")
+    #expect(printed[1].hasSuffix(" shared=1 local=\n"), "\(printed)")
+    #expect(printed[2] == "shared=3 later=4 local=\n", "\(printed)")
   }
 
   @Test func playsFollowTheDocumentAndTheRolesOfEachStep() throws {

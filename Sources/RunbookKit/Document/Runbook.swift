@@ -88,12 +88,15 @@ extension Runbook {
 extension Runbook {
   /// The directories a Runme cell's directory is chosen from, in Runme's order: the
   /// document's, then the front matter's `cwd`, then the cell's (`cell`, as rendered);
-  /// nil for a step that is not a Runme cell or runs no commands.
-  public func runmeDirectories(of step: Step, cell: String?) -> [String]? {
+  /// nil for a step that is not a Runme cell or runs no commands. The document's
+  /// directory is this machine's: a cell run on another host (`local` false) starts where
+  /// its session is.
+  public func runmeDirectories(of step: Step, cell: String?, local: Bool) -> [String]? {
     guard step.attributes.runme, step.kind.handler.runsCommands else { return nil }
     let document = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent().path
-    return [document, frontMatter.runmeCwd, step.attributes.cwd == nil ? nil : cell].compactMap {
-      $0
-    }.filter { !$0.isEmpty }
+    return [local ? document : nil, frontMatter.runmeCwd, step.attributes.cwd == nil ? nil : cell]
+      .compactMap {
+        $0
+      }.filter { !$0.isEmpty }
   }
 }

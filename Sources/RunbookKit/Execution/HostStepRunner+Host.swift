@@ -180,7 +180,9 @@ extension HostStepRunner {
         ("RUNBOOK_STEP", step.id), ("RUNBOOK_HOST", attempt.hostName),
         ("RUNBOOK_ROLE", step.attributes.roles.joined(separator: ",")),
       ], env: attempt.fields[.env], cwd: attempt.fields[.cwd],
-      runmeDirectories: plan.runbook.runmeDirectories(of: step, cell: attempt.fields[.cwd]))
+      runmeDirectories: plan.runbook.runmeDirectories(
+        of: step, cell: attempt.fields[.cwd],
+        local: plan.hosts.first { $0.name == attempt.hostName }?.connection == .local))
     return ScriptInput(
       step: step, rendered: attempt.rendered, prelude: prelude,
       nonce: attempt.record.attemptID ?? "")

@@ -141,7 +141,11 @@ struct PlaybookBuilder {
       + StepScript.prelude(
         context: [("RUNBOOK_STEP", step.id)], env: rendered.fields[.env],
         cwd: rendered.fields[.cwd],
-        runmeDirectories: plan.runbook.runmeDirectories(of: step, cell: rendered.fields[.cwd]))
+        runmeDirectories: plan.runbook.runmeDirectories(
+          of: step, cell: rendered.fields[.cwd],
+          local: planned.hosts.allSatisfy { name in
+            plan.hosts.first { $0.name == name }?.connection == .local
+          }))
     var input = ScriptInput(step: step, rendered: rendered, prelude: prelude, nonce: "")
     input.epilogue = session.epilogue
     switch step.kind.handler.exportAction(input) {

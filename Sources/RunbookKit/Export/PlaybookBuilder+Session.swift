@@ -42,6 +42,18 @@ extension PlaybookBuilder {
       prelude += "runbook_session_keep \(name)\n"
       epilogue += "runbook_session_unkeep \(name) \(ShellQuote.word(value))\n"
     }
+    if step.attributes.runme {
+      // A Runme cell leaves only what it exported, as exec keeps it: the session goes back
+      // to where the cell found it, its exports put over it (at the top level: bash's
+      // declare in a function would make them local). Before the first cell, that place is
+      // the task's fresh shell, written down first.
+      prelude += "[ -f \"$runbook_session_file\" ] || runbook_session_save\n"
+      epilogue +=
+        "runbook_session_exports=$(export -p)\nrunbook_session_restore\n"
+        + "set +e\neval \"$runbook_session_exports\" 2>/dev/null\nset -e\n"
+        // export -p lists PWD too: the directory is the one the cell found, not its own.
+        + "cd -- \"$runbook_session_cwd\"\n"
+    }
     return (prelude, epilogue + "runbook_session_save\n")
   }
 
