@@ -1,4 +1,5 @@
 import Foundation
+import RunbookTestSupport
 import Testing
 
 /// `runbook export --ansible` run by ansible-playbook itself against real sshd hosts on
@@ -168,6 +169,23 @@ struct ExportTests {
     ```sh {role=app name=nobody-again user=nobody}
     echo "nobody $PWD $NOBODY [${PORT:-}]"
     ```
+
+    ```sql {role=app name=temp client="sqlite3 {{ work }}/{{ host.name }}/app.db"}
+    CREATE TEMP TABLE seen(host);
+    INSERT INTO seen VALUES ('{{ host.name }}');
+    ```
+
+    ```sql {role=app name=temp-again client="sqlite3 {{ work }}/{{ host.name }}/app.db"}
+    SELECT 'seen ' || host FROM seen;
+    ```
+
+    ```sh {role=app name=prompt-left}
+    true
+    ```
+
+    ```sql {role=app name=temp-gone client="sqlite3 {{ work }}/{{ host.name }}/app.db"}
+    SELECT 'temporary tables ' || count(*) FROM sqlite_temp_master;
+    ```
     """.write(to: dir.appendingPathComponent("rb.md"), atomically: true, encoding: .utf8)
     try hosts.inventory(groups: ["s1": "app", "s2": "app"]).write(
       to: dir.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
@@ -182,6 +200,7 @@ struct ExportTests {
     #expect(exported.status == 0, "\(exported.stdout)\n\(exported.stderr)")
     let runDir = dir.appendingPathComponent("ansible-run")
     let sessionsBefore = Self.sessionFiles()
+    let clientsBefore = Self.clientDirectories()
     let (status, printed) = try Self.playbook(
       in: dir.appendingPathComponent("out"), hosts: hosts,
       environment: ["RUNBOOK_RUN_DIR": runDir.path])
@@ -196,12 +215,29 @@ struct ExportTests {
     #expect(byExec["006-alone/s1.log"] == "600 alone [] [] none\n")
     #expect(byExec["007-last/s2.log"] == "600 last s2\nhello again from it's s2\n")
     #expect(byExec["009-nobody-again/s1.log"] == "600 nobody / 1 []\n")
+    // Two SQL steps share one client, kept open; a shell step between ends it.
+    #expect(byExec["011-temp-again/s2.log"] == "600 seen s2\n")
+    #expect(byExec["013-temp-gone/s1.log"] == "600 temporary tables 0\n")
     // exec writes no log for a step that printed nothing; the playbook's callback does.
-    #expect(byExec.count == 14)
+    #expect(byExec.count == 18)
     #expect(byAnsible.filter { $0.value != "600 " } == byExec)
     // The playbook's last play removed the state it kept on the hosts (the hosts' users
     // are this machine's: the login's state directory, and nobody's under /tmp).
     #expect(Self.sessionFiles() == sessionsBefore)
+    // And it ended the clients the SQL tasks kept open.
+    #expect(Self.clientDirectories() == clientsBefore)
+    #expect(
+      eventually(timeout: .seconds(10)) {
+        ClientSessionTests.processes(mentioning: "\(dir.path)/work").isEmpty
+      })
+  }
+
+  /// The SQL clients' directories under /tmp (the hosts' users are this machine's).
+  static func clientDirectories() -> Set<String> {
+    Set(
+      ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter {
+        $0.hasPrefix("runbook-client-")
+      })
   }
 
   /// The state files exported playbooks keep on this machine (its users' sessions).

@@ -245,15 +245,26 @@ import Yams
     #expect(PlaybookBuilder.jinjaLiteral("{ a }") == "{ a }")
   }
 
-  @Test func sqlStepsThatShareAClientUnderExecAreWarnedAbout() throws {
+  @Test func sqlStepsThatShareAClientUnderExecShareItInThePlaybook() throws {
     let export = try export(SessionNoteTests.twoStepsOfOneClient)
-    #expect(export.diagnostics.count == 1)
-    let warning = try #require(export.diagnostics.first)
-    #expect(warning.severity == .warning && warning.location?.line == 5)
-    #expect(warning.message.contains("types into the client open opened"))
-    // Each task has its own client, stopped at an error as under exec.
-    let text = try #require(export.files.first { $0.path == "playbook.yml" }?.text)
-    #expect(text.contains("psql -v ON_ERROR_STOP=1 -d app"))
+    #expect(export.diagnostics.isEmpty, "\(export.diagnostics)")
+    let tasks = try allPlays(export).flatMap { ($0["tasks"] as? [[String: Any]]) ?? [] }
+    func cmd(_ name: String) -> String {
+      let task = tasks.first { ($0["name"] as? String)?.hasPrefix("\(name) (r.md:") == true }
+      return ((task?["ansible.builtin.shell"] as? [String: Any])?["cmd"] as? String) ?? ""
+    }
+    // Both name the client the first opened (after the run's session on the host); the
+    // second knows it should find it open; each stops at an error, as under exec.
+    let directory = SQLClientSession(exportedFrom: "open", command: "", continues: false)
+      .assignment
+    #expect(cmd("open").contains(directory) && cmd("again").contains(directory))
+    #expect(cmd("open").contains("runbook_client_continues=0\nrunbook_client_idle=30\n"))
+    #expect(cmd("again").contains("runbook_client_continues=1\n"))
+    #expect(cmd("again").contains("set -- psql -v ON_ERROR_STOP=1 -d app\n"))
+    // The last play ends the clients with the sessions.
+    let cleanup = try #require(try allPlays(export).last?["tasks"] as? [[String: Any]])
+    let end = (cleanup.first?["ansible.builtin.shell"] as? [String: Any])?["cmd"] as? String
+    #expect(end?.contains("runbook_client_end") == true)
   }
 
   @Test func aConsoleStepRunsItsCommandsAndChecksTheTranscript() throws {

@@ -66,7 +66,7 @@ import Testing
         ```
         """)
     #expect(notes[1]?.client == "open")
-    #expect(notes[2] == nil && notes[3] == nil)
+    #expect(notes[2] == nil && notes[3]?.endsClient == "open")
     #expect(notes[4]?.client == "other")
     #expect(notes[6] == nil && notes[8] == nil)
   }

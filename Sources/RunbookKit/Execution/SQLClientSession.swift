@@ -1,3 +1,5 @@
+import Foundation
+
 /// A database client kept open on a host between consecutive `sql` steps with the same
 /// `client=`, as an operator keeps one prompt open: what one step sets in it (`USE`, `\c`,
 /// `SET`, temporary tables, `AUTH`) is there for the next. Any other step of the same
@@ -12,11 +14,34 @@ struct SQLClientSession: Sendable, Equatable {
   var command: String
   /// Whether an earlier step left this client open (a step that finds it gone says so).
   var continues = false
+  /// Minutes without a step after which the client ends; nil: it ends with the host's
+  /// session loop.
+  var idleMinutes: Int?
 
   /// A new client for `command`.
   init(command: String) {
     directory = "runbook-client-" + Digest.randomHex(8)
     self.command = command
+  }
+
+  /// The client of an exported playbook's SQL tasks that `opener` opened: named after the
+  /// run's session on the host (`RUNBOOK_SESSION_ID`, in each task's environment), since
+  /// every task is a process of its own. No loop outlives the tasks to end it: the next
+  /// task that leaves it does, or the playbook's last play, or half an hour without a task.
+  init(exportedFrom opener: String, command: String, continues: Bool) {
+    directory =
+      "runbook-client-\"$RUNBOOK_SESSION_ID\"-"
+      + Digest.sha256(Data(opener.utf8)).prefix(12)
+    self.command = command
+    self.continues = continues
+    idleMinutes = 30
+  }
+
+  /// Lines that end every client of the exported playbook's run on the host.
+  static var endExportedScript: String {
+    "for runbook_client_dir in \"${TMPDIR:-/tmp}\"/runbook-client-\"$RUNBOOK_SESSION_ID\"-*; do\n"
+      + "  [ ! -d \"$runbook_client_dir\" ] || (\n" + EmbeddedScripts.sqlClient
+      + "runbook_client_end\n) 2>/dev/null\ndone\n"
   }
 
   /// The shell line that names the client's directory for `sql-client.sh`.

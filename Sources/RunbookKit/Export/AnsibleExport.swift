@@ -80,11 +80,16 @@ struct PlaybookBuilder {
   /// The users whose sessions the playbook keeps (their `become` keys), with their hosts.
   var sessionUsers: [(become: [(String, Node)], hosts: [String])] = []
 
+  /// What each step does in its session (`plan`'s reading): which SQL client it types
+  /// into, or ends.
+  let sessionNotes: [Int: SessionNote]
+
   init(plan: Plan, file: String) {
     self.plan = plan
     self.file = file
     captured = Set(plan.steps.compactMap(\.step.attributes.capture))
     secrets = Set(plan.secretNames)
+    sessionNotes = SessionNote.notes(of: plan)
   }
 
   /// One play per run of steps with the same roles (and `serial`), in document order.
@@ -107,16 +112,7 @@ struct PlaybookBuilder {
       pairs.append(("tasks", .sequence(.init(play.tasks))))
       return Self.mapping(pairs)
     }
-    let notes = SessionNote.notes(of: plan)
     for planned in plan.steps where !planned.hosts.isEmpty {
-      if let opener = notes[planned.step.index]?.client {
-        // A task is a process of its own: no client stays open between tasks.
-        diagnostics.append(
-          .warning(
-            file, planned.step.line,
-            "under exec this step types into the client \(opener) opened, kept open; in the playbook each SQL task starts its own client, so what an earlier one set there (USE, SET, temporary tables, AUTH) is not there: repeat it in this step, or mark both steps isolated"
-          ))
-      }
       let roles = planned.step.attributes.roles
       let serial = planned.step.attributes.serial
       if current == nil || current!.roles != roles || current!.serial != serial || serial {
@@ -148,6 +144,19 @@ struct PlaybookBuilder {
           }))
     var input = ScriptInput(step: step, rendered: rendered, prelude: prelude, nonce: "")
     input.epilogue = session.epilogue
+    let note = sessionNotes[step.index]
+    if let opener = note?.endsClient {
+      input.prelude =
+        SQLClientSession(exportedFrom: opener, command: "", continues: false).endScript
+        + input.prelude
+    }
+    if step.kind == .sql, SQLClient(rendered.fields[.client] ?? "mysql") != nil,
+      sessionUse(step) != .none
+    {
+      input.client = SQLClientSession(
+        exportedFrom: note?.client ?? step.id, command: rendered.fields[.client] ?? "mysql",
+        continues: note?.client != nil)
+    }
     switch step.kind.handler.exportAction(input) {
     case .module(let name, let arguments):
       return (name, arguments)

@@ -126,6 +126,11 @@ extension PlaybookBuilder {
   /// in the user's own state directory.
   func sessionEndPlay(_ users: [(become: [(String, Node)], hosts: [String])]) -> Node? {
     guard !users.isEmpty else { return nil }
+    // The SQL clients the SQL tasks kept open end with the sessions.
+    let keepsClients = plan.steps.contains { planned in
+      planned.step.kind == .sql && sessionUse(planned.step) != .none
+        && SQLClient(planned.step.attributes.client ?? "mysql") != nil
+    }
     let tasks = users.map { user in
       Self.mapping(
         [
@@ -138,6 +143,7 @@ extension PlaybookBuilder {
                 Self.string(
                   "eval \"$RUNBOOK_SESSION\"\n"
                     + "command -p rm -f -- \"$runbook_session_file\" \"$runbook_session_file.bash\"\n"
+                    + (keepsClients ? SQLClientSession.endExportedScript : "")
                 )
               ),
               ("executable", Self.string("/bin/sh")),

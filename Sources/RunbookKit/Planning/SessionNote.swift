@@ -19,9 +19,13 @@ public struct SessionNote: Sendable, Equatable {
   public var uses: [Use] = []
   /// For a `sql` step: the earlier step whose client it types into, kept open between them.
   public var client: String?
+  /// The step whose client this step ends, as it leaves that client's prompt.
+  public var endsClient: String?
 
   /// Whether the note has nothing to say.
-  public var isEmpty: Bool { changes.isEmpty && uses.isEmpty && client == nil }
+  public var isEmpty: Bool {
+    changes.isEmpty && uses.isEmpty && client == nil && endsClient == nil
+  }
 
   /// The notes of the plan's steps, by step index; steps outside every session have none.
   public static func notes(of plan: Plan) -> [Int: SessionNote] {
@@ -41,14 +45,17 @@ public struct SessionNote: Sendable, Equatable {
       let reading = ShellReading(step.body)
       var note = SessionNote()
       let command = step.attributes.client ?? "mysql"
+      let open = clients[user ?? ""].flatMap { $0.hosts.isDisjoint(with: hosts) ? nil : $0 }
       if step.kind == .sql, SQLClient(command) != nil {
-        if let open = clients[user ?? ""], open.command == command, open.hosts == hosts {
+        if let open, open.command == command, open.hosts == hosts {
           note.client = open.opener
         } else {
+          note.endsClient = open?.opener
           clients[user ?? ""] = (hosts, command, step.id)
         }
-      } else if let open = clients[user ?? ""], !open.hosts.isDisjoint(with: hosts) {
+      } else if let open {
         // Any other step of the session leaves the client's prompt.
+        note.endsClient = open.opener
         clients[user ?? ""] = nil
       }
       var seen: Set<String> = []

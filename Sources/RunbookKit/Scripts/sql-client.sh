@@ -6,6 +6,8 @@
 #   runbook_client_marker     the line the client prints for the step's closing statement
 #   runbook_client_error      replies (an ERE) that fail the step, for a client that goes on
 #   runbook_client_fatal      replies (an ERE) after which the client answers no more
+#   runbook_client_idle       minutes without a step after which the client ends, for a
+#                             client no session loop outlives (the exported playbook's)
 # Another step ends the client with runbook_client_end.
 # shellcheck shell=sh disable=SC2016,SC2086,SC2154
 
@@ -36,34 +38,38 @@ runbook_client_stat() {
 # steps), in a session of its own, so that no stop of a later step's group reaches it by
 # chance and ending it ends all it started. It lives as long as the session loop of the
 # host: the parent of this step (past sudo or runuser), watched through /proc with its
-# start time, since a pid is reused. Without /proc, kill -0 has to do.
+# start time, since a pid is reused. Without /proc, kill -0 has to do. Where no loop is
+# (runbook_client_idle), it lives until that many minutes pass without a step.
 runbook_client_start() {
   runbook_client_setsid=$(command -v setsid) || { echo "runbook: setsid is missing on this host: the SQL client cannot be kept open" >&2; return 1; }
   rm -rf "$runbook_client_dir"
   (umask 077 && mkdir "$runbook_client_dir" && mkfifo "$runbook_client_dir/in") || return 1
   : >"$runbook_client_dir/out" && echo 0 >"$runbook_client_dir/lines" || return 1
   runbook_client_watch=$PPID runbook_client_born=
-  if runbook_client_stat "$PPID"; then
+  if [ -n "${runbook_client_idle:-}" ]; then
+    runbook_client_watch=
+  elif runbook_client_stat "$PPID"; then
     case $runbook_client_name in sudo | runuser)
       runbook_client_watch=$runbook_client_parent
       runbook_client_stat "$runbook_client_watch" || runbook_client_started= ;;
     esac
     runbook_client_born=$runbook_client_started
   fi
-  runbook_client_keeper='dir=$1 watch=$2 born=$3; shift 3
+  runbook_client_keeper='dir=$1 watch=$2 born=$3 idle=$4; shift 4
     exec 3<>"$dir/in"
     "$@" <&3 >>"$dir/out" 2>&1 3<&- &
     client=$!
     exec 3<&-
     : >"$dir/ready"
     watched() {
-      if [ -n "$born" ]; then read -r stat </proc/$watch/stat 2>/dev/null || return 1; set -f; set -- ${stat##*) }; set +f; [ "${20}" = "$born" ]
+      if [ -n "$idle" ]; then [ -z "$(find "$dir/lines" -mmin +"$idle" 2>/dev/null)" ]
+      elif [ -n "$born" ]; then read -r stat </proc/$watch/stat 2>/dev/null || return 1; set -f; set -- ${stat##*) }; set +f; [ "${20}" = "$born" ]
       else kill -0 "$watch" 2>/dev/null; fi
     }
     (while [ -d "$dir" ] && kill -0 "$client" 2>/dev/null && watched; do sleep 1; done; kill -TERM "$client" 2>/dev/null) &
     wait "$client"; status=$?
     [ -d "$dir" ] && echo "$status" >"$dir/status.new" && mv -f "$dir/status.new" "$dir/status"'
-  "$runbook_client_setsid" sh -c "$runbook_client_keeper" runbook-client "$runbook_client_dir" "$runbook_client_watch" "$runbook_client_born" \
+  "$runbook_client_setsid" sh -c "$runbook_client_keeper" runbook-client "$runbook_client_dir" "$runbook_client_watch" "$runbook_client_born" "${runbook_client_idle:-}" \
     env "$@" </dev/null >/dev/null 2>&1 &
   # The starter is the process setsid became (it forks only for a group leader, which a
   # job of this shell is not). The step waits until the client is started, while the
@@ -86,7 +92,8 @@ runbook_client_step() {
   read -r runbook_client_offset 2>/dev/null <"$runbook_client_dir/lines" || runbook_client_offset=0
   cat >"$runbook_client_dir/next" || return 125
   runbook_client_count=$(wc -l <"$runbook_client_dir/next")
-  echo $((runbook_client_offset + runbook_client_count)) >"$runbook_client_dir/lines"
+  runbook_client_total=$((runbook_client_offset + runbook_client_count))
+  echo "$runbook_client_total" >"$runbook_client_dir/lines"
   : >"$runbook_client_dir/out"
   # A writer of its own: it blocks where the client is gone before reading it all.
   cat "$runbook_client_dir/next" >"$runbook_client_dir/in" &
@@ -98,7 +105,11 @@ runbook_client_step() {
     if [ -e "$runbook_client_dir/status" ]; then runbook_client_ended=gone; break; fi
     if [ -n "$runbook_client_fatal" ] && grep -qE -- "$runbook_client_fatal" "$runbook_client_dir/out"; then runbook_client_ended=fatal; break; fi
     sleep "$runbook_client_delay" 2>/dev/null || sleep 1
-    case $runbook_client_delay in 0.005) runbook_client_delay=0.01 ;; 0.01) runbook_client_delay=0.05 ;; 0.05) runbook_client_delay=0.1 ;; esac
+    case $runbook_client_delay in
+    0.005) runbook_client_delay=0.01 ;; 0.01) runbook_client_delay=0.05 ;; 0.05) runbook_client_delay=0.1 ;;
+    # A long statement is not idleness: the file's time is the step's last sign of life.
+    *) [ -z "${runbook_client_idle:-}" ] || echo "$runbook_client_total" >"$runbook_client_dir/lines" ;;
+    esac
   done
   trap - TERM INT HUP
   kill "$runbook_client_writer" 2>/dev/null

@@ -29,7 +29,12 @@ struct SQLStep: StepKindHandler {
   }
 
   func exportAction(_ input: ScriptInput) -> ExportAction {
-    .script(
+    if let session = input.client, let client = SQLClient(session.command) {
+      return .script(
+        StepScript.sql(
+          input.rendered.body, client: client, session: session, prelude: input.prelude))
+    }
+    return .script(
       StepScript.sql(input.rendered.body, client: input.fields[.client], prelude: input.prelude))
   }
 
