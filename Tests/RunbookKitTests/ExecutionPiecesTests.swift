@@ -110,6 +110,10 @@ import Testing
 
   @Test func aClientIsKnownByItsProgramWordAndGetsItsOptionsThere() {
     #expect(SQLClient("mysql")?.command == "mysql --unbuffered")
+    // mysql reads option files only as its first options.
+    #expect(
+      SQLClient("mysql --defaults-file=/etc/mysql/debian.cnf -D app")?.command
+        == "mysql --defaults-file=/etc/mysql/debian.cnf --unbuffered -D app")
     #expect(
       SQLClient("sudo -u postgres psql -d app")?.command
         == "sudo -u postgres psql -v ON_ERROR_STOP=1 -d app")

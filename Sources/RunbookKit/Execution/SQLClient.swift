@@ -34,12 +34,32 @@ struct SQLClient: Sendable, Equatable {
           !before.contains(where: { "\\`$()|;&<>".contains($0) })
         else { return nil }
         self.program = program
-        command = String(written[..<end]) + " " + program.options + String(written[end...])
+        let at = program == .mysql ? Self.afterDefaultsOptions(written, from: end) : end
+        command = String(written[..<at]) + " " + program.options + String(written[at...])
         return
       }
       index = end
     }
     return nil
+  }
+
+  /// Where mysql's options may go after its program word: past the option files it is
+  /// told of, which mysql reads only as its first options.
+  private static func afterDefaultsOptions(_ written: String, from end: String.Index)
+    -> String.Index
+  {
+    var at = end
+    while let start = written[at...].firstIndex(where: { !$0.isWhitespace }) {
+      let wordEnd = written[start...].firstIndex(where: \.isWhitespace) ?? written.endIndex
+      let word = written[start..<wordEnd]
+      let isDefaults = [
+        "--defaults-file=", "--defaults-extra-file=", "--defaults-group-suffix=",
+        "--no-defaults", "--print-defaults",
+      ].contains { word.hasPrefix($0) }
+      guard isDefaults else { break }
+      at = wordEnd
+    }
+    return at
   }
 
   private static func program(named name: String?) -> Program? {
