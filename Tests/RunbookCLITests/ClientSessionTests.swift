@@ -98,6 +98,46 @@ import Testing
     #expect(eventually(timeout: .seconds(10)) { Self.processes(mentioning: dir.path).isEmpty })
   }
 
+  @Test(.enabled(if: hasSQLite, "needs sqlite3: Scripts/setup --tests installs it"))
+  func aStatementLeftOpenFailsTheStepAndNoPasswordShowsInPs() throws {
+    let dir = try Self.workspace("sqlite-open")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // A password in the client's words (as PGPASSWORD=… would be) is not an argument of
+    // any process while the client waits at its gate.
+    let secret = "hunter2-\(UUID().uuidString.prefix(6))"
+    let client = "client=\"SECRET_WORD=\(secret) sqlite3 {{ dir }}/app.db\""
+    try """
+    ```sql {role=local \(client) name=gate}
+    .shell while [ ! -e {{ dir }}/go ]; do sleep 0.1; done
+    SELECT 'through the gate';
+    ```
+
+    ```sql {role=local \(client) name=open}
+    SELECT 'an unterminated quote;
+    ```
+
+    ```sql {role=local \(client) name=after isolated}
+    SELECT 'never ran';
+    ```
+    """.write(to: dir.appendingPathComponent("guide.md"), atomically: true, encoding: .utf8)
+    let running = try CLI.start(
+      ["exec", "guide.md", "--var", "dir=\(dir.path)", "--report-dir", "run"], in: dir)
+    #expect(eventually { !Self.processes(mentioning: "\(dir.path)/app.db").isEmpty })
+    #expect(Self.processes(mentioning: secret).isEmpty, "\(Self.processes(mentioning: secret))")
+    FileManager.default.createFile(atPath: dir.appendingPathComponent("go").path, contents: nil)
+    // The open statement waits for input that never comes: the step fails within seconds.
+    #expect(eventually(timeout: .seconds(30)) { !running.process.isRunning })
+    if running.process.isRunning { running.process.terminate() }
+    let result = CLI.finish(running)
+    #expect(result.status == 1)
+    #expect(result.stdout.contains("through the gate"))
+    #expect(
+      result.stdout.contains(
+        "failed — the SQL client is left waiting for more input after this step's statements"),
+      "\(result.stdout)")
+    #expect(!result.stdout.contains("never ran"))
+  }
+
   @Test(
     .enabled(if: hasSQLite, "needs sqlite3: Scripts/setup --tests installs it"),
     .enabled(

@@ -232,11 +232,12 @@ struct ExportTests {
       })
   }
 
-  /// The SQL clients' directories under /tmp (the hosts' users are this machine's).
+  /// The exported playbooks' SQL client directories of hosts s1 and s2 under /tmp (the
+  /// hosts' users are this machine's; other tests' clients have other names).
   static func clientDirectories() -> Set<String> {
     Set(
       ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter {
-        $0.hasPrefix("runbook-client-")
+        $0.hasPrefix("runbook-client-") && ($0.contains("-s1-") || $0.contains("-s2-"))
       })
   }
 

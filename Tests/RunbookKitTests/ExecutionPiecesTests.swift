@@ -118,6 +118,12 @@ import Testing
       SQLClient("sudo -u postgres psql -d app")?.command
         == "sudo -u postgres psql -v ON_ERROR_STOP=1 -d app")
     #expect(SQLClient("MYSQL_PWD=x mariadb -u root")?.program == .mysql)
+    #expect(SQLClient("MYSQL_PWD=\"$DB_PASS\" mysql")?.program == .mysql)
+    // The last word that names a client is the program: the words before are a wrapper's.
+    #expect(
+      SQLClient("sudo -u mysql mysql -D app")?.command == "sudo -u mysql mysql --unbuffered -D app")
+    #expect(
+      SQLClient("docker exec -i db psql")?.command == "docker exec -i db psql -v ON_ERROR_STOP=1")
     #expect(
       SQLClient("/usr/bin/sqlite3 /srv/app.db")?.command == "/usr/bin/sqlite3 -bail /srv/app.db")
     #expect(SQLClient("redis-cli -a \"$PW\"")?.command == "redis-cli --no-raw -a \"$PW\"")
@@ -125,6 +131,44 @@ import Testing
     #expect(SQLClient("cqlsh db1") == nil)
     #expect(SQLClient("sh -c 'psql -d app'") == nil)
     #expect(SQLClient("$(which psql)") == nil)
+  }
+
+  /// The exported playbook's last play ends its run's clients by their names; a directory
+  /// of such a name that is not the user's own is never trusted.
+  @Test(.enabled(if: getuid() == 0, "needs root, to make a directory another user owns"))
+  func aClientDirectoryOfAnotherUserIsLeftAlone() throws {
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-foreign-\(UUID().uuidString.prefix(8))")
+    defer { try? FileManager.default.removeItem(at: tmp) }
+    let planted = tmp.appendingPathComponent("runbook-client-run1-planted")
+    try FileManager.default.createDirectory(at: planted, withIntermediateDirectories: true)
+    // A process of the test's own, in a group of its own, named as the client's group.
+    let victim = Process()
+    victim.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+    victim.arguments = ["sleep", "60"]
+    try victim.run()
+    defer { victim.terminate() }
+    try "\(victim.processIdentifier)\n".write(
+      to: planted.appendingPathComponent("pid"), atomically: true, encoding: .utf8)
+    #expect(mkfifo(planted.appendingPathComponent("in").path, 0o600) == 0)
+    for path in [
+      planted.path, planted.appendingPathComponent("pid").path,
+      planted.appendingPathComponent("in").path,
+    ] {
+      #expect(chown(path, 65534, 65534) == 0)
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", SQLClientSession.endExportedScript]
+    process.environment = [
+      "TMPDIR": tmp.path, "RUNBOOK_SESSION_ID": "run1", "PATH": "/usr/bin:/bin",
+    ]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    Thread.sleep(forTimeInterval: 0.2)
+    #expect(victim.isRunning)
+    #expect(FileManager.default.fileExists(atPath: planted.appendingPathComponent("pid").path))
   }
 
   @Test func aSessionStepEndsItsStatementsWithTheClientsEcho() {

@@ -71,6 +71,42 @@ import Testing
     #expect(notes[6] == nil && notes[8] == nil)
   }
 
+  @Test func aTransactionLeftOpenWhenItsClientEndsIsWarnedAbout() throws {
+    let markdown = """
+      ```sql {role=db client="psql -d app" name=begin}
+      postgres=# BEGIN;
+      postgres=# INSERT INTO t VALUES (1);
+      ```
+
+      ```sh {role=db name=shell}
+      true
+      ```
+
+      ```sql {role=db client="psql -d app" name=whole}
+      START TRANSACTION ISOLATION LEVEL SERIALIZABLE;
+      INSERT INTO t VALUES (2);
+      COMMIT;
+      ```
+
+      ```sql {role=db client="redis-cli" name=multi}
+      MULTI
+      SET a 1
+      ```
+      """
+    let (book, _) = Runbook.parse(markdown, file: "r.md")
+    let inventory = try InventoryParser.parse(Self.inventory, file: "hosts")
+    let (_, diagnostics) = Planner.plan(book, inventory: inventory, options: PlanOptions())
+    let warnings = diagnostics.filter { $0.message.contains("is still open") }
+    #expect(warnings.map { $0.location?.line } == [6, 16], "\(warnings)")
+    #expect(
+      warnings.first?.message.contains("step begin begins is still open when this step comes")
+        == true)
+    #expect(warnings.last?.message.contains("when the document ends") == true)
+    #expect(TransactionReading("BEGIN;\nCOMMIT;").leaves == .closed)
+    #expect(TransactionReading("CREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\nEND").leaves == .closed)
+    #expect(TransactionReading("SELECT 1;").leaves == nil)
+  }
+
   @Test func changesAndUsesAreReadFromTheSteps() throws {
     let notes = try notes(
       """

@@ -20,27 +20,30 @@ struct SQLClient: Sendable, Equatable {
   /// The client that `client=` names, or nil where runbook does not know it (or cannot
   /// tell the program word apart from the shell syntax before it).
   init?(_ written: String) {
+    // The last word that names a client is the program (`sudo -u mysql mysql`, `docker
+    // exec -i db psql`): the words before it are a wrapper's.
+    var found: (program: Program, start: String.Index, end: String.Index)?
     var index = written.startIndex
-    while index < written.endIndex {
-      guard let start = written[index...].firstIndex(where: { !$0.isWhitespace }) else { break }
+    while let start = written[index...].firstIndex(where: { !$0.isWhitespace }) {
       let end = written[start...].firstIndex(where: \.isWhitespace) ?? written.endIndex
       let word = written[start..<end]
-      if let program = Self.program(named: word.split(separator: "/").last.map(String.init)) {
-        // Only a word the shell reads as it is written: nothing before it opens a quote or
-        // a command substitution that would make it part of something else.
-        let before = written[..<start]
-        guard word.allSatisfy(Self.plain), before.count(where: { $0 == "'" }) % 2 == 0,
-          before.count(where: { $0 == "\"" }) % 2 == 0,
-          !before.contains(where: { "\\`$()|;&<>".contains($0) })
-        else { return nil }
-        self.program = program
-        let at = program == .mysql ? Self.afterDefaultsOptions(written, from: end) : end
-        command = String(written[..<at]) + " " + program.options + String(written[at...])
-        return
+      if word.allSatisfy(Self.plain),
+        let program = Self.program(named: word.split(separator: "/").last.map(String.init))
+      {
+        found = (program, start, end)
       }
       index = end
     }
-    return nil
+    guard let found else { return nil }
+    // Only a word the shell reads as it is written: nothing before it opens a quote or a
+    // command substitution, or makes it part of another command.
+    let before = written[..<found.start]
+    guard before.count(where: { $0 == "'" }) % 2 == 0, before.count(where: { $0 == "\"" }) % 2 == 0,
+      !before.contains(where: { "\\`|;&<>()".contains($0) })
+    else { return nil }
+    program = found.program
+    let at = program == .mysql ? Self.afterDefaultsOptions(written, from: found.end) : found.end
+    command = String(written[..<at]) + " " + program.options + String(written[at...])
   }
 
   /// Where mysql's options may go after its program word: past the option files it is
@@ -54,7 +57,7 @@ struct SQLClient: Sendable, Equatable {
       let word = written[start..<wordEnd]
       let isDefaults = [
         "--defaults-file=", "--defaults-extra-file=", "--defaults-group-suffix=",
-        "--no-defaults", "--print-defaults",
+        "--no-defaults", "--print-defaults", "--login-path=", "--no-login-paths",
       ].contains { word.hasPrefix($0) }
       guard isDefaults else { break }
       at = wordEnd
@@ -76,18 +79,14 @@ struct SQLClient: Sendable, Equatable {
     c.isASCII && (c.isLetter || c.isNumber || "-_./".contains(c))
   }
 
-  /// The line the client prints for `closing(marker)`.
-  func markerLine(_ marker: String) -> String {
-    program == .redis ? "\"\(marker)\"" : marker
-  }
-
   /// The lines after a step's statements: an empty statement that ends one the block left
-  /// open (as the end of input would), then one whose echo is `markerLine(marker)`.
+  /// open (as the end of input would), then one whose answer holds `marker` (sqlite3's
+  /// output sent back to the step first, should the block have sent it to a file).
   func closing(_ marker: String) -> String {
     switch program {
     case .mysql: ";\nSELECT '\(marker)';\n"
     case .psql: ";\n\\echo \(marker)\n"
-    case .sqlite3: ";\n.print \(marker)\n"
+    case .sqlite3: ";\n.output stdout\n.print \(marker)\n"
     case .redis: "ECHO \(marker)\n"
     }
   }

@@ -169,7 +169,7 @@ public struct StepScript: Sendable, Equatable {
     text += EmbeddedScripts.sqlClient + session.assignment + "\n"
     text += "runbook_client_continues=\(session.continues ? 1 : 0)\n"
     if let idle = session.idleMinutes { text += "runbook_client_idle=\(idle)\n" }
-    text += "runbook_client_marker=\(ShellQuote.word(client.markerLine(marker)))\n"
+    text += "runbook_client_marker=\(ShellQuote.word(marker))\n"
     text += "runbook_client_error=\(ShellQuote.word(client.errorReply ?? ""))\n"
     text += "runbook_client_fatal=\(ShellQuote.word(client.fatalReply ?? ""))\n"
     text += "set -- \(client.command)\nrunbook_client_step \"$@\" <<'\(nonce)'\n"

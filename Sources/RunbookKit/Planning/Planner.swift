@@ -67,6 +67,7 @@ public enum Planner {
       globalVariables: globals)
     plan.askedVariables = asked
     plan.variableValues = Self.values(of: globals.keys, in: scope)
+    diagnostics += SessionNote.transactionWarnings(of: plan, notes: SessionNote.notes(of: plan))
     return (plan, diagnostics)
   }
 

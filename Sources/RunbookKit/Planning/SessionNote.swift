@@ -243,3 +243,69 @@ struct ShellReading {
     return out
   }
 }
+
+extension SessionNote {
+  /// Warnings for a transaction a `sql` step begins (`BEGIN`, `START TRANSACTION`, redis's
+  /// `MULTI`) that is still open when its client ends: at a later step that leaves the
+  /// client's prompt, or at the end of the document. The client's end rolls it back, where
+  /// an operator at the prompt would have gone on to `COMMIT`.
+  static func transactionWarnings(of plan: Plan, notes: [Int: SessionNote]) -> [Diagnostic] {
+    var warnings: [Diagnostic] = []
+    // By the step that opened the client: the step whose transaction is open in it.
+    var open: [String: Step] = [:]
+    func warn(_ began: Step, at line: Int, _ why: String) {
+      warnings.append(
+        .warning(
+          plan.runbook.file, line,
+          "the transaction step \(began.id) begins is still open when \(why): its client ends and the transaction is rolled back; COMMIT it in a SQL step before, or keep the steps together"
+        ))
+    }
+    for planned in plan.steps {
+      let step = planned.step
+      let note = notes[step.index]
+      if let ended = note?.endsClient, let began = open.removeValue(forKey: ended) {
+        warn(began, at: step.line, "this step comes")
+      }
+      guard step.kind == .sql, plan.runbook.sessionUse(step.kind, step.attributes) != .none,
+        SQLClient(step.attributes.client ?? "mysql") != nil
+      else { continue }
+      let opener = note?.client ?? step.id
+      switch TransactionReading(step.body).leaves {
+      case .open: open[opener] = step
+      case .closed: open[opener] = nil
+      case nil: break
+      }
+    }
+    for began in open.values.sorted(by: { $0.line < $1.line }) {
+      warn(began, at: began.line, "the document ends")
+    }
+    return warnings
+  }
+}
+
+/// Whether a SQL step's statements leave a transaction open or closed (nil: they do not
+/// touch one): its last transaction statement, read at the start of each statement.
+struct TransactionReading {
+  enum State { case open, closed }
+  private(set) var leaves: State?
+
+  private static let opens = try! NSRegularExpression(
+    pattern: #"^\s*(BEGIN|MULTI)\s*$|^\s*(BEGIN\s+(WORK|TRANSACTION)|START\s+TRANSACTION)\b"#,
+    options: [.caseInsensitive])
+  private static let closes = try! NSRegularExpression(
+    pattern: #"^\s*(COMMIT|ROLLBACK|END|ABORT|EXEC|DISCARD)\b"#, options: [.caseInsensitive])
+
+  init(_ body: String) {
+    let text = StepScript.stripPrompts(body)
+    // Statements end at `;`, and redis's commands at the end of their line.
+    for statement in text.split(whereSeparator: { $0 == ";" || $0 == "\n" }) {
+      let line = String(statement)
+      let range = NSRange(line.startIndex..., in: line)
+      if Self.opens.firstMatch(in: line, range: range) != nil {
+        leaves = .open
+      } else if Self.closes.firstMatch(in: line, range: range) != nil {
+        leaves = .closed
+      }
+    }
+  }
+}
