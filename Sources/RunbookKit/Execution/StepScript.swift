@@ -169,12 +169,13 @@ public struct StepScript: Sendable, Equatable {
     text += EmbeddedScripts.sqlClient + session.assignment + "\n"
     text += "runbook_client_continues=\(session.continues ? 1 : 0)\n"
     if let idle = session.idleMinutes { text += "runbook_client_idle=\(idle)\n" }
+    let sent = statements + (statements.hasSuffix("\n") ? "" : "\n") + client.closing(marker)
     text += "runbook_client_marker=\(ShellQuote.word(marker))\n"
+    text += "runbook_client_count=\(sent.utf8.count { $0 == UInt8(ascii: "\n") })\n"
     text += "runbook_client_error=\(ShellQuote.word(client.errorReply ?? ""))\n"
     text += "runbook_client_fatal=\(ShellQuote.word(client.fatalReply ?? ""))\n"
     text += "set -- \(client.command)\nrunbook_client_step \"$@\" <<'\(nonce)'\n"
-    text += statements + (statements.hasSuffix("\n") ? "" : "\n") + client.closing(marker)
-    text += "\(nonce)\n"
+    text += sent + "\(nonce)\n"
     return StepScript(shell: .sh, text: text, nonce: nonce)
   }
 

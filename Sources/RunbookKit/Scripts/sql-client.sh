@@ -4,6 +4,7 @@
 #   runbook_client_dir        the client's private directory (a FIFO, its output, its pid)
 #   runbook_client_continues  1 where an earlier step left this client open
 #   runbook_client_marker     what the client prints for the step's closing statement
+#   runbook_client_count      the lines the step sends (its statements and the closing ones)
 #   runbook_client_error      replies (an ERE) that fail the step, for a client that goes on
 #   runbook_client_fatal      replies (an ERE) after which the client answers no more
 #   runbook_client_idle       minutes without a step after which the client ends, for a
@@ -130,7 +131,9 @@ runbook_client_start() {
 # Whether the client is waiting for input it will not get: blocked reading the FIFO (the
 # kernel's wait channel, where this user may read it) after all of the step was written.
 runbook_client_waiting() {
-  [ -e "$runbook_client_dir/written" ] && read -r runbook_client_pid 2>/dev/null <"$runbook_client_dir/client" || return 1
+  runbook_client_sent=
+  read -r runbook_client_sent 2>/dev/null <"$runbook_client_dir/written"
+  [ "$runbook_client_sent" = "$runbook_client_marker" ] && read -r runbook_client_pid 2>/dev/null <"$runbook_client_dir/client" || return 1
   # The file has no line break: read fails at its end, having read the word.
   runbook_client_wchan=
   read -r runbook_client_wchan 2>/dev/null </proc/"$runbook_client_pid"/wchan
@@ -148,17 +151,18 @@ runbook_client_step() {
     [ "${runbook_client_continues:-}" != 1 ] || echo "runbook: the client the steps before this one left open has ended; this step starts a new one, without what they set in it (USE, SET, temporary tables, AUTH)" >&2
     runbook_client_start "$@" || { echo "runbook: cannot start the client in $runbook_client_dir" >&2; return 125; }
   fi
-  rm -f "$runbook_client_dir/written"
   read -r runbook_client_offset 2>/dev/null <"$runbook_client_dir/lines" || runbook_client_offset=0
-  (umask 077 && cat >"$runbook_client_dir/next") || return 125
-  runbook_client_count=$(wc -l <"$runbook_client_dir/next")
   runbook_client_total=$((runbook_client_offset + runbook_client_count))
   echo "$runbook_client_total" >"$runbook_client_dir/lines"
-  # A writer of its own: it blocks where the client is gone before reading it all.
-  { cat "$runbook_client_dir/next" >"$runbook_client_dir/in" && : >"$runbook_client_dir/written"; } &
+  # A writer of its own, from the statements on standard input (an asynchronous list
+  # reads /dev/null unless given another descriptor): it blocks where the client is gone
+  # before reading it all, and says when it is done with this step's marker.
+  exec 4<&0
+  { cat <&4 >"$runbook_client_dir/in" && echo "$runbook_client_marker" >"$runbook_client_dir/written"; } &
   runbook_client_writer=$!
+  exec 4<&-
   trap 'kill "$runbook_client_writer" 2>/dev/null; runbook_client_end; exit 143' TERM INT HUP
-  runbook_client_delay=0.005 runbook_client_ended="" runbook_client_stuck=0
+  runbook_client_delay=0.002 runbook_client_ended="" runbook_client_stuck=0
   while :; do
     if grep -qF -- "$runbook_client_marker" "$runbook_client_dir/out"; then break; fi
     if [ -e "$runbook_client_dir/status" ]; then runbook_client_ended=gone; break; fi
@@ -167,7 +171,7 @@ runbook_client_step() {
     if [ "$runbook_client_stuck" -ge 30 ]; then runbook_client_ended=waiting; break; fi
     sleep "$runbook_client_delay" 2>/dev/null || sleep 1
     case $runbook_client_delay in
-    0.005) runbook_client_delay=0.01 ;; 0.01) runbook_client_delay=0.05 ;; 0.05) runbook_client_delay=0.1 ;;
+    0.002) runbook_client_delay=0.005 ;; 0.005) runbook_client_delay=0.02 ;; 0.02) runbook_client_delay=0.1 ;;
     # A long statement is not idleness: the file's time is the step's last sign of life.
     *) [ -z "${runbook_client_idle:-}" ] || echo "$runbook_client_total" >"$runbook_client_dir/lines" ;;
     esac
