@@ -318,6 +318,31 @@ enum CLI {
   /// then the front matter's `cwd` relative to it, then the cell's relative to that (a
   /// directory that is not there when the cell runs is passed over), so a `cd` does not
   /// reach the next cell; only exported variables carry.
+  @Test func theOperatorIsWhoTheRunSaysRanIt() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-operator-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try "```sh {role=local name=hi}\necho hi\n```\n".write(
+      to: dir.appendingPathComponent("r.md"), atomically: true, encoding: .utf8)
+    let given = try CLI.run(
+      ["exec", "r.md", "--report-dir", "given", "--operator", "Ada Lovelace <ada@example.org>"],
+      in: dir, environment: ["RUNBOOK_OPERATOR": "Grace Hopper"])
+    #expect(given.status == 0, "\(given.stderr)")
+    let fromVariable = try CLI.run(
+      ["exec", "r.md", "--report-dir", "variable"], in: dir,
+      environment: ["RUNBOOK_OPERATOR": "Grace Hopper"])
+    #expect(fromVariable.status == 0)
+    for (run, name) in [("given", "Ada Lovelace <ada@example.org>"), ("variable", "Grace Hopper")] {
+      let data = try Data(contentsOf: dir.appendingPathComponent("\(run)/run.json"))
+      let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+      #expect((json?["run"] as? [String: Any])?["operator"] as? String == name, "\(json ?? [:])")
+      let markdown = try String(
+        contentsOf: dir.appendingPathComponent("\(run)/report.md"), encoding: .utf8)
+      #expect(markdown.contains(name))
+    }
+  }
+
   @Test func runmeCellsFollowRunmesDirectoriesAndExports() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
       "runbook-runme-cwd-\(UUID().uuidString.prefix(8))")

@@ -170,3 +170,36 @@ import Testing
     #expect(bench.diagnostics.contains { $0.message.contains("nosuchstep") })
   }
 }
+
+@Suite struct OperatorIdentityTests {
+  let gitFiles = [
+    "/home/ada/.config/git/config": "[user]\n\tname = Ada Lovelace\n",
+    "/home/ada/.gitconfig": "[core]\n  editor = vi\n[user]\n  email = \"ada@example.org\"\n",
+  ]
+
+  @Test func theGivenNameComesFirstThenTheEnvironmentThenGitThenTheLogin() {
+    let environment = ["HOME": "/home/ada", "USER": "root", "RUNBOOK_OPERATOR": "Grace Hopper"]
+    let read = { (path: String) in gitFiles[path] }
+    #expect(
+      OperatorIdentity.resolve(given: "Alan Turing", environment: environment, readFile: read)
+        == "Alan Turing")
+    #expect(
+      OperatorIdentity.resolve(given: nil, environment: environment, readFile: read)
+        == "Grace Hopper")
+    var noVariable = environment
+    noVariable["RUNBOOK_OPERATOR"] = nil
+    // git reads its XDG file, then ~/.gitconfig: both give a part of [user].
+    #expect(
+      OperatorIdentity.resolve(given: nil, environment: noVariable, readFile: read)
+        == "Ada Lovelace <ada@example.org>")
+    #expect(
+      OperatorIdentity.resolve(given: "  ", environment: noVariable, readFile: { _ in nil })
+        .hasPrefix("root@"))
+  }
+
+  @Test func aNameIsOneLineWithoutControlCharacters() {
+    #expect(
+      OperatorIdentity.resolve(given: "Eve\u{1B}[2J\nMallory\t", environment: [:])
+        == "Eve[2JMallory")
+  }
+}

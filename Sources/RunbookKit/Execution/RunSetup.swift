@@ -101,9 +101,4 @@ public enum RunSetup {
     return candidate
   }
 
-  /// `user@machine`, for the run record.
-  public static func operatorName(environment: [String: String]) -> String {
-    let user = environment["USER"] ?? NSUserName()
-    return "\(user)@\(ProcessInfo.processInfo.hostName)"
-  }
 }

@@ -81,7 +81,8 @@ public struct RunPipeline: Sendable {
   {
     var options = ExecOptions(
       runDirectory: runDirectory, ssh: ssh,
-      operatorName: RunSetup.operatorName(environment: environment.variables))
+      operatorName: OperatorIdentity.resolve(
+        given: request.operatorName, environment: environment.variables))
     options.forks = max(request.forks, 1)
     options.continueOnError = request.continueOnError
     options.dryRun = request.dryRun

@@ -22,6 +22,8 @@ public struct RunRequest: Sendable {
   public var presentation = RunPresentation.lines
   /// The ssh key that signs the run directory once its reports are written.
   public var signKey: String?
+  /// `--operator`: who runs this (see `OperatorIdentity`).
+  public var operatorName: String?
   /// The operator's ssh settings (`--ssh-config`, `--ssh-option`, `--connect-timeout`),
   /// laid over the run's private control directory.
   public var configureSSH: @Sendable (inout SSHSettings) -> Void = { _ in }

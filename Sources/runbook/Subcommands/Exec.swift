@@ -66,6 +66,13 @@ struct Exec: AsyncParsableCommand {
   )
   var signKey: String?
 
+  @Option(
+    name: .customLong("operator"),
+    help:
+      "Who runs this, as the reports name them (default: RUNBOOK_OPERATOR, else git's user.name <user.email>, else login@host)."
+  )
+  var operatorName: String?
+
   func run() async throws {
     let environment = ProcessInfo.processInfo.environment
     let pipeline = RunPipeline(request: request(environment), environment: .terminal(environment))
@@ -92,6 +99,7 @@ struct Exec: AsyncParsableCommand {
     request.dryRun = dryRun
     request.interactive = interactive
     request.signKey = signKey
+    request.operatorName = operatorName
     let connection = connection
     request.configureSSH = { connection.apply(to: &$0) }
     // On a colour terminal, a live view; otherwise (or with --no-color/NO_COLOR) plain lines.
