@@ -177,6 +177,13 @@ import Testing
     FileManager.default.createFile(atPath: go, contents: nil)
     let whole = try CLI.run(arguments + ["--report-dir", "whole"], in: dir)
     #expect(whole.status == 0, "\(whole.stdout)\(whole.stderr)")
+    // The reports say where each host was reached.
+    let data = try Data(contentsOf: dir.appendingPathComponent("whole/run.json"))
+    let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    let details = (json?["run"] as? [String: Any])?["hostDetails"] as? [[String: Any]]
+    #expect(
+      details?.map { "\($0["name"] ?? "") \($0["address"] ?? ""):\($0["port"] ?? "")" }
+        == hosts.hosts.map { "\($0.name) \($0.address):\($0.port)" })
     for host in ["c1", "c2"] {
       #expect(whole.stdout.contains("[\(host)] gate sees \(host)"), "\(whole.stdout)")
       #expect(whole.stdout.contains("[\(host)] after sees 1"))

@@ -286,6 +286,34 @@ enum FixedRun {
 }
 
 extension ReportTests {
+  @Test func theHostsTableSaysWhereAndAsWhom() async throws {
+    var (report, _) = try await Self.twoRuns()
+    report.attempts[report.attempts.count - 1].hostDetails = [
+      HostRecord(
+        name: "web1", address: "192.0.2.11", port: 2222, connection: "ssh", user: "deploy",
+        becomes: ["postgres", "root"]),
+      HostRecord(
+        name: "db<1>", address: "db1", port: nil, connection: "ssh", user: nil, becomes: nil),
+    ]
+    let markdown = report.markdown()
+    #expect(
+      markdown.contains(
+        "| `web1` | `192.0.2.11:2222` | ssh | `deploy` | `postgres`, `root` |\n| `db<1>` | `db1` | ssh | — | — |\n"
+      ),
+      "\(markdown.prefix(2000))")
+    let html = report.html()
+    #expect(
+      html.contains(
+        "<tr><td><code>web1</code></td><td><code>192.0.2.11:2222</code></td><td>ssh</td><td><code>deploy</code></td><td><code>postgres</code>, <code>root</code></td></tr>"
+      ))
+    #expect(html.contains("<code>db&lt;1&gt;</code>"))
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+    let hosts = try #require((json["run"] as? [String: Any])?["hostDetails"] as? [[String: Any]])
+    #expect(hosts.first?["port"] as? Int == 2222 && hosts.first?["user"] as? String == "deploy")
+    #expect(hosts.last?["becomes"] as? [String] == [])
+  }
+
   @Test func diffShowsWhatAStepLeftInItsSessionThatDiffers() async throws {
     var (runA, runB) = try await Self.twoRuns()
     func record(_ json: String) throws -> SessionRecord {

@@ -120,6 +120,21 @@ extension Executor {
     }
   }
 
+  /// How the plan reaches each host, and as whom its steps run there.
+  static func hostDetails(_ plan: Plan) -> [HostRecord] {
+    plan.hosts.map { host in
+      var users: Set<String> = []
+      for planned in plan.steps where planned.hosts.contains(host.name) {
+        let a = planned.step.attributes
+        if let user = a.user ?? (a.become || host.become ? "root" : nil) { users.insert(user) }
+      }
+      return HostRecord(
+        name: host.name, address: host.address, port: host.port,
+        connection: host.connection.rawValue, user: host.user,
+        becomes: users.isEmpty ? nil : users.sorted())
+    }
+  }
+
   /// Ends the SQL clients the sessions keep open, each as the user it runs as. (One left
   /// behind would end with its host's session loop, at most a second later.)
   private func endClients(_ context: RunContext) async {
@@ -206,6 +221,7 @@ extension Executor {
     record.snapshot = snapshot
     record.interactive = interaction != nil
     record.roleHosts = Self.roleHosts(plan)
+    record.hostDetails = Self.hostDetails(plan)
     var definitions: [String: String] = [:]
     for (name, value) in plan.globalVariables where plan.variableValues[name] != value.rendered {
       definitions[name] = plan.masker.mask(value.rendered)

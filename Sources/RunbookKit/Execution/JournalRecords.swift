@@ -64,6 +64,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
   /// step lists them), as positions in `hosts`: the reports tell a step that does not run
   /// on a host from one that was not reached there.
   public var roleHosts: [String: [Int]]?
+  /// How the run reached each host (`hosts`' order); nil in journals from before.
+  public var hostDetails: [HostRecord]?
 
   /// Creates a record.
   public init(
@@ -94,7 +96,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     case type, runID, runbook, title, runbookSHA256, inventory, inventorySHA256
     case operatorName = "operator"
     case toolVersion, startedAt, variables, stepCount, hosts, dryRun, resumes, selectedSteps
-    case stateToken, attempt, snapshot, variableDefinitions, interactive, roleHosts
+    case stateToken, attempt, snapshot, variableDefinitions, interactive, roleHosts, hostDetails
   }
 
   /// The attempt's runbook snapshot in the run directory.
@@ -276,4 +278,36 @@ public struct RunEndRecord: Codable, Sendable, Equatable {
     self.endedAt = endedAt
     self.counts = counts
   }
+}
+
+/// A host as the run reached it, for the reports' hosts table: where, how, as whom.
+public struct HostRecord: Codable, Sendable, Equatable {
+  /// The inventory name.
+  public var name: String
+  /// The address connected to (`ansible_host`, else the name).
+  public var address: String
+  /// The port, when the inventory sets one.
+  public var port: Int?
+  /// `local` or `ssh`.
+  public var connection: String
+  /// The remote login user, when the inventory sets one (else ssh's own choice).
+  public var user: String?
+  /// The users steps ran as through sudo (or runuser) on the host, `root` for `become`.
+  public var becomes: [String]?
+
+  /// Creates a record.
+  public init(
+    name: String, address: String, port: Int?, connection: String, user: String?,
+    becomes: [String]?
+  ) {
+    self.name = name
+    self.address = address
+    self.port = port
+    self.connection = connection
+    self.user = user
+    self.becomes = becomes
+  }
+
+  /// `address:port`, or the address alone.
+  public var endpoint: String { port.map { "\(address):\($0)" } ?? address }
 }

@@ -20,6 +20,17 @@ extension RunReport {
     runValue["inventory"] = run.inventory.map(Value.string) ?? .null
     runValue["inventorySHA256"] = run.inventorySHA256.map(Value.string) ?? .null
     runValue["resumes"] = run.resumes.map(Value.string) ?? .null
+    if let details = lastAttempt.hostDetails {
+      runValue["hostDetails"] = .list(
+        details.map { host in
+          .map([
+            "name": .string(host.name), "address": .string(host.address),
+            "port": host.port.map(Value.int) ?? .null, "connection": .string(host.connection),
+            "user": host.user.map(Value.string) ?? .null,
+            "becomes": .list((host.becomes ?? []).map(Value.string)),
+          ])
+        })
+    }
     runValue["endedAt"] = end.map { .string($0.endedAt) } ?? .null
     runValue["variables"] = .map(lastAttempt.variables.mapValues(Value.string))
     runValue["variableDefinitions"] = .map(

@@ -209,6 +209,19 @@ extension RunReport {
       ),
       ("Journal digest", "<code class=\"digest\">\(digest)</code>"),
     ]
+    if let details = lastAttempt.hostDetails, !details.isEmpty {
+      let items = details.map { host in
+        let becomes = (host.becomes ?? []).map { "<code>\(Self.xml($0))</code>" }
+          .joined(separator: ", ")
+        return
+          "<tr><td><code>\(Self.xml(host.name))</code></td><td><code>\(Self.xml(host.endpoint))</code></td><td>\(Self.xml(host.connection))</td><td>\(host.user.map { "<code>\(Self.xml($0))</code>" } ?? "—")</td><td>\(becomes.isEmpty ? "—" : becomes)</td></tr>"
+      }.joined()
+      rows.append(
+        (
+          "Hosts",
+          "<table class=\"attempts\"><tr><th>host</th><th>address</th><th>connection</th><th>login</th><th>runs steps as</th></tr>\(items)</table>"
+        ))
+    }
     if attempts.count > 1 {
       let items = attempts.enumerated().map { i, a -> String in
         let n = a.attempt ?? i + 1

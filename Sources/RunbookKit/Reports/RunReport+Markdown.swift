@@ -110,6 +110,15 @@ extension RunReport {
       ("Journal digest", "`\(digest)`"),
     ]
     for (key, value) in rows { out += "| \(key) | \(value) |\n" }
+    if let details = lastAttempt.hostDetails, !details.isEmpty {
+      out +=
+        "\n**Hosts**\n\n| host | address | connection | login | runs steps as |\n|---|---|---|---|---|\n"
+      for host in details {
+        let becomes = (host.becomes ?? []).map { "`\(Self.code($0))`" }.joined(separator: ", ")
+        out +=
+          "| `\(Self.code(host.name))` | `\(Self.code(host.endpoint))` | \(host.connection) | \(host.user.map { "`\(Self.code($0))`" } ?? "—") | \(becomes.isEmpty ? "—" : becomes) |\n"
+      }
+    }
     if attempts.count > 1 {
       out +=
         "\n**Attempts**\n\n| # | started | ended | operator | result | runbook |\n|---|---|---|---|---|---|\n"
