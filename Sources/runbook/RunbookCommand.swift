@@ -11,7 +11,7 @@ struct RunbookCommand: AsyncParsableCommand {
     version: RunbookVersion.described(commit: buildCommit),
     subcommands: [
       Exec.self, Check.self, List.self, Plan.self, InventoryCommand.self, Report.self, Verify.self,
-      Sign.self, Diff.self, Init.self, Export.self,
+      Sign.self, Diff.self, Runs.self, Init.self, Export.self,
     ]
   )
 

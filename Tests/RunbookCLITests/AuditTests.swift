@@ -237,4 +237,60 @@ import Testing
     #expect(journal.contains("+token = ********"), "the file diff, masked")
     #expect(journal.contains("the token is ********"), "the transcript mismatch, masked")
   }
+
+  @Test func runsListsEachRunOfAFolderAndWritesItsIndex() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-runs-\(UUID().uuidString.prefix(8))")
+    let reports = dir.appendingPathComponent("Reports")
+    try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let keygen = Process()
+    keygen.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+    keygen.arguments = [
+      "-q", "-t", "ed25519", "-N", "", "-f", dir.appendingPathComponent("key").path,
+    ]
+    try keygen.run()
+    keygen.waitUntilExit()
+    try "```sh {role=local name=ok}\necho fine\n```\n".write(
+      to: dir.appendingPathComponent("good.md"), atomically: true, encoding: .utf8)
+    try "```sh {role=local name=bad}\nexit 3\n```\n".write(
+      to: dir.appendingPathComponent("bad.md"), atomically: true, encoding: .utf8)
+    let good = try CLI.run(
+      [
+        "exec", "good.md", "--report-dir", "Reports/good", "--sign-key", "key", "--operator", "Ada",
+      ],
+      in: dir)
+    #expect(good.status == 0, "\(good.stderr)")
+    let bad = try CLI.run(
+      ["exec", "bad.md", "--report-dir", "Reports/bad", "--operator", "Grace"], in: dir)
+    #expect(bad.status == 1)
+    // A folder without a journal is no run; a journal that cannot be read is said so.
+    try FileManager.default.createDirectory(
+      at: reports.appendingPathComponent("notes"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: reports.appendingPathComponent("broken"), withIntermediateDirectories: true)
+    try "not json\n".write(
+      to: reports.appendingPathComponent("broken/journal.jsonl"), atomically: true, encoding: .utf8)
+
+    let listed = try CLI.run(["runs"], in: dir)
+    #expect(listed.status == 0, "\(listed.stderr)")
+    let lines = listed.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.first?.hasPrefix("started") == true)
+    let good1 = try #require(lines.first { $0.hasSuffix(" good") })
+    #expect(good1.contains(" passed ") && good1.contains(" yes ") && good1.contains(" Ada "))
+    let bad1 = try #require(lines.first { $0.hasSuffix(" bad") })
+    #expect(bad1.contains(" failed ") && bad1.contains(" no ") && bad1.contains(" Grace "))
+    #expect(lines.contains { $0.contains("unreadable") && $0.hasSuffix(" broken") })
+    #expect(!lines.contains { $0.hasSuffix(" notes") })
+    // The newest run comes first.
+    #expect(
+      lines.firstIndex { $0.hasSuffix(" bad") }! < lines.firstIndex { $0.hasSuffix(" good") }!)
+    let index = try String(
+      contentsOf: reports.appendingPathComponent("index.html"), encoding: .utf8)
+    #expect(index.contains("<a href=\"good/report.html\">good</a>"))
+    #expect(index.contains("<span class=\"badge failed\">failed</span>"))
+
+    let missing = try CLI.run(["runs", "nowhere"], in: dir)
+    #expect(missing.status == 2 && missing.stderr.contains("nowhere is not a folder"))
+  }
 }
