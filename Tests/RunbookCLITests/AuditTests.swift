@@ -293,4 +293,39 @@ import Testing
     let missing = try CLI.run(["runs", "nowhere"], in: dir)
     #expect(missing.status == 2 && missing.stderr.contains("nowhere is not a folder"))
   }
+
+  @Test func theHeaderCountsWhatChangedWhatDidNotAndWhatAGuardSkipped() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-effects-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try """
+    ```text {role=local file={{ dir }}/app.conf}
+    level = 3
+    ```
+
+    ```sh {role=local name=made creates={{ dir }}/made}
+    touch {{ dir }}/made
+    ```
+
+    ```sh {role=local name=look}
+    ls {{ dir }} >/dev/null
+    ```
+    """.write(to: dir.appendingPathComponent("r.md"), atomically: true, encoding: .utf8)
+    var lines: [String] = []
+    for run in ["first", "second"] {
+      let result = try CLI.run(
+        ["exec", "r.md", "--var", "dir=\(dir.path)", "--report-dir", run], in: dir)
+      #expect(result.status == 0, "\(result.stderr)")
+      let markdown = try String(
+        contentsOf: dir.appendingPathComponent("\(run)/report.md"), encoding: .utf8)
+      lines.append(
+        markdown.split(separator: "\n").first { $0.hasPrefix("| Result |") }.map(String.init) ?? "")
+    }
+    #expect(lines[0].contains("3 ok · 2 changed, 1 ran"), "\(lines[0])")
+    #expect(lines[1].contains("· 1 unchanged, 1 skipped by guard, 1 ran"), "\(lines[1])")
+    let html = try String(
+      contentsOf: dir.appendingPathComponent("first/report.html"), encoding: .utf8)
+    #expect(html.contains("title=\"localhost: ok, changed\">✓<sup>●</sup>"))
+  }
 }

@@ -52,6 +52,12 @@ extension RunReport {
     let head: [(String, Value)] = [
       ("attempts", attemptsValue),
       (
+        "changes",
+        .map(
+          Dictionary(
+            uniqueKeysWithValues: effectCounts.map { ($0.effect.rawValue, Value.int($0.count)) }))
+      ),
+      (
         "counts",
         .map(Dictionary(uniqueKeysWithValues: counts.map { ($0.status, Value.int($0.count)) }))
       ),
@@ -106,7 +112,8 @@ extension RunReport {
         text += "["
         for (j, r) in records.enumerated() {
           text += j == 0 ? "\n" + pad + "  " : ",\n" + pad + "  "
-          Self.writeRecordJSON(r, into: &text, pad: pad + "  ")
+          Self.writeRecordJSON(
+            r, effect: Self.effect(of: r, step: step), into: &text, pad: pad + "  ")
         }
         text += "\n" + pad + "]"
       } else {
@@ -140,7 +147,9 @@ extension RunReport {
     return .map(fields)
   }
 
-  private static func writeRecordJSON(_ r: StepRecord, into text: inout String, pad: String) {
+  private static func writeRecordJSON(
+    _ r: StepRecord, effect: Effect?, into text: inout String, pad: String
+  ) {
     func string(_ value: String?) -> String {
       guard let value else { return "null" }
       var out = ""
@@ -153,6 +162,7 @@ extension RunReport {
       ("attempt", String(r.attempt ?? 1)), ("attempts", String(r.attempts)), ("captured", captured),
       ("changed", r.changed.map { $0 ? "true" : "false" } ?? "null"),
       ("deviation", string(r.deviation)), ("diff", string(r.diff)),
+      ("effect", string(effect?.rawValue)),
       ("durationMs", String(r.durationMs)), ("endedAt", string(r.endedAt)),
       ("exitCode", r.exitCode.map { String($0) } ?? "null"), ("host", string(r.host)),
       ("log", string(r.log)), ("mismatch", string(r.mismatch)), ("note", string(r.note)),

@@ -282,10 +282,14 @@ extension RunReport {
         "<tr class=\"\(problem ? "problem" : "")\"><td><a href=\"#step-\(Self.xml(step.id))\" title=\"\(Self.xml(step.id)), line \(step.line)\">\(Self.xml(label(of: step)))</a></td>"
       for host in hosts {
         if let r = records.first(where: { $0.host == host }) {
-          let action = r.operatorAction.map { " " + $0.rawValue } ?? ""
-          let mark = r.operatorAction.map { "<sup>\(Self.actionMark($0))</sup>" } ?? ""
+          let changed = Self.effect(of: r, step: step) == .changed
+          let action =
+            (r.operatorAction.map { " " + $0.rawValue } ?? "") + (changed ? " changed" : "")
+          let mark =
+            (r.operatorAction.map { "<sup>\(Self.actionMark($0))</sup>" } ?? "")
+            + (changed ? "<sup>●</sup>" : "")
           out +=
-            "<td class=\"cell \(r.status.rawValue)\(action)\" title=\"\(Self.xml(host)): \(r.status.rawValue)\(r.operatorAction.map { ", \($0.rawValue) by the operator" } ?? "")\">\(Self.cellMark(r.status))\(mark)</td>"
+            "<td class=\"cell \(r.status.rawValue)\(action)\" title=\"\(Self.xml(host)): \(r.status.rawValue)\(r.operatorAction.map { ", \($0.rawValue) by the operator" } ?? "")\(changed ? ", changed" : "")\">\(Self.cellMark(r.status))\(mark)</td>"
         } else {
           let absence = absence(of: step, on: host) ?? absence(of: step)
           let (cls, mark) = Self.absenceMark(absence)
@@ -296,7 +300,7 @@ extension RunReport {
     }
     out += "</table></div>\n"
     out +=
-      "<p class=\"legend\"><span class=\"cell ok\">✓</span> ok <span class=\"cell failed\">✗</span> failed <span class=\"cell skipped\">–</span> skipped <span class=\"cell unreached\">·</span> not reached <span class=\"cell na\">&#160;</span> not on this host · <sup>✎</sup> edited, <sup>⊘</sup> skipped, <sup>☑</sup> confirmed by the operator</p>\n"
+      "<p class=\"legend\"><span class=\"cell ok\">✓</span> ok <span class=\"cell failed\">✗</span> failed <span class=\"cell skipped\">–</span> skipped <span class=\"cell unreached\">·</span> not reached <span class=\"cell na\">&#160;</span> not on this host · <sup>✎</sup> edited, <sup>⊘</sup> skipped, <sup>☑</sup> confirmed by the operator · <sup>●</sup> changed something</p>\n"
     return out + "</section>\n"
   }
 

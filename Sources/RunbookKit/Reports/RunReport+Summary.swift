@@ -50,7 +50,55 @@ extension RunReport {
   public var resultLine: String {
     var line = counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ")
     if attempts.count > 1 { line += " · \(attempts.count) attempts" }
+    if !effectLine.isEmpty { line += " · " + effectLine }
     return line
+  }
+
+  /// What a result did to its host, as far as its record tells: a file step `changed` its
+  /// file or left it `unchanged`; a command with a guard (`creates=`, `unless=`) that ran
+  /// `changed` what the guard looks at, or was `skipped by guard`; a command without one
+  /// `ran` (whether it changed anything, only the command knows).
+  public enum Effect: String, Sendable, CaseIterable {
+    case changed, unchanged
+    case skippedByGuard = "skipped by guard"
+    case ran
+  }
+
+  /// The effect of `record`, a result of `step`; nil where it did nothing to the host
+  /// (failed, not run, skipped by the operator, a manual step).
+  public static func effect(of record: StepRecord, step: Step) -> Effect? {
+    let guarded = step.attributes.creates != nil || step.attributes.unless != nil
+    switch record.status {
+    case .ok where step.kind.handler.writesFile:
+      return record.changed == true ? .changed : .unchanged
+    case .ok where step.kind == .manual:
+      return nil
+    case .ok:
+      return guarded ? .changed : .ran
+    case .skipped
+    where guarded
+      && (record.reason?.hasSuffix(" (creates)") == true
+        || record.reason?.hasSuffix(" (unless)") == true):
+      return .skippedByGuard
+    default:
+      return nil
+    }
+  }
+
+  /// How many results had each effect, in `Effect`'s order, leaving out the zeros.
+  var effectCounts: [(effect: Effect, count: Int)] {
+    var counts: [Effect: Int] = [:]
+    for step in runbook.steps {
+      for record in results[step.index] ?? [] {
+        if let effect = Self.effect(of: record, step: step) { counts[effect, default: 0] += 1 }
+      }
+    }
+    return Effect.allCases.compactMap { effect in counts[effect].map { (effect, $0) } }
+  }
+
+  /// "12 changed, 40 unchanged, 3 skipped by guard, 5 ran", or "" when nothing ran.
+  public var effectLine: String {
+    effectCounts.map { "\($0.count) \($0.effect.rawValue)" }.joined(separator: ", ")
   }
 
   /// A short label for a step in the grid: the author's name when there is one, else its
