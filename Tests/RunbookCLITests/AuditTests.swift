@@ -182,10 +182,14 @@ import Testing
     }
     #expect(markdown.contains("hello world from b"))
     #expect(markdown.contains("prepared on a"))
-    // The header counts the results that count, and the attempts.
+    // The header counts the results that count, the attempts, what the results did, and
+    // every deviation: the edit, the retry, the step fixed between attempts. A run that
+    // deviated is not shown as a clean pass.
     #expect(
-      markdown.contains("| Result | ✅ **passed** — 5 ok, 1 skipped · 4 attempts · **with 1 edit**"),
-      "\(markdown.prefix(600))")
+      markdown.contains(
+        "| Result | ⚠️ **passed, with deviations** — 5 ok, 1 skipped · 4 attempts · 1 skipped by guard, 5 ran · **with 1 edit, 1 interactive retry, 1 step changed between attempts (broken)** |"
+      ), "\(markdown.prefix(600))")
+    #expect(html.contains("<span class=\"badge passed deviated\">passed, with deviations</span>"))
     // The edited step is a deviation, with the diff of what ran.
     #expect(markdown.contains("**Deviation on `a`: the operator edited the script before it ran**"))
     #expect(markdown.contains("+     return sys.version"))
@@ -198,7 +202,12 @@ import Testing
       try JSONSerialization.jsonObject(with: Data(ws.read("run/run.json").utf8)) as! [String: Any]
     #expect((runJSON["attempts"] as? [Any])?.count == 4)
     #expect((runJSON["counts"] as? [String: Int]) == ["ok": 5, "skipped": 1])
-    #expect((runJSON["deviations"] as? [String: Int]) == ["edited": 1])
+    #expect(
+      (runJSON["deviationCounts"] as? [String: Int]) == ["edited": 1, "retried": 1, "changed": 1])
+    let deviations = try #require(runJSON["deviations"] as? [[String: Any]])
+    let changed = try #require(deviations.first { $0["kind"] as? String == "changed" })
+    #expect(changed["step"] as? String == "broken" && changed["attempt"] as? Int == 2)
+    #expect((changed["diff"] as? String)?.contains("\n+") == true, "\(changed)")
   }
 
   @Test func secretsCapturedDuringTheRunAreMaskedInDiffsAndMismatches() throws {

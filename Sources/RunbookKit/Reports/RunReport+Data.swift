@@ -62,15 +62,24 @@ extension RunReport {
         .map(Dictionary(uniqueKeysWithValues: counts.map { ($0.status, Value.int($0.count)) }))
       ),
       (
-        "deviations",
+        "deviationCounts",
         .map(
-          Dictionary(
-            uniqueKeysWithValues: deviationCounts.map { ($0.action.rawValue, Value.int($0.count)) })
-        )
+          Dictionary(deviations.map { ($0.kind, 1) }, uniquingKeysWith: +).mapValues(Value.int))
+      ),
+      (
+        "deviations",
+        .list(
+          deviations.map { d in
+            .map([
+              "kind": .string(d.kind), "step": .string(d.step),
+              "host": d.host.map(Value.string) ?? .null, "attempt": .int(d.attempt),
+              "diff": d.diff.map(Value.string) ?? .null,
+            ])
+          })
       ),
       ("journalDigest", .string(digest)),
       ("run", .map(runValue)),
-      ("schemaVersion", .int(1)),
+      ("schemaVersion", .int(2)),
       ("status", .string(status.rawValue)),
     ]
     out.write("{\n")

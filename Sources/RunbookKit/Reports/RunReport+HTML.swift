@@ -26,7 +26,7 @@ extension RunReport {
       <body>
       <header class="run \(status.rawValue)">
       <h1>\(Self.xml(run.title))</h1>
-      <p class="result"><span class="badge \(status.rawValue)">\(status.rawValue)</span> \(Self.xml(counts))</p>
+      <p class="result"><span class="badge \(badge.cls)">\(badge.text)</span> \(Self.xml(counts))</p>
 
       """)
     out.write(firstFailureHTML())
@@ -285,8 +285,13 @@ extension RunReport {
           let changed = Self.effect(of: r, step: step) == .changed
           let action =
             (r.operatorAction.map { " " + $0.rawValue } ?? "") + (changed ? " changed" : "")
+          let textChanged = changedSteps.contains(step.id)
+          let retried = (history[step.index] ?? []).contains {
+            $0.host == host && ($0.retry ?? 0) > 0
+          }
           let mark =
             (r.operatorAction.map { "<sup>\(Self.actionMark($0))</sup>" } ?? "")
+            + (textChanged ? "<sup>Δ</sup>" : "") + (retried ? "<sup>↻</sup>" : "")
             + (changed ? "<sup>●</sup>" : "")
           out +=
             "<td class=\"cell \(r.status.rawValue)\(action)\" title=\"\(Self.xml(host)): \(r.status.rawValue)\(r.operatorAction.map { ", \($0.rawValue) by the operator" } ?? "")\(changed ? ", changed" : "")\">\(Self.cellMark(r.status))\(mark)</td>"
@@ -300,7 +305,7 @@ extension RunReport {
     }
     out += "</table></div>\n"
     out +=
-      "<p class=\"legend\"><span class=\"cell ok\">✓</span> ok <span class=\"cell failed\">✗</span> failed <span class=\"cell skipped\">–</span> skipped <span class=\"cell unreached\">·</span> not reached <span class=\"cell na\">&#160;</span> not on this host · <sup>✎</sup> edited, <sup>⊘</sup> skipped, <sup>☑</sup> confirmed by the operator · <sup>●</sup> changed something</p>\n"
+      "<p class=\"legend\"><span class=\"cell ok\">✓</span> ok <span class=\"cell failed\">✗</span> failed <span class=\"cell skipped\">–</span> skipped <span class=\"cell unreached\">·</span> not reached <span class=\"cell na\">&#160;</span> not on this host · <sup>✎</sup> edited, <sup>⊘</sup> skipped, <sup>☑</sup> confirmed by the operator, <sup>↻</sup> retried, <sup>Δ</sup> its text changed between attempts · <sup>●</sup> changed something</p>\n"
     return out + "</section>\n"
   }
 
@@ -500,7 +505,7 @@ extension RunReport {
     table{border-collapse:collapse}th,td{border:1px solid var(--line);padding:.25rem .5rem;text-align:left;vertical-align:top}
     .audit th{background:var(--code);white-space:nowrap}.digest{word-break:break-all}
     .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;color:#fff;background:var(--skipped);font-size:12px;font-weight:600}
-    .badge.ok,.badge.passed{background:var(--ok)}.badge.failed{background:var(--failed)}.badge.pending{background:var(--pending)}.badge.timeout{background:var(--timeout)}.badge.interrupted{background:var(--interrupted)}
+    .badge.ok,.badge.passed{background:var(--ok)}.badge.passed.deviated{background:var(--pending)}.badge.failed{background:var(--failed)}.badge.pending{background:var(--pending)}.badge.timeout{background:var(--timeout)}.badge.interrupted{background:var(--interrupted)}
     nav ul{list-style:none;padding-left:0;columns:2}nav .l2{padding-left:1rem}nav .l3,nav .l4,nav .l5,nav .l6{padding-left:2rem}
     .scroll{overflow-x:auto}.grid td.cell{text-align:center;font-weight:700;min-width:2rem}
     .cell.ok{color:var(--ok)}.cell.failed{color:#fff;background:var(--failed)}.cell.timeout{color:#fff;background:var(--timeout)}.cell.interrupted{color:#fff;background:var(--interrupted)}.cell.pending{color:var(--pending)}.cell.skipped{color:var(--skipped)}

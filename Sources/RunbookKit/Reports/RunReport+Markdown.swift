@@ -83,7 +83,9 @@ extension RunReport {
   private func auditMarkdown() -> String {
     var out = "# Execution report: \(Self.inline(run.title))\n\n"
     out += "| | |\n|---|---|\n"
-    var result = "\(status.symbol) **\(status)** — \(resultLine)"
+    var result =
+      badge.cls == status.rawValue
+      ? "\(status.symbol) **\(status)** — \(resultLine)" : "⚠️ **\(badge.text)** — \(resultLine)"
     if !deviationSummary.isEmpty { result += " · **\(deviationSummary)**" }
     var rows: [(String, String)] = [("Result", result)]
     if let failure = firstFailure {

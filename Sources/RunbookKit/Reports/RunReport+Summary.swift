@@ -31,9 +31,56 @@ extension RunReport {
     return order.compactMap { action in counts[action].map { (action, $0) } }
   }
 
-  /// "with 1 edit, 2 operator skips", or "" when the operator did not deviate.
+  /// One way the run departed from the runbook as written: an operator's edit, skip or
+  /// manual answer, an interactive retry, or a step whose text changed between attempts.
+  public struct Deviation: Sendable, Equatable {
+    /// `edited`, `skipped`, `confirmed`, `declined`, `retried` or `changed`.
+    public var kind: String
+    /// The step's id.
+    public var step: String
+    /// The host, where the deviation was on one.
+    public var host: String?
+    /// The attempt it happened in.
+    public var attempt: Int
+    /// The diff of an edit or a change between attempts, masked.
+    public var diff: String?
+  }
+
+  /// Every deviation, in runbook order: what counts of the operator's answers, every
+  /// interactive retry, every change of a step's text between attempts.
+  public var deviations: [Deviation] {
+    var list: [Deviation] = []
+    for step in runbook.steps {
+      for record in results[step.index] ?? [] {
+        if let action = record.operatorAction {
+          list.append(
+            Deviation(
+              kind: action.rawValue, step: step.id, host: record.host,
+              attempt: record.attempt ?? 1, diff: record.deviation))
+        }
+      }
+      for record in history[step.index] ?? [] where (record.retry ?? 0) > 0 {
+        list.append(
+          Deviation(
+            kind: "retried", step: step.id, host: record.host, attempt: record.attempt ?? 1,
+            diff: nil))
+      }
+      for change in stepChanges where change.step == step.id {
+        list.append(
+          Deviation(
+            kind: "changed", step: step.id, host: nil, attempt: change.attempt, diff: change.diff))
+      }
+    }
+    return list
+  }
+
+  /// The steps whose text changed between attempts, by id.
+  var changedSteps: Set<String> { Set(stepChanges.map(\.step)) }
+
+  /// "with 1 edit, 2 operator skips, 1 step changed between attempts (check)", or "" when
+  /// the run went as written.
   public var deviationSummary: String {
-    let parts = deviationCounts.map { action, count -> String in
+    var parts = deviationCounts.map { action, count -> String in
       let noun: String
       switch action {
       case .edited: noun = count == 1 ? "edit" : "edits"
@@ -43,7 +90,21 @@ extension RunReport {
       }
       return "\(count) \(noun)"
     }
+    let retries = history.values.joined().count { ($0.retry ?? 0) > 0 }
+    if retries > 0 { parts.append("\(retries) interactive \(retries == 1 ? "retry" : "retries")") }
+    let changed = runbook.steps.map(\.id).filter(changedSteps.contains)
+    if !changed.isEmpty {
+      parts.append(
+        "\(changed.count) \(changed.count == 1 ? "step" : "steps") changed between attempts ("
+          + changed.joined(separator: ", ") + ")")
+    }
     return parts.isEmpty ? "" : "with " + parts.joined(separator: ", ")
+  }
+
+  /// The badge's word and class: a passed run with deviations is not a clean pass.
+  var badge: (text: String, cls: String) {
+    status == .passed && !deviationSummary.isEmpty
+      ? ("passed, with deviations", "passed deviated") : (status.rawValue, status.rawValue)
   }
 
   /// The effective counts in words, with the number of attempts when there was more than one.

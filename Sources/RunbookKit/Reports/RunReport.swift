@@ -27,6 +27,19 @@ public struct RunReport: Sendable {
   public var history: [Int: [StepRecord]]
   /// Records of steps the last attempt's runbook no longer has (renamed or removed).
   public var formerSteps: [StepRecord]
+  /// Steps whose text in the runbook changed between attempts, where the later attempt
+  /// ran them again.
+  public var stepChanges: [StepChange] = []
+
+  /// A step whose runbook text an attempt changed before running it again.
+  public struct StepChange: Sendable, Equatable {
+    /// The step's id.
+    public var step: String
+    /// The attempt that ran the changed text.
+    public var attempt: Int
+    /// The fence's lines, from the attempt before to this one (a line diff).
+    public var diff: String
+  }
 
   /// The name of the first attempt's runbook snapshot in a run directory.
   public static let snapshotName = "runbook.md"
@@ -58,10 +71,52 @@ public struct RunReport: Sendable {
     }
     let (runbook, _) = Runbook.parse(String(decoding: data, as: UTF8.self), file: run.runbook)
     let (results, history, former) = effectiveResults(contents.steps, runbook: runbook)
-    return RunReport(
+    var report = RunReport(
       directory: directory, run: run, attempts: contents.attempts, end: contents.end,
       attemptEnds: contents.ends, digest: contents.digest, runbook: runbook, results: results,
       history: history, formerSteps: former)
+    report.stepChanges = stepChanges(
+      directory: directory, attempts: contents.attempts, records: contents.steps, file: run.runbook)
+    return report
+  }
+
+  /// The steps whose fence (attributes and body) an attempt's runbook changed from the
+  /// attempt before, among those the attempt ran: read from the attempts' snapshots.
+  static func stepChanges(
+    directory: String, attempts: [RunRecord], records: [StepRecord], file: String
+  ) -> [StepChange] {
+    var changes: [StepChange] = []
+    var previous: (sha: String, fences: [String: [String]])?
+    for (i, attempt) in attempts.enumerated() {
+      let n = attempt.attempt ?? i + 1
+      guard previous == nil || previous?.sha != attempt.runbookSHA256 else { continue }
+      guard let data = FileManager.default.contents(atPath: directory + "/" + attempt.snapshotFile)
+      else {
+        previous = nil
+        continue
+      }
+      let text = String(decoding: data, as: UTF8.self)
+      let lines = TextLines.split(text)
+      let (book, _) = Runbook.parse(text, file: file)
+      var fences: [String: [String]] = [:]
+      for step in book.steps where step.line >= 1 && step.endLine <= lines.count {
+        fences[step.id] = Array(lines[(step.line - 1)..<step.endLine])
+      }
+      if let before = previous {
+        let ran = Set(records.filter { ($0.attempt ?? 1) == n && $0.keptFrom == nil }.map(\.step))
+        for step in book.steps where ran.contains(step.id) {
+          guard let old = before.fences[step.id], let new = fences[step.id], old != new else {
+            continue
+          }
+          changes.append(
+            StepChange(
+              step: step.id, attempt: n,
+              diff: LineDiff.lines(old, new).joined(separator: "\n") + "\n"))
+        }
+      }
+      previous = (attempt.runbookSHA256, fences)
+    }
+    return changes
   }
 
   /// The result that counts per step and host, each step's history, and records of steps
