@@ -108,7 +108,9 @@ import Testing
     #expect(report.contains("**Deviation on `a`: the operator edited the script before it ran**"))
     #expect(
       report.contains("✋ **Manual step: the operator confirmed it done** — note: looked fine"))
-    #expect(report.contains("· **with 2 edits, 2 operator skips, 1 manual confirmation**"))
+    #expect(
+      report.contains(
+        "· **with 2 edits, 2 operator skips, 1 manual confirmation, 1 interactive retry**"))
     // Each answer is echoed after its question, so the log shows what was chosen.
     #expect(result.stdout.contains("Run this step? [y]es [n]o [e]dit [a]ll [q]uit [?] n\n"))
   }

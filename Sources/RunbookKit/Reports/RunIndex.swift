@@ -52,7 +52,7 @@ public struct RunIndex: Sendable {
           directory: name, startedAt: report.run.startedAt, runbook: report.run.runbook,
           operatorName: report.lastAttempt.operatorName, status: report.status.rawValue,
           attempts: report.attempts.count,
-          deviations: report.deviationCounts.reduce(0) { $0 + $1.count }, signed: signed))
+          deviations: report.deviations.count, signed: signed))
     }
     entries.sort { ($0.startedAt, $0.directory) > ($1.startedAt, $1.directory) }
     return RunIndex(entries: entries)

@@ -149,12 +149,26 @@ extension RunReport {
   private func resultMarkdown(_ step: Step, indent: String) -> String {
     let records = results[step.index] ?? []
     var out = "\n" + indent + "<a id=\"\(Self.anchor(step))\"></a>\n\n"
+    // What GitHub does not show of a fence's info string: the step's id and where it ran.
+    let roles =
+      step.attributes.roles.isEmpty ? "the operator" : step.attributes.roles.joined(separator: ", ")
+    let hosts = records.map { "`\(Self.code($0.host))`" }.joined(separator: ", ")
+    out +=
+      indent
+      + "**Step `\(Self.code(step.id))`** (\(step.kind.rawValue), line \(step.line)) · \(Self.inline(roles))"
+      + (hosts.isEmpty ? "" : " → " + hosts) + "\n\n"
+    for change in stepChanges where change.step == step.id {
+      out +=
+        indent
+        + "> ⚠️ **Deviation: this step's text changed before attempt \(change.attempt) ran it** (− before, + what ran)\n\n"
+        + Self.fence(change.diff, info: "diff", indent: indent) + "\n"
+    }
     guard !records.isEmpty else {
       return out + indent + "> ○ **\(absence(of: step))**\n\n"
     }
     let lastAttempt = self.lastAttempt.attempt ?? attempts.count
-    out += indent + "| host | status | exit | duration | note |\n"
-    out += indent + "|---|---|---|---|---|\n"
+    out += indent + "| host | status | started | exit | duration | note |\n"
+    out += indent + "|---|---|---|---|---|---|\n"
     for r in records {
       var notes: [String] = r.reason.map { [$0] } ?? []
       if r.changed == true { notes.append("changed") }
@@ -167,7 +181,7 @@ extension RunReport {
         r.operatorAction.map { " \(Self.actionMark($0)) \($0.rawValue) by the operator" } ?? ""
       out +=
         indent
-        + "| `\(Self.code(r.host))` | \(r.status.mark) \(r.status.rawValue)\(action) | \(r.exitCode.map(String.init) ?? "") | \(Self.duration(r.durationMs)) | \(Self.inline(notes.joined(separator: "; "))) |\n"
+        + "| `\(Self.code(r.host))` | \(r.status.mark) \(r.status.rawValue)\(action) | \(r.startedAt) | \(r.exitCode.map(String.init) ?? "") | \(Self.duration(r.durationMs)) | \(Self.inline(notes.joined(separator: "; "))) |\n"
     }
     out += "\n"
     for r in records {
