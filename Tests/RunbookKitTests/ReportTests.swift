@@ -286,6 +286,49 @@ enum FixedRun {
 }
 
 extension ReportTests {
+  @Test func diffLeavesOutProgressLinesUnlessAsked() async throws {
+    var (runA, runB) = try await Self.twoRuns()
+    // Lines as apt-get, dpkg, curl, pip and wget print them on Debian 12.
+    runA.results[2]![0].outputTail = """
+      Get:1 http://deb.debian.org/debian bookworm/main amd64 jq amd64 1.6-2.1 [135 kB]
+      Fetched 135 kB in 0s (2,714 kB/s)
+      Selecting previously unselected package jq.
+      (Reading database ... 41235 files and directories currently installed.)
+      Unpacking jq (1.6-2.1) ...
+        % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current
+                                       Dload  Upload   Total   Spent    Left  Speed
+      100  1256  100  1256    0     0   8934      0 --:--:-- --:--:-- --:--:--  8971
+      Collecting requests==2.31.0
+        Downloading requests-2.31.0-py3-none-any.whl (62 kB)
+           ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 62.6/62.6 kB 4.1 MB/s eta 0:00:00
+      --2026-12-06 02:10:11--  https://example.org/app.tar.gz
+      Resolving example.org (example.org)... 93.184.216.34
+      Connecting to example.org (example.org)|93.184.216.34|:443... connected.
+      HTTP request sent, awaiting response... 200 OK
+      Length: 1256 (1.2K) [application/gzip]
+      Saving to: 'app.tar.gz'
+           0K .                                                     100% 11.2M=0s
+      the service is up
+
+      """
+    runB.results[2]![0].outputTail = """
+      Hit:1 http://deb.debian.org/debian bookworm InRelease
+      Reading package lists...
+      the service is up
+
+      """
+    let quiet = RunDirectory.diff(runA, runB)
+    #expect(!quiet.contains("output:"), "\(quiet)")
+    #expect(!quiet.contains("Get:1") && !quiet.contains("Hit:1"))
+    let all = RunDirectory.diff(runA, runB, progress: true)
+    #expect(all.contains("    - Get:1 http://deb.debian.org/debian"))
+    #expect(all.contains("    + Hit:1 http://deb.debian.org/debian bookworm InRelease"))
+    // Words that only look like progress stay.
+    for line in ["Setting the clock", "Getting started", "Downloaded 3 files", "100 users"] {
+      #expect(!RunDirectory.isProgress(line), "\(line)")
+    }
+  }
+
   @Test func theHostsTableSaysWhereAndAsWhom() async throws {
     var (report, _) = try await Self.twoRuns()
     report.attempts[report.attempts.count - 1].hostDetails = [

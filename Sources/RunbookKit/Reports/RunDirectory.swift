@@ -191,7 +191,21 @@ public enum RunDirectory {
   static func sha256(file path: String) -> String? { Digest.sha256(file: path) }
 
   /// What changed between two runs, per step and host: status, rendered script, output.
-  public static func diff(_ a: RunReport, _ b: RunReport) -> String {
+  /// Lines a package manager or a downloader prints about its progress (apt, dpkg, curl's
+  /// meter, pip, wget): they differ from run to run without saying anything changed.
+  static let progressLine = try! NSRegularExpression(
+    pattern:
+      #"^\s*(?:(?:Get|Hit|Ign|Err):\d+ |Reading (?:package lists|state information)|Building dependency tree|Fetched [\d.,]+ [kMG]?B in |(?:Selecting previously unselected|Preparing to unpack|Unpacking|Setting up|Processing triggers for) |\(Reading database \.\.\.|% Total +% Received|Dload +Upload|[\d.]+[kMG]? +\d+ +[\d.]+[kMG]? +\d+ |Downloading |Collecting |Using cached |━|--\d{4}-\d\d-\d\d \d\d:\d\d:\d\d--|Resolving .* \(|Connecting to .*\|?:\d+|HTTP request sent|Length: |Saving to: |\d+K[ .]+\d+%)"#
+  )
+
+  /// Whether `line` is only a tool's progress.
+  static func isProgress(_ line: String) -> Bool {
+    progressLine.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+  }
+
+  /// The comparison of two runs, per step and host; `progress` keeps the lines
+  /// `isProgress` leaves out of the outputs by default.
+  public static func diff(_ a: RunReport, _ b: RunReport, progress: Bool = false) -> String {
     var out = "--- \(a.run.runID) (\(a.status))\n+++ \(b.run.runID) (\(b.status))\n"
     let idsA = a.runbook.steps.map(\.id)
     let idsB = b.runbook.steps.map(\.id)
@@ -228,9 +242,11 @@ public enum RunDirectory {
               "    " + $0
             }
           }
-          if ra.outputTail != rb.outputTail {
+          let outputA = TextLines.split(ra.outputTail).filter { progress || !isProgress($0) }
+          let outputB = TextLines.split(rb.outputTail).filter { progress || !isProgress($0) }
+          if outputA != outputB {
             lines.append("  output:")
-            lines += LineDiff.lines(TextLines.split(ra.outputTail), TextLines.split(rb.outputTail))
+            lines += LineDiff.lines(outputA, outputB)
               .filter {
                 !$0.hasPrefix("  ")
               }

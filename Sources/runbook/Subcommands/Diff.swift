@@ -13,10 +13,15 @@ struct Diff: ParsableCommand {
   @Argument(help: "The later run directory.")
   var runB: String
 
+  @Flag(help: "Compare progress lines too (apt's Get:/Unpacking, curl's meter, pip, wget).")
+  var progress = false
+
   func run() throws {
     do {
       print(
-        RunDirectory.diff(try RunReport.load(directory: runA), try RunReport.load(directory: runB)),
+        RunDirectory.diff(
+          try RunReport.load(directory: runA), try RunReport.load(directory: runB),
+          progress: progress),
         terminator: "")
     } catch let error as ReportError {
       var stderr = StandardError()
