@@ -337,4 +337,61 @@ import Testing
       contentsOf: dir.appendingPathComponent("first/report.html"), encoding: .utf8)
     #expect(html.contains("title=\"localhost: ok, changed\">✓<sup>●</sup>"))
   }
+
+  @Test func everyScreenshotKeepsItsPlaceAndSaysWhatBecameOfIt() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-shots-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    FileManager.default.createFile(atPath: dir.appendingPathComponent("done").path, contents: nil)
+    try """
+    ```sh {role=local name=login}
+    echo logged in
+    ```
+
+    ![terminal](pic/1.png)
+    ![dashboard](pic/2.png)
+    ![admin page](pic/3.png)
+
+    ```sh {role=local name=made creates={{ dir }}/done}
+    touch {{ dir }}/done
+    ```
+
+    ![made](pic/4.png)
+
+    ```sh {role=local name=quiet}
+    true
+    ```
+
+    ![quiet](pic/5.png)
+    """.write(to: dir.appendingPathComponent("r.md"), atomically: true, encoding: .utf8)
+    let result = try CLI.run(
+      ["exec", "r.md", "--var", "dir=\(dir.path)", "--report-dir", "run"], in: dir)
+    #expect(result.status == 0, "\(result.stderr)")
+    let markdown = try String(
+      contentsOf: dir.appendingPathComponent("run/report.md"), encoding: .utf8)
+    let shots = markdown.split(separator: "\n").filter { $0.hasPrefix("> 📷 ") }.map(String.init)
+    #expect(shots.count == 5, "\(shots)")
+    #expect(
+      shots.first?.contains(
+        "“terminal” ([original image](<pic/1.png>), line 5): replaced by the real output of step `login` below (`localhost`)"
+      ) == true)
+    #expect(shots.dropFirst().first?.contains("“dashboard”") == true)
+    #expect(
+      shots[2].contains("“admin page”")
+        && shots[2].contains("kept: the output of step `login` stands at its first screenshot"))
+    #expect(
+      shots[3].contains(
+        "shown by the guard of step `made`, which found the work done: \(dir.path)/done exists (creates)"
+      ))
+    #expect(
+      shots[4].contains(
+        "not shown by any output of this run (its step printed nothing, step `quiet`)"))
+    let html = try String(
+      contentsOf: dir.appendingPathComponent("run/report.html"), encoding: .utf8)
+    #expect(html.components(separatedBy: "<span class=\"shot\">").count - 1 == 5)
+    #expect(
+      html.contains(
+        "“admin page” (<a href=\"pic/3.png\" rel=\"noreferrer\">original image</a>, line 7): kept"))
+  }
 }

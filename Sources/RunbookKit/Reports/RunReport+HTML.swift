@@ -118,15 +118,25 @@ extension RunReport {
   }
 
   /// What stands where the guide had a screenshot: which image it was (a link, never
-  /// loaded) and where the real output that replaces it is.
+  /// loaded) and what became of it: replaced by the real output, shown by the guard's
+  /// words, or not shown by any output of this run.
   private func screenshotHTML(_ step: Step, shot: Int) -> String {
     guard step.screenshots.indices.contains(shot) else { return "" }
     let image = step.screenshots[shot]
-    let hosts = (results[step.index] ?? []).map(\.host)
-    let what =
-      hosts.isEmpty
-      ? "step \(Self.xml(label(of: step))) did not run, so there is no real output"
-      : "replaced by the real output of step <a href=\"#step-\(Self.xml(step.id))\">\(Self.xml(label(of: step)))</a> above (\(hosts.map(Self.xml).joined(separator: ", ")))"
+    let link = "<a href=\"#step-\(Self.xml(step.id))\">\(Self.xml(label(of: step)))</a>"
+    let what: String
+    switch screenshotFate(step, shot: shot) {
+    case .replaced(let hosts):
+      what =
+        "replaced by the real output of step \(link) above (\(hosts.map(Self.xml).joined(separator: ", ")))"
+    case .outputShownEarlier:
+      what =
+        "kept: the output of step \(link) stands at its first screenshot, and may not show what this one does"
+    case .guardEvidence(let reason):
+      what = "shown by the guard of step \(link), which found the work done: \(Self.xml(reason))"
+    case .notShown(let why):
+      what = "not shown by any output of this run (\(Self.xml(why)), step \(link))"
+    }
     return
       "<span class=\"shot\">The guide's screenshot “\(Self.xml(image.alt))” (<a href=\"\(Self.xml(image.url))\" rel=\"noreferrer\">original image</a>, line \(image.line)): \(what).</span>"
   }

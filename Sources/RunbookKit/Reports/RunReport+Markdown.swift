@@ -15,18 +15,21 @@ extension RunReport {
     out.write("\n---\n\n")
     let lines = runbook.source.split(separator: "\n", omittingEmptySubsequences: false)
     var stepsByLine: [Int: Step] = [:]
-    var screenshotLine: [Int: (step: Step, first: Bool)] = [:]
+    var screenshotLine: [Int: (step: Step, shot: Int)] = [:]
     for step in runbook.steps {
       stepsByLine[step.line] = step
-      for (i, shot) in step.screenshots.enumerated() { screenshotLine[shot.line] = (step, i == 0) }
+      for (i, shot) in step.screenshots.enumerated() { screenshotLine[shot.line] = (step, i) }
     }
     var number = runbook.frontMatterEndLine + 1
     while number <= lines.count {
       let line = String(lines[number - 1])
       if let shot = screenshotLine[number] {
-        // The screenshot gives way to what the step really printed.
-        if shot.first {
-          out.write(outputsMarkdown(shot.step, indent: Self.indent(of: line), replacing: true))
+        // Each screenshot keeps its place and says what became of it; the first gives way
+        // to what the step really printed.
+        let indent = Self.indent(of: line)
+        out.write(screenshotMarkdown(shot.step, shot: shot.shot, indent: indent))
+        if shot.shot == 0 {
+          out.write(outputsMarkdown(shot.step, indent: indent, replacing: true))
         }
         number += 1
         continue
@@ -205,6 +208,29 @@ extension RunReport {
       }
     }
     return out
+  }
+
+  /// The line that stands for a screenshot: which image (a link) and what became of it.
+  private func screenshotMarkdown(_ step: Step, shot: Int, indent: String) -> String {
+    let image = step.screenshots[shot]
+    let what: String
+    switch screenshotFate(step, shot: shot) {
+    case .replaced(let hosts):
+      what =
+        "replaced by the real output of step `\(Self.code(step.id))` below ("
+        + hosts.map { "`\(Self.code($0))`" }.joined(separator: ", ") + ")"
+    case .outputShownEarlier:
+      what =
+        "kept: the output of step `\(Self.code(step.id))` stands at its first screenshot, and may not show what this one does"
+    case .guardEvidence(let reason):
+      what =
+        "shown by the guard of step `\(Self.code(step.id))`, which found the work done: \(Self.inline(reason))"
+    case .notShown(let why):
+      what = "not shown by any output of this run (\(why), step `\(Self.code(step.id))`)"
+    }
+    return
+      indent
+      + "> 📷 The guide's screenshot “\(Self.inline(image.alt))” ([original image](<\(image.url)>), line \(image.line)): \(what).\n\n"
   }
 
   /// Each host's output (and file diff or transcript mismatch).

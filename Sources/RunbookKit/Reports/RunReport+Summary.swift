@@ -101,6 +101,34 @@ extension RunReport {
     return parts.isEmpty ? "" : "with " + parts.joined(separator: ", ")
   }
 
+  /// What became of a screenshot the guide put after a step, in this run.
+  enum ScreenshotFate: Equatable {
+    /// The step's real output stands in its place (on these hosts).
+    case replaced(hosts: [String])
+    /// The step's output stands at its first screenshot; this one is kept, as it may show
+    /// what no output can (a web page, a dashboard).
+    case outputShownEarlier
+    /// The step's guard found the work done: its words are the evidence.
+    case guardEvidence(reason: String)
+    /// No output of this run shows it (why).
+    case notShown(String)
+  }
+
+  /// The fate of `step`'s screenshot number `shot` (0-based).
+  func screenshotFate(_ step: Step, shot: Int) -> ScreenshotFate {
+    let records = results[step.index] ?? []
+    guard !records.isEmpty else { return .notShown("its step did not run") }
+    let guarded = records.filter { Self.effect(of: $0, step: step) == .skippedByGuard }
+    if guarded.count == records.count, let reason = guarded.first?.reason {
+      return .guardEvidence(reason: reason)
+    }
+    let printed = records.filter {
+      $0.outputBytes > 0 || $0.diff?.isEmpty == false || $0.mismatch != nil
+    }
+    guard !printed.isEmpty else { return .notShown("its step printed nothing") }
+    return shot == 0 ? .replaced(hosts: printed.map(\.host)) : .outputShownEarlier
+  }
+
   /// The badge's word and class: a passed run with deviations is not a clean pass.
   var badge: (text: String, cls: String) {
     status == .passed && !deviationSummary.isEmpty
