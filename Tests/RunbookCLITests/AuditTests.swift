@@ -394,4 +394,21 @@ import Testing
       html.contains(
         "“admin page” (<a href=\"pic/3.png\" rel=\"noreferrer\">original image</a>, line 7): kept"))
   }
+
+  @Test func aLongOutputIsFoldedToItsLastFortyLinesWithTheLogLinked() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-fold-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try "```sh {role=local name=count}\nseq 1 100 | sed 's/^/line /'\n```\n".write(
+      to: dir.appendingPathComponent("r.md"), atomically: true, encoding: .utf8)
+    let result = try CLI.run(["exec", "r.md", "--report-dir", "run"], in: dir)
+    #expect(result.status == 0)
+    let markdown = try String(
+      contentsOf: dir.appendingPathComponent("run/report.md"), encoding: .utf8)
+    #expect(markdown.contains("<a href=\"logs/001-count/localhost.log\">full log</a>"))
+    #expect(markdown.contains(" (the last 40 of 100 lines)</summary>"), "\(markdown)")
+    #expect(markdown.contains("line 61\n") && markdown.contains("line 100\n"))
+    #expect(!markdown.contains("line 60\n"))
+  }
 }

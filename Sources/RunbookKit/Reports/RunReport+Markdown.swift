@@ -276,11 +276,13 @@ extension RunReport {
     }
     if let log = r.log { title += " — [full log](\(log))" }
     if lineCount > foldLines {
+      // Folded, and cut to its last lines (where a failure says why); the log has it all.
       // HTML inside <summary> is not Markdown: the label's code spans become <code>.
+      let last = TextLines.split(r.outputTail).suffix(foldLines).joined(separator: "\n") + "\n"
       out +=
         indent + "<details><summary>" + Self.summaryHTML(title)
-        + " (\(lineCount) lines)</summary>\n\n"
-        + Self.fence(r.outputTail, info: "text", indent: indent) + "\n" + indent + "</details>\n\n"
+        + " (the last \(foldLines) of \(lineCount) lines)</summary>\n\n"
+        + Self.fence(last, info: "text", indent: indent) + "\n" + indent + "</details>\n\n"
     } else {
       out +=
         indent + "**\(title)**\n\n" + Self.fence(r.outputTail, info: "text", indent: indent) + "\n"
@@ -288,8 +290,8 @@ extension RunReport {
     return out
   }
 
-  /// Outputs longer than this many lines are folded in `<details>`.
-  static let foldLines = 25
+  /// Outputs longer than this many lines are folded in `<details>` and cut to as many.
+  static let foldLines = 40
 
   /// Earlier runs of the step (attempts before the one that counts, retries), folded.
   private func historyMarkdown(_ step: Step, indent: String) -> String {
