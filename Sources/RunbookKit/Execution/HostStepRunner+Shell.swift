@@ -16,8 +16,10 @@ extension HostStepRunner {
     }
     let nonce = StepScript.makeNonce()
     let file = "\"${TMPDIR:-/tmp}\"/runbook-shell-\(nonce)"
+    // An inventory's name reaches the operator's terminal: its control characters shown.
+    let shown = TerminalText.visible(name)
     let note =
-      "runbook: this shell is in the session the steps left on \(name); exit returns to the run"
+      "runbook: this shell is in the session the steps left on \(shown); exit returns to the run"
     let rc =
       "[ -z \"${BASH_VERSION:-}\" ] || [ ! -f ~/.bashrc ] || . ~/.bashrc\nrm -f -- \(file)\n"
       + session.restoreScript(staysOpen: true) + "printf '%s\\n' \(ShellQuote.word(note))\n"
@@ -25,7 +27,7 @@ extension HostStepRunner {
     let written = await transport.runQuietly(write, as: nil)
     guard written == 0 else {
       echo?(
-        "runbook: the session could not be set up on \(name) (exit \(written.map(String.init) ?? "unknown")): the shell starts as a new login"
+        "runbook: the session could not be set up on \(shown) (exit \(written.map(String.init) ?? "unknown")): the shell starts as a new login"
       )
       await interaction.openShell(transport.interactiveShell)
       return

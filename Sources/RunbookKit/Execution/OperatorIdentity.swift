@@ -20,11 +20,12 @@ public enum OperatorIdentity {
 
   /// One line, without control characters: the name reaches terminals and reports.
   static func clean(_ name: String) -> String {
+    // Spaces stay; other white space (line breaks, tabs) and control characters go.
     String(
-      name.unicodeScalars.filter { !$0.properties.isWhitespace || $0 == " " }
-        .filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init)
-    )
-    .trimmingCharacters(in: .whitespaces)
+      name.unicodeScalars.filter {
+        $0 == " " || !($0.properties.isWhitespace || $0.properties.generalCategory == .control)
+      }.map(Character.init)
+    ).trimmingCharacters(in: .whitespaces)
   }
 
   /// `user.name <user.email>` from git's global configuration files, later ones winning

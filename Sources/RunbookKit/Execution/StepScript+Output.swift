@@ -5,9 +5,22 @@ extension StepScript {
   static func skipReason(_ stdout: String, nonce: String, creates: String?, unless: String?)
     -> String?
   {
-    if stdout.contains("\(nonce) skip creates") { return "\(creates ?? "path") exists (creates)" }
-    if stdout.contains("\(nonce) skip unless") { return "'\(unless ?? "")' succeeded (unless)" }
+    if stdout.contains("\(nonce) skip creates") {
+      return "\(creates ?? "path") exists" + guardSkipEndings[0]
+    }
+    if stdout.contains("\(nonce) skip unless") {
+      return "'\(unless ?? "")' succeeded" + guardSkipEndings[1]
+    }
     return nil
+  }
+
+  /// How a reason from `skipReason` ends: the reports tell a guard's skip by it.
+  static let guardSkipEndings = [" (creates)", " (unless)"]
+
+  /// Whether `reason` is a guard's, from `skipReason`.
+  static func isGuardSkip(_ reason: String?) -> Bool {
+    guard let reason else { return false }
+    return guardSkipEndings.contains { reason.hasSuffix($0) }
   }
 
   /// Standard output without its marker lines.

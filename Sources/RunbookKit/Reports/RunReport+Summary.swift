@@ -164,10 +164,7 @@ extension RunReport {
       return nil
     case .ok:
       return guarded ? .changed : .ran
-    case .skipped
-    where guarded
-      && (record.reason?.hasSuffix(" (creates)") == true
-        || record.reason?.hasSuffix(" (unless)") == true):
+    case .skipped where guarded && StepScript.isGuardSkip(record.reason):
       return .skippedByGuard
     default:
       return nil
