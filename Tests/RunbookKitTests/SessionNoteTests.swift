@@ -66,9 +66,36 @@ import Testing
         ```
         """)
     #expect(notes[1]?.client == "open")
-    #expect(notes[2] == nil && notes[3]?.endsClient == "open")
+    #expect(notes[2] == nil && notes[3]?.endsClients == ["open"])
     #expect(notes[4]?.client == "other")
     #expect(notes[6] == nil && notes[8] == nil)
+  }
+
+  /// Clients are kept per host, as exec keeps them: a step on fewer hosts types into the
+  /// client of a step on more, and a step elsewhere ends it only where it runs.
+  @Test func clientsAreKeptPerHost() throws {
+    let notes = try notes(
+      """
+      ```sql {role=web,db client="psql -d app" name=both}
+      CREATE TEMP TABLE t(x int);
+      ```
+
+      ```sql {role=db client="psql -d app" name=db-only}
+      SELECT * FROM t;
+      ```
+
+      ```sh {role=web name=web-shell}
+      true
+      ```
+
+      ```sql {role=web,db client="psql -d app" name=again}
+      SELECT 1;
+      ```
+      """)
+    #expect(notes[1]?.client == "both")
+    #expect(notes[2]?.endsClients == ["both"])
+    // On db the client is still open, on web a new one starts: the hosts differ.
+    #expect(notes[3]?.client == nil)
   }
 
   @Test func aTransactionLeftOpenWhenItsClientEndsIsWarnedAbout() throws {

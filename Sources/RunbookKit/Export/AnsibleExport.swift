@@ -145,7 +145,7 @@ struct PlaybookBuilder {
     var input = ScriptInput(step: step, rendered: rendered, prelude: prelude, nonce: "")
     input.epilogue = session.epilogue
     let note = sessionNotes[step.index]
-    if let opener = note?.endsClient {
+    for opener in note?.endsClients ?? [] {
       input.prelude =
         SQLClientSession(exportedFrom: opener, command: "", continues: false).endScript
         + input.prelude

@@ -51,8 +51,9 @@ extension Plan {
             "    session: uses "
             + note.uses.map { "\($0.name) (set by \($0.step))" }.joined(separator: ", ") + "\n"
         }
-        if let opener = note.endsClient {
-          out += "    session: ends the client \(opener) opened\n"
+        if !note.endsClients.isEmpty {
+          out +=
+            "    session: ends the client \(note.endsClients.joined(separator: ", ")) opened\n"
         }
         if let opener = note.client {
           out += "    session: types into the client \(opener) opened, kept open since\n"
@@ -103,7 +104,9 @@ extension Plan {
               note.uses.map { .map(["name": .string($0.name), "setBy": .string($0.step)]) }),
           ]
           if let opener = note.client { session["client"] = .string(opener) }
-          if let opener = note.endsClient { session["endsClient"] = .string(opener) }
+          if !note.endsClients.isEmpty {
+            session["endsClients"] = .list(note.endsClients.map(Value.string))
+          }
           m["session"] = .map(session)
         }
         m["renderings"] = .list(

@@ -19,12 +19,13 @@ public struct SessionNote: Sendable, Equatable {
   public var uses: [Use] = []
   /// For a `sql` step: the earlier step whose client it types into, kept open between them.
   public var client: String?
-  /// The step whose client this step ends, as it leaves that client's prompt.
-  public var endsClient: String?
+  /// The steps whose clients this step ends (on some of its hosts), as it leaves their
+  /// prompt.
+  public var endsClients: [String] = []
 
   /// Whether the note has nothing to say.
   public var isEmpty: Bool {
-    changes.isEmpty && uses.isEmpty && client == nil && endsClient == nil
+    changes.isEmpty && uses.isEmpty && client == nil && endsClients.isEmpty
   }
 
   /// The notes of the plan's steps, by step index; steps outside every session have none.
@@ -32,9 +33,9 @@ public struct SessionNote: Sendable, Equatable {
     var notes: [Int: SessionNote] = [:]
     // What earlier steps set: per name, the step and the hosts and user it ran with.
     var setters: [(name: String, step: String, hosts: Set<String>, user: String?)] = []
-    // The client each session keeps open (as exec does: `SQLClientSession`): by user, the
-    // hosts, the command and the step that opened it.
-    var clients: [String: (hosts: Set<String>, command: String, opener: String)] = [:]
+    // The client each session keeps open, as exec does (`SQLClientSession`): per host and
+    // user, its command and the step that opened it.
+    var clients: [SessionKey: (command: String, opener: String)] = [:]
     for planned in plan.steps {
       let step = planned.step
       let use = plan.runbook.sessionUse(step.kind, step.attributes)
@@ -45,19 +46,26 @@ public struct SessionNote: Sendable, Equatable {
       let reading = ShellReading(step.body)
       var note = SessionNote()
       let command = step.attributes.client ?? "mysql"
-      let open = clients[user ?? ""].flatMap { $0.hosts.isDisjoint(with: hosts) ? nil : $0 }
-      if step.kind == .sql, SQLClient(command) != nil {
-        if let open, open.command == command, open.hosts == hosts {
-          note.client = open.opener
-        } else {
-          note.endsClient = open?.opener
-          clients[user ?? ""] = (hosts, command, step.id)
+      let keepsClient = step.kind == .sql && SQLClient(command) != nil
+      var continued: Set<String> = []
+      var opened = false
+      for host in planned.hosts {
+        let key = SessionKey(host: host, user: user)
+        let open = clients[key]
+        if keepsClient, let open, open.command == command {
+          continued.insert(open.opener)
+          continue
         }
-      } else if let open {
-        // Any other step of the session leaves the client's prompt.
-        note.endsClient = open.opener
-        clients[user ?? ""] = nil
+        // Any other step of the session leaves the client's prompt, as does a client of
+        // another command.
+        if let open, !note.endsClients.contains(open.opener) {
+          note.endsClients.append(open.opener)
+        }
+        clients[key] = keepsClient ? (command, step.id) : nil
+        opened = opened || keepsClient
       }
+      // It types into an earlier step's client where every host of it does.
+      if continued.count == 1, !opened { note.client = continued.first }
       var seen: Set<String> = []
       for name in reading.used where !seen.contains(name) && !reading.setBefore(use: name) {
         guard
@@ -263,8 +271,10 @@ extension SessionNote {
     for planned in plan.steps {
       let step = planned.step
       let note = notes[step.index]
-      if let ended = note?.endsClient, let began = open.removeValue(forKey: ended) {
-        warn(began, at: step.line, "this step comes")
+      for ended in note?.endsClients ?? [] {
+        if let began = open.removeValue(forKey: ended) {
+          warn(began, at: step.line, "this step comes")
+        }
       }
       guard step.kind == .sql, plan.runbook.sessionUse(step.kind, step.attributes) != .none,
         SQLClient(step.attributes.client ?? "mysql") != nil
