@@ -248,8 +248,7 @@ import Testing
   }
 
   @Test func runsListsEachRunOfAFolderAndWritesItsIndex() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "runbook-runs-\(UUID().uuidString.prefix(8))")
+    let dir = try CLI.scratch("runs")
     let reports = dir.appendingPathComponent("Reports")
     try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -304,9 +303,7 @@ import Testing
   }
 
   @Test func theHeaderCountsWhatChangedWhatDidNotAndWhatAGuardSkipped() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "runbook-effects-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = try CLI.scratch("effects")
     defer { try? FileManager.default.removeItem(at: dir) }
     try """
     ```text {role=local file={{ dir }}/app.conf}
@@ -339,9 +336,7 @@ import Testing
   }
 
   @Test func everyScreenshotKeepsItsPlaceAndSaysWhatBecameOfIt() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "runbook-shots-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = try CLI.scratch("shots")
     defer { try? FileManager.default.removeItem(at: dir) }
     FileManager.default.createFile(atPath: dir.appendingPathComponent("done").path, contents: nil)
     try """
@@ -396,9 +391,7 @@ import Testing
   }
 
   @Test func aLongOutputIsFoldedToItsLastFortyLinesWithTheLogLinked() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "runbook-fold-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = try CLI.scratch("fold")
     defer { try? FileManager.default.removeItem(at: dir) }
     try "```sh {role=local name=count}\nseq 1 100 | sed 's/^/line /'\n```\n".write(
       to: dir.appendingPathComponent("r.md"), atomically: true, encoding: .utf8)

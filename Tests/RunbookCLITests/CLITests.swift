@@ -71,6 +71,15 @@ enum CLI {
     return (process.terminationStatus, printed)
   }
 
+  /// A new empty directory of a test's own under the temporary directory, named after
+  /// `name`; the test removes it.
+  static func scratch(_ name: String) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-\(name)-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+  }
+
   /// How many times the journal of `run` says `step` started (on any host).
   static func starts(of step: String, in run: URL) -> Int {
     let text =
@@ -319,9 +328,7 @@ enum CLI {
   /// directory that is not there when the cell runs is passed over), so a `cd` does not
   /// reach the next cell; only exported variables carry.
   @Test func theOperatorIsWhoTheRunSaysRanIt() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "runbook-operator-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = try CLI.scratch("operator")
     defer { try? FileManager.default.removeItem(at: dir) }
     try "```sh {role=local name=hi}\necho hi\n```\n".write(
       to: dir.appendingPathComponent("r.md"), atomically: true, encoding: .utf8)
