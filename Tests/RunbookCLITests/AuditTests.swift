@@ -187,7 +187,7 @@ import Testing
     // deviated is not shown as a clean pass.
     #expect(
       markdown.contains(
-        "| Result | ⚠️ **passed, with deviations** — 5 ok, 1 skipped · 4 attempts · 1 skipped by guard, 5 ran · **with 1 edit, 1 interactive retry, 1 step changed between attempts (broken)** |"
+        "| Result | ⚠️ **passed, with deviations** — 5 ok, 1 skipped · 4 attempts · 1 skipped by guard, 5 ran · **with 1 edit, 1 interactive retry, 1 step changed between attempts (the script of broken)** |"
       ), "\(markdown.prefix(600))")
     #expect(html.contains("<span class=\"badge passed deviated\">passed, with deviations</span>"))
     // The edited step is a deviation, with the diff of what ran.
@@ -252,13 +252,7 @@ import Testing
     let reports = dir.appendingPathComponent("Reports")
     try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    let keygen = Process()
-    keygen.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-    keygen.arguments = [
-      "-q", "-t", "ed25519", "-N", "", "-f", dir.appendingPathComponent("key").path,
-    ]
-    try keygen.run()
-    keygen.waitUntilExit()
+    try CLI.makeKey(dir.appendingPathComponent("key"))
     try "```sh {role=local name=ok}\necho fine\n```\n".write(
       to: dir.appendingPathComponent("good.md"), atomically: true, encoding: .utf8)
     try "```sh {role=local name=bad}\nexit 3\n```\n".write(
@@ -403,5 +397,118 @@ import Testing
     #expect(markdown.contains(" (the last 40 of 100 lines)</summary>"), "\(markdown)")
     #expect(markdown.contains("line 61\n") && markdown.contains("line 100\n"))
     #expect(!markdown.contains("line 60\n"))
+  }
+
+  /// The issue's whole case: a signed run on an ssh host, resumed after its check was
+  /// weakened, re-rendered, still verified; its reports say all of it.
+  @Test func aSignedRunResumedAfterItsCheckWasWeakenedTellsTheWholeTruth() throws {
+    let hosts = try SSHHosts(["s1"], base: 24500)
+    defer { hosts.tearDown() }
+    let dir = try CLI.scratch("signed")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try CLI.makeKey(dir.appendingPathComponent("key"))
+    let publicKey = try String(contentsOf: dir.appendingPathComponent("key.pub"), encoding: .utf8)
+      .split(separator: " ").prefix(2).joined(separator: " ")
+    try "ada@example.com namespaces=\"runbook-run\" \(publicKey)\n".write(
+      to: dir.appendingPathComponent("allowed"), atomically: true, encoding: .utf8)
+    try hosts.inventory(groups: ["s1": "app"]).write(
+      to: dir.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
+    FileManager.default.createFile(atPath: dir.appendingPathComponent("done").path, contents: nil)
+    let guide = """
+      # Deploy
+
+      ```text {role=app file={{ dir }}/app.conf}
+      level = 2
+      ```
+
+      ```sh {role=app name=made unless="test -e {{ dir }}/done"}
+      touch {{ dir }}/done
+      ```
+
+      ![made](pic/made.png)
+
+      ```sh {role=app name=level expect="level = 3"}
+      cat {{ dir }}/app.conf
+      ```
+
+      ![terminal](pic/1.png)
+      ![dashboard](pic/2.png)
+      ![admin page](pic/3.png)
+
+      """
+    try guide.write(to: dir.appendingPathComponent("g.md"), atomically: true, encoding: .utf8)
+    func exec(_ more: [String]) throws -> CLI.Result {
+      try CLI.run(
+        [
+          "exec", "g.md", "-i", "hosts", "--ssh-config", hosts.sshConfig, "--var",
+          "dir=\(dir.path)",
+          "--sign-key", "key", "--operator", "Ada Lovelace <ada@example.com>",
+        ] + more, in: dir)
+    }
+    let first = try exec(["--report-dir", "run"])
+    #expect(first.status == 1, "\(first.stdout)\(first.stderr)")
+    try guide.replacingOccurrences(of: "level = 3", with: "level = 2").write(
+      to: dir.appendingPathComponent("g.md"), atomically: true, encoding: .utf8)
+    let second = try exec(["--resume", "run"])
+    #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+    #expect(second.stdout.contains("the check of level"), "\(second.stdout)")
+
+    // Rendered again after signing: the signature still covers the whole journal.
+    #expect(try CLI.run(["report", "run"], in: dir).status == 0)
+    let verified = try CLI.run(["verify", "run", "--allowed-signers", "allowed"], in: dir)
+    #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+
+    let listed = try CLI.sshKeygen(["-lf", dir.appendingPathComponent("key.pub").path])
+    let fingerprint = try #require(listed.split(separator: " ").dropFirst().first.map(String.init))
+    let markdown = try String(
+      contentsOf: dir.appendingPathComponent("run/report.md"), encoding: .utf8)
+    let html = try String(
+      contentsOf: dir.appendingPathComponent("run/report.html"), encoding: .utf8)
+    for report in [markdown, html] {
+      #expect(report.contains("signed by"), "no signature")
+      #expect(report.contains(fingerprint), "no fingerprint \(fingerprint)")
+      #expect(report.contains("ada@example.com"))
+      #expect(report.contains("Ada Lovelace"))
+      #expect(report.contains("\(hosts.hosts[0].address):\(hosts.hosts[0].port)"), "no address")
+      #expect(report.contains("1 changed"), "no change count")
+      #expect(report.contains("the check of level"), "no deviation in the header")
+      #expect(report.contains("shown by the guard of step"))
+      for shot in ["pic/1.png", "pic/2.png", "pic/3.png", "pic/made.png"] {
+        #expect(report.contains(shot), "\(shot) is gone")
+      }
+    }
+    #expect(html.contains("passed, with deviations"))
+    // Step ids and start times outside code in report.md.
+    let stepLines = markdown.split(separator: "\n").filter {
+      $0.hasPrefix("**Step `level`** (shell, line 13) · app → `s1`")
+    }
+    #expect(!stepLines.isEmpty, "\(markdown)")
+    let json = try #require(
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: dir.appendingPathComponent("run/run.json"))) as? [String: Any])
+    let deviations = try #require(json["deviations"] as? [[String: Any]])
+    #expect(
+      deviations.contains {
+        $0["kind"] as? String == "changed" && $0["step"] as? String == "level"
+          && $0["what"] as? String == "check" && $0["attempt"] as? Int == 2
+      }, "\(deviations)")
+    let signature = try #require(json["signature"] as? [String: Any])
+    #expect(signature["signer"] as? String == "ada@example.com")
+    #expect(signature["fingerprint"] as? String == fingerprint)
+    #expect(signature["uncoveredRecords"] as? Int == 0)
+
+    // Resumed once more without signing: the signature no longer covers the whole run,
+    // and both verify and the reports say so.
+    let third = try CLI.run(
+      [
+        "exec", "g.md", "-i", "hosts", "--ssh-config", hosts.sshConfig, "--var", "dir=\(dir.path)",
+        "--resume", "run", "--operator", "Ada Lovelace <ada@example.com>",
+      ], in: dir)
+    #expect(third.status == 0, "\(third.stdout)\(third.stderr)")
+    let stale = try CLI.run(["verify", "run", "--allowed-signers", "allowed"], in: dir)
+    #expect(stale.status == 1)
+    #expect(stale.stderr.contains("were added after signing"), "\(stale.stderr)")
+    let later = try String(contentsOf: dir.appendingPathComponent("run/report.md"), encoding: .utf8)
+    #expect(later.contains("are not covered: sign the run again"))
   }
 }

@@ -73,6 +73,25 @@ enum CLI {
 
   /// A new empty directory of a test's own under the temporary directory, named after
   /// `name`; the test removes it.
+  /// Runs `ssh-keygen` with `arguments`; its standard output.
+  @discardableResult
+  static func sshKeygen(_ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return output
+  }
+
+  /// A new ed25519 key without a passphrase at `url` (and `url`.pub).
+  static func makeKey(_ url: URL) throws {
+    try sshKeygen(["-q", "-t", "ed25519", "-N", "", "-f", url.path])
+  }
+
   static func scratch(_ name: String) throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
       "runbook-\(name)-\(UUID().uuidString.prefix(8))")

@@ -513,22 +513,30 @@ import Testing
   @Test func aSignedRunCannotBeRewrittenEvenWithTheChainRecomputed() throws {
     let ws = try Workspace()
     defer { try? FileManager.default.removeItem(at: ws.dir) }
-    func keygen(_ name: String) throws {
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-      process.arguments = [
-        "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", ws.dir.appendingPathComponent(name).path,
-      ]
-      try process.run()
-      process.waitUntilExit()
-    }
-    try keygen("operator")
-    try keygen("intruder")
+    try CLI.makeKey(ws.dir.appendingPathComponent("operator"))
+    try CLI.makeKey(ws.dir.appendingPathComponent("intruder"))
     let key = (ws.read("operator.pub") ?? "").split(separator: " ").prefix(2).joined(separator: " ")
     try ws.write("allowed", "operator@example namespaces=\"runbook-run\" \(key)\n")
     try ws.write("r.md", "```sh {role=local name=say}\necho the real output\n```\n")
+    // Signed as someone the signers file does not list for the key: verify says whom it does.
+    let claimed = try CLI.run(
+      [
+        "exec", "r.md", "--report-dir", "claimed", "--sign-key", "operator", "--signer",
+        "eve@example",
+      ],
+      in: ws.dir)
+    #expect(claimed.status == 0, "\(claimed.stderr)")
+    let wrong = try CLI.run(["verify", "claimed", "--allowed-signers", "allowed"], in: ws.dir)
+    #expect(wrong.status == 1)
+    #expect(
+      wrong.stderr.contains(
+        "is not a valid signature by eve@example (allowed lists its key for operator@example)"),
+      "\(wrong.stderr)")
     let run = try CLI.run(
-      ["exec", "r.md", "--report-dir", "run", "--sign-key", "operator"], in: ws.dir)
+      [
+        "exec", "r.md", "--report-dir", "run", "--sign-key", "operator", "--operator",
+        "Op <operator@example>",
+      ], in: ws.dir)
     #expect(run.status == 0, "\(run.stderr)")
     let good = try CLI.run(["verify", "run", "--allowed-signers", "allowed"], in: ws.dir)
     #expect(good.status == 0, "\(good.stdout)\(good.stderr)")

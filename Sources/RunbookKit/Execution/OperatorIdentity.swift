@@ -18,6 +18,28 @@ public enum OperatorIdentity {
     return "\(user)@\(ProcessInfo.processInfo.hostName)"
   }
 
+  /// The principal a signature by this operator names: the e-mail address of
+  /// `Name <address>`, or a name that is itself an address; nil otherwise.
+  public static func principal(of operatorName: String) -> String? {
+    var candidate = operatorName
+    if let open = operatorName.lastIndex(of: "<"), operatorName.hasSuffix(">") {
+      candidate = String(operatorName[operatorName.index(after: open)...].dropLast())
+    }
+    guard candidate.contains("@"), isPrincipal(candidate) else {
+      return nil
+    }
+    return candidate
+  }
+
+  /// Whether `name` can name a signer in a signature's statement and an allowed-signers
+  /// lookup: one word, printable, not an option.
+  public static func isPrincipal(_ name: String) -> Bool {
+    !name.isEmpty && !name.hasPrefix("-")
+      && name.unicodeScalars.allSatisfy {
+        !($0.properties.isWhitespace || $0.properties.generalCategory == .control) && $0 != ","
+      }
+  }
+
   /// One line, without control characters: the name reaches terminals and reports.
   static func clean(_ name: String) -> String {
     // Spaces stay; other white space (line breaks, tabs) and control characters go.

@@ -61,7 +61,7 @@ extension RunPipeline {
   func sign(_ runDirectory: String) async {
     guard let key = request.signKey else { return }
     do {
-      try await RunSignature.sign(directory: runDirectory, key: key)
+      try await RunSignature.sign(directory: runDirectory, key: key, principal: request.signer)
     } catch {
       environment.warn("warning: the run was not signed: \(error)")
     }

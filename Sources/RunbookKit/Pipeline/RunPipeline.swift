@@ -8,7 +8,7 @@ public enum RunPipelineError: Error, Equatable {
 
 /// `runbook exec` as stages, each taking the value the one before it made:
 /// prepare (preflight, missing values, one plan) → select → check hosts → claim the run
-/// directory → execute → report → sign. The CLI only turns flags into a `RunRequest` and
+/// directory → execute → sign → report. The CLI only turns flags into a `RunRequest` and
 /// the terminal into a `RunEnvironment`.
 public struct RunPipeline: Sendable {
   /// What the operator asked for.
@@ -36,9 +36,10 @@ public struct RunPipeline: Sendable {
     let lock = try claim(runDirectory)
     let summary = await execute(executor)
     await executor.closeConnections()
+    // Signed first, so the reports show the signature; it does not cover them.
+    await sign(runDirectory)
     let report = await writeReports(runDirectory)
     withExtendedLifetime(lock) {}
-    await sign(runDirectory)
     let finished = try summary.get()
     announce(finished, report: report)
     return finished

@@ -20,8 +20,10 @@ public struct RunRequest: Sendable {
   public var interactive = false
   /// How progress is shown.
   public var presentation = RunPresentation.lines
-  /// The ssh key that signs the run directory once its reports are written.
+  /// The ssh key that signs the run directory once its journal is complete.
   public var signKey: String?
+  /// `--signer`: the principal the signature names (default: the operator's e-mail).
+  public var signer: String?
   /// `--operator`: who runs this (see `OperatorIdentity`).
   public var operatorName: String?
   /// The operator's ssh settings (`--ssh-config`, `--ssh-option`, `--connect-timeout`),

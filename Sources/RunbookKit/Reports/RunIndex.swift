@@ -24,6 +24,8 @@ public struct RunIndex: Sendable {
     public var deviations: Int
     /// Whether a signature lies beside the journal (`runbook verify` checks it).
     public var signed: Bool
+    /// The principal the signature names.
+    public var signer: String? = nil
   }
 
   /// The runs, newest first.
@@ -39,12 +41,12 @@ public struct RunIndex: Sendable {
     for name in names.sorted() {
       let path = folder + "/" + name
       guard manager.fileExists(atPath: path + "/journal.jsonl") else { continue }
-      let signed = manager.fileExists(atPath: path + "/" + RunSignature.signatureName)
       guard let report = try? RunReport.load(directory: path) else {
         entries.append(
           Entry(
             directory: name, startedAt: "", runbook: "", operatorName: "", status: "unreadable",
-            attempts: 0, deviations: 0, signed: signed))
+            attempts: 0, deviations: 0,
+            signed: manager.fileExists(atPath: path + "/" + RunSignature.signatureName)))
         continue
       }
       entries.append(
@@ -52,7 +54,8 @@ public struct RunIndex: Sendable {
           directory: name, startedAt: report.run.startedAt, runbook: report.run.runbook,
           operatorName: report.lastAttempt.operatorName, status: report.status.rawValue,
           attempts: report.attempts.count,
-          deviations: report.deviations.count, signed: signed))
+          deviations: report.deviations.count, signed: report.signature != .unsigned,
+          signer: report.signer))
     }
     entries.sort { ($0.startedAt, $0.directory) > ($1.startedAt, $1.directory) }
     return RunIndex(entries: entries)
@@ -67,7 +70,8 @@ public struct RunIndex: Sendable {
     let rows = entries.map { e in
       [
         e.startedAt.isEmpty ? "—" : e.startedAt, e.status, String(e.attempts),
-        String(e.deviations), e.signed ? "yes" : "no", e.operatorName, e.runbook, e.directory,
+        String(e.deviations), e.signed ? e.signer ?? "yes" : "no", e.operatorName, e.runbook,
+        e.directory,
       ].map(TerminalText.visible)
     }
     var widths = header.map(\.count)
@@ -89,7 +93,7 @@ public struct RunIndex: Sendable {
     for e in entries {
       let link = "<a href=\"\(x(e.directory))/report.html\">\(x(e.directory))</a>"
       rows +=
-        "<tr class=\"\(x(e.status))\"><td>\(x(e.startedAt.isEmpty ? "—" : e.startedAt))</td><td><span class=\"badge \(x(e.status))\">\(x(e.status))</span></td><td>\(e.attempts)</td><td>\(e.deviations == 0 ? "—" : String(e.deviations))</td><td>\(e.signed ? "signed" : "—")</td><td>\(x(e.operatorName))</td><td><code>\(x(e.runbook))</code></td><td>\(link)</td></tr>\n"
+        "<tr class=\"\(x(e.status))\"><td>\(x(e.startedAt.isEmpty ? "—" : e.startedAt))</td><td><span class=\"badge \(x(e.status))\">\(x(e.status))</span></td><td>\(e.attempts)</td><td>\(e.deviations == 0 ? "—" : String(e.deviations))</td><td>\(e.signed ? x(e.signer ?? "signed") : "—")</td><td>\(x(e.operatorName))</td><td><code>\(x(e.runbook))</code></td><td>\(link)</td></tr>\n"
     }
     return """
       <!DOCTYPE html>

@@ -9,6 +9,24 @@ extension RunReport {
     return sink.text
   }
 
+  /// `signature` in run.json: `signed`, and for a signed run the principal it names, the
+  /// key, the journal record and digest it covers, and how many records it does not.
+  var signatureValue: Value {
+    switch signature {
+    case .unsigned: return .map(["signed": .bool(false)])
+    case .unreadable(let why): return .map(["signed": .bool(false), "unreadable": .string(why)])
+    case .signed(let seal):
+      return .map([
+        "signed": .bool(true), "signer": seal.statement.signer.map(Value.string) ?? .null,
+        "keyType": seal.key.map { .string($0.type) } ?? .null,
+        "fingerprint": seal.key.map { .string($0.fingerprint) } ?? .null,
+        "journalDigest": .string(seal.statement.journalDigest),
+        "journalRecord": seal.record.map(Value.int) ?? .null,
+        "uncoveredRecords": .int(seal.uncovered),
+      ])
+    }
+  }
+
   func writeJSON<Sink: ReportSink>(to out: inout Sink) {
     var runValue: [String: Value] = [
       "id": .string(run.runID), "runbook": .string(run.runbook), "title": .string(run.title),
@@ -70,16 +88,19 @@ extension RunReport {
         "deviations",
         .list(
           deviations.map { d in
-            .map([
+            var entry: [String: Value] = [
               "kind": .string(d.kind), "step": .string(d.step),
               "host": d.host.map(Value.string) ?? .null, "attempt": .int(d.attempt),
               "diff": d.diff.map(Value.string) ?? .null,
-            ])
+            ]
+            if let what = d.what { entry["what"] = .string(what) }
+            return .map(entry)
           })
       ),
       ("journalDigest", .string(digest)),
       ("run", .map(runValue)),
       ("schemaVersion", .int(2)),
+      ("signature", signatureValue),
       ("status", .string(status.rawValue)),
     ]
     out.write("{\n")

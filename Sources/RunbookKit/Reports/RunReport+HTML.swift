@@ -209,7 +209,11 @@ extension RunReport {
           "<code>\(Self.xml($0))</code><br><small>SHA-256 <code>\(Self.xml(lastAttempt.inventorySHA256 ?? ""))</code></small>"
         } ?? "none: every role on the operator's machine"
       ),
-      ("Operator", "<code>\(Self.xml(run.operatorName))</code>"),
+      (
+        "Operator",
+        "<code>\(Self.xml(run.operatorName))</code>"
+          + (signer.map { ", signed as <code>\(Self.xml($0))</code>" } ?? "")
+      ),
       ("Started", Self.xml(run.startedAt)),
       ("Ended", end.map { Self.xml($0.endedAt) } ?? "— the run did not finish"),
       ("Tool", "runbook \(Self.xml(lastAttempt.toolVersion))"),
@@ -218,6 +222,7 @@ extension RunReport {
         "<code>\(Self.xml(run.runID))</code>" + (run.dryRun ? ", dry run" : "")
       ),
       ("Journal digest", "<code class=\"digest\">\(digest)</code>"),
+      ("Signature", signatureText { "<code>\(Self.xml($0))</code>" }),
     ]
     if let details = lastAttempt.hostDetails, !details.isEmpty {
       let items = details.map { host in

@@ -106,13 +106,17 @@ extension RunReport {
           "`\(Self.code($0))` (SHA-256 `\(lastAttempt.inventorySHA256 ?? "")`)"
         } ?? "none: every role on the operator's machine"
       ),
-      ("Operator", "`\(Self.code(run.operatorName))`"),
+      (
+        "Operator",
+        "`\(Self.code(run.operatorName))`" + (signer.map { ", signed as `\(Self.code($0))`" } ?? "")
+      ),
       ("Started", run.startedAt),
       ("Ended", end?.endedAt ?? "— (the run did not finish)"),
       ("Tool", "runbook \(lastAttempt.toolVersion)"),
       ("Hosts", lastAttempt.hosts.map { "`\(Self.code($0))`" }.joined(separator: ", ")),
       ("Run", "`\(Self.code(run.runID))`" + (run.dryRun ? ", dry run" : "")),
       ("Journal digest", "`\(digest)`"),
+      ("Signature", signatureText { "`\(Self.code($0))`" }),
     ]
     for (key, value) in rows { out += "| \(key) | \(value) |\n" }
     if let details = lastAttempt.hostDetails, !details.isEmpty {

@@ -44,6 +44,8 @@ extension RunReport {
     public var attempt: Int
     /// The diff of an edit or a change between attempts, masked.
     public var diff: String?
+    /// For a change between attempts, what changed (`check`, `script`, `attributes`).
+    public var what: String? = nil
   }
 
   /// Every deviation, in runbook order: what counts of the operator's answers, every
@@ -68,7 +70,8 @@ extension RunReport {
       for change in stepChanges where change.step == step.id {
         list.append(
           Deviation(
-            kind: "changed", step: step.id, host: nil, attempt: change.attempt, diff: change.diff))
+            kind: "changed", step: step.id, host: nil, attempt: change.attempt, diff: change.diff,
+            what: change.what))
       }
     }
     return list
@@ -92,11 +95,11 @@ extension RunReport {
     }
     let retries = history.values.joined().count { ($0.retry ?? 0) > 0 }
     if retries > 0 { parts.append("\(retries) interactive \(retries == 1 ? "retry" : "retries")") }
-    let changed = runbook.steps.map(\.id).filter(changedSteps.contains)
+    let changed = runbook.steps.compactMap { step in stepChanges.last { $0.step == step.id } }
     if !changed.isEmpty {
       parts.append(
         "\(changed.count) \(changed.count == 1 ? "step" : "steps") changed between attempts ("
-          + changed.joined(separator: ", ") + ")")
+          + changed.map { "the \($0.what) of \($0.step)" }.joined(separator: ", ") + ")")
     }
     return parts.isEmpty ? "" : "with " + parts.joined(separator: ", ")
   }

@@ -30,6 +30,8 @@ public struct RunReport: Sendable {
   /// Steps whose text in the runbook changed between attempts, where the later attempt
   /// ran them again.
   public var stepChanges: [StepChange] = []
+  /// Whether the run is signed, by which key, and how much of the journal it covers.
+  public var signature = RunSignature.State.unsigned
 
   /// A step whose runbook text an attempt changed before running it again.
   public struct StepChange: Sendable, Equatable {
@@ -39,6 +41,20 @@ public struct RunReport: Sendable {
     public var attempt: Int
     /// The fence's lines, from the attempt before to this one (a line diff).
     public var diff: String
+    /// What changed, in words: `check` (its `expect=`), `attributes`, `script`, `text`.
+    public var what = "text"
+
+    /// What changed from `old` to `new`, the same step in two attempts.
+    static func what(from old: Step, to new: Step) -> String {
+      var parts: [String] = []
+      if old.body != new.body { parts.append("script") }
+      if old.attributes.expect != new.attributes.expect {
+        parts.append("check")
+      } else if old.attributes != new.attributes || old.language != new.language {
+        parts.append("attributes")
+      }
+      return parts.isEmpty ? "text" : parts.joined(separator: " and ")
+    }
   }
 
   /// The name of the first attempt's runbook snapshot in a run directory.
@@ -77,6 +93,9 @@ public struct RunReport: Sendable {
       history: history, formerSteps: former)
     report.stepChanges = stepChanges(
       directory: directory, attempts: contents.attempts, records: contents.steps, file: run.runbook)
+    report.signature = RunSignature.state(
+      directory: directory, digests: Journal.chainDigests(path: journalPath),
+      contentDigest: contents.digest)
     return report
   }
 
@@ -86,7 +105,7 @@ public struct RunReport: Sendable {
     directory: String, attempts: [RunRecord], records: [StepRecord], file: String
   ) -> [StepChange] {
     var changes: [StepChange] = []
-    var previous: (sha: String, fences: [String: [String]])?
+    var previous: (sha: String, fences: [String: [String]], steps: [String: Step])?
     for (i, attempt) in attempts.enumerated() {
       let n = attempt.attempt ?? i + 1
       guard previous == nil || previous?.sha != attempt.runbookSHA256 else { continue }
@@ -99,8 +118,10 @@ public struct RunReport: Sendable {
       let lines = TextLines.split(text)
       let (book, _) = Runbook.parse(text, file: file)
       var fences: [String: [String]] = [:]
+      var steps: [String: Step] = [:]
       for step in book.steps where step.line >= 1 && step.endLine <= lines.count {
         fences[step.id] = Array(lines[(step.line - 1)..<step.endLine])
+        steps[step.id] = step
       }
       if let before = previous {
         let ran = Set(records.filter { ($0.attempt ?? 1) == n && $0.keptFrom == nil }.map(\.step))
@@ -111,10 +132,11 @@ public struct RunReport: Sendable {
           changes.append(
             StepChange(
               step: step.id, attempt: n,
-              diff: LineDiff.lines(old, new).joined(separator: "\n") + "\n"))
+              diff: LineDiff.lines(old, new).joined(separator: "\n") + "\n",
+              what: before.steps[step.id].map { StepChange.what(from: $0, to: step) } ?? "text"))
         }
       }
-      previous = (attempt.runbookSHA256, fences)
+      previous = (attempt.runbookSHA256, fences, steps)
     }
     return changes
   }

@@ -62,9 +62,15 @@ struct Exec: AsyncParsableCommand {
 
   @Option(
     help:
-      "Sign the run directory with this ssh key once its reports are written (as runbook sign --key)."
+      "Sign the run directory with this ssh key once the run ends (as runbook sign --key)."
   )
   var signKey: String?
+
+  @Option(
+    help:
+      "The principal the signature names, as an allowed-signers file lists the key (default: the operator's e-mail)."
+  )
+  var signer: String?
 
   @Option(
     name: .customLong("operator"),
@@ -72,6 +78,12 @@ struct Exec: AsyncParsableCommand {
       "Who runs this, as the reports name them (default: RUNBOOK_OPERATOR, else git's user.name <user.email>, else login@host)."
   )
   var operatorName: String?
+
+  func validate() throws {
+    if signer != nil, signKey == nil {
+      throw ValidationError("--signer names who signs with --sign-key; give the key too")
+    }
+  }
 
   func run() async throws {
     let environment = ProcessInfo.processInfo.environment
@@ -99,6 +111,7 @@ struct Exec: AsyncParsableCommand {
     request.dryRun = dryRun
     request.interactive = interactive
     request.signKey = signKey
+    request.signer = signer
     request.operatorName = operatorName
     let connection = connection
     request.configureSSH = { connection.apply(to: &$0) }

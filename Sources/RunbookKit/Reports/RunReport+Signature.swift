@@ -1,0 +1,42 @@
+import Foundation
+
+/// The signature as both reports state it: signed or not, by whom, with which key, and
+/// what it covers — said so that a reader does not take more for signed than is.
+extension RunReport {
+  /// The principal the signature names, when the run is signed and names one.
+  var signer: String? {
+    guard case .signed(let seal) = signature else { return nil }
+    return seal.statement.signer
+  }
+
+  /// The audit table's signature entry; `code` marks names and digests as the report
+  /// marks code (and escapes them).
+  func signatureText(code: (String) -> String) -> String {
+    switch signature {
+    case .unsigned:
+      return "not signed (\(code("runbook sign DIR --key KEY")) signs it with an ssh key)"
+    case .unreadable(let why):
+      return "a signature is present but cannot be read: \(why)"
+    case .signed(let seal):
+      var text =
+        seal.statement.signer.map { "signed by \(code($0))" } ?? "signed (no principal named)"
+      text +=
+        seal.key.map { " with the \($0.type) key \(code($0.fingerprint))" }
+        ?? " (the signature file is not an ssh signature)"
+      guard let record = seal.record else {
+        return text
+          + ". It signs a journal state this run no longer has: the journal was rewritten after signing."
+      }
+      text +=
+        ". It covers the journal through record \(record) (digest \(code(String(seal.statement.journalDigest.prefix(16)) + "…"))): the run and attempt records, every step record with its output, and, by their SHA-256, every log and runbook snapshot."
+      if seal.uncovered > 0 {
+        text +=
+          " The \(seal.uncovered) records after it (added after signing, as a resume adds them) are not covered: sign the run again."
+      }
+      return text
+        + " The reports are renderings of that journal and are not signed themselves; "
+        + code("runbook verify DIR --allowed-signers FILE")
+        + " checks the key against the keys you trust."
+    }
+  }
+}

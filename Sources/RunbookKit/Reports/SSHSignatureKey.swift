@@ -1,0 +1,68 @@
+import Crypto
+import Foundation
+
+/// The public key an ssh signature names (the armored `SSHSIG` that `ssh-keygen -Y sign`
+/// writes), read from the file without starting a process: what the reports show as the
+/// signer's key. Whether the key is one the auditor trusts is `verify --allowed-signers`'s
+/// question, not this one's.
+public struct SSHSignatureKey: Sendable, Equatable {
+  /// The key's type as `ssh-keygen -l` names it (`ED25519`, `RSA`, `ECDSA`, `ED25519-SK`).
+  public var type: String
+  /// `SHA256:` and the unpadded base64 of the key blob's SHA-256, as `ssh-keygen -l` prints.
+  public var fingerprint: String
+
+  /// The key of an armored signature; nil when the text is not one.
+  public init?(armored text: String) {
+    let body = text.split(whereSeparator: \.isNewline)
+      .filter { !$0.hasPrefix("-----") }
+      .joined()
+    guard text.contains("-----BEGIN SSH SIGNATURE-----"),
+      let data = Data(base64Encoded: body), data.starts(with: Array("SSHSIG".utf8))
+    else { return nil }
+    var reader = WireReader(data: data.dropFirst(6))
+    guard reader.uint32() != nil, let blob = reader.string(),
+      let kind = WireReader(data: blob[...]).firstString()
+    else { return nil }
+    type = Self.typeName(String(decoding: kind, as: UTF8.self))
+    fingerprint =
+      "SHA256:"
+      + Data(SHA256.hash(data: blob)).base64EncodedString().replacingOccurrences(of: "=", with: "")
+  }
+
+  /// The short name of a key type, from its wire name.
+  static func typeName(_ wire: String) -> String {
+    switch wire {
+    case "ssh-ed25519": "ED25519"
+    case "ssh-rsa": "RSA"
+    case "ssh-dss": "DSA"
+    case "sk-ssh-ed25519@openssh.com": "ED25519-SK"
+    case let name where name.hasPrefix("sk-ecdsa-"): "ECDSA-SK"
+    case let name where name.hasPrefix("ecdsa-sha2-"): "ECDSA"
+    default: wire
+    }
+  }
+
+  /// The SSH wire format's big-endian lengths and length-prefixed strings (RFC 4251).
+  private struct WireReader {
+    var data: Data.SubSequence
+
+    mutating func uint32() -> UInt32? {
+      guard data.count >= 4 else { return nil }
+      let value = data.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+      data = data.dropFirst(4)
+      return value
+    }
+
+    mutating func string() -> Data? {
+      guard let length = uint32(), data.count >= Int(length) else { return nil }
+      let value = Data(data.prefix(Int(length)))
+      data = data.dropFirst(Int(length))
+      return value
+    }
+
+    func firstString() -> Data? {
+      var copy = self
+      return copy.string()
+    }
+  }
+}
