@@ -511,3 +511,38 @@ import Testing
     input.finish()
   }
 }
+
+@Suite struct OutputCollectorStreamTests {
+  static func collector() -> OutputCollector {
+    OutputCollector(logPath: nil, masker: SecretMasker(values: []), hiddenPrefixes: [], echo: nil)
+  }
+
+  @Test func theLinesStandardErrorWroteAreNamedInTheTail() {
+    let collector = Self.collector()
+    collector.stdout(Array("out 1\n".utf8))
+    collector.stderr(Array("err 1\nerr 2\n".utf8))
+    collector.stdout(Array("out 2\n".utf8))
+    // A partial line waits for its end; the stream that ends it owns it.
+    collector.stderr(Array("err ".utf8))
+    collector.stderr(Array("3\n".utf8))
+    // The tool's own words are neither stream's.
+    collector.note("--- a note ---\n")
+    collector.stderr(Array("unterminated".utf8))
+    let collected = collector.finish()
+    #expect(collected.tail == "out 1\nerr 1\nerr 2\nout 2\nerr 3\n--- a note ---\nunterminated\n")
+    #expect(collected.stderrLines == [[2, 3], [5, 5], [7, 7]])
+  }
+
+  @Test func onlyTheTailsLinesAreNamedWhenTheOutputIsCut() {
+    let collector = Self.collector()
+    collector.stderr(Array("early error\n".utf8))
+    let line = String(repeating: "x", count: 99) + "\n"
+    for _ in 0..<(OutputCollector.tailLimit / 100 + 10) { collector.stdout(Array(line.utf8)) }
+    collector.stderr(Array("late error\nlast\n".utf8))
+    let collected = collector.finish()
+    let lines = TextLines.split(collected.tail)
+    #expect(collected.truncatedTail)
+    #expect(collected.stderrLines == [[lines.count - 1, lines.count]])
+    #expect(lines[lines.count - 2] == "late error")
+  }
+}

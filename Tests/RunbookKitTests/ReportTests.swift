@@ -99,6 +99,7 @@ enum FixedRun {
     session.set?["DB_PASS"]?.text = SecretMasker.mask
     session.set?["DB_PASS"]?.sealed = "sealed-with-the-run-key"
     install.session = session
+    install.stderrLines = [[2, 2]]  // the markup came on standard error
     try await journal.append(install)
     try await journal.append(
       record(

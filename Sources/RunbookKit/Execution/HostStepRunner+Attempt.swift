@@ -69,6 +69,7 @@ extension HostStepRunner {
     attempt.record.outputBytes = collected.bytes
     attempt.record.outputSHA256 = collected.sha256
     attempt.record.outputTail = collected.tail
+    attempt.record.stderrLines = collected.stderrLines.isEmpty ? nil : collected.stderrLines
     attempt.record.outputTruncated = collected.truncatedTail
 
     var verdict = run.verdict

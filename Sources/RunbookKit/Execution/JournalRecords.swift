@@ -145,6 +145,9 @@ public struct StepRecord: Codable, Sendable, Equatable {
   public var outputTail: String
   /// The tail is not all of the output.
   public var outputTruncated: Bool
+  /// The lines of `outputTail` that standard error wrote, as 1-based first-last pairs;
+  /// nil when none did.
+  public var stderrLines: [[Int]]?
   /// Variables captured on this host (secrets masked).
   public var captured: [String: String]?
   /// For file steps: whether the file changed, and the unified diff (masked).

@@ -36,6 +36,12 @@ public final class OutputCollector: @unchecked Sendable {
   private var hasher = SHA256()
   private var count = 0
   private var stderrLines: [String] = []
+  /// How many lines were written, and which of them (0-based) standard error wrote: the
+  /// reports mark those lines in the output's tail.
+  private var lineCount = 0
+  private var stderrRanges: [Range<Int>] = []
+  /// A line of the tool's own is being written (`note`): it is neither output stream's.
+  private var writingNote = false
   /// The last lines of standard error, masked: where a failing tool says why.
   private var stderrTail: [String] = []
   static let stderrTailLines = 40
@@ -228,7 +234,7 @@ public final class OutputCollector: @unchecked Sendable {
     }
     let masked = masker.mask(String(decoding: bytes, as: UTF8.self))
     if stream == .stderr { keepErrorLines(masked) }
-    write(Array(masked.utf8))
+    write(Array(masked.utf8), from: writingNote ? nil : stream)
   }
 
   /// Keeps the first and the last lines of standard error; holds the lock.
@@ -241,8 +247,21 @@ public final class OutputCollector: @unchecked Sendable {
     }
   }
 
-  /// Writes masked bytes to the log, the digest, the tail and the terminal; holds the lock.
-  private func write(_ bytes: [UInt8]) {
+  /// Writes masked bytes to the log, the digest, the tail and the terminal, counting the
+  /// lines `stream` ended; holds the lock.
+  private func write(_ bytes: [UInt8], from stream: Stream? = nil) {
+    let newlines = bytes.count { $0 == UInt8(ascii: "\n") }
+    if stream == .stderr, newlines > 0 {
+      let lines = lineCount..<(lineCount + newlines)
+      if let last = stderrRanges.last, last.upperBound == lines.lowerBound {
+        stderrRanges[stderrRanges.count - 1] = last.lowerBound..<lines.upperBound
+      } else {
+        stderrRanges.append(lines)
+        // Only the tail's lines are marked: ranges long before it need not be kept.
+        if stderrRanges.count > 4096 { stderrRanges.removeFirst(1024) }
+      }
+    }
+    lineCount += newlines
     let masked = String(decoding: bytes, as: UTF8.self)
     let data = Data(bytes)
     if !madeLog, logFailure == nil, let logPath, !data.isEmpty {
@@ -265,7 +284,22 @@ public final class OutputCollector: @unchecked Sendable {
 
   /// Writes a line of the tool's own (between retries) to the log and terminal.
   public func note(_ text: String) {
-    lock.withLock { emit(Array(text.utf8), from: .stderr) }
+    lock.withLock {
+      writingNote = true
+      emit(Array(text.utf8), from: .stderr)
+      writingNote = false
+    }
+  }
+
+  /// The lines of the tail (its last `tailLines` lines) that standard error wrote, as
+  /// 1-based first-last pairs; holds the lock.
+  private func tailErrorLines(tailLines: Int) -> [[Int]] {
+    let first = lineCount - tailLines
+    return stderrRanges.compactMap { range in
+      let low = max(range.lowerBound, first) - first
+      let high = range.upperBound - first
+      return high > low ? [low + 1, high] : nil
+    }
   }
 
   /// Forgets the kept standard output (a retry starts afresh); keeps the last attempt's.
@@ -325,11 +359,13 @@ public final class OutputCollector: @unchecked Sendable {
       }
       log = -1
       let digest = Digest.hex(hasher.finalize())
+      let kept = tail.suffix(Self.tailLimit)
       return CollectedOutput(
         stdout: String(decoding: stdoutKept, as: UTF8.self), stdoutTruncated: stdoutTruncated,
-        tail: String(decoding: tail.suffix(Self.tailLimit), as: UTF8.self),
+        tail: String(decoding: kept, as: UTF8.self),
         truncatedTail: count > Self.tailLimit, bytes: count, sha256: digest,
-        firstErrorLines: stderrLines, lastErrorLines: stderrTail, logFailure: logFailure)
+        firstErrorLines: stderrLines, lastErrorLines: stderrTail, logFailure: logFailure,
+        stderrLines: tailErrorLines(tailLines: kept.count { $0 == UInt8(ascii: "\n") }))
     }
   }
 }
@@ -355,4 +391,6 @@ public struct CollectedOutput: Sendable, Equatable {
   /// Why the log is not whole (a full disk), or `nil`: the step's record is then not the
   /// whole truth, and the step fails.
   public var logFailure: String?
+  /// The lines of `tail` that standard error wrote: 1-based first-last pairs.
+  public var stderrLines: [[Int]] = []
 }

@@ -205,6 +205,10 @@ extension RunReport {
       ("session", r.session.map { Self.sessionValue($0).json(indent: nil) } ?? "null"),
       ("startedAt", string(r.startedAt)),
       ("status", string(r.status.rawValue)),
+      (
+        "stderrLines",
+        Value.list((r.stderrLines ?? []).map { .list($0.map(Value.int)) }).json(indent: nil)
+      ),
     ]
     text += "{"
     for (i, (key, value)) in pairs.enumerated() {

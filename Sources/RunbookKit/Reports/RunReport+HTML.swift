@@ -320,7 +320,7 @@ extension RunReport {
     }
     out += "</table></div>\n"
     out +=
-      "<p class=\"legend\"><span class=\"cell ok\">✓</span> ok <span class=\"cell failed\">✗</span> failed <span class=\"cell skipped\">–</span> skipped <span class=\"cell unreached\">·</span> not reached <span class=\"cell na\">&#160;</span> not on this host · <sup>✎</sup> edited, <sup>⊘</sup> skipped, <sup>☑</sup> confirmed by the operator, <sup>↻</sup> retried, <sup>Δ</sup> its text changed between attempts · <sup>●</sup> changed something</p>\n"
+      "<p class=\"legend\"><span class=\"cell ok\">✓</span> ok <span class=\"cell failed\">✗</span> failed <span class=\"cell skipped\">–</span> skipped <span class=\"cell unreached\">·</span> not reached <span class=\"cell na\">&#160;</span> not on this host · <sup>✎</sup> edited, <sup>⊘</sup> skipped, <sup>☑</sup> confirmed by the operator, <sup>↻</sup> retried, <sup>Δ</sup> its text changed between attempts · <sup>●</sup> changed something · in outputs, <span class=\"stderr-key\">lines on red</span> came from standard error</p>\n"
     return out + "</section>\n"
   }
 
@@ -433,7 +433,7 @@ extension RunReport {
     }
     if let diff = r.diff { out += "<pre class=\"diff\">\(Self.diffHTML(diff))</pre>\n" }
     if r.outputBytes > 0, !(writesFile && r.diff != nil) {
-      out += "<pre class=\"out\">\(Self.xml(r.outputTail))</pre>\n"
+      out += "<pre class=\"out\">\(Self.outputHTML(r))</pre>\n"
     } else if r.outputBytes == 0 {
       out += "<p class=\"quiet\">No output.</p>\n"
     }
@@ -511,6 +511,21 @@ extension RunReport {
     return out + ns.substring(from: last)
   }
 
+  /// A record's output tail, the lines standard error wrote marked apart.
+  static func outputHTML(_ r: StepRecord) -> String {
+    let errors = stderrLineNumbers(r)
+    guard !errors.isEmpty else { return xml(r.outputTail) }
+    let lines = TextLines.split(r.outputTail)
+    var out = ""
+    for (i, line) in lines.enumerated() {
+      out +=
+        errors.contains(i + 1)
+        ? "<span class=\"stderr\" title=\"standard error\">\(xml(line))</span>" : xml(line)
+      if i < lines.count - 1 || r.outputTail.hasSuffix("\n") { out += "\n" }
+    }
+    return out
+  }
+
   static let css = """
     :root{--ok:#1a7f37;--failed:#cf222e;--skipped:#6e7781;--pending:#9a6700;--timeout:#bc4c00;--interrupted:#8250df;--bg:#fff;--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--code:#f6f8fa}
     *{box-sizing:border-box}body{margin:0 auto;max-width:1100px;padding:1rem;font:15px/1.5 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:var(--fg);background:var(--bg)}
@@ -528,6 +543,7 @@ extension RunReport {
     .step.ok{border-left-color:var(--ok)}.step.failed{border-left-color:var(--failed)}.step.timeout{border-left-color:var(--timeout)}.step.interrupted{border-left-color:var(--interrupted)}.step.pending{border-left-color:var(--pending)}
     .step .head .kind,.step .line,.path,.quiet,.log{color:var(--muted)}.step .line{float:right}.path{font-size:13px}
     details.host{margin:.3rem 0}summary{cursor:pointer}
+    pre.out .stderr,.stderr-key{color:#a40e26;background:#ffebe9}
     .diff .add{color:var(--ok)}.diff .del{color:var(--failed)}.shot,.img{display:inline-block;color:var(--muted);font-style:italic}
     .first-failure{border:2px solid var(--failed);border-radius:6px;padding:.4rem .7rem;background:#fff5f5}
     .cell.unreached{color:var(--muted);background:repeating-linear-gradient(45deg,#fff,#fff 4px,#f3f4f6 4px,#f3f4f6 8px)}.cell.na{background:var(--code)}.cell.unselected{color:var(--muted)}.cell.unknown{color:#fff;background:#57606a}

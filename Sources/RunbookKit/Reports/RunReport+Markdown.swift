@@ -279,17 +279,26 @@ extension RunReport {
       title += " — the last \(r.outputTail.utf8.count) of \(r.outputBytes) bytes"
     }
     if let log = r.log { title += " — [full log](\(log))" }
+    // A fence cannot colour lines: the lines standard error wrote are named instead.
+    let shownFrom = max(0, lineCount - foldLines)
+    let errors = Self.stderrLineNumbers(r).map { $0 - (lineCount > foldLines ? shownFrom : 0) }
+      .filter { $0 >= 1 }
+    let errorNote =
+      errors.isEmpty
+      ? ""
+      : " (standard error: \(Self.lineRuns(errors))\(lineCount > foldLines ? " of those shown" : ""))"
     if lineCount > foldLines {
       // Folded, and cut to its last lines (where a failure says why); the log has it all.
       // HTML inside <summary> is not Markdown: the label's code spans become <code>.
       let last = TextLines.split(r.outputTail).suffix(foldLines).joined(separator: "\n") + "\n"
       out +=
         indent + "<details><summary>" + Self.summaryHTML(title)
-        + " (the last \(foldLines) of \(lineCount) lines)</summary>\n\n"
+        + " (the last \(foldLines) of \(lineCount) lines)\(errorNote)</summary>\n\n"
         + Self.fence(last, info: "text", indent: indent) + "\n" + indent + "</details>\n\n"
     } else {
       out +=
-        indent + "**\(title)**\n\n" + Self.fence(r.outputTail, info: "text", indent: indent) + "\n"
+        indent + "**\(title)**\(errorNote)\n\n"
+        + Self.fence(r.outputTail, info: "text", indent: indent) + "\n"
     }
     return out
   }

@@ -238,3 +238,32 @@ extension StepStatus {
     }
   }
 }
+
+extension RunReport {
+  /// The lines of `r`'s output tail that standard error wrote (1-based).
+  static func stderrLineNumbers(_ r: StepRecord) -> Set<Int> {
+    var lines: Set<Int> = []
+    for pair in r.stderrLines ?? [] where pair.count == 2 && pair[0] <= pair[1] {
+      lines.formUnion(pair[0]...pair[1])
+    }
+    return lines
+  }
+
+  /// "lines 2–4, 9" of a set of 1-based line numbers, as runs.
+  static func lineRuns(_ lines: [Int]) -> String {
+    var runs: [String] = []
+    var start: Int?
+    var previous = 0
+    for line in lines.sorted() + [Int.max] {
+      if start != nil, line == previous + 1 {
+        previous = line
+        continue
+      }
+      if let first = start { runs.append(first == previous ? "\(first)" : "\(first)–\(previous)") }
+      start = line
+      previous = line
+    }
+    return (runs.count == 1 && !runs[0].contains("–") ? "line " : "lines ")
+      + runs.joined(separator: ", ")
+  }
+}
