@@ -478,6 +478,11 @@ import Testing
       }
     }
     #expect(html.contains("passed, with deviations"))
+    // The step that ran twice is marked so in the grid, and the timeline names its bars.
+    #expect(
+      html.contains(
+        "title=\"s1: ok; after 1 earlier run: attempt 1 failed\">✓<sup>Δ</sup><sup>↻</sup>"))
+    #expect(html.contains("class=\"barlabel\">level</text>"))
     // Step ids and start times outside code in report.md.
     let stepLines = markdown.split(separator: "\n").filter {
       $0.hasPrefix("**Step `level`** (shell, line 13) · app → `s1`")

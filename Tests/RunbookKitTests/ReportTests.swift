@@ -330,6 +330,52 @@ extension ReportTests {
     }
   }
 
+  @Test func gridLabelsAreReadableAndNeverShared() {
+    let (runbook, _) = Runbook.parse(
+      """
+      ## Step 2 — Creating the PostgreSQL Database and its owner
+
+      ```sh {role=db}
+      # as postgres
+      sudo -u postgres createdb app
+      ```
+
+      ```console {role=db}
+      $ psql -l
+      app
+      ```
+
+      ## Again
+
+      ```sh {role=db}
+      echo same
+      ```
+
+      ## Again
+
+      ```sh {role=db}
+      echo same
+      ```
+
+      ```ini {role=db file=/etc/app.ini}
+      [a]
+      b = 1
+      ```
+
+      ```sh {role=db name=named}
+      echo named
+      ```
+      """, file: "g.md")
+    let labels = RunReport.labels(of: runbook).sorted { $0.key < $1.key }.map(\.value)
+    #expect(
+      labels == [
+        "Step 2 — Creating the PostgreSQ…: sudo -u postgres createdb app",
+        "Step 2 — Creating the PostgreSQ…: psql -l",
+        "Again: echo same (line 15)", "Again: echo same (line 21)", "Again: /etc/app.ini",
+        "named",
+      ])
+  }
+
   @Test func theHostsTableSaysWhereAndAsWhom() async throws {
     var (report, _) = try await Self.twoRuns()
     report.attempts[report.attempts.count - 1].hostDetails = [

@@ -301,15 +301,17 @@ extension RunReport {
           let action =
             (r.operatorAction.map { " " + $0.rawValue } ?? "") + (changed ? " changed" : "")
           let textChanged = changedSteps.contains(step.id)
-          let retried = (history[step.index] ?? []).contains {
-            $0.host == host && ($0.retry ?? 0) > 0
-          }
+          let runs = runsBefore(r, of: step)
           let mark =
             (r.operatorAction.map { "<sup>\(Self.actionMark($0))</sup>" } ?? "")
-            + (textChanged ? "<sup>Δ</sup>" : "") + (retried ? "<sup>↻</sup>" : "")
+            + (textChanged ? "<sup>Δ</sup>" : "") + (runs.isEmpty ? "" : "<sup>↻</sup>")
             + (changed ? "<sup>●</sup>" : "")
+          let title =
+            "\(host): \(r.status.rawValue)"
+            + (r.operatorAction.map { ", \($0.rawValue) by the operator" } ?? "")
+            + (changed ? ", changed" : "") + (runs.isEmpty ? "" : "; " + runs)
           out +=
-            "<td class=\"cell \(r.status.rawValue)\(action)\" title=\"\(Self.xml(host)): \(r.status.rawValue)\(r.operatorAction.map { ", \($0.rawValue) by the operator" } ?? "")\(changed ? ", changed" : "")\">\(Self.cellMark(r.status))\(mark)</td>"
+            "<td class=\"cell \(r.status.rawValue)\(action)\" title=\"\(Self.xml(title))\">\(Self.cellMark(r.status))\(mark)</td>"
         } else {
           let absence = absence(of: step, on: host) ?? absence(of: step)
           let (cls, mark) = Self.absenceMark(absence)
@@ -320,7 +322,7 @@ extension RunReport {
     }
     out += "</table></div>\n"
     out +=
-      "<p class=\"legend\"><span class=\"cell ok\">✓</span> ok <span class=\"cell failed\">✗</span> failed <span class=\"cell skipped\">–</span> skipped <span class=\"cell unreached\">·</span> not reached <span class=\"cell na\">&#160;</span> not on this host · <sup>✎</sup> edited, <sup>⊘</sup> skipped, <sup>☑</sup> confirmed by the operator, <sup>↻</sup> retried, <sup>Δ</sup> its text changed between attempts · <sup>●</sup> changed something · in outputs, <span class=\"stderr-key\">lines on red</span> came from standard error</p>\n"
+      "<p class=\"legend\"><span class=\"cell ok\">✓</span> ok <span class=\"cell failed\">✗</span> failed <span class=\"cell skipped\">–</span> skipped <span class=\"cell unreached\">·</span> not reached <span class=\"cell na\">&#160;</span> not on this host · <sup>✎</sup> edited, <sup>⊘</sup> skipped, <sup>☑</sup> confirmed by the operator, <sup>↻</sup> ran more than once (retries, earlier attempts), <sup>Δ</sup> its text changed between attempts · <sup>●</sup> changed something · in outputs, <span class=\"stderr-key\">lines on red</span> came from standard error</p>\n"
     return out + "</section>\n"
   }
 
@@ -550,7 +552,7 @@ extension RunReport {
     .cell sup{color:var(--interrupted);font-weight:700}.legend{font-size:13px;color:var(--muted)}.legend .cell{display:inline-block;min-width:1.4rem;text-align:center;border:1px solid var(--line);font-weight:700}
     div.deviation{border:2px solid var(--interrupted);border-radius:6px;padding:.2rem .6rem;margin:.4rem 0;background:#fbf7ff}div.deviation p{margin:.3rem 0;color:var(--interrupted);font-weight:600}.step.deviation{border-left-color:var(--interrupted)}
     .session{margin:.3rem 0;font-size:13px;color:var(--muted)}.history{margin-top:.4rem}.attempt{margin:.4rem 0 0;font-size:13px;color:var(--muted)}.attempts td,.attempts th{font-size:13px}.vars .def{color:var(--muted)}
-    svg.timeline text{font-size:11px;fill:var(--muted)}svg.timeline .bar{fill:var(--skipped)}svg.timeline .bar.ok{fill:var(--ok)}svg.timeline .bar.failed{fill:var(--failed)}svg.timeline .bar.timeout{fill:var(--timeout)}svg.timeline .bar.interrupted{fill:var(--interrupted)}svg.timeline .bar.pending{fill:var(--pending)}
+    svg.timeline text{font-size:11px;fill:var(--muted)}svg.timeline .barlabel{font-size:10px;fill:#fff;pointer-events:none}svg.timeline .tick{stroke:var(--line);stroke-dasharray:2 3}svg.timeline .bar{fill:var(--skipped)}svg.timeline .bar.ok{fill:var(--ok)}svg.timeline .bar.failed{fill:var(--failed)}svg.timeline .bar.timeout{fill:var(--timeout)}svg.timeline .bar.interrupted{fill:var(--interrupted)}svg.timeline .bar.pending{fill:var(--pending)}
     footer{margin-top:2rem;color:var(--muted);font-size:12px;word-break:break-all}
     body.problems-only .grid tr:not(.problem):not(:first-child),body.problems-only .step:not(.failed):not(.timeout):not(.interrupted):not(.unknown){display:none}
     @media (max-width:640px){body{padding:.5rem}nav ul{columns:1}.step .line{float:none}}

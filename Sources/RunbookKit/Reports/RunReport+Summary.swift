@@ -193,10 +193,73 @@ extension RunReport {
   /// A short label for a step in the grid: the author's name when there is one, else its
   /// position and heading (an id made from headings can be long).
   func label(of step: Step) -> String {
+    stepLabels[step.index] ?? Self.baseLabel(of: step)
+  }
+
+  /// Every step's label: its name, else its heading and a short summary of what it does;
+  /// a label more than one step would have gets the step's line, so none is shared.
+  static func labels(of runbook: Runbook) -> [Int: String] {
+    let base = runbook.steps.map { baseLabel(of: $0) }
+    let counts = Dictionary(base.map { ($0, 1) }, uniquingKeysWith: +)
+    var labels: [Int: String] = [:]
+    for (step, label) in zip(runbook.steps, base) {
+      labels[step.index] = counts[label, default: 0] > 1 ? "\(label) (line \(step.line))" : label
+    }
+    return labels
+  }
+
+  /// A step's name, else "heading: first line" (each part shortened).
+  static func baseLabel(of step: Step) -> String {
     if let name = step.attributes.name { return name }
-    let heading = step.headingPath.last ?? step.kind.rawValue
-    let short = heading.count > 36 ? String(heading.prefix(35)) + "…" : heading
-    return "#\(step.index + 1) \(short)"
+    let heading = shortened(step.headingPath.last ?? "", to: 32)
+    let summary = shortened(firstLineSummary(of: step), to: 32)
+    if heading.isEmpty { return summary.isEmpty ? "step \(step.index + 1)" : summary }
+    return summary.isEmpty ? heading : heading + ": " + summary
+  }
+
+  /// What a step does, in a few words: the file it writes, else its first line that is not
+  /// a comment (a transcript's first command, without its prompt).
+  static func firstLineSummary(of step: Step) -> String {
+    if let file = step.attributes.file {
+      return (step.attributes.append ? "append to " : "") + file
+    }
+    for raw in TextLines.split(step.body) {
+      var line = raw.trimmingCharacters(in: .whitespaces)
+      if line.isEmpty || line.hasPrefix("#!") || (line.hasPrefix("#") && step.kind != .console) {
+        continue
+      }
+      if step.kind == .console {
+        guard line.hasPrefix("$ ") || line.hasPrefix("# ") else { continue }
+        line = String(line.dropFirst(2))
+      } else if line.hasPrefix("$ ") {
+        line = String(line.dropFirst(2))
+      }
+      return line
+    }
+    return ""
+  }
+
+  /// `text` cut to `limit` characters, an ellipsis marking the cut.
+  static func shortened(_ text: String, to limit: Int) -> String {
+    text.count > limit
+      ? String(text.prefix(limit - 1)).trimmingCharacters(in: .whitespaces) + "…" : text
+  }
+
+  /// How `r`, a result of `step`, came after other runs on its host, in words ("3 tries;
+  /// after 1 earlier run: attempt 1 failed"); empty when it ran once.
+  func runsBefore(_ r: StepRecord, of step: Step) -> String {
+    var parts: [String] = []
+    if r.attempts > 1 { parts.append("\(r.attempts) tries (retries=)") }
+    let earlier = earlierRecords(of: step).filter { $0.host == r.host }
+    if !earlier.isEmpty {
+      let runs = earlier.map { e in
+        "attempt \(e.attempt ?? 1)\(e.retry.map { " retry \($0)" } ?? "") \(e.status.rawValue)"
+      }
+      parts.append(
+        "after \(earlier.count) earlier \(earlier.count == 1 ? "run" : "runs"): "
+          + runs.joined(separator: ", "))
+    }
+    return parts.joined(separator: "; ")
   }
 
   /// One line of a step's history on a host: attempt, status, why.

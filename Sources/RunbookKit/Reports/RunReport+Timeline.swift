@@ -22,7 +22,8 @@ extension RunReport {
     guard !byAttempt.isEmpty else { return "" }
     var labels: [String: String] = [:]
     for step in runbook.steps { labels[step.id] = label(of: step) }
-    var out = "<section class=\"timeline\"><h2>Timeline</h2>\n"
+    var out =
+      "<section class=\"timeline\"><h2>Timeline</h2>\n<p class=\"legend\">One lane per host, one bar per run of a step (named on the bar where it fits; point at a bar for its step, status and duration, click it for the step). Colours are statuses: <span class=\"cell ok\">ok</span> <span class=\"cell failed\">failed</span> <span class=\"cell skipped\">skipped</span>. Time runs from the attempt's first start (UTC).</p>\n"
     for attempt in byAttempt.keys.sorted() {
       let records = byAttempt[attempt]!.filter { $0.host != "operator" || $0.durationMs > 0 }
       if byAttempt.count > 1 { out += "<h3>Attempt \(attempt)</h3>\n" }
@@ -67,6 +68,17 @@ extension RunReport {
       svg +=
         "<text x=\"0\" y=\"\(format(y + height - 4))\" class=\"lane\">\(xml(host.count > 20 ? String(host.prefix(19)) + "…" : host))</text>\n"
     }
+    let axis = Double(shownHosts.count) * (height + gap) + 14
+    // Five ticks, behind the bars; the first names the clock time the span starts at.
+    for tick in 0...4 {
+      let x = left + Double(tick) / 4 * width
+      let anchor = tick == 0 ? "start" : tick == 4 ? "end" : "middle"
+      let text =
+        tick == 0
+        ? "0 s (\(clock(first)))" : duration(Int(span * 1000 * Double(tick) / 4))
+      svg +=
+        "<line x1=\"\(format(x))\" x2=\"\(format(x))\" y1=\"0\" y2=\"\(format(axis - 10))\" class=\"tick\"/><text x=\"\(format(x))\" y=\"\(format(axis))\" class=\"axis\" text-anchor=\"\(anchor)\">\(xml(text))</text>\n"
+    }
     for (record, start, end) in bars {
       guard let row = lane[record.host] else { continue }
       let x = left + (start - first) / span * width
@@ -75,11 +87,18 @@ extension RunReport {
       let tip =
         "\(stepLabel(record.step)) on \(record.host): \(record.status.rawValue), \(duration(record.durationMs))"
       svg +=
-        "<a href=\"#step-\(xml(record.step))\"><rect class=\"bar \(record.status.rawValue)\" x=\"\(format(x))\" y=\"\(format(y))\" width=\"\(format(w))\" height=\"\(Int(height))\"><title>\(xml(tip))</title></rect></a>\n"
+        "<a href=\"#step-\(xml(record.step))\"><rect class=\"bar \(record.status.rawValue)\" x=\"\(format(x))\" y=\"\(format(y))\" width=\"\(format(w))\" height=\"\(Int(height))\"><title>\(xml(tip))</title></rect>"
+      // The step's label on its bar, as much of it as fits (about 6 px a character).
+      let fits = Int((w - 6) / 6)
+      if fits >= 4 {
+        let name = stepLabel(record.step)
+        let shown = name.count > fits ? String(name.prefix(fits - 1)) + "…" : name
+        svg +=
+          "<text x=\"\(format(x + 3))\" y=\"\(format(y + height - 4))\" class=\"barlabel\">\(xml(shown))</text>"
+      }
+      svg += "</a>\n"
     }
-    let axis = Double(shownHosts.count) * (height + gap) + 14
-    svg +=
-      "<text x=\"\(Int(left))\" y=\"\(format(axis))\" class=\"axis\">0 s</text><text x=\"\(Int(left + width))\" y=\"\(format(axis))\" class=\"axis\" text-anchor=\"end\">\(duration(Int(span * 1000)))</text>\n</svg>\n"
+    svg += "</svg>\n"
     var notes: [String] = []
     if hosts.count > shownHosts.count {
       notes.append("\(hosts.count - shownHosts.count) more hosts not drawn")
@@ -90,6 +109,12 @@ extension RunReport {
   }
 
   private static func format(_ value: Double) -> String { String(format: "%.1f", value) }
+
+  /// `HH:MM:SS UTC` of seconds since 1970.
+  static func clock(_ seconds: Double) -> String {
+    let day = Int(seconds.rounded(.down)) % 86_400
+    return String(format: "%02d:%02d:%02d UTC", day / 3600, day / 60 % 60, day % 60)
+  }
 
   /// Seconds since 1970 of a journal timestamp (`2026-01-01T00:00:00.000Z`, as the executor
   /// writes them), read by position: Foundation's parser costs tens of microseconds a time.

@@ -32,6 +32,8 @@ public struct RunReport: Sendable {
   public var stepChanges: [StepChange] = []
   /// Whether the run is signed, by which key, and how much of the journal it covers.
   public var signature = RunSignature.State.unsigned
+  /// Each step's label (see `labels(of:)`), by step index.
+  var stepLabels: [Int: String] = [:]
 
   /// A step whose runbook text an attempt changed before running it again.
   public struct StepChange: Sendable, Equatable {
@@ -93,6 +95,7 @@ public struct RunReport: Sendable {
       history: history, formerSteps: former)
     report.stepChanges = stepChanges(
       directory: directory, attempts: contents.attempts, records: contents.steps, file: run.runbook)
+    report.stepLabels = labels(of: runbook)
     report.signature = RunSignature.state(
       directory: directory, digests: Journal.chainDigests(path: journalPath),
       contentDigest: contents.digest)
