@@ -18,6 +18,26 @@ import Testing
     #expect(!ConsoleTranscript.matches(["a", "b"], ["a"]))
     #expect(!ConsoleTranscript.matches(["x.txt"], ["?.doc (glob)"]))
   }
+
+  /// The diff reads the transcript as the check does: a matching pattern is no difference.
+  @Test func aMismatchShowsOnlyTheRealDifference() {
+    // The real difference is a trailing blank line; the (re) line matched.
+    #expect(
+      ConsoleTranscript.diff(
+        expected: ["Server version: [0-9.]+ (re)", "ready"],
+        actual: ["Server version: 10.11.6", "ready", ""])
+        == ["  Server version: 10.11.6", "  ready", "+ "])
+    #expect(
+      ConsoleTranscript.diff(
+        expected: ["*.conf (glob)", "listening"], actual: ["app.conf", "stopped"])
+        == ["  app.conf", "- listening", "+ stopped"])
+    // `...` takes the lines it stands for; a line missing after it is named.
+    #expect(
+      ConsoleTranscript.diff(
+        expected: ["start", "...", "done", "bye"], actual: ["start", "1", "2", "done"])
+        == ["  start", "  ...", "  done", "- bye"])
+    #expect(ConsoleTranscript.diff(expected: [], actual: ["x"]) == ["+ x"])
+  }
 }
 
 @Suite struct FileEditTests {
@@ -314,6 +334,34 @@ import Testing
     #expect(
       sql.pick(["ERROR 1064 (42000) at line 2: You have an error in your SQL syntax"])
         == "db.md:21: ERROR 1064 (42000): You have an error in your SQL syntax")
+  }
+
+  /// Real failures captured on a Debian machine (Fixtures/failures/capture.sh), each with
+  /// the line an operator would point at (expected.tsv).
+  static let corpus: [(name: String, expected: String)] = {
+    let text = (try? Fixtures.text("failures/expected.tsv")) ?? ""
+    return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+      let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+      return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }
+  }()
+
+  @Test func theCorpusIsLargeEnough() {
+    #expect(Self.corpus.count >= 25, "\(Self.corpus.count) cases")
+  }
+
+  @Test(arguments: corpus.map(\.name))
+  func theReasonOfARealFailureIsItsMostSpecificLine(name: String) throws {
+    let expected = try #require(Self.corpus.first { $0.name == name }?.expected)
+    let stderr = TextLines.split(try Fixtures.text("failures/\(name).stderr"))
+    let stdout = (try? Fixtures.text("failures/\(name).stdout")).map(TextLines.split) ?? []
+    // What the collector keeps: the last 40 lines of standard error and of the output.
+    let reason = FailureReason(
+      file: "guide.md", scriptBodyLine: nil, runbookBodyLine: 1, bodyLines: 1, sameLines: true)
+    let picked = reason.pick(
+      stderr: Array(stderr.suffix(40)), output: Array((stdout + stderr).suffix(40)))
+    let shown = expected.count > 240 ? String(expected.prefix(239)) + "…" : expected
+    #expect(picked == shown)
   }
 
   @Test func normalOutputIsNoReasonButAnErrorInItIs() {

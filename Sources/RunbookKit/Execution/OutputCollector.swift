@@ -239,7 +239,7 @@ public final class OutputCollector: @unchecked Sendable {
 
   /// Keeps the first and the last lines of standard error; holds the lock.
   private func keepErrorLines(_ masked: String) {
-    let lines = masked.split(separator: "\n").map(String.init)
+    let lines = TextLines.split(masked).filter { !$0.isEmpty }
     if stderrLines.count < 20 { stderrLines += lines.prefix(20 - stderrLines.count) }
     stderrTail += lines.suffix(Self.stderrTailLines)
     if stderrTail.count > Self.stderrTailLines {

@@ -38,7 +38,9 @@ struct ConsoleStep: StepKindHandler {
       }
       let (lines, status) = outputs[i]
       if status != command.expectedStatus || !ConsoleTranscript.matches(lines, command.expected) {
-        var diff = ["$ " + command.command] + LineDiff.lines(command.expected, lines)
+        var diff =
+          ["$ " + command.command]
+          + ConsoleTranscript.diff(expected: command.expected, actual: lines)
         if status != command.expectedStatus {
           diff.append("exit status \(status), expected \(command.expectedStatus)")
         }
