@@ -71,57 +71,17 @@ public struct ConsoleTranscript: Sendable, Equatable {
   /// How `actual` differs from `expected`, read as the transcript reads it: a line its
   /// pattern (`(re)`, `(glob)`) matches is the same line, and `...` takes the lines it
   /// stands for; the fewest `-` (expected, not printed) and `+` (printed, not expected)
-  /// lines, the rest shown as printed. Long outputs fall back to a plain line diff.
+  /// lines, the rest shown as printed. Long outputs are compared line for line.
   public static func diff(expected: [String], actual: [String]) -> [String] {
-    let (n, m) = (expected.count, actual.count)
-    guard (n + 1) * (m + 1) <= 250_000 else { return LineDiff.lines(expected, actual) }
-    let wildcard = expected.map { $0 == "..." }
-    var same = Array(repeating: Array(repeating: false, count: m), count: n)
-    for e in 0..<n where !wildcard[e] {
-      for a in 0..<m { same[e][a] = lineMatches(actual[a], expected[e]) }
-    }
-    // cost[e][a]: the fewest -/+ lines that align expected[e...] with actual[a...].
-    var cost = Array(repeating: Array(repeating: Int.max / 2, count: m + 1), count: n + 1)
-    cost[n][m] = 0
-    for e in stride(from: n, through: 0, by: -1) {
-      for a in stride(from: m, through: 0, by: -1) where e < n || a < m {
-        var best = Int.max / 2
-        if e < n, wildcard[e] {
-          best = min(best, cost[e + 1][a])
-          if a < m { best = min(best, cost[e][a + 1]) }
-        } else if e < n {
-          if a < m, same[e][a] { best = min(best, cost[e + 1][a + 1]) }
-          best = min(best, cost[e + 1][a] + 1)
-        }
-        if a < m { best = min(best, cost[e][a + 1] + 1) }
-        cost[e][a] = best
-      }
-    }
-    var out: [String] = []
-    var (e, a) = (0, 0)
-    while e < n || a < m {
-      if e < n, wildcard[e] {
-        if a < m, cost[e][a + 1] == cost[e][a] {
-          a += 1  // a line `...` stands for
-        } else if cost[e + 1][a] == cost[e][a] {
-          out.append("  ...")
-          e += 1
-        } else {
-          out.append("+ " + actual[a])
-          a += 1
-        }
-      } else if e < n, a < m, same[e][a], cost[e + 1][a + 1] == cost[e][a] {
-        out.append("  " + actual[a])
-        (e, a) = (e + 1, a + 1)
-      } else if e < n, cost[e + 1][a] + 1 == cost[e][a] {
-        out.append("- " + expected[e])
-        e += 1
-      } else {
-        out.append("+ " + actual[a])
-        a += 1
-      }
-    }
-    return out
+    // Each pattern is tried against each line once (a long output, line for line).
+    let same: [[Bool]] =
+      expected.count * actual.count > 250_000
+      ? []
+      : expected.map { pattern in actual.map { pattern != "..." && lineMatches($0, pattern) } }
+    return LineDiff.lines(
+      expected, actual,
+      same: { same.isEmpty ? expected[$0] == actual[$1] : same[$0][$1] },
+      wildcard: { !same.isEmpty && expected[$0] == "..." })
   }
 
   static func lineMatches(_ actual: String, _ expected: String) -> Bool {
