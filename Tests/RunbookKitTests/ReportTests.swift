@@ -388,13 +388,13 @@ extension ReportTests {
     let markdown = report.markdown()
     #expect(
       markdown.contains(
-        "| `web1` | `192.0.2.11:2222` | ssh | `deploy` | `postgres`, `root` |\n| `db<1>` | `db1` | ssh | — | — |\n"
+        "| `web1` | `192.0.2.11:2222` | ssh | `deploy` | `postgres`, `root` (sudo) |\n| `db<1>` | `db1` | ssh | ssh's default (User in its config, else your login name) | — |\n"
       ),
       "\(markdown.prefix(2000))")
     let html = report.html()
     #expect(
       html.contains(
-        "<tr><td><code>web1</code></td><td><code>192.0.2.11:2222</code></td><td>ssh</td><td><code>deploy</code></td><td><code>postgres</code>, <code>root</code></td></tr>"
+        "<tr><td><code>web1</code></td><td><code>192.0.2.11:2222</code></td><td>ssh</td><td><code>deploy</code></td><td><code>postgres</code>, <code>root</code> (sudo)</td></tr>"
       ))
     #expect(html.contains("<code>db&lt;1&gt;</code>"))
     let json = try #require(
@@ -402,6 +402,16 @@ extension ReportTests {
     let hosts = try #require((json["run"] as? [String: Any])?["hostDetails"] as? [[String: Any]])
     #expect(hosts.first?["port"] as? Int == 2222 && hosts.first?["user"] as? String == "deploy")
     #expect(hosts.last?["becomes"] as? [String] == [])
+    #expect(hosts.first?["becomeMethod"] as? String == "sudo")
+    // Logged in as root, steps become other users with runuser; without a login named,
+    // either may be.
+    #expect(
+      HostRecord(
+        name: "a", address: "a", port: nil, connection: "ssh", user: "root", becomes: ["app"]
+      ).becomeMethod == "runuser")
+    #expect(
+      HostRecord(name: "a", address: "a", port: nil, connection: "ssh", user: nil, becomes: ["app"])
+        .becomeMethod == "sudo, or runuser if the login is root")
   }
 
   @Test func diffShowsWhatAStepLeftInItsSessionThatDiffers() async throws {
@@ -440,11 +450,42 @@ extension ReportTests {
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try await FixedRun.make(in: dir)
     try await RunDirectory.writeReports(directory: dir)
+    let (dom, consoleErrors) = try Self.open(dir + "/report.html", profile: dir + "/profile")
+    #expect(dom.components(separatedBy: "<section class=\"step ").count - 1 == 4)
+    // The script ran: it shows the filter buttons it hides for readers without JavaScript.
+    #expect(dom.contains("<p class=\"filters\">"))
+    #expect(consoleErrors.isEmpty, "\(consoleErrors)")
+  }
+
+  @Test(
+    .enabled(if: chromium != nil, "chromium is not installed (Scripts/setup --tests installs it)"))
+  func theIndexOfRunsLoadsAndLinksEachRun() async throws {
+    let folder = try ReportTests.tempDir()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    for name in ["first", "second"] {
+      try FileManager.default.createDirectory(
+        atPath: folder + "/" + name, withIntermediateDirectories: true)
+      try await FixedRun.make(in: folder + "/" + name)
+      try await RunDirectory.writeReports(directory: folder + "/" + name)
+    }
+    try RunIndex.read(folder).html.write(
+      toFile: folder + "/index.html", atomically: true, encoding: .utf8)
+    let (dom, consoleErrors) = try Self.open(
+      folder + "/index.html", profile: folder + "/profile")
+    #expect(dom.contains("<a href=\"first/report.html\">first</a>"))
+    #expect(dom.contains("<a href=\"second/report.html\">second</a>"))
+    #expect(consoleErrors.isEmpty, "\(consoleErrors)")
+  }
+
+  /// The DOM chromium built from `path`, and the console errors it logged.
+  static func open(_ path: String, profile: String) throws -> (
+    dom: String, consoleErrors: [String]
+  ) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: Self.chromium!)
+    process.executableURL = URL(fileURLWithPath: chromium!)
     process.arguments = [
       "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
-      "--user-data-dir=\(dir)/profile", "--dump-dom", "file://\(dir)/report.html",
+      "--user-data-dir=\(profile)", "--dump-dom", "file://\(path)",
     ]
     let out = Pipe()
     let err = Pipe()
@@ -455,12 +496,9 @@ extension ReportTests {
     let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     #expect(process.terminationStatus == 0)
-    #expect(dom.components(separatedBy: "<section class=\"step ").count - 1 == 4)
-    // The script ran: it shows the filter buttons it hides for readers without JavaScript.
-    #expect(dom.contains("<p class=\"filters\">"))
-    let consoleErrors = log.split(separator: "\n").filter {
+    let errors = log.split(separator: "\n").filter {
       $0.contains("CONSOLE") || $0.contains("Uncaught")
     }
-    #expect(consoleErrors.isEmpty, "\(consoleErrors)")
+    return (dom, errors.map(String.init))
   }
 }

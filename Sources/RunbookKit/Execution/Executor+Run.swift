@@ -120,6 +120,12 @@ extension Executor {
     }
   }
 
+  /// The user this process runs as.
+  static var localUser: String? {
+    guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return nil }
+    return String(cString: name)
+  }
+
   /// How the plan reaches each host, and as whom its steps run there.
   static func hostDetails(_ plan: Plan) -> [HostRecord] {
     plan.hosts.map { host in
@@ -130,7 +136,9 @@ extension Executor {
       }
       return HostRecord(
         name: host.name, address: host.address, port: host.port,
-        connection: host.connection.rawValue, user: host.user,
+        connection: host.connection.rawValue,
+        // A local host runs as the tool's own user; ssh's login is ssh's to choose.
+        user: host.user ?? (host.connection == .local ? localUser : nil),
         becomes: users.isEmpty ? nil : users.sorted())
     }
   }

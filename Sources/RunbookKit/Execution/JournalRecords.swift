@@ -313,4 +313,22 @@ public struct HostRecord: Codable, Sendable, Equatable {
 
   /// `address:port`, or the address alone.
   public var endpoint: String { port.map { "\(address):\($0)" } ?? address }
+
+  /// The login as the reports say it: the user, else whose choice it is.
+  public var login: String {
+    user
+      ?? (connection == "local"
+        ? "this machine's user" : "ssh's default (User in its config, else your login name)")
+  }
+
+  /// How steps become another user on the host: runuser when the login is root, sudo
+  /// otherwise (as the session does it); nil when no step does.
+  public var becomeMethod: String? {
+    guard let becomes, !becomes.isEmpty else { return nil }
+    switch user {
+    case "root": return "runuser"
+    case nil: return "sudo, or runuser if the login is root"
+    default: return "sudo"
+    }
+  }
 }

@@ -46,6 +46,7 @@ extension RunReport {
             "port": host.port.map(Value.int) ?? .null, "connection": .string(host.connection),
             "user": host.user.map(Value.string) ?? .null,
             "becomes": .list((host.becomes ?? []).map(Value.string)),
+            "becomeMethod": host.becomeMethod.map(Value.string) ?? .null,
           ])
         })
     }

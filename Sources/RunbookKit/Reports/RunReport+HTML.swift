@@ -229,7 +229,7 @@ extension RunReport {
         let becomes = (host.becomes ?? []).map { "<code>\(Self.xml($0))</code>" }
           .joined(separator: ", ")
         return
-          "<tr><td><code>\(Self.xml(host.name))</code></td><td><code>\(Self.xml(host.endpoint))</code></td><td>\(Self.xml(host.connection))</td><td>\(host.user.map { "<code>\(Self.xml($0))</code>" } ?? "—")</td><td>\(becomes.isEmpty ? "—" : becomes)</td></tr>"
+          "<tr><td><code>\(Self.xml(host.name))</code></td><td><code>\(Self.xml(host.endpoint))</code></td><td>\(Self.xml(host.connection))</td><td>\(host.user.map { "<code>\(Self.xml($0))</code>" } ?? Self.xml(host.login))</td><td>\(becomes.isEmpty ? "—" : becomes + " (" + Self.xml(host.becomeMethod ?? "") + ")")</td></tr>"
       }.joined()
       rows.append(
         (

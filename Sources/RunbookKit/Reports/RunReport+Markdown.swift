@@ -125,7 +125,7 @@ extension RunReport {
       for host in details {
         let becomes = (host.becomes ?? []).map { "`\(Self.code($0))`" }.joined(separator: ", ")
         out +=
-          "| `\(Self.code(host.name))` | `\(Self.code(host.endpoint))` | \(host.connection) | \(host.user.map { "`\(Self.code($0))`" } ?? "—") | \(becomes.isEmpty ? "—" : becomes) |\n"
+          "| `\(Self.code(host.name))` | `\(Self.code(host.endpoint))` | \(host.connection) | \(host.user.map { "`\(Self.code($0))`" } ?? Self.inline(host.login)) | \(becomes.isEmpty ? "—" : becomes + " (" + Self.inline(host.becomeMethod ?? "") + ")") |\n"
       }
     }
     if attempts.count > 1 {
