@@ -87,6 +87,13 @@ enum CLI {
     return output
   }
 
+  /// Whether `program` is on this machine's PATH.
+  static func installed(_ program: String) -> Bool {
+    (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
+      FileManager.default.isExecutableFile(atPath: "\($0)/\(program)")
+    }
+  }
+
   /// A new ed25519 key without a passphrase at `url` (and `url`.pub).
   static func makeKey(_ url: URL) throws {
     try sshKeygen(["-q", "-t", "ed25519", "-N", "", "-f", url.path])

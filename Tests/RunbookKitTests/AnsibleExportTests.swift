@@ -124,6 +124,7 @@ import Yams
       ---
       runme:
         version: v3
+      shell: \(shell == "/bin/sh" ? "sh" : "bash")
       ---
       ```sh {"name":"first"}
       cd /; export SHARED=1; LOCAL=2

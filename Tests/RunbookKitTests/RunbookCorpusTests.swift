@@ -231,3 +231,125 @@ import Testing
       ])
   }
 }
+
+/// Runme documents read as Runme reads them: every block it can run is a cell, named as
+/// Runme names it.
+@Suite struct RunmeDialectTests {
+  static func parse(_ text: String) -> (Runbook, [String]) {
+    let (runbook, diagnostics) = Runbook.parse(text, file: "r.md")
+    return (runbook, diagnostics.map(\.description))
+  }
+
+  @Test func everyRunnableBlockIsACellNamedAfterItsFirstCommand() {
+    let (runbook, diagnostics) = Self.parse(
+      """
+      ---
+      runme:
+        version: v3
+      ---
+
+      ```sh
+      $ echo "Hello, runme!"
+      ```
+
+      ```
+      # a comment first
+      echo "Hello, runme!"
+      ```
+
+      ```sh {"name":"dup"}
+      echo one
+      ```
+
+      ```sh {"name":"dup"}
+      echo two
+      ```
+
+      ```bash
+      export TOKEN_PATH=/tmp/x
+      ```
+
+      ```md {"id":"01HF"}
+      # notes, not a cell
+      ```
+
+      ```json
+      {"a": 1}
+      ```
+
+      ```sh {"name":"hello world"}
+      echo spaced
+      ```
+      """)
+    #expect(
+      runbook.steps.map(\.id) == [
+        "echo-hello", "echo-hello-2", "dup", "dup-2", "export-tokenpath", "hello-world",
+      ])
+    // A block without a language is shell (in a Runme document, bash, as Runme's $SHELL).
+    #expect(runbook.steps[1].kind == .bash)
+    #expect(diagnostics.contains { $0.contains("2 in a language that does not run") })
+    #expect(diagnostics.contains { $0.contains("'dup' → 'dup-2'") })
+    #expect(diagnostics.contains { $0.contains("'hello world' → 'hello-world'") })
+    #expect(!diagnostics.contains { $0.contains("error") }, "\(diagnostics)")
+  }
+
+  @Test func aGuideThatIsNotRunmesKeepsItsBareBlocksAsDocumentation() {
+    let (runbook, _) = Self.parse("# Guide\n\n```sh\necho not a step\n```\n")
+    #expect(runbook.steps.isEmpty)
+    // Runme's JSON attributes make a block a cell even without Runme's front matter.
+    let (cells, diagnostics) = Self.parse(
+      "```sh {\"name\":\"x\",\"transform\":\"true\",\"newKey\":\"kept\"}\necho x\n```\n")
+    #expect(cells.steps.map(\.id) == ["x"])
+    #expect(diagnostics.contains { $0.contains("are ignored: newKey") }, "\(diagnostics)")
+  }
+
+  @Test func runmesFlagsMeanWhatRunmeMeans() {
+    let (runbook, diagnostics) = Self.parse(
+      """
+      ---
+      runme:
+        version: v3
+      ---
+      ```sh {"name":"yes","excludeFromRunAll":"yes"}
+      echo yes
+      ```
+      ```sh {"name":"excluded","excludeFromRunAll":"true"}
+      echo excluded
+      ```
+      ```sh {"name":"ignored","ignore":"true"}
+      echo ignored
+      ```
+      ```sh {"name":"markdown","transform":"false"}
+      echo markdown
+      ```
+      """)
+    // Go's ParseBool: "yes" is not true, so that cell runs with the rest.
+    #expect(runbook.steps.map(\.id) == ["yes", "excluded"])
+    #expect(!runbook.steps[0].attributes.excludedFromRunAll)
+    #expect(runbook.steps[1].attributes.excludedFromRunAll)
+    #expect(diagnostics.contains { $0.contains("2 left out by their Runme attributes") })
+  }
+
+  @Test func theFrontMattersShellCategoryAndCwdAreRunmes() {
+    let (zsh, _) = Self.parse(
+      "---\nshell: zsh\ncategory: solution-2\n---\n\n```sh\necho $0\n```\n")
+    #expect(zsh.steps.first?.attributes.interpreter == "zsh")
+    #expect(zsh.steps.first?.attributes.tags == ["solution-2"])
+    let (plain, _) = Self.parse("---\nshell: sh\ncwd: /tmp\n---\n\n```sh\necho $0\n```\n")
+    #expect(plain.steps.first?.kind == .shell)
+    // A blog's category alone does not make a document Runme's.
+    let (blog, _) = Self.parse("---\ncategory: devops\n---\n\n```sh\necho hi\n```\n")
+    #expect(blog.steps.isEmpty)
+  }
+
+  @Test func wordsBeforeTheBracesAreASitesAndIgnored() {
+    let (runbook, diagnostics) = Self.parse(
+      "```python title=\"hello.py\" {role=web}\nprint(1)\n```\n\n```bash showLineNumbers {role=web}\necho 1\n```\n"
+    )
+    #expect(runbook.steps.map(\.kind) == [.program, .bash])
+    #expect(
+      diagnostics.contains {
+        $0.contains("are ignored: 'showLineNumbers', 'title=\"hello.py\"' (lines 1, 5)")
+      }, "\(diagnostics)")
+  }
+}

@@ -63,9 +63,11 @@ import Testing
     #expect(throws: AttributeList.SyntaxError.self) {
       try AttributeList.parse(info: "sh {role=db} extra")
     }
-    #expect(throws: AttributeList.SyntaxError.self) {
-      try AttributeList.parse(info: "sh x {role=db}")
-    }
+    // Words between the language and `{` (MkDocs' title=, Docusaurus' showLineNumbers)
+    // are the site's: kept aside, not an error.
+    let titled = try? AttributeList.parse(info: "python title=\"hello.py\" {role=db}") ?? nil
+    #expect(titled?.language == "python")
+    #expect(titled?.ignoredWords == "title=\"hello.py\"")
   }
 
   @Test func typedAttributesValidate() throws {

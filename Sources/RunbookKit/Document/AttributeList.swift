@@ -26,11 +26,17 @@ public struct AttributeList: Sendable, Equatable {
   public var language: String
   /// The entries in the order written.
   public var entries: [Entry]
+  /// The attributes were written as a JSON object (Runme's form).
+  public var json = false
+  /// Words between the language and `{` (MkDocs' `title="app.py"`, Docusaurus'
+  /// `showLineNumbers`): they say how to show the block, and are ignored.
+  public var ignoredWords: String?
 
   /// Creates a list.
-  public init(language: String, entries: [Entry]) {
+  public init(language: String, entries: [Entry], json: Bool = false) {
     self.language = language
     self.entries = entries
+    self.json = json
   }
 
   /// Splits an info string into its language and attribute list.
@@ -39,19 +45,23 @@ public struct AttributeList: Sendable, Equatable {
   public static func parse(info: String) throws(SyntaxError) -> AttributeList? {
     let trimmed = info.trimmingWhitespace()
     guard let open = trimmed.firstIndex(of: "{") else { return nil }
-    let language = String(trimmed[..<open]).trimmingWhitespace()
-    if language.contains(where: \.isWhitespace) {
-      throw SyntaxError(
-        message:
-          "expected one language word before '{', found '\(language)'; write it as ```LANG {role=NAME}"
-      )
-    }
+    let words = String(trimmed[..<open]).trimmingWhitespace()
+    let language = String(words.prefix { !$0.isWhitespace })
+    let extra = words.dropFirst(language.count).trimmingWhitespace()
+    var list = try attributes(trimmed[open...], language: language)
+    list.ignoredWords = extra.isEmpty ? nil : extra
+    return list
+  }
+
+  /// The list from its `{`, for a block in `language`.
+  private static func attributes(_ body: Substring, language: String) throws(SyntaxError)
+    -> AttributeList
+  {
     // Runme writes attributes as a JSON object too: {"name":"build","interactive":"false"}.
-    let body = trimmed[open...]
     if body.dropFirst().drop(while: \.isWhitespace).first == "\"" {
-      return AttributeList(language: language, entries: try jsonEntries(body))
+      return AttributeList(language: language, entries: try jsonEntries(body), json: true)
     }
-    var rest = trimmed[trimmed.index(after: open)...]
+    var rest = body.dropFirst()
     var entries: [Entry] = []
     while true {
       rest = rest.drop(while: { $0.isWhitespace || $0 == "," })

@@ -24,6 +24,11 @@ public struct FrontMatter: Sendable, Equatable {
   /// blocks) and `cwd` (the directory its command steps run in) are read.
   public var runmeShell: String?
   public var runmeCwd: String?
+  /// The document is Runme's: its front matter has `runme:`, or keys only Runme reads
+  /// (`shell:` naming a shell, `cwd:`, `skipPrompts:`).
+  public var isRunme = false
+  /// A Runme document's `category`/`tag`: tags of every cell.
+  public var runmeTags: [String] = []
   /// `session: isolated`: every step runs in a fresh shell, as if marked `isolated`.
   public var isolatedSteps = false
 
@@ -167,11 +172,15 @@ private struct FrontMatterReader {
   /// A key runbook does not read: kept, except a Runme document's `shell` and `cwd`.
   private mutating func readOther(_ key: String, _ keyNode: Node, _ value: Node) {
     frontMatter.otherKeys.append((key, line(keyNode)))
-    if key == "shell" || key == "cwd", case .scalar(let scalar) = value {
-      if key == "shell" {
-        frontMatter.runmeShell = scalar.string
-      } else {
-        frontMatter.runmeCwd = scalar.string
+    if case .scalar(let scalar) = value {
+      switch key {
+      case "shell": frontMatter.runmeShell = scalar.string
+      case "cwd": frontMatter.runmeCwd = scalar.string
+      case "category", "tag":
+        frontMatter.runmeTags += scalar.string.split(separator: ",").map {
+          $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+      default: break
       }
     }
     // A near miss of a key runbook uses is likely a typo that matters (`secret:` would
@@ -186,14 +195,22 @@ private struct FrontMatterReader {
 
   /// Drops `shell` and `cwd` outside a Runme document, and notes the keys kept unread.
   mutating func finish() {
-    // In a Runme document, its `shell` and `cwd` are read (below), not ignored.
-    let runme = frontMatter.otherKeys.contains { $0.key == "runme" }
+    // In a Runme document, its `shell`, `cwd` and `category` are read, not ignored.
+    let given = Set(frontMatter.otherKeys.map(\.key))
+    let shells = ["sh", "bash", "zsh", "ksh", "dash", "fish"]
+    let runme =
+      given.contains("runme") || given.contains("cwd") || given.contains("skipPrompts")
+      || frontMatter.runmeShell.map { shells.contains(String($0.split(separator: "/").last ?? "")) }
+        == true
+    frontMatter.isRunme = runme
     if !runme {
       frontMatter.runmeShell = nil
       frontMatter.runmeCwd = nil
+      frontMatter.runmeTags = []
     }
+    let read: Set<String> = ["runme", "shell", "cwd", "category", "tag", "skipPrompts"]
     let plain = frontMatter.otherKeys.filter {
-      FrontMatter.nearMiss($0.key) == nil && !(runme && ($0.key == "shell" || $0.key == "cwd"))
+      FrontMatter.nearMiss($0.key) == nil && !(runme && read.contains($0.key))
     }
     if let first = plain.first {
       let keys = FrontMatter.keys

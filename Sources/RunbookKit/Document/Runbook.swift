@@ -71,8 +71,11 @@ extension Runbook {
 
     let document = MarkdownParser.parse(source.markdown)
     var builder = StepBuilder(file: file, text: source.text)
-    builder.runmeDocument = frontMatter.otherKeys.contains { $0.key == "runme" }
-    builder.runmeShell = frontMatter.runmeShell
+    builder.runmeDocument = frontMatter.isRunme
+    builder.runmeTags = frontMatter.runmeTags
+    // Runme runs shell cells with the user's $SHELL, which is bash for most: a Runme
+    // document's `sh` cells are bash steps unless its `shell:` says otherwise.
+    builder.runmeShell = frontMatter.runmeShell ?? (builder.runmeDocument ? "bash" : nil)
     for block in document.blocks { builder.add(block) }
     let (headings, steps, problems) = builder.finish()
     diagnostics += problems

@@ -25,6 +25,9 @@ public struct StepAttributes: Sendable, Equatable {
   public var runme = false
   /// Runme's `excludeFromRunAll` or `background`: the block is not a step.
   public var runmeSkip: String?
+  /// Runme's `excludeFromRunAll`: the step runs only when it is asked for by name
+  /// (`--from ID --to ID`), never in a run of the whole document.
+  public var excludedFromRunAll = false
   /// Runme's `promptEnv` (default on): a Runme block's `export NAME=VALUE` lines ask the
   /// operator for NAME; `promptEnv=false` (or `no`, `never`) runs them as written.
   public var promptEnv = true
@@ -89,6 +92,8 @@ public struct StepAttributes: Sendable, Equatable {
   /// Validates `list`, returning the attributes and one message per problem.
   static func validate(_ list: AttributeList) -> (attributes: StepAttributes, problems: [String]) {
     var attributes = StepAttributes()
+    // The JSON form is Runme's: such a block is a Runme cell whatever its keys.
+    attributes.runme = list.json
     var problems: [String] = []
     var seen: Set<String> = []
 
@@ -100,7 +105,13 @@ public struct StepAttributes: Sendable, Equatable {
         continue
       }
       guard let form = forms[entry.key] else {
-        problems.append(unknownAttribute(entry.key))
+        // Runme's JSON form takes any key (its editor adds its own): kept and ignored.
+        if list.json {
+          attributes.runmeIgnored.append(entry.key)
+          attributes.runme = true
+        } else {
+          problems.append(unknownAttribute(entry.key))
+        }
         continue
       }
       if !seen.insert(entry.key).inserted {
@@ -234,24 +245,45 @@ public struct StepAttributes: Sendable, Equatable {
   /// Runme's attribute names (runme.dev's cell options).
   static let runmeKeys: Set<String> = [
     "interactive", "background", "excludeFromRunAll", "promptEnv", "terminalRows", "category",
-    "tag", "id", "closeTerminalOnSuccess", "mimeType", "interpreter",
+    "tag", "id", "closeTerminalOnSuccess", "mimeType", "interpreter", "ignore", "transform",
+    "skipPrompts",
   ]
+
+  /// A value as Go's `strconv.ParseBool` reads it, which is how Runme reads its flags:
+  /// `1`, `t`, `true` (any case) are true, `0`, `f`, `false` false, anything else neither
+  /// (`yes` included).
+  static func runmeBool(_ value: String?) -> Bool? {
+    switch value?.lowercased() {
+    case "1", "t", "true": true
+    case "0", "f", "false": false
+    default: nil
+    }
+  }
 
   /// Takes a Runme attribute: true when it was mapped, false when it is ignored, nil when
   /// it is not one of Runme's.
   private mutating func runmeAttribute(_ entry: AttributeList.Entry) -> Bool? {
     guard Self.runmeKeys.contains(entry.key) else { return nil }
-    let yes = ["true", "yes", "1"].contains(entry.value?.lowercased() ?? "true")
+    // A key without a value (`{ background }`) is Runme's HTML-style true.
+    let yes = entry.value == nil || Self.runmeBool(entry.value) == true
     switch entry.key {
     case "tag", "category":
       tags += (entry.value ?? "").split(separator: ",").map { $0.trimmingWhitespace() }
         .filter { !$0.isEmpty }
       return true
     case "excludeFromRunAll":
-      if yes { runmeSkip = "excluded from run-all (Runme's excludeFromRunAll)" }
+      excludedFromRunAll = yes
       return true
     case "background":
       if yes { runmeSkip = "a background process in Runme (it would hold the run here)" }
+      return true
+    case "ignore":
+      if yes { runmeSkip = "ignored by Runme (ignore)" }
+      return true
+    case "transform":
+      if entry.value != nil, Self.runmeBool(entry.value) == false {
+        runmeSkip = "left as Markdown by Runme (transform=false)"
+      }
       return true
     case "promptEnv":
       promptEnv = !["false", "no", "never", "0"].contains(entry.value?.lowercased() ?? "true")

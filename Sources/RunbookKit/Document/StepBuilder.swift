@@ -5,7 +5,8 @@ enum DocumentationReason: String, CaseIterable, Sendable {
   case indented = "indented (an indented block cannot carry attributes)"
   case noAttributes = "fenced without {attributes}"
   case inBlockQuote = "in a block quote"
-  case runme = "left out by their Runme attributes (excludeFromRunAll, background)"
+  case runme = "left out by their Runme attributes (background, ignore, transform)"
+  case notRunnable = "in a language that does not run (Markdown, text, data), as in Runme"
 }
 
 /// Turns cmark's leaf blocks into headings and validated steps, collecting every problem.
@@ -24,11 +25,19 @@ struct StepBuilder {
   private var promptStripped: [Int] = []
   /// Runme attributes that concern Runme's editor, with the first line of each.
   private var runmeIgnored: [String: Int] = [:]
+  /// Fences with words between the language and `{`, by line, with the words.
+  private var ignoredWords: [(line: Int, words: String)] = []
+  /// Runme cells without a language, which run as shell, by line.
+  private var languageless: [Int] = []
+  /// Cells of a Runme document that have no attributes (Runme runs every block).
+  private var bareCells: Set<Int> = []
   /// The document is Runme's (its front matter has `runme:`, or a block Runme's attributes):
   /// then any block without a role runs on the default role.
   var runmeDocument = false
   /// A Runme document's `shell:`: `bash` makes its `sh` blocks bash steps.
   var runmeShell: String?
+  /// A Runme document's `category`/`tag`: tags of every cell.
+  var runmeTags: [String] = []
   /// Steps without a role, which are errors unless the document is Runme's.
   private var roleless: [Int] = []
   /// The step the next image-only paragraph belongs to: the last step of the current
@@ -83,17 +92,23 @@ struct StepBuilder {
   }
 
   private mutating func addCodeBlock(_ code: MarkdownDocument.CodeBlock) {
-    let list: AttributeList
+    var list: AttributeList
     do {
       // An indented block has no info string (its first line may show a fence as text).
       let info = code.info.isEmpty ? "" : rawInfo(code) ?? code.info
-      guard let parsed = try AttributeList.parse(info: info) else {
+      if let parsed = try AttributeList.parse(info: info) {
+        list = parsed
+      } else if let cell = runmeCell(code, info: info) {
+        list = cell
+      } else {
+        let fenced = isFence(code.startLine)
         let reason: DocumentationReason =
-          code.inBlockQuote ? .inBlockQuote : isFence(code.startLine) ? .noAttributes : .indented
+          code.inBlockQuote
+          ? .inBlockQuote
+          : !fenced ? .indented : runmeDocument ? .notRunnable : .noAttributes
         documentation.append((code.startLine, reason))
         return
       }
-      list = parsed
     } catch {
       if !code.inBlockQuote { self.error(code.startLine, error.message) }
       return
@@ -113,8 +128,34 @@ struct StepBuilder {
       )
     }
 
-    let (attributes, problems) = StepAttributes.validate(list)
+    if let words = list.ignoredWords { ignoredWords.append((code.startLine, words)) }
+    var (attributes, problems) = StepAttributes.validate(list)
     for problem in problems { error(code.startLine, problem) }
+    let runme = runmeDocument || attributes.runme
+    if runme, list.language.isEmpty, attributes.file == nil {
+      // Runme runs a cell without a language as shell.
+      list.language = "sh"
+      languageless.append(code.startLine)
+    }
+    if runme, bareCells.contains(code.startLine) { attributes.runme = true }
+    if runmeDocument { attributes.tags += runmeTags.filter { !attributes.tags.contains($0) } }
+    // A Runme document's `shell:` other than sh or bash (zsh, ksh, fish) runs its shell
+    // cells with that shell, each in a process of its own.
+    if runmeDocument, let shell = runmeShell.map({ ($0 as NSString).lastPathComponent }),
+      !["sh", "bash", "dash"].contains(shell), attributes.interpreter == nil,
+      StepKind.shellLanguages[list.language.lowercased()] != nil
+    {
+      attributes.interpreter = shell
+    }
+    if runme, attributes.file == nil, attributes.runmeSkip == nil,
+      StepKinds.classify(
+        BlockFacts(
+          language: list.language.lowercased(), attributes: attributes, runmeShell: runmeShell))
+        == nil
+    {
+      documentation.append((code.startLine, .notRunnable))
+      return
+    }
     for key in attributes.runmeIgnored where runmeIgnored[key] == nil {
       runmeIgnored[key] = code.startLine
     }
@@ -144,6 +185,24 @@ struct StepBuilder {
     step.prompts = prompts
     steps.append(step)
     screenshotOwner = steps.count - 1
+  }
+
+  /// A fenced block without attributes in a Runme document is a cell, as Runme runs every
+  /// block it can: one in a shell or a language with an interpreter (no language: shell).
+  /// Anything else (Markdown, data, a block quote, an indented block) stays documentation.
+  private mutating func runmeCell(_ code: MarkdownDocument.CodeBlock, info: String)
+    -> AttributeList?
+  {
+    guard runmeDocument, !code.inBlockQuote, isFence(code.startLine) else { return nil }
+    let language = String(info.prefix { !$0.isWhitespace })
+    let facts = BlockFacts(
+      language: language.isEmpty ? "sh" : language.lowercased(), attributes: StepAttributes(),
+      runmeShell: runmeShell)
+    guard let kind = StepKinds.classify(facts), kind.handler.runsCommands,
+      ![.console, .sql, .manual].contains(kind)
+    else { return nil }
+    bareCells.insert(code.startLine)
+    return AttributeList(language: language, entries: [])
   }
 
   private func isPrompt(_ line: Substring) -> Bool {
@@ -354,12 +413,31 @@ struct StepBuilder {
           "step has no role; add role=NAME (an inventory group, such as role=controller)")
       }
     }
+    if let first = ignoredWords.first {
+      let shown = Set(ignoredWords.map(\.words)).sorted().prefix(3).map { "'\($0)'" }
+      diagnostics.append(
+        .note(
+          file, first.line,
+          "words between a fence's language and '{' say how a site shows the block (MkDocs, Docusaurus) and are ignored: "
+            + shown.joined(separator: ", ") + Self.lineList(ignoredWords.map(\.line))))
+    }
+    if let first = languageless.first {
+      diagnostics.append(
+        .note(
+          file, first,
+          "\(languageless.count == 1 ? "this cell has" : "\(languageless.count) cells have") no language: \(languageless.count == 1 ? "it runs" : "they run") as shell (sh), as Runme runs them"
+            + Self.lineList(languageless)))
+    }
     if let line = runmeIgnored.values.min() {
       diagnostics.append(
         .note(
           file, line,
           "Runme attributes that concern Runme's editor are ignored: "
             + runmeIgnored.keys.sorted().joined(separator: ", ")))
+    }
+    if runmeDocument {
+      nameRunmeCells()
+      return (headings, steps, diagnostics)
     }
     var firstUse: [String: Int] = [:]
     for step in steps {
@@ -391,6 +469,71 @@ struct StepBuilder {
       steps[i].id = id
     }
     return (headings, steps, diagnostics)
+  }
+
+  /// Names the cells of a Runme document as Runme does: the given name, else one made from
+  /// the first command (`runme run` finds them by it), a name used before taking `-2`,
+  /// `-3`…; a name that cannot be an id here has its other characters made `-`.
+  private mutating func nameRunmeCells() {
+    var count: [String: Int] = [:]
+    var used: Set<String> = []
+    var renamed: [(line: Int, from: String, to: String)] = []
+    for i in steps.indices {
+      let given = steps[i].attributes.name
+      var name = given ?? Self.runmeName(steps[i].body)
+      if name.isEmpty { name = Self.derivedID(steps[i]) }
+      if !Self.isValidID(name) {
+        let fixed = String(name.map { Self.isValidID(String($0)) ? $0 : "-" })
+        renamed.append((steps[i].line, name, fixed))
+        name = fixed
+      }
+      var id = name
+      repeat {
+        count[name, default: 0] += 1
+        id = count[name]! == 1 ? name : "\(name)-\(count[name]!)"
+      } while used.contains(id)
+      used.insert(id)
+      if let given, id != given, Self.isValidID(given) {
+        renamed.append((steps[i].line, given, id))
+      }
+      steps[i].id = id
+    }
+    if let first = renamed.first {
+      diagnostics.append(
+        .note(
+          file, first.line,
+          "Runme cell names made ids, as Runme tells them apart: "
+            + renamed.prefix(4).map { "'\($0.from)' → '\($0.to)' (line \($0.line))" }
+            .joined(separator: ", ") + (renamed.count > 4 ? ", …" : "")))
+    }
+  }
+
+  /// The name Runme gives a cell without one: its first line that is not a comment, cut
+  /// before a `=` (an assignment names its variable), to 32 bytes and two words, lower
+  /// case, letters and digits only, the words joined by `-`.
+  static func runmeName(_ body: String) -> String {
+    let lines = TextLines.split(body)
+    let commands = lines.compactMap { line -> String? in
+      let text = line.trimmingWhitespace()
+      let code = text.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+      return code.isEmpty ? nil : String(code).trimmingWhitespace()
+    }
+    var text = commands.first ?? lines.first ?? ""
+    if let equals = text.firstIndex(of: "="), equals > text.startIndex {
+      text = String(text[..<equals])
+    }
+    text = String(decoding: Array(text.utf8.prefix(32)), as: UTF8.self)
+    let words = text.split(separator: " ", omittingEmptySubsequences: false)
+    text = words.prefix(2).joined(separator: " ")
+    var name = ""
+    for scalar in text.lowercased().unicodeScalars {
+      if scalar == " " {
+        if !name.isEmpty { name += "-" }
+      } else if ("0"..."9").contains(scalar) || ("a"..."z").contains(scalar) {
+        name.unicodeScalars.append(scalar)
+      }
+    }
+    return name
   }
 
   /// The id of a step without `name=`: its nearest heading, then what it does — the file it

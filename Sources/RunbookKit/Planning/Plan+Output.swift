@@ -151,6 +151,7 @@ extension Step {
       ("name", a.name), ("file", a.file), ("mode", a.mode), ("owner", a.owner),
       ("section", a.section), ("capture", a.capture), ("creates", a.creates),
       ("unless", a.unless), ("expect", a.expect), ("user", a.user), ("client", a.client),
+      ("cwd", a.cwd), ("env", a.env), ("interpreter", a.interpreter),
     ]
     for case (let key, let value?) in texts { attrs[key] = .string(value) }
     if let timeout = a.timeout { attrs["timeout"] = .double(timeout.seconds) }
@@ -161,6 +162,7 @@ extension Step {
     for (key, on) in [
       ("append", a.append), ("become", a.become), ("allow-fail", a.allowFail),
       ("serial", a.serial), ("raw", a.raw), ("create", a.create), ("isolated", a.isolated),
+      ("excludeFromRunAll", a.excludedFromRunAll),
     ] where on {
       attrs[key] = .bool(true)
     }

@@ -49,6 +49,7 @@ public struct Selection: Sendable {
     let selected: [[Int]?] = plan.steps.enumerated().map { index, planned in
       guard index >= first, index <= last else { return nil }
       let a = planned.step.attributes
+      if a.excludedFromRunAll, from != planned.step.id || to != planned.step.id { return nil }
       if !roles.isEmpty, !a.roles.contains(where: roles.contains) { return nil }
       if !tags.isEmpty, !a.tags.contains(where: tags.contains) { return nil }
       return planned.hosts.indices.filter { allowed?.contains(planned.hosts[$0]) ?? true }

@@ -34,11 +34,14 @@ extension StepKind {
   /// Languages whose blocks run as shell scripts, and the kind each gets.
   static let shellLanguages: [String: StepKind] = [
     "sh": .shell, "shell": .shell, "bash": .bash,
+    // VS Code's name, which Runme's editor writes.
+    "shellscript": .shell,
   ]
 
   /// Languages run by an interpreter on the target, and the interpreter's command.
   static let interpreterLanguages: [String: String] = [
     "python": "python3", "python3": "python3", "py": "python3", "perl": "perl",
     "ruby": "ruby", "rb": "ruby", "node": "node", "javascript": "node", "js": "node",
+    "zsh": "zsh", "ksh": "ksh", "fish": "fish",
   ]
 }
