@@ -276,14 +276,20 @@ enum CLI {
       FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/state").path),
       "excludeFromRunAll kept the cleanup out of the run")
     #expect(!result.stdout.contains("serve"), "a background block is not a step")
-    #expect(result.stderr.contains("doc.md:2: note: front matter key 'runme' is not runbook's"))
+    // `runme:`, `shell:` and `cwd:` are read, not noted as keys runbook ignores.
+    #expect(!result.stderr.contains("front matter key"), "\(result.stderr)")
     // The front matter's shell and cwd apply to its blocks.
     #expect(result.stdout.contains("bash at \(dir.path)\n"), "\(result.stdout)")
     #expect(
       result.stderr.contains(
         "note: Runme attributes that concern Runme's editor are ignored: interactive, terminalRows")
     )
-    #expect(result.stderr.contains("2 left out by their Runme attributes"))
+    #expect(result.stderr.contains("1 left out by their Runme attributes"))
+    // The cleanup, excluded from a run of all, runs when asked for by name.
+    let cleanup = try CLI.run(
+      ["exec", "doc.md", "--from", "cleanup", "--to", "cleanup", "--report-dir", "clean"], in: dir)
+    #expect(cleanup.status == 0, "\(cleanup.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
     let listed = try CLI.run(["list", "doc.md", "--json"], in: dir)
     #expect(listed.stdout.contains("\"setup\""), "tag became a tag")
     // With an inventory, blocks without a role need --default-role.
@@ -295,6 +301,25 @@ enum CLI {
       noRole.stderr.contains("this block has Runme attributes but no role; pass --default-role"))
     #expect(
       try CLI.run(["check", "doc.md", "-i", "hosts", "--default-role", "web"], in: dir).status == 0)
+  }
+
+  /// `file=~/…` is the file in the home of the user the step runs as, not a folder
+  /// named `~` wherever the run happens to be.
+  @Test func aFileInTheHomeIsWrittenThere() throws {
+    let dir = try CLI.scratch("home")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let home = dir.appendingPathComponent("home")
+    try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+    try "```text {role=local file=~/.config/app/app.conf}\nlevel = 2\n```\n".write(
+      to: dir.appendingPathComponent("r.md"), atomically: true, encoding: .utf8)
+    let result = try CLI.run(
+      ["exec", "r.md", "--report-dir", "run"], in: dir, environment: ["HOME": home.path])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(
+      (try? String(
+        contentsOf: home.appendingPathComponent(".config/app/app.conf"), encoding: .utf8))
+        == "level = 2\n")
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("~").path))
   }
 
   /// A tutorial as published elsewhere (front matter of its own, indented blocks, `$ `

@@ -178,6 +178,36 @@ import Testing
       ])
   }
 
+  @Test func aBlockWithNothingToRunIsAnErrorAndACommentedOutFenceANote() {
+    let (runbook, diagnostics) = Runbook.parse(
+      """
+      ```sh {role=web name=empty}
+      # only a comment
+      ```
+
+      <!--
+      ```sh {role=web name=old}
+      echo commented out
+      ```
+      -->
+
+      ```text {role=web file=~/notes.txt}
+      kept in the home of the user the step runs as
+      ```
+
+      ```text {role=web file=~admin/notes.txt}
+      x
+      ```
+      """, file: "t.md")
+    #expect(runbook.steps.map(\.attributes.file) == ["~/notes.txt", "~admin/notes.txt"])
+    #expect(
+      diagnostics.sortedByLocation().map(\.description) == [
+        "t.md:1: error: this block holds no command, only comments or nothing, so there is nothing to run; write the command, or drop the attributes to keep it as documentation",
+        "t.md:6: note: this fence is inside an HTML comment: it is commented out and does not run",
+        "t.md:15: error: file=~admin/notes.txt: only ~/ (the home of the user the step runs as) is read; write another user's file by its absolute path",
+      ])
+  }
+
   @Test func anIndentedBlockShowingAFenceStaysDocumentation() {
     let (runbook, _) = Runbook.parse(
       "How to write a step:\n\n    ```sh {role=web}\n    echo hi\n    ```\n", file: "t.md")
@@ -218,16 +248,26 @@ import Testing
       ```sh {role=web name=raw raw}
       $ kept
       ```
+      ```sh {role=web name=heredoc}
+      $ cat > /etc/motd <<-'EOF'
+      	$ not a prompt: the file's text
+      	EOF
+      # a comment
+      $ cat /etc/motd
+      ```
       """, file: "t.md")
+    // Prompts come off line by line, as Runme takes them off; a here-document's body and a
+    // comment are no lines without a prompt.
     #expect(
       runbook.steps.map(\.body) == [
         "apt update\napt install -y \\\n    nginx\n  systemctl start nginx\n",
-        "$ nginx -v\nnginx version: nginx/1.22.1\n", "$ kept\n",
+        "nginx -v\nnginx version: nginx/1.22.1\n", "$ kept\n",
+        "cat > /etc/motd <<-'EOF'\n\t$ not a prompt: the file's text\n\tEOF\n# a comment\ncat /etc/motd\n",
       ])
     #expect(
       diagnostics.sortedByLocation().map(\.description) == [
-        "t.md:1: note: this shell block has a '$ ' prompt on every command line: the prompts are taken off before it runs (line 1)",
-        "t.md:7: warning: this shell block mixes lines with a '$ ' prompt (1) and lines without (1): the shell would run '$' as a command; if it is a terminal session with output, make it a ```console block (output is then checked), else remove the prompts",
+        "t.md:1: note: 2 shell blocks have a '$ ' prompt on every command line: the prompts are taken off before they run (lines 1, 14)",
+        "t.md:7: warning: this shell block has lines with a '$ ' prompt (1), taken off as Runme does, and lines without one that are not comments or here-documents (1), which run as commands too; if they are the output a terminal showed, make it a ```console block (the output is then checked)",
       ])
   }
 }

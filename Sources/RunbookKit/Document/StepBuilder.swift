@@ -72,14 +72,23 @@ struct StepBuilder {
           ))
       }
     case .html(let range):
+      // A fence in an HTML comment was commented out on purpose; one in another HTML block
+      // was most likely swallowed by it.
+      let comment =
+        range.first.map { $0 <= lines.count && lines[$0].trimmingWhitespace().hasPrefix("<!--") }
+        ?? false
       for line in range where line <= lines.count {
         let text = lines[line].trimmingWhitespace()
         if text.hasPrefix("```") || text.hasPrefix("~~~"), text.contains("{") {
           diagnostics.append(
-            .warning(
-              file, line,
-              "this fence is inside an HTML block, which CommonMark ends only at a blank line, so it does not run; put a blank line before it"
-            ))
+            comment
+              ? .note(
+                file, line,
+                "this fence is inside an HTML comment: it is commented out and does not run")
+              : .warning(
+                file, line,
+                "this fence is inside an HTML block, which CommonMark ends only at a blank line, so it does not run; put a blank line before it"
+              ))
         }
       }
     case .thematicBreak:
@@ -177,6 +186,19 @@ struct StepBuilder {
         (body, prompts) = PromptedVariable.extract(from: body, firstLine: code.startLine + 1)
       }
     }
+    if let kind, kind.handler.runsCommands, kind != .manual, kind != .console,
+      !Self.holdsCommand(body)
+    {
+      if bareCells.contains(code.startLine) {
+        documentation.append((code.startLine, .notRunnable))
+      } else {
+        error(
+          code.startLine,
+          "this block holds no command, only comments or nothing, so there is nothing to run; write the command, or drop the attributes to keep it as documentation"
+        )
+      }
+      return
+    }
     var step = Step(
       id: attributes.name ?? "", index: steps.count, language: list.language,
       kind: kind ?? .shell,
@@ -205,44 +227,76 @@ struct StepBuilder {
     return AttributeList(language: language, entries: [])
   }
 
+  /// Whether `body` has a line that is not blank and not a comment (`#`, SQL's `--`).
+  static func holdsCommand(_ body: String) -> Bool {
+    TextLines.split(body).contains { line in
+      let text = line.trimmingWhitespace()
+      return !text.isEmpty && !text.hasPrefix("#") && !text.hasPrefix("--")
+    }
+  }
+
   private func isPrompt(_ line: Substring) -> Bool {
     line.hasPrefix("$ ") || line.hasPrefix("# ") || line == "$" || line == "#"
   }
 
-  /// A shell block copied from a terminal (`$ apt update` on every command line) runs with
-  /// the prompts taken off, as Runme does, and says so; a block that mixes prompt lines with
-  /// other lines (output, most likely) is left alone with a warning.
+  /// A shell block copied from a terminal (`$ apt update`) runs with its prompts taken
+  /// off line by line, as Runme does; here-document bodies, continuation lines and comments
+  /// are left as they are. Lines without a prompt that are none of these run as commands
+  /// too: if they are the output a terminal showed, the block is better a `console` one,
+  /// and a warning says so.
   private mutating func promptsStripped(_ body: String, line: Int) -> String {
-    let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
     var prompted = 0
     var other = 0
     var continued = false
-    for text in lines {
-      let content = text.drop { $0 == " " || $0 == "\t" }
-      defer { continued = content.hasSuffix("\\") }
-      if content.isEmpty || continued { continue }
-      if content.hasPrefix("$ ") || content == "$" { prompted += 1 } else { other += 1 }
+    var heredoc: (word: Substring, tabs: Bool)?
+    var out: [String] = []
+    for text in body.split(separator: "\n", omittingEmptySubsequences: false) {
+      if let open = heredoc {
+        out.append(String(text))
+        if (open.tabs ? text.drop { $0 == "\t" } : text) == open.word { heredoc = nil }
+        continue
+      }
+      let indent = text.prefix { $0 == " " || $0 == "\t" }
+      var command = text.dropFirst(indent.count)
+      if continued {
+        out.append(String(text))
+      } else if command == "$" || command.hasPrefix("$ ") {
+        prompted += 1
+        command = command.dropFirst(command == "$" ? 1 : 2)
+        out.append(String(indent) + command)
+      } else {
+        if !command.isEmpty, !command.hasPrefix("#") { other += 1 }
+        out.append(String(text))
+      }
+      continued = command.hasSuffix("\\")
+      heredoc = Self.hereDocument(opening: command)
     }
     guard prompted > 0 else { return body }
-    guard other == 0 else {
+    if other > 0 {
       diagnostics.append(
         .warning(
           file, line,
-          "this shell block mixes lines with a '$ ' prompt (\(prompted)) and lines without (\(other)): the shell would run '$' as a command; if it is a terminal session with output, make it a ```console block (output is then checked), else remove the prompts"
+          "this shell block has lines with a '$ ' prompt (\(prompted)), taken off as Runme does, and lines without one that are not comments or here-documents (\(other)), which run as commands too; if they are the output a terminal showed, make it a ```console block (the output is then checked)"
         ))
-      return body
+    } else {
+      promptStripped.append(line)
     }
-    promptStripped.append(line)
-    continued = false
-    return lines.map { text -> String in
-      defer { continued = text.hasSuffix("\\") }
-      guard !continued else { return String(text) }
-      let indent = text.prefix { $0 == " " || $0 == "\t" }
-      let content = text.dropFirst(indent.count)
-      if content == "$" { return String(indent) }
-      if content.hasPrefix("$ ") { return String(indent) + content.dropFirst(2) }
-      return String(text)
-    }.joined(separator: "\n")
+    return out.joined(separator: "\n")
+  }
+
+  /// The word that ends a here-document `line` opens (`<<EOF`, `<<-'EOF'`), and whether
+  /// leading tabs are taken off before it (`<<-`); nil when it opens none.
+  static func hereDocument(opening line: Substring) -> (word: Substring, tabs: Bool)? {
+    guard let range = line.range(of: "<<"), !line[range.upperBound...].hasPrefix("<") else {
+      return nil
+    }
+    var rest = line[range.upperBound...]
+    let tabs = rest.hasPrefix("-")
+    if tabs { rest = rest.dropFirst() }
+    rest = rest.drop { $0 == " " }
+    if let quote = rest.first, quote == "'" || quote == "\"" { rest = rest.dropFirst() }
+    let word = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+    return word.isEmpty ? nil : (word, tabs)
   }
 
   /// Whether `word` is `NAME=value` with a variable name.
@@ -324,9 +378,14 @@ struct StepBuilder {
         line,
         "file=TODO was left by runbook init: the notes do not name the file this configuration goes into; write its absolute path"
       )
-    } else if let path = a.file, !path.hasPrefix("/"), !path.hasPrefix("{{"), !path.hasPrefix("~") {
+    } else if let path = a.file, !path.hasPrefix("/"), !path.hasPrefix("{{"), !path.hasPrefix("~/")
+    {
       error(
-        line, "file=\(path) must be an absolute path (targets have no shared working directory)")
+        line,
+        path.hasPrefix("~")
+          ? "file=\(path): only ~/ (the home of the user the step runs as) is read; write another user's file by its absolute path"
+          : "file=\(path) must be an absolute path, or start with ~/ (targets have no shared working directory)"
+      )
     }
     if a.section != nil, kind != .iniMerge {
       error(line, "'section' applies to ini merges; use ```ini {file=PATH section=NAME}")

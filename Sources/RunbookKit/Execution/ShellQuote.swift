@@ -7,6 +7,15 @@ enum ShellQuote {
     "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
   }
 
+  /// A file's path as one shell word, `~/…` in the home of the user the script runs as
+  /// (`"$HOME"/'…'`): a guide's `file=~/.bashrc` means that user's file, never a folder
+  /// named `~`.
+  static func path(_ path: String) -> String {
+    if path == "~" { return "\"$HOME\"" }
+    if path.hasPrefix("~/") { return "\"$HOME\"/" + word(String(path.dropFirst(2))) }
+    return word(path)
+  }
+
   /// `text` as one shell word, quoted only when it holds more than letters, digits and
   /// `-_./=:,@%+` (for lines a person reads, like an ansible.cfg).
   static func wordIfNeeded(_ text: String) -> String {

@@ -195,7 +195,7 @@ public struct StepScript: Sendable, Equatable {
   public static func fetch(
     _ path: String, creates: String? = nil, unless: String? = nil, nonce: String = makeNonce()
   ) -> StepScript {
-    let f = ShellQuote.word(path)
+    let f = ShellQuote.path(path)
     let text =
       guards(creates: creates, unless: unless, nonce: nonce)
       + "if [ -e \(f) ]; then printf '%s\\n' '\(nonce) content'; cat \(f); else echo '\(nonce) missing'; fi\n"
@@ -209,7 +209,7 @@ public struct StepScript: Sendable, Equatable {
     _ path: String, content: String, mode: String?, owner: String?, creates: String? = nil,
     unless: String? = nil, nonce: String = makeNonce()
   ) -> StepScript {
-    let f = ShellQuote.word(path)
+    let f = ShellQuote.path(path)
     var text = guards(creates: creates, unless: unless, nonce: nonce) + "set -e\n"
     text += "runbook_dir=$(dirname \(f))\nmkdir -p \"$runbook_dir\"\n"
     text += "runbook_tmp=$(mktemp \"$runbook_dir/.runbook.XXXXXX\")\n"
@@ -235,7 +235,7 @@ public struct StepScript: Sendable, Equatable {
       fi
       printf '%s\\n' '\(nonce) diff'
       if [ -e \(f) ]; then
-        [ -e \(ShellQuote.word(path + ".runbook-orig")) ] || cp -p \(f) \(ShellQuote.word(path + ".runbook-orig"))
+        [ -e \(ShellQuote.path(path + ".runbook-orig")) ] || cp -p \(f) \(ShellQuote.path(path + ".runbook-orig"))
         diff -u \(f) "$runbook_tmp" | sed '1,2d' || true
       else
         sed 's/^/+/' "$runbook_tmp"

@@ -247,7 +247,8 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    path, mode, owner = p["path"], p["mode"], p["owner"]
+    # ~/ is the home of the user the task runs as, as under exec.
+    path, mode, owner = os.path.expanduser(p["path"]), p["mode"], p["owner"]
     exists = os.path.exists(path)
     original = ""
     if exists:
