@@ -73,6 +73,44 @@ import Testing
     #expect(source.markdown == "\n\n\n# H\n")
   }
 
+  /// Hugo's TOML front matter is read as the YAML it says the same as, line for line.
+  @Test func tomlFrontMatterIsReadLineForLine() {
+    let (runbook, diagnostics) = Runbook.parse(
+      """
+      +++
+      title = "Deploy"
+      tags = ["ops", "db"]
+      secrets = ['db_pass']
+
+      [vars]
+      port = "8080" # the app's
+      workers = 4
+
+      [[menu.main]]
+      name = "Deploy"
+      [env]
+      LANG = "C"
+      a.b = 1
+      +++
+
+      ```sh {role=web name=x}
+      echo {{ port }}
+      ```
+      """, file: "h.md")
+    #expect(runbook.title == "Deploy")
+    #expect(runbook.frontMatter.vars["port"] == .string("8080"))
+    #expect(runbook.frontMatter.vars["workers"] != nil)
+    #expect(runbook.frontMatter.secrets == ["db_pass"])
+    #expect(runbook.frontMatter.env.map(\.name) == ["LANG"])
+    #expect(runbook.steps.first?.line == 17)
+    #expect(
+      diagnostics.map(\.description) == [
+        "h.md:10: note: TOML front matter: table [[menu.main]] is not runbook's: kept and ignored",
+        "h.md:14: error: TOML front matter: dotted key 'a.b' is not read; write it under a [table] header, or use YAML between '---' lines",
+        "h.md:3: note: front matter key 'tags' is not runbook's: kept and ignored (runbook reads title, vars, secrets, roles, env, session; --strict refuses other keys)",
+      ])
+  }
+
   @Test func bomAndCRLFAreNormalised() {
     let source = SourceText("\u{FEFF}a\r\nb\rc\n")
     #expect(source.text == "a\nb\nc\n")

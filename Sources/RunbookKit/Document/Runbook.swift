@@ -60,7 +60,14 @@ extension Runbook {
     if let line = source.unterminatedFrontMatterLine {
       diagnostics.append(
         .error(
-          file, line, "front matter opened with '---' is never closed; end it with a '---' line"))
+          file, line,
+          "front matter opened with '\(source.frontMatterDelimiter)' is never closed; end it with a '\(source.frontMatterDelimiter)' line"
+        ))
+    }
+    for problem in source.frontMatterProblems {
+      let message = "TOML front matter: " + problem.message
+      diagnostics.append(
+        problem.isError ? .error(file, problem.line, message) : .note(file, problem.line, message))
     }
     if let yaml = source.frontMatter {
       let (parsed, problems) = FrontMatter.parse(

@@ -15,6 +15,11 @@ public struct SourceText: Sendable {
   public let unterminatedFrontMatterLine: Int?
   /// The line of the closing delimiter (0 without front matter).
   public let frontMatterEndLine: Int
+  /// The front matter's delimiter: `---` (YAML) or `+++` (TOML, read as YAML).
+  public let frontMatterDelimiter: String
+  /// Lines of TOML front matter that cannot be read (errors) or tables left out (notes),
+  /// with why (1-based file lines).
+  public let frontMatterProblems: [(line: Int, message: String, isError: Bool)]
 
   /// Normalises `raw` and splits off its front matter.
   public init(_ raw: String) {
@@ -30,10 +35,14 @@ public struct SourceText: Sendable {
     var markdown = text
     var unterminated: Int?
     var endLine = 0
+    var problems: [(line: Int, message: String, isError: Bool)] = []
     var lines = text.utf8.split(
       separator: UInt8(ascii: "\n"), maxSplits: 1, omittingEmptySubsequences: false
     ).makeIterator()
-    if let first = lines.next(), Self.isDelimiter(Substring(first), closing: false) {
+    let first = lines.next().map { Substring($0) }
+    let toml = first.map { Self.isDelimiter($0, closing: false, mark: "+++") } ?? false
+    let mark = toml ? "+++" : "---"
+    if let first, Self.isDelimiter(first, closing: false, mark: mark) {
       // Walk line by line until the closing delimiter; the body is never split.
       var lineStart = text.utf8.index(first.endIndex, offsetBy: 1, limitedBy: text.utf8.endIndex)
       var yamlLines: [Substring] = []
@@ -41,9 +50,15 @@ public struct SourceText: Sendable {
       while let start = lineStart, start < text.utf8.endIndex {
         let end = text.utf8[start...].firstIndex(of: UInt8(ascii: "\n")) ?? text.utf8.endIndex
         let line = text[start..<end]
-        if Self.isDelimiter(line, closing: true) {
+        if Self.isDelimiter(line, closing: true, mark: mark) {
           let rest = end < text.utf8.endIndex ? text[text.utf8.index(after: end)...] : ""
-          frontMatter = yamlLines.joined(separator: "\n")
+          if toml {
+            let (yaml, unread) = TOMLFrontMatter.yaml(yamlLines)
+            frontMatter = yaml.joined(separator: "\n")
+            problems = unread.map { ($0.lineOffset + 2, $0.message, $0.isError) }
+          } else {
+            frontMatter = yamlLines.joined(separator: "\n")
+          }
           endLine = yamlLines.count + 2
           markdown = String(repeating: "\n", count: yamlLines.count + 2) + rest
           found = true
@@ -59,14 +74,18 @@ public struct SourceText: Sendable {
     self.markdown = markdown
     self.unterminatedFrontMatterLine = unterminated
     self.frontMatterEndLine = endLine
+    self.frontMatterDelimiter = mark
+    self.frontMatterProblems = problems
   }
 }
 
 extension SourceText {
-  /// `---` (or `...` to close), trailing blanks allowed.
-  fileprivate static func isDelimiter(_ line: Substring, closing: Bool) -> Bool {
+  /// `mark` (`---`, or `...` to close YAML; `+++` for TOML), trailing blanks allowed.
+  fileprivate static func isDelimiter(_ line: Substring, closing: Bool, mark: String = "---")
+    -> Bool
+  {
     var s = line
     while let last = s.last, last == " " || last == "\t" { s.removeLast() }
-    return s == "---" || (closing && s == "...")
+    return s == mark || (closing && mark == "---" && s == "...")
   }
 }
