@@ -19,6 +19,27 @@ import Testing
     region=RegionOne
     """
 
+  @Test func aMissingDirectoryOfALocalStepIsAWarning() throws {
+    let (plan, _) = try self.plan(
+      """
+      ```sh {role=local name=here cwd=/srv/app}
+      make
+      ```
+      ```sh {role=controller name=there cwd=/srv/app}
+      make
+      ```
+      ```sh {role=local name=made cwd=/opt}
+      make
+      ```
+      """, inventory: "[local]\nme ansible_connection=local\n[controller]\nctl1\n")
+    let warnings = Preflight.missingDirectories(plan) { $0 == "/opt" }
+    // Only the step on this machine is looked at; a remote host's folders are its own.
+    #expect(
+      warnings.map(\.description) == [
+        "r.md:1: warning: cwd=/srv/app is not a directory on this machine: the step fails at its cd unless an earlier step makes it"
+      ])
+  }
+
   func plan(
     _ markdown: String, inventory: String? = inventoryText, options: PlanOptions = PlanOptions()
   ) throws -> (Plan, [String]) {

@@ -114,7 +114,39 @@ public struct Preflight: Sendable {
     }
     let (plan, problems) = Planner.plan(runbook, inventory: inventory, options: options)
     diagnostics += problems
+    diagnostics += Self.missingDirectories(plan)
     return Outcome(plan: plan, runbook: runbook, diagnostics: diagnostics.sortedByLocation())
+  }
+
+  /// `cwd=` of a step on this machine naming a directory that is not there: the step would
+  /// fail at its `cd`, unless an earlier step makes it (a warning, not an error). A Runme
+  /// cell's cwd is passed over when it is not a directory, as Runme does.
+  static func missingDirectories(
+    _ plan: Plan,
+    isDirectory: (String) -> Bool = { path in
+      var directory: ObjCBool = false
+      return FileManager.default.fileExists(atPath: path, isDirectory: &directory)
+        && directory.boolValue
+    }
+  ) -> [Diagnostic] {
+    var warnings: [Diagnostic] = []
+    for planned in plan.steps
+    where planned.step.attributes.cwd != nil && !planned.step.attributes.runme {
+      let local =
+        planned.hosts.isEmpty
+        || planned.hosts.allSatisfy { name in
+          plan.hosts.first { $0.name == name }?.connection == .local
+        }
+      guard local, let cwd = planned.rendered(at: 0).fields[.cwd], cwd.hasPrefix("/"),
+        !isDirectory(cwd)
+      else { continue }
+      warnings.append(
+        .warning(
+          plan.runbook.file, planned.step.line,
+          "cwd=\(cwd) is not a directory on this machine: the step fails at its cd unless an earlier step makes it"
+        ))
+    }
+    return warnings
   }
 
   /// The first line of a password file (as Ansible reads `--become-password-file`), or why
