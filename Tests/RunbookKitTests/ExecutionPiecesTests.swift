@@ -120,12 +120,39 @@ import Testing
       app-# ;
       127.0.0.1:6379> AUTH pw
       localhost:6380[2]> GET k
-      WHERE a => 1
-      x = 2
       """
     #expect(
-      StepScript.stripPrompts(typed)
-        == "SELECT 1\n;\n\\c app\nSELECT 2;\n;\nAUTH pw\nGET k\nWHERE a => 1\nx = 2")
+      StepScript.stripPrompts(typed) == "SELECT 1\n;\n\\c app\nSELECT 2;\n;\nAUTH pw\nGET k")
+    #expect(SQLTranscript.typed("WHERE a => 1") == nil)
+    #expect(SQLTranscript.typed("x = 2") == nil)
+  }
+
+  /// What the client printed between the statements is left out, never sent as SQL.
+  @Test func aTranscriptsOutputIsNotSentToTheClient() {
+    let transcript = SQLTranscript(
+      """
+      mysql> SELECT id, name
+          -> FROM users;
+      +----+------+
+      | id | name |
+      +----+------+
+      |  1 | ada  |
+      +----+------+
+      1 row in set (0.00 sec)
+
+      mysql> CREATE TABLE t (
+      id int
+      );
+      Query OK, 0 rows affected (0.01 sec)
+      sqlite> .tables
+      t
+      """)
+    #expect(
+      transcript.statements
+        == "SELECT id, name\nFROM users;\n\nCREATE TABLE t (\nid int\n);\n.tables")
+    #expect(transcript.outputLines == [3, 4, 5, 6, 7, 8, 13, 15])
+    // Without prompts, the block is SQL as written.
+    #expect(SQLTranscript("SELECT 1\nFROM t;\n").statements == "SELECT 1\nFROM t;\n")
   }
 
   @Test func aClientIsKnownByItsProgramWordAndGetsItsOptionsThere() {

@@ -31,6 +31,8 @@ struct StepBuilder {
   private var languageless: [Int] = []
   /// Cells of a Runme document that have no attributes (Runme runs every block).
   private var bareCells: Set<Int> = []
+  /// Lines of SQL transcripts that are the client's output, left out of the statements.
+  private var transcriptOutput: [Int] = []
   /// The document is Runme's (its front matter has `runme:`, or a block Runme's attributes):
   /// then any block without a role runs on the default role.
   var runmeDocument = false
@@ -198,6 +200,9 @@ struct StepBuilder {
         )
       }
       return
+    }
+    if kind == .sql {
+      transcriptOutput += SQLTranscript(body).outputLines.map { code.startLine + $0 }
     }
     var step = Step(
       id: attributes.name ?? "", index: steps.count, language: list.language,
@@ -479,6 +484,13 @@ struct StepBuilder {
           file, first.line,
           "words between a fence's language and '{' say how a site shows the block (MkDocs, Docusaurus) and are ignored: "
             + shown.joined(separator: ", ") + Self.lineList(ignoredWords.map(\.line))))
+    }
+    if let first = transcriptOutput.first {
+      diagnostics.append(
+        .note(
+          file, first,
+          "\(transcriptOutput.count == 1 ? "this line" : "\(transcriptOutput.count) lines") of SQL typed at a client's prompt \(transcriptOutput.count == 1 ? "is" : "are") the client's output, not statements: left out, not sent to the client"
+            + Self.lineList(transcriptOutput)))
     }
     if let first = languageless.first {
       diagnostics.append(

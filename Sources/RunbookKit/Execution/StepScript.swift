@@ -125,14 +125,6 @@ public struct StepScript: Sendable, Equatable {
     return StepScript(shell: .sh, text: text + epilogue, nonce: nonce)
   }
 
-  /// Database prompts that guides copy along with the statements: MySQL and MariaDB
-  /// (`mysql> `, `MariaDB [db]> `, `    -> `), sqlite3 (`sqlite> `, `   ...> `), psql
-  /// (`postgres=# `, `app=> `, `app-# `) and redis-cli (`127.0.0.1:6379> `).
-  static let sqlPrompt = try! NSRegularExpression(
-    pattern:
-      #"^(?:(?:MariaDB|mysql) \[[^\]]*\]> |mysql> |MariaDB> |\s*-> |sqlite> |\s*\.\.\.> |[A-Za-z_][A-Za-z0-9_]*[=-][#>] |(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|localhost|\[[0-9a-fA-F:]+\]):[0-9]+(?:\[[0-9]+\])?> )"#
-  )
-
   /// SQL statements with prompts stripped, piped to `client` through a here-document. A
   /// client runbook knows gets the options that make it stop at an error; one that goes
   /// on after an error (redis-cli) has its replies read for one.
@@ -179,16 +171,10 @@ public struct StepScript: Sendable, Equatable {
     return StepScript(shell: .sh, text: text, nonce: nonce)
   }
 
-  /// The statements of a SQL block without the prompts copied from a terminal.
+  /// The statements of a SQL block without the prompts copied from a terminal, nor the
+  /// output a transcript shows (see `SQLTranscript`).
   public static func stripPrompts(_ body: String) -> String {
-    body.split(separator: "\n", omittingEmptySubsequences: false).map { raw in
-      let line = String(raw)
-      let range = NSRange(line.startIndex..., in: line)
-      guard let match = sqlPrompt.firstMatch(in: line, range: range),
-        let prefix = Range(match.range, in: line)
-      else { return line }
-      return String(line[prefix.upperBound...])
-    }.joined(separator: "\n")
+    SQLTranscript(body).statements
   }
 
   /// Prints a file between markers, or a `missing` marker when it does not exist.
