@@ -303,6 +303,45 @@ enum CLI {
       try CLI.run(["check", "doc.md", "-i", "hosts", "--default-role", "web"], in: dir).status == 0)
   }
 
+  /// A Python block copied from the interpreter's prompt runs as the prompt runs it, and
+  /// what it printed is checked as a transcript.
+  @Test func aPythonSessionRunsAsTypedAndIsChecked() throws {
+    let dir = try CLI.scratch("pycon")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try """
+    ```python {role=local name=session}
+    >>> total = 40
+    >>> total + 2
+    42
+    >>> for i in range(2):
+    ...     print(i)
+    ...
+    0
+    1
+    >>> int("x")
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid literal for int() with base 10: 'x'
+    >>> total
+    40
+    ```
+
+    ```pycon {role=local name=wrong}
+    >>> 1 + 1
+    3
+    ```
+    """.write(to: dir.appendingPathComponent("r.md"), atomically: true, encoding: .utf8)
+    let result = try CLI.run(
+      ["exec", "r.md", "--report-dir", "run", "--continue-on-error"], in: dir)
+    #expect(result.status == 1)
+    #expect(result.stdout.contains("localhost: ok"), "\(result.stdout)")
+    #expect(
+      result.stdout.contains("failed — console: output of '1 + 1' differs from the transcript"))
+    let markdown = try String(
+      contentsOf: dir.appendingPathComponent("run/report.md"), encoding: .utf8)
+    #expect(markdown.contains(">>> 1 + 1\n- 3\n+ 2\n"), "\(markdown)")
+  }
+
   /// `file=~/…` is the file in the home of the user the step runs as, not a folder
   /// named `~` wherever the run happens to be.
   @Test func aFileInTheHomeIsWrittenThere() throws {

@@ -19,6 +19,13 @@ import Testing
     #expect(!ConsoleTranscript.matches(["x.txt"], ["?.doc (glob)"]))
   }
 
+  @Test func aPythonSessionIsReadAsStatementsAndWhatTheyPrinted() {
+    let session = ConsoleTranscript.python(
+      ">>> def f():\n...     return 1\n...\n>>> f()\n1\n>>> print('a')\na\n...\n")
+    #expect(session.commands.map(\.command) == ["def f():\n    return 1\n", "f()", "print('a')"])
+    #expect(session.commands.map(\.expected) == [[], ["1"], ["a", "..."]])
+  }
+
   /// The diff reads the transcript as the check does: a matching pattern is no difference.
   @Test func aMismatchShowsOnlyTheRealDifference() {
     // The real difference is a trailing blank line; the (re) line matched.

@@ -24,6 +24,7 @@ import Testing
     "runbook_file.py": EmbeddedScripts.runbookFile,
     "runbook_filters.py": EmbeddedScripts.runbookFilters,
     "runbook_journal.py": EmbeddedScripts.runbookJournal,
+    "python_session.py": EmbeddedScripts.pythonSession,
   ]
 
   static func files(ending suffix: String) throws -> [URL] {

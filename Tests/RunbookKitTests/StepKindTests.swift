@@ -13,6 +13,7 @@ import Testing
     #expect(
       Set(names) == [
         "shell", "bash", "console", "sql", "file", "ini", "append", "manual", "program",
+        "python-session",
       ])
     #expect(names.count == Set(names).count, "one handler per kind")
     for handler in StepKinds.all {

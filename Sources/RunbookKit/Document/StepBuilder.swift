@@ -174,7 +174,7 @@ struct StepBuilder {
       documentation.append((code.startLine, .runme))
       return
     }
-    let kind = classify(list.language, attributes, line: code.startLine)
+    let kind = classify(list.language, attributes, body: code.literal, line: code.startLine)
     if kind == .console, !code.literal.split(separator: "\n").contains(where: { isPrompt($0) }) {
       error(
         code.startLine,
@@ -342,13 +342,15 @@ struct StepBuilder {
 
   /// Chooses the step kind (the first handler in `StepKinds.all` that claims the block),
   /// reporting combinations that cannot work.
-  private mutating func classify(_ language: String, _ a: StepAttributes, line: Int) -> StepKind? {
+  private mutating func classify(
+    _ language: String, _ a: StepAttributes, body: String, line: Int
+  ) -> StepKind? {
     let lang = language.lowercased()
     var kind: StepKind?
     if lang.isEmpty {
       error(line, "the fence has attributes but no language; write it as ```sh {...}")
     } else if let claimed = StepKinds.classify(
-      BlockFacts(language: lang, attributes: a, runmeShell: runmeShell))
+      BlockFacts(language: lang, attributes: a, runmeShell: runmeShell, body: body))
     {
       kind = claimed
     } else if lang == "ini" {

@@ -54,6 +54,35 @@ public struct ConsoleTranscript: Sendable, Equatable {
     self.commands = commands
   }
 
+  /// A Python session (`>>> ` statements, `... ` continuation lines, the lines after them
+  /// what the interpreter printed), read as commands with their expected output; a line
+  /// `...` alone still stands for any number of lines.
+  public static func python(_ text: String) -> ConsoleTranscript {
+    var commands: [Command] = []
+    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      let line = String(raw)
+      if line.hasPrefix(">>> ") || line == ">>>" {
+        commands.append(
+          Command(command: String(line.dropFirst(4)), expected: [], expectedStatus: 0))
+      } else if commands.isEmpty {
+        continue
+      } else if line.hasPrefix("... ") || line == "...",
+        commands[commands.count - 1].expected.isEmpty
+      {
+        commands[commands.count - 1].command += "\n" + String(line.dropFirst(4))
+      } else {
+        commands[commands.count - 1].expected.append(line)
+      }
+    }
+    for i in commands.indices {
+      while commands[i].expected.last == "" { commands[i].expected.removeLast() }
+    }
+    return ConsoleTranscript(commands: commands)
+  }
+
+  /// A transcript of these commands.
+  init(commands: [Command]) { self.commands = commands }
+
   /// Whether `actual` output lines match `expected` lines with the cram-like patterns.
   public static func matches(_ actual: [String], _ expected: [String]) -> Bool {
     func match(_ a: Int, _ e: Int) -> Bool {

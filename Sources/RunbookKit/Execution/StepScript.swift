@@ -96,6 +96,26 @@ public struct StepScript: Sendable, Equatable {
     return StepScript(shell: .sh, text: text, nonce: nonce)
   }
 
+  /// A Python session (`>>> ` statements): `python_session.py` runs them one by one in
+  /// one interpreter and prints each one's output between markers, as a console step's
+  /// commands are printed. The statements reach it in its environment, as JSON.
+  public static func pythonSession(
+    _ transcript: ConsoleTranscript, prelude: String = "", creates: String? = nil,
+    unless: String? = nil, nonce: String = makeNonce()
+  ) -> StepScript {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .withoutEscapingSlashes
+    let statements =
+      (try? encoder.encode(transcript.commands.map(\.command)))
+      .map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    let text =
+      prelude + guards(creates: creates, unless: unless, nonce: nonce)
+      + "RUNBOOK_NONCE=\(ShellQuote.word(nonce)) RUNBOOK_STATEMENTS=\(ShellQuote.word(statements)) python3 - <<'\(nonce)'\n"
+      + EmbeddedScripts.pythonSession + (EmbeddedScripts.pythonSession.hasSuffix("\n") ? "" : "\n")
+      + "\(nonce)\n"
+    return StepScript(shell: .sh, text: text, nonce: nonce)
+  }
+
   /// A `sh` or `bash` step: errexit, and pipefail for bash.
   public static func shell(
     _ body: String, bash: Bool, prelude: String = "", epilogue: String = "",

@@ -30,7 +30,14 @@ struct ConsoleStep: StepKindHandler {
   /// Each command's output and status against the transcript; the exit status of the
   /// whole script says nothing more.
   func judge(_ run: FinishedRun, record: inout StepRecord) -> StepVerdict {
-    let transcript = ConsoleTranscript(run.rendered.body)
+    Self.judge(ConsoleTranscript(run.rendered.body), prompt: "$ ", run: run, record: &record)
+  }
+
+  /// Each command's output and status in `run` against `transcript`; a mismatch is recorded
+  /// as a diff under the command, shown after `prompt`.
+  static func judge(
+    _ transcript: ConsoleTranscript, prompt: String, run: FinishedRun, record: inout StepRecord
+  ) -> StepVerdict {
     let outputs = StepScript.consoleOutputs(run.stdout, nonce: run.nonce)
     for (i, command) in transcript.commands.enumerated() {
       guard i < outputs.count else {
@@ -39,7 +46,7 @@ struct ConsoleStep: StepKindHandler {
       let (lines, status) = outputs[i]
       if status != command.expectedStatus || !ConsoleTranscript.matches(lines, command.expected) {
         var diff =
-          ["$ " + command.command]
+          [prompt + command.command]
           + ConsoleTranscript.diff(expected: command.expected, actual: lines)
         if status != command.expectedStatus {
           diff.append("exit status \(status), expected \(command.expectedStatus)")
@@ -63,14 +70,19 @@ struct ConsoleStep: StepKindHandler {
   /// Each command's output against the transcript, with runbook's line patterns; the
   /// expected lines are templated by Ansible like the commands.
   func exportCheck(_ input: ScriptInput, register: String) -> ExportCheck? {
-    let commands = ConsoleTranscript(input.rendered.body).commands.map { command in
+    Self.exportCheck(ConsoleTranscript(input.rendered.body), register: register)
+  }
+
+  /// The export's check of each command's output against `transcript`.
+  static func exportCheck(_ transcript: ConsoleTranscript, register: String) -> ExportCheck? {
+    let commands = transcript.commands.map { command in
       PlaybookBuilder.mapping([
         ("command", PlaybookBuilder.string(command.command)),
         ("expected", .sequence(.init(command.expected.map { PlaybookBuilder.string($0) }))),
       ])
     }
     let mismatch =
-      "\(register).stdout | runbook_console('\(Self.exportNonce)', runbook_transcript)"
+      "\(register).stdout | runbook_console('\(exportNonce)', runbook_transcript)"
     return ExportCheck(
       what: "output matches the transcript",
       input: ("runbook_transcript", .sequence(.init(commands))), that: "\(mismatch) == ''",

@@ -60,6 +60,8 @@ struct BlockFacts {
   var attributes: StepAttributes
   /// The shell a Runme document names for its blocks (`shell:` in its front matter).
   var runmeShell: String?
+  /// The block's text (a Python block typed at `>>> ` is a transcript).
+  var body = ""
 }
 
 /// What a kind needs to write the script of one attempt on one host.

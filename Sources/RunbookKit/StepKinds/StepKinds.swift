@@ -4,7 +4,7 @@ enum StepKinds {
   /// The handlers, most specific first.
   static let all: [any StepKindHandler] = [
     ManualStep(), AppendStep(), INIMergeStep(), FileStep(), BashStep(), ShellStep(),
-    ProgramStep(), ConsoleStep(), SQLStep(),
+    PythonREPLStep(), ProgramStep(), ConsoleStep(), SQLStep(),
   ]
 
   private static let byKind: [StepKind: any StepKindHandler] = Dictionary(
