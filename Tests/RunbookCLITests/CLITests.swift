@@ -383,7 +383,8 @@ enum CLI {
       annotated.stderr.contains(
         "note: front matter keys 'author', 'date', 'language', 'license', 'source', 'tags', 'description', 'draft' are not runbook's"
       ))
-    #expect(annotated.stderr.contains("19 shell blocks have a '$ ' prompt on every command line"))
+    #expect(
+      annotated.stderr.contains("19 shell blocks have a '$ ' or '% ' prompt on every command line"))
     // Only fences and attributes were added: the text of every block is the original's.
     let original = try String(
       contentsOf: CLI.packageRoot.appendingPathComponent(guides + "wordpress-lemp.md"),

@@ -304,8 +304,8 @@ import Testing
       ])
     #expect(
       diagnostics.sortedByLocation().map(\.description) == [
-        "t.md:1: note: 2 shell blocks have a '$ ' prompt on every command line: the prompts are taken off before they run (lines 1, 14)",
-        "t.md:7: warning: this shell block has lines with a '$ ' prompt (1), taken off as Runme does, and lines without one that are not comments or here-documents (1), which run as commands too; if they are the output a terminal showed, make it a ```console block (the output is then checked)",
+        "t.md:1: note: 2 shell blocks have a '$ ' or '% ' prompt on every command line: the prompts are taken off before they run (lines 1, 14)",
+        "t.md:7: warning: this shell block has lines with a '$ ' or '% ' prompt (1), taken off as Runme does, and lines without one that are not comments or here-documents (1), which run as commands too; if they are the output a terminal showed, make it a ```console block (the output is then checked)",
       ])
   }
 }
@@ -365,7 +365,7 @@ import Testing
       ])
     // A block without a language is shell (in a Runme document, bash, as Runme's $SHELL).
     #expect(runbook.steps[1].kind == .bash)
-    #expect(diagnostics.contains { $0.contains("2 in a language that does not run") })
+    #expect(diagnostics.contains { $0.contains("2 in a language Runme does not run") })
     #expect(diagnostics.contains { $0.contains("'dup' → 'dup-2'") })
     #expect(diagnostics.contains { $0.contains("'hello world' → 'hello-world'") })
     #expect(!diagnostics.contains { $0.contains("error") }, "\(diagnostics)")
@@ -429,5 +429,46 @@ import Testing
       diagnostics.contains {
         $0.contains("are ignored: 'showLineNumbers', 'title=\"hello.py\"' (lines 1, 5)")
       }, "\(diagnostics)")
+  }
+}
+
+/// Getting-started sections of real projects' READMEs (Fixtures/readmes, each with its
+/// source and licence in its front matter), read as a Runme document: the cells and the
+/// documentation each must give are in its `.expected` file
+/// (`RUNBOOK_UPDATE_GOLDEN=1` writes them; read the diff before committing it).
+@Suite struct READMECorpusTests {
+  static let names = Fixtures.files(in: "readmes", extensions: ["md"]).filter {
+    $0 != "README.md"
+  }
+
+  /// What a reader checks: each cell (line, id, kind, first line as it runs) and every
+  /// diagnostic.
+  static func reading(_ text: String, file: String) -> String {
+    let (runbook, diagnostics) = Runbook.parse(text, file: file)
+    var out = runbook.steps.map { step in
+      let first = TextLines.split(step.body).first { !$0.trimmingWhitespace().isEmpty } ?? ""
+      return "\(step.line)\t\(step.id)\t\(step.kind.rawValue)\t\(first)"
+    }
+    out.append("--")
+    out += diagnostics.sortedByLocation().map(\.description)
+    return out.joined(separator: "\n") + "\n"
+  }
+
+  @Test func theCorpusIsLargeEnough() {
+    #expect(Self.names.count >= 15, "\(Self.names.count) READMEs")
+  }
+
+  @Test(arguments: names)
+  func aREADMEReadsAsItsAuthorsMeantIt(name: String) throws {
+    let text = try Fixtures.text("readmes/" + name)
+    let expectedName = "readmes/" + name.replacingOccurrences(of: ".md", with: ".expected")
+    let reading = Self.reading(text, file: name)
+    if ProcessInfo.processInfo.environment["RUNBOOK_UPDATE_GOLDEN"] != nil {
+      try reading.write(to: Fixtures.url(expectedName), atomically: true, encoding: .utf8)
+    }
+    #expect(reading == (try Fixtures.text(expectedName)))
+    // Without Runme's front matter, a README's bare blocks are documentation: nothing runs.
+    let body = text.components(separatedBy: "\n---\n").dropFirst().joined(separator: "\n---\n")
+    #expect(Runbook.parse(body, file: name).0.steps.isEmpty)
   }
 }

@@ -6,7 +6,7 @@ enum DocumentationReason: String, CaseIterable, Sendable {
   case noAttributes = "fenced without {attributes}"
   case inBlockQuote = "in a block quote"
   case runme = "left out by their Runme attributes (background, ignore, transform)"
-  case notRunnable = "in a language that does not run (Markdown, text, data), as in Runme"
+  case notRunnable = "in a language Runme does not run either (Markdown, data, console, SQL, Go…)"
 }
 
 /// Turns cmark's leaf blocks into headings and validated steps, collecting every problem.
@@ -147,6 +147,13 @@ struct StepBuilder {
       // Runme runs a cell without a language as shell.
       list.language = "sh"
       languageless.append(code.startLine)
+      if let first = Self.firstCommandLine(code.literal), !Self.looksLikeCommand(first) {
+        diagnostics.append(
+          .warning(
+            file, code.startLine,
+            "this cell has no language and does not start with a command ('\(TerminalText.visible(String(first.prefix(40))))'): it runs as shell, as Runme would run it; if it is output or a file's text, give it a language such as ```text"
+          ))
+      }
     }
     if runme, bareCells.contains(code.startLine) { attributes.runme = true }
     if runmeDocument { attributes.tags += runmeTags.filter { !attributes.tags.contains($0) } }
@@ -182,7 +189,12 @@ struct StepBuilder {
     }
     var body = code.literal
     var prompts: [PromptedVariable] = []
-    if kind == .shell || kind == .bash, !attributes.raw {
+    let shells: Set<String> = ["zsh", "ksh", "fish"]
+    let otherShell =
+      kind == .program
+      && shells.contains(
+        attributes.interpreter ?? StepKind.interpreterLanguages[list.language.lowercased()] ?? "")
+    if kind == .shell || kind == .bash || otherShell, !attributes.raw {
       body = promptsStripped(body, line: code.startLine)
       if attributes.promptEnv, attributes.runme || runmeDocument {
         (body, prompts) = PromptedVariable.extract(from: body, firstLine: code.startLine + 1)
@@ -232,6 +244,27 @@ struct StepBuilder {
     return AttributeList(language: language, entries: [])
   }
 
+  /// The first line of `body` that is not blank or a comment, prompt (`$ `, `% `) taken off.
+  static func firstCommandLine(_ body: String) -> String? {
+    for line in TextLines.split(body) {
+      var text = line.trimmingWhitespace()
+      if text.isEmpty || text.hasPrefix("#") { continue }
+      if text.hasPrefix("$ ") || text.hasPrefix("% ") { text = String(text.dropFirst(2)) }
+      return text
+    }
+    return nil
+  }
+
+  /// Whether `line` starts as a command line does: a word that can name a program or
+  /// start a shell construct, not a date, a number, a prompt (`mysql>`) or a label (`INFO:`).
+  static func looksLikeCommand(_ line: String) -> Bool {
+    let word = line.prefix { !$0.isWhitespace }
+    guard let first = word.first, first.isLetter || "_./~([$\"'{!".contains(first) else {
+      return false
+    }
+    return !word.hasSuffix(">") && !word.hasSuffix(":")
+  }
+
   /// Whether `body` has a line that is not blank and not a comment (`#`, SQL's `--`).
   static func holdsCommand(_ body: String) -> Bool {
     TextLines.split(body).contains { line in
@@ -265,7 +298,8 @@ struct StepBuilder {
       var command = text.dropFirst(indent.count)
       if continued {
         out.append(String(text))
-      } else if command == "$" || command.hasPrefix("$ ") {
+      } else if command == "$" || command.hasPrefix("$ ") || command.hasPrefix("% ") {
+        // `% ` is zsh's prompt, as guides written on a Mac copy it.
         prompted += 1
         command = command.dropFirst(command == "$" ? 1 : 2)
         out.append(String(indent) + command)
@@ -281,7 +315,7 @@ struct StepBuilder {
       diagnostics.append(
         .warning(
           file, line,
-          "this shell block has lines with a '$ ' prompt (\(prompted)), taken off as Runme does, and lines without one that are not comments or here-documents (\(other)), which run as commands too; if they are the output a terminal showed, make it a ```console block (the output is then checked)"
+          "this shell block has lines with a '$ ' or '% ' prompt (\(prompted)), taken off as Runme does, and lines without one that are not comments or here-documents (\(other)), which run as commands too; if they are the output a terminal showed, make it a ```console block (the output is then checked)"
         ))
     } else {
       promptStripped.append(line)
@@ -467,7 +501,7 @@ struct StepBuilder {
       diagnostics.append(
         .note(
           file, first,
-          "\(count == 1 ? "this shell block has" : "\(count) shell blocks have") a '$ ' prompt on every command line: the prompts are taken off before \(count == 1 ? "it runs" : "they run")"
+          "\(count == 1 ? "this shell block has" : "\(count) shell blocks have") a '$ ' or '% ' prompt on every command line: the prompts are taken off before \(count == 1 ? "it runs" : "they run")"
             + Self.lineList(promptStripped)))
     }
     if runmeDocument || steps.contains(where: \.attributes.runme) {
