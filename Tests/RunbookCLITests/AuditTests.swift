@@ -465,7 +465,7 @@ import Testing
     let html = try String(
       contentsOf: dir.appendingPathComponent("run/report.html"), encoding: .utf8)
     for report in [markdown, html] {
-      #expect(report.contains("signed by"), "no signature")
+      #expect(report.contains("signed, naming"), "no signature")
       #expect(report.contains(fingerprint), "no fingerprint \(fingerprint)")
       #expect(report.contains("ada@example.com"))
       #expect(report.contains("Ada Lovelace"))

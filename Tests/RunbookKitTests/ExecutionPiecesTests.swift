@@ -158,6 +158,12 @@ import Testing
       transcript.statements
         == "SELECT id, name\nFROM users;\n\nCREATE TABLE t (\nid int\n);\n.tables")
     #expect(transcript.outputLines == [3, 4, 5, 6, 7, 8, 13, 15])
+    // A statement typed without its prompt is SQL all the same; a comment does not keep a
+    // statement open.
+    let mixed = SQLTranscript(
+      "mysql> CREATE DATABASE app; -- the app's\nQuery OK, 1 row affected\nUSE app\nmysql> \\g\n")
+    #expect(mixed.statements == "CREATE DATABASE app; -- the app's\nUSE app\n\\g\n")
+    #expect(mixed.outputLines == [2])
     // Without prompts, the block is SQL as written.
     #expect(SQLTranscript("SELECT 1\nFROM t;\n").statements == "SELECT 1\nFROM t;\n")
   }

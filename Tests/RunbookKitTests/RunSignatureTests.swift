@@ -56,14 +56,13 @@ import Testing
   }
 
   @Test func aStatementCoversTheJournalUpToItsReportsRecords() {
-    let digests = ["d1", "d2", "d3", "r1", "r2"]  // r…: reports records
     let state = RunSignature.JournalState(
       run: RunRecord(
         runID: "run-1", runbook: "r.md", title: "R", runbookSHA256: "", inventory: nil,
         inventorySHA256: nil, operatorName: "Ada", toolVersion: "0", startedAt: "", variables: [:],
         stepCount: 0, hosts: [], dryRun: false, resumes: nil, selectedSteps: nil, attempt: 1),
-      operatorName: "Ada", digests: digests,
-      contentDigest: "d3")
+      operatorName: "Ada",
+      records: [("d1", false), ("d2", false), ("d3", false), ("r1", true), ("r2", true)])
     func problem(_ digest: String, run: String = "run-1") -> String? {
       RunSignature.coverage(
         of: .init(runID: run, journalDigest: digest, signer: nil), in: state)
@@ -75,6 +74,24 @@ import Testing
       problem("d2")?.contains("through record 2; records 3–3 were added after signing") == true)
     #expect(problem("x")?.contains("signs another journal state") == true)
     #expect(problem("d3", run: "run-2")?.contains("signs another journal state") == true)
+  }
+
+  /// A record slipped in after the signed one behind a CR (a CR LF is one `Character`, so a
+  /// split on characters sees one line where the journal's reader sees two) breaks the
+  /// chain, and any record after the signed one that is not a rendering is not covered.
+  @Test func aRecordHiddenBehindACarriageReturnBreaksTheChain() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "runbook-crlf-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("journal.jsonl").path
+    let (first, d1) = Journal.chain(body: Data(#"{"type":"run"}"#.utf8), after: Journal.genesis)
+    let (hidden, _) = Journal.chain(body: Data(#"{"type":"step"}"#.utf8), after: d1)
+    var forged = first
+    forged.removeLast()  // its newline
+    forged += Data("\r\n".utf8) + hidden
+    try forged.write(to: URL(fileURLWithPath: path))
+    #expect(try Journal.verifyChain(path: path) == 1)
   }
 
   @Test func theOperatorsAddressIsThePrincipal() {

@@ -270,7 +270,7 @@ import Testing
       ])
   }
 
-  @Test func promptsOfACopiedTerminalAreTakenOffAndAMixIsAWarning() {
+  @Test func promptsOfACopiedTerminalAreTakenOffAndAMixIsAnError() {
     let (runbook, diagnostics) = Runbook.parse(
       """
       ```sh {role=web name=copied}
@@ -299,13 +299,13 @@ import Testing
     #expect(
       runbook.steps.map(\.body) == [
         "apt update\napt install -y \\\n    nginx\n  systemctl start nginx\n",
-        "nginx -v\nnginx version: nginx/1.22.1\n", "$ kept\n",
+        "$ nginx -v\nnginx version: nginx/1.22.1\n", "$ kept\n",
         "cat > /etc/motd <<-'EOF'\n\t$ not a prompt: the file's text\n\tEOF\n# a comment\ncat /etc/motd\n",
       ])
     #expect(
       diagnostics.sortedByLocation().map(\.description) == [
         "t.md:1: note: 2 shell blocks have a '$ ' or '% ' prompt on every command line: the prompts are taken off before they run (lines 1, 14)",
-        "t.md:7: warning: this shell block has lines with a '$ ' or '% ' prompt (1), taken off as Runme does, and lines without one that are not comments or here-documents (1), which run as commands too; if they are the output a terminal showed, make it a ```console block (the output is then checked)",
+        "t.md:7: error: this shell block has lines with a '$ ' or '% ' prompt (1) and lines without one that are not comments or here-documents (1), which would run as commands too; if they are the output a terminal showed, make it a ```console block (the output is then checked), else take the prompts off",
       ])
   }
 }
@@ -410,14 +410,18 @@ import Testing
 
   @Test func theFrontMattersShellCategoryAndCwdAreRunmes() {
     let (zsh, _) = Self.parse(
-      "---\nshell: zsh\ncategory: solution-2\n---\n\n```sh\necho $0\n```\n")
+      "---\nrunme: {}\nshell: zsh\ncategory: solution-2\n---\n\n```sh\necho $0\n```\n")
     #expect(zsh.steps.first?.attributes.interpreter == "zsh")
     #expect(zsh.steps.first?.attributes.tags == ["solution-2"])
-    let (plain, _) = Self.parse("---\nshell: sh\ncwd: /tmp\n---\n\n```sh\necho $0\n```\n")
+    let (plain, _) = Self.parse(
+      "---\nrunme: {}\nshell: sh\ncwd: /tmp\n---\n\n```sh\necho $0\n```\n")
     #expect(plain.steps.first?.kind == .shell)
-    // A blog's category alone does not make a document Runme's.
-    let (blog, _) = Self.parse("---\ncategory: devops\n---\n\n```sh\necho hi\n```\n")
-    #expect(blog.steps.isEmpty)
+    // Only `runme:` makes a document Runme's, where every block runs: not a blog's
+    // category, nor a `shell:` or `cwd:` key.
+    for front in ["category: devops", "shell: bash", "cwd: /srv"] {
+      let (blog, _) = Self.parse("---\n\(front)\n---\n\n```sh\necho hi\n```\n")
+      #expect(blog.steps.isEmpty, "\(front)")
+    }
   }
 
   @Test func wordsBeforeTheBracesAreASitesAndIgnored() {

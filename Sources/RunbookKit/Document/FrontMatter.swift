@@ -24,8 +24,7 @@ public struct FrontMatter: Sendable, Equatable {
   /// blocks) and `cwd` (the directory its command steps run in) are read.
   public var runmeShell: String?
   public var runmeCwd: String?
-  /// The document is Runme's: its front matter has `runme:`, or keys only Runme reads
-  /// (`shell:` naming a shell, `cwd:`, `skipPrompts:`).
+  /// The document is Runme's: its front matter has `runme:`.
   public var isRunme = false
   /// A Runme document's `category`/`tag`: tags of every cell.
   public var runmeTags: [String] = []
@@ -196,12 +195,9 @@ private struct FrontMatterReader {
   /// Drops `shell` and `cwd` outside a Runme document, and notes the keys kept unread.
   mutating func finish() {
     // In a Runme document, its `shell`, `cwd` and `category` are read, not ignored.
-    let given = Set(frontMatter.otherKeys.map(\.key))
-    let shells = ["sh", "bash", "zsh", "ksh", "dash", "fish"]
-    let runme =
-      given.contains("runme") || given.contains("cwd") || given.contains("skipPrompts")
-      || frontMatter.runmeShell.map { shells.contains(String($0.split(separator: "/").last ?? "")) }
-        == true
+    // Only `runme:` says so: a document whose every runnable block runs must be one its
+    // author wrote for Runme, not one whose front matter happens to have a `shell:`.
+    let runme = frontMatter.otherKeys.contains { $0.key == "runme" }
     frontMatter.isRunme = runme
     if !runme {
       frontMatter.runmeShell = nil

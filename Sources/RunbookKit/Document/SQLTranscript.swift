@@ -37,9 +37,7 @@ public struct SQLTranscript: Sendable, Equatable {
     for (i, line) in lines.enumerated() {
       if let statement = typed[i] {
         kept.append(statement)
-      } else if open || line.trimmingWhitespace().isEmpty
-        || line.trimmingWhitespace().hasSuffix(";")
-      {
+      } else if open || line.trimmingWhitespace().isEmpty || Self.isStatement(line) {
         kept.append(line)
       } else {
         output.append(i + 1)
@@ -47,16 +45,50 @@ public struct SQLTranscript: Sendable, Equatable {
       }
       // A statement goes on until its `;`; a client's own command (`\dt`, `.tables`) and
       // a Redis command are one line.
-      let text = (typed[i] ?? line).trimmingWhitespace()
+      let text = Self.withoutComment((typed[i] ?? line).trimmingWhitespace())
       if !text.isEmpty {
         let command = !open && (text.hasPrefix("\\") || text.hasPrefix("."))
         open =
-          !command && !text.hasSuffix(";") && !text.hasSuffix("\\G")
+          !command && !text.hasSuffix(";") && !text.lowercased().hasSuffix("\\g")
           && !Self.matches(Self.redisPrompt, lines[i])
       }
     }
     statements = kept.joined(separator: "\n")
     outputLines = output
+  }
+
+  /// A line without a prompt that is SQL all the same, never dropped as output: it ends a
+  /// statement (`;`), starts with a statement's keyword, or is a client's own command.
+  static func isStatement(_ line: String) -> Bool {
+    let text = withoutComment(line.trimmingWhitespace())
+    if text.hasSuffix(";") || text.hasPrefix("\\") { return true }
+    let word = text.prefix { $0.isLetter }.uppercased()
+    return keywords.contains(word) && text.dropFirst(word.count).first.map(\.isWhitespace) != false
+  }
+
+  /// The words a SQL statement starts with (MySQL's, PostgreSQL's, SQLite's common ones).
+  static let keywords: Set<String> = [
+    "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "GRANT", "REVOKE",
+    "USE", "SET", "BEGIN", "START", "COMMIT", "ROLLBACK", "FLUSH", "SHOW", "DESCRIBE", "DESC",
+    "EXPLAIN", "WITH", "TRUNCATE", "REPLACE", "CALL", "VACUUM", "ANALYZE", "COPY", "PRAGMA",
+    "ATTACH", "DETACH", "LOCK", "UNLOCK", "SOURCE", "REINDEX", "COMMENT",
+  ]
+
+  /// `text` without a trailing `-- comment` (outside quotes, as far as a line tells).
+  static func withoutComment(_ text: String) -> String {
+    var quote: Character?
+    var previous: Character?
+    for (offset, c) in text.enumerated() {
+      if let open = quote {
+        if c == open { quote = nil }
+      } else if c == "'" || c == "\"" {
+        quote = c
+      } else if c == "-", previous == "-" {
+        return String(text.prefix(offset - 1)).trimmingWhitespace()
+      }
+      previous = c
+    }
+    return text
   }
 
   /// What was typed at the prompt `line` starts with; nil when it starts with none.

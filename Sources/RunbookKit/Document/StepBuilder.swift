@@ -195,7 +195,7 @@ struct StepBuilder {
       && shells.contains(
         attributes.interpreter ?? StepKind.interpreterLanguages[list.language.lowercased()] ?? "")
     if kind == .shell || kind == .bash || otherShell, !attributes.raw {
-      body = promptsStripped(body, line: code.startLine)
+      body = promptsStripped(body, line: code.startLine, runme: attributes.runme || runmeDocument)
       if attributes.promptEnv, attributes.runme || runmeDocument {
         (body, prompts) = PromptedVariable.extract(from: body, firstLine: code.startLine + 1)
       }
@@ -282,7 +282,7 @@ struct StepBuilder {
   /// are left as they are. Lines without a prompt that are none of these run as commands
   /// too: if they are the output a terminal showed, the block is better a `console` one,
   /// and a warning says so.
-  private mutating func promptsStripped(_ body: String, line: Int) -> String {
+  private mutating func promptsStripped(_ body: String, line: Int, runme: Bool) -> String {
     var prompted = 0
     var other = 0
     var continued = false
@@ -311,6 +311,15 @@ struct StepBuilder {
       heredoc = Self.hereDocument(opening: command)
     }
     guard prompted > 0 else { return body }
+    // Outside a Runme document, a block whose other lines would run as commands is not run
+    // on a guess: the author says which it is.
+    if other > 0, !runme {
+      error(
+        line,
+        "this shell block has lines with a '$ ' or '% ' prompt (\(prompted)) and lines without one that are not comments or here-documents (\(other)), which would run as commands too; if they are the output a terminal showed, make it a ```console block (the output is then checked), else take the prompts off"
+      )
+      return body
+    }
     if other > 0 {
       diagnostics.append(
         .warning(
@@ -523,7 +532,7 @@ struct StepBuilder {
     }
     if let first = transcriptOutput.first {
       diagnostics.append(
-        .note(
+        .warning(
           file, first,
           "\(transcriptOutput.count == 1 ? "this line" : "\(transcriptOutput.count) lines") of SQL typed at a client's prompt \(transcriptOutput.count == 1 ? "is" : "are") the client's output, not statements: left out, not sent to the client"
             + Self.lineList(transcriptOutput)))

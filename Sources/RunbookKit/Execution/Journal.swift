@@ -118,18 +118,27 @@ public actor Journal {
     return (Data(line[..<range.upperBound].utf8), digest)
   }
 
+  /// The journal's lines, split on the newline byte as `readAll` splits them (a split on
+  /// `Character`s would keep a CR LF together and see one record where `readAll` sees two).
+  static func lines(of data: Data) -> [String] {
+    var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
+      String(decoding: $0, as: UTF8.self)
+    }
+    if lines.last == "" { lines.removeLast() }
+    return lines
+  }
+
   /// Checks the chain; returns the 1-based line of the first record that does not match.
+  /// A line with a control character (a CR, a tab) is no record the journal wrote: its JSON
+  /// escapes them.
   public static func verifyChain(path: String) throws -> Int? {
-    let text = try String(contentsOfFile: path, encoding: .utf8)
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+    }
     var previous = genesis
-    for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-    {
-      if line.isEmpty,
-        index == text.split(separator: "\n", omittingEmptySubsequences: false).count - 1
-      {
-        break
-      }
-      guard let (head, digest) = split(line: String(line)) else { return index + 1 }
+    for (index, line) in lines(of: data).enumerated() {
+      guard !line.utf8.contains(where: { $0 < 0x20 }), let (head, digest) = split(line: line)
+      else { return index + 1 }
       var hasher = SHA256()
       hasher.update(data: Data((previous + "\n").utf8))
       hasher.update(data: head)
@@ -142,8 +151,20 @@ public actor Journal {
 
   /// The digest of every record, in order (as far as the lines are well formed).
   public static func chainDigests(path: String) -> [String] {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-    return text.split(separator: "\n").compactMap { split(line: String($0))?.digest }
+    chainRecords(path: path).map(\.digest)
+  }
+
+  /// Each line's digest and whether it is a reports record (which only says which
+  /// rendering of the journal the report files are), in order; a line that is not a
+  /// record has an empty digest, so positions stay the lines'.
+  static func chainRecords(path: String) -> [(digest: String, isReports: Bool)] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [] }
+    return lines(of: data).map { line in
+      (
+        split(line: line)?.digest ?? "",
+        line.hasPrefix("{") && line.contains("\"type\":\"reports\"")
+      )
+    }
   }
 
   /// Closes the file.
@@ -177,10 +198,7 @@ public actor Journal {
 
   /// The digest of every record, in order (what the ledger's digests are looked up in).
   static func digests(path: String) -> [String] {
-    guard let data = FileManager.default.contents(atPath: path) else { return [] }
-    return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-      split(line: String($0))?.digest
-    }
+    chainDigests(path: path).filter { !$0.isEmpty }
   }
 
   /// The run record, the journal's first line, read without reading the rest.

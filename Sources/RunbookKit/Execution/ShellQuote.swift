@@ -8,11 +8,12 @@ enum ShellQuote {
   }
 
   /// A file's path as one shell word, `~/…` in the home of the user the script runs as
-  /// (`"$HOME"/'…'`): a guide's `file=~/.bashrc` means that user's file, never a folder
+  /// (`"${HOME:?}"/'…'`): a guide's `file=~/.bashrc` means that user's file, never a folder
   /// named `~`.
   static func path(_ path: String) -> String {
-    if path == "~" { return "\"$HOME\"" }
-    if path.hasPrefix("~/") { return "\"$HOME\"/" + word(String(path.dropFirst(2))) }
+    // An unset HOME stops the script rather than write to the root directory.
+    if path == "~" { return "\"${HOME:?}\"" }
+    if path.hasPrefix("~/") { return "\"${HOME:?}\"/" + word(String(path.dropFirst(2))) }
     return word(path)
   }
 

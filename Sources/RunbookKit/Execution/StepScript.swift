@@ -42,7 +42,7 @@ public struct StepScript: Sendable, Equatable {
     var text = ""
     if let creates {
       text +=
-        "if [ -e \(ShellQuote.word(creates)) ]; then echo '\(nonce) skip creates'; exit 0; fi\n"
+        "if [ -e \(ShellQuote.path(creates)) ]; then echo '\(nonce) skip creates'; exit 0; fi\n"
     }
     if let unless {
       text +=
@@ -98,19 +98,24 @@ public struct StepScript: Sendable, Equatable {
 
   /// A Python session (`>>> ` statements): `python_session.py` runs them one by one in
   /// one interpreter and prints each one's output between markers, as a console step's
-  /// commands are printed. The statements reach it in its environment, as JSON.
+  /// commands are printed. The statements and the nonce are Python string literals put in
+  /// front of it (JSON's string syntax is Python's), never in an environment.
   public static func pythonSession(
     _ transcript: ConsoleTranscript, prelude: String = "", creates: String? = nil,
     unless: String? = nil, nonce: String = makeNonce()
   ) -> StepScript {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .withoutEscapingSlashes
+    func literal(_ text: String) -> String {
+      (try? encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+    }
     let statements =
       (try? encoder.encode(transcript.commands.map(\.command)))
       .map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     let text =
       prelude + guards(creates: creates, unless: unless, nonce: nonce)
-      + "RUNBOOK_NONCE=\(ShellQuote.word(nonce)) RUNBOOK_STATEMENTS=\(ShellQuote.word(statements)) python3 - <<'\(nonce)'\n"
+      + "python3 - <<'\(nonce)'\n"
+      + "RUNBOOK_NONCE = \(literal(nonce))\nRUNBOOK_STATEMENTS = \(literal(statements))\n"
       + EmbeddedScripts.pythonSession + (EmbeddedScripts.pythonSession.hasSuffix("\n") ? "" : "\n")
       + "\(nonce)\n"
     return StepScript(shell: .sh, text: text, nonce: nonce)

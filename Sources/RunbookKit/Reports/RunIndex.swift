@@ -54,8 +54,8 @@ public struct RunIndex: Sendable {
           directory: name, startedAt: report.run.startedAt, runbook: report.run.runbook,
           operatorName: report.lastAttempt.operatorName, status: report.status.rawValue,
           attempts: report.attempts.count,
-          deviations: report.deviations.count, signed: report.signature != .unsigned,
-          signer: report.signer))
+          deviations: report.deviations.count, signed: report.isSigned,
+          signer: report.isSigned ? report.signer : nil))
     }
     entries.sort { ($0.startedAt, $0.directory) > ($1.startedAt, $1.directory) }
     return RunIndex(entries: entries)

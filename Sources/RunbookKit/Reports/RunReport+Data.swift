@@ -16,8 +16,12 @@ extension RunReport {
     case .unsigned: return .map(["signed": .bool(false)])
     case .unreadable(let why): return .map(["signed": .bool(false), "unreadable": .string(why)])
     case .signed(let seal):
+      // "signed": a statement that names this journal's current state, by a key the files
+      // name; whether that key is trusted is `verify --allowed-signers`'s to say.
       return .map([
-        "signed": .bool(true), "signer": seal.statement.signer.map(Value.string) ?? .null,
+        "signed": .bool(seal.record != nil && seal.uncovered == 0 && seal.key != nil),
+        "verified": .bool(false),
+        "signer": seal.statement.signer.map(Value.string) ?? .null,
         "keyType": seal.key.map { .string($0.type) } ?? .null,
         "fingerprint": seal.key.map { .string($0.fingerprint) } ?? .null,
         "journalDigest": .string(seal.statement.journalDigest),

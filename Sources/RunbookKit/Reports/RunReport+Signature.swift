@@ -3,6 +3,12 @@ import Foundation
 /// The signature as both reports state it: signed or not, by whom, with which key, and
 /// what it covers — said so that a reader does not take more for signed than is.
 extension RunReport {
+  /// Whether a signature names this journal's current state (by a key the files name).
+  var isSigned: Bool {
+    guard case .signed(let seal) = signature else { return false }
+    return seal.record != nil && seal.uncovered == 0 && seal.key != nil
+  }
+
   /// The principal the signature names, when the run is signed and names one.
   var signer: String? {
     guard case .signed(let seal) = signature else { return nil }
@@ -18,10 +24,13 @@ extension RunReport {
     case .unreadable(let why):
       return "a signature is present but cannot be read: \(why)"
     case .signed(let seal):
+      // What the files say: the report does not check the signature (verify does, against
+      // the keys the auditor trusts), and says so.
       var text =
-        seal.statement.signer.map { "signed by \(code($0))" } ?? "signed (no principal named)"
+        seal.statement.signer.map { "signed, naming \(code($0)) as its signer," }
+        ?? "signed, naming no signer,"
       text +=
-        seal.key.map { " with the \($0.type) key \(code($0.fingerprint))" }
+        seal.key.map { " with the \(code($0.type)) key \(code($0.fingerprint))" }
         ?? " (the signature file is not an ssh signature)"
       guard let record = seal.record else {
         return text
@@ -34,9 +43,9 @@ extension RunReport {
           " The \(seal.uncovered) records after it (added after signing, as a resume adds them) are not covered: sign the run again."
       }
       return text
-        + " The reports are renderings of that journal and are not signed themselves; "
+        + " The reports are renderings of that journal and are not signed themselves. This is what the signature files say; "
         + code("runbook verify DIR --allowed-signers FILE")
-        + " checks the key against the keys you trust."
+        + " checks the signature and the key against the keys you trust."
     }
   }
 }

@@ -305,9 +305,12 @@ extension StepStatus {
 extension RunReport {
   /// The lines of `r`'s output tail that standard error wrote (1-based).
   static func stderrLineNumbers(_ r: StepRecord) -> Set<Int> {
+    // Only lines the tail has: a record's pairs are read, not trusted.
+    let count = r.outputTail.utf8.count { $0 == UInt8(ascii: "\n") } + 1
     var lines: Set<Int> = []
-    for pair in r.stderrLines ?? [] where pair.count == 2 && pair[0] <= pair[1] {
-      lines.formUnion(pair[0]...pair[1])
+    for pair in r.stderrLines ?? [] where pair.count == 2 {
+      let (low, high) = (max(pair[0], 1), min(pair[1], count))
+      if low <= high { lines.formUnion(low...high) }
     }
     return lines
   }

@@ -97,8 +97,7 @@ public struct RunReport: Sendable {
       directory: directory, attempts: contents.attempts, records: contents.steps, file: run.runbook)
     report.stepLabels = labels(of: runbook)
     report.signature = RunSignature.state(
-      directory: directory, digests: Journal.chainDigests(path: journalPath),
-      contentDigest: contents.digest)
+      directory: directory, records: Journal.chainRecords(path: journalPath))
     return report
   }
 

@@ -82,9 +82,9 @@ extension RunSignature {
     public var uncovered: Int
   }
 
-  /// The signature state of a run directory whose journal's digests are `digests` and
-  /// whose last record before any reports record has digest `contentDigest`.
-  static func state(directory: String, digests: [String], contentDigest: String) -> State {
+  /// The signature state of a run directory whose journal's lines are `records` (each
+  /// line's digest, and whether it is a reports record).
+  static func state(directory: String, records: [(digest: String, isReports: Bool)]) -> State {
     let manager = FileManager.default
     let statementData = manager.contents(atPath: directory + "/" + fileName)
     let signatureData = manager.contents(atPath: directory + "/" + signatureName)
@@ -96,12 +96,12 @@ extension RunSignature {
     guard let statement = Statement.parse(String(decoding: statementData, as: UTF8.self)) else {
       return .unreadable("\(fileName) is not a runbook signature statement")
     }
-    let signed = digests.firstIndex(of: statement.journalDigest)
-    let content = digests.lastIndex(of: contentDigest) ?? digests.count - 1
+    let signed = records.firstIndex { $0.digest == statement.journalDigest }
     return .signed(
       Seal(
         statement: statement,
         key: SSHSignatureKey(armored: String(decoding: signatureData, as: UTF8.self)),
-        record: signed.map { $0 + 1 }, uncovered: signed.map { max(0, content - $0) } ?? 0))
+        record: signed.map { $0 + 1 },
+        uncovered: signed.map { records[($0 + 1)...].count { !$0.isReports } } ?? 0))
   }
 }

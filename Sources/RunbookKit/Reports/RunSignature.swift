@@ -19,11 +19,18 @@ public enum RunSignature {
     var run: RunRecord
     /// The last attempt's operator.
     var operatorName: String
-    var digests: [String]
-    var contentDigest: String
+    /// Each line's digest and whether it is a reports record, as the chain has them.
+    var records: [(digest: String, isReports: Bool)]
 
-    /// The 1-based record of the last record that is not a reports record.
-    var contentRecord: Int { (digests.lastIndex(of: contentDigest) ?? digests.count - 1) + 1 }
+    var digests: [String] { records.map(\.digest) }
+
+    /// The 1-based line of the last record that is not a reports record: what is signed.
+    var contentRecord: Int { (records.lastIndex { !$0.isReports } ?? -1) + 1 }
+
+    /// The digest of that record.
+    var contentDigest: String {
+      contentRecord > 0 ? records[contentRecord - 1].digest : Journal.genesis
+    }
   }
 
   /// The journal's state, when its chain is intact.
@@ -38,7 +45,7 @@ public enum RunSignature {
     }
     return JournalState(
       run: run, operatorName: contents.attempts.last?.operatorName ?? run.operatorName,
-      digests: Journal.chainDigests(path: path), contentDigest: contents.digest)
+      records: Journal.chainRecords(path: path))
   }
 
   /// What `verify` checks of a signed run without an allowed-signers file: the statement
@@ -108,15 +115,20 @@ public enum RunSignature {
     }
     let statement = Statement(
       runID: state.run.runID, journalDigest: state.contentDigest, signer: signer)
-    let path = directory + "/" + fileName
+    // Signed beside the old signature, which stays until the new one exists: a signing
+    // that fails leaves the run signed as it was.
+    let path = directory + "/." + fileName + ".new"
     try PrivateFile.write(Data(statement.text.utf8), to: path)
-    try? FileManager.default.removeItem(atPath: directory + "/" + signatureName)
+    try? FileManager.default.removeItem(atPath: path + ".sig")
     let errors = LineBuffer()
     let outcome = await runner.run(
       ProcessCommand("ssh-keygen", ["-q", "-Y", "sign", "-f", key, "-n", namespace, path]),
       input: "", timeout: .seconds(60), stdout: { _ in }, stderr: { errors.append($0) })
-    guard outcome.succeeded else {
+    guard outcome.succeeded, rename(path + ".sig", directory + "/" + signatureName) == 0,
+      rename(path, directory + "/" + fileName) == 0
+    else {
       try? FileManager.default.removeItem(atPath: path)
+      try? FileManager.default.removeItem(atPath: path + ".sig")
       throw ReportError(
         "ssh-keygen could not sign with \(key): \(errors.firstLine ?? "exit \(outcome.exitStatus ?? -1)")"
       )
@@ -153,6 +165,12 @@ public enum RunSignature {
     var problems: [RunDirectory.Mismatch] = []
     if let problem = coverage(of: statement, in: state) {
       problems.append(RunDirectory.Mismatch(file: fileName, problem: problem))
+    }
+    if let signer, let named = statement.signer, signer != named {
+      problems.append(
+        RunDirectory.Mismatch(
+          file: fileName,
+          problem: "names \(named) as its signer, not \(signer): the reports show \(named)"))
     }
     let listed = await principals(of: signaturePath, in: allowedSigners, runner: runner)
     guard let principal = signer ?? statement.signer ?? listed.first else {
@@ -193,6 +211,7 @@ public enum RunSignature {
       return
         "signs another journal state than this one (records were edited, removed or recomputed after signing)"
     }
+    // After the signed record, only reports records: renderings, never results.
     guard signed + 1 >= state.contentRecord else {
       return
         "signs the journal through record \(signed + 1); records \(signed + 2)–\(state.contentRecord) were added after signing (a resume?): sign the run again"
