@@ -50,7 +50,10 @@ public struct FrontMatter: Sendable, Equatable {
   }
 
   /// Parses the YAML text that starts at `firstLine` of `file`.
-  static func parse(_ yaml: String, file: String, firstLine: Int)
+  /// Parses the YAML of a runbook's front matter; `runmeCells` says that the document has
+  /// blocks with Runme's attributes, for which Runme's keys (`shell`, `cwd`, `category`)
+  /// are read even without `runme:`.
+  static func parse(_ yaml: String, file: String, firstLine: Int, runmeCells: Bool = false)
     -> (frontMatter: FrontMatter, diagnostics: [Diagnostic])
   {
     let root: Node?
@@ -61,7 +64,7 @@ public struct FrontMatter: Sendable, Equatable {
       return (FrontMatter(), [.error(file, line, "front matter: " + message)])
     }
     guard let root else { return (FrontMatter(), []) }
-    var reader = FrontMatterReader(file: file, firstLine: firstLine)
+    var reader = FrontMatterReader(file: file, firstLine: firstLine, runmeCells: runmeCells)
     guard case .mapping(let mapping) = root else {
       reader.error(root, "front matter must be a mapping with keys title, vars, secrets, roles")
       return (reader.frontMatter, reader.diagnostics)
@@ -77,6 +80,8 @@ private struct FrontMatterReader {
   let file: String
   /// The runbook's line of the YAML's first line.
   let firstLine: Int
+  /// The document has cells with Runme's attributes (see `FrontMatter.parse`).
+  var runmeCells = false
   var frontMatter = FrontMatter()
   var diagnostics: [Diagnostic] = []
 
@@ -197,8 +202,9 @@ private struct FrontMatterReader {
     // In a Runme document, its `shell`, `cwd` and `category` are read, not ignored.
     // Only `runme:` says so: a document whose every runnable block runs must be one its
     // author wrote for Runme, not one whose front matter happens to have a `shell:`.
-    let runme = frontMatter.otherKeys.contains { $0.key == "runme" }
-    frontMatter.isRunme = runme
+    frontMatter.isRunme = frontMatter.otherKeys.contains { $0.key == "runme" }
+    // Runme's keys concern Runme's cells: read where the document has some.
+    let runme = frontMatter.isRunme || runmeCells
     if !runme {
       frontMatter.runmeShell = nil
       frontMatter.runmeCwd = nil

@@ -52,6 +52,12 @@ extension Runbook {
     return parse(text, file: path)
   }
 
+  /// Whether a fence line of `markdown` carries attributes in Runme's JSON form.
+  static func hasRunmeAttributes(_ markdown: String) -> Bool {
+    markdown.range(
+      of: #"(?m)^[ \t>]*(```|~~~)[^`\n{]*\{\s*""#, options: .regularExpression) != nil
+  }
+
   /// Parses runbook text; problems come back as diagnostics, never as a crash.
   public static func parse(_ text: String, file: String) -> (Runbook, [Diagnostic]) {
     let source = SourceText(text)
@@ -71,7 +77,8 @@ extension Runbook {
     }
     if let yaml = source.frontMatter {
       let (parsed, problems) = FrontMatter.parse(
-        yaml, file: file, firstLine: source.frontMatterFirstLine)
+        yaml, file: file, firstLine: source.frontMatterFirstLine,
+        runmeCells: Self.hasRunmeAttributes(source.markdown))
       frontMatter = parsed
       diagnostics += problems
     }

@@ -156,7 +156,7 @@ struct StepBuilder {
       }
     }
     if runme, bareCells.contains(code.startLine) { attributes.runme = true }
-    if runmeDocument { attributes.tags += runmeTags.filter { !attributes.tags.contains($0) } }
+    if runme { attributes.tags += runmeTags.filter { !attributes.tags.contains($0) } }
     // A Runme document's `shell:` other than sh or bash (zsh, ksh, fish) runs its shell
     // cells with that shell, each in a process of its own.
     if runmeDocument, let shell = runmeShell.map({ ($0 as NSString).lastPathComponent }),
@@ -551,7 +551,8 @@ struct StepBuilder {
           "Runme attributes that concern Runme's editor are ignored: "
             + runmeIgnored.keys.sorted().joined(separator: ", ")))
     }
-    if runmeDocument {
+    // Runme's names where every step is a Runme cell, as Runme would list them.
+    if runmeDocument || (!steps.isEmpty && steps.allSatisfy(\.attributes.runme)) {
       nameRunmeCells()
       return (headings, steps, diagnostics)
     }
