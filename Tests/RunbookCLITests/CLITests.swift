@@ -595,6 +595,12 @@ enum CLI {
       "check", "Runbooks/ocata.md", "--inventory", "Runbooks/ocata.hosts", "--strict",
     ])
     #expect(strict.status == 0, "\(strict.stderr)")
+    // The lab's runbook, which deploys for real in CI, passes the same review.
+    let lab = try CLI.run([
+      "check", "Runbooks/lab/lab.md", "--inventory", "Runbooks/lab/hosts.ini", "--strict",
+    ])
+    #expect(lab.status == 0, "\(lab.stderr)")
+    #expect(!lab.stderr.contains("warning"), "\(lab.stderr)")
     // The notes' screenshots stay, each attached to the step whose output it shows.
     let shots = steps.flatMap { $0["screenshots"] as? [[String: Any]] ?? [] }
     #expect(shots.count >= 50, "\(shots.count) screenshots attached")
