@@ -501,6 +501,8 @@ import Testing
     #expect(signature["signer"] as? String == "ada@example.com")
     #expect(signature["fingerprint"] as? String == fingerprint)
     #expect(signature["uncoveredRecords"] as? Int == 0)
+    #expect(signature["signatureValid"] as? Bool == true)
+    #expect(markdown.contains("(a valid signature by that key)"))
 
     // Resumed once more without signing: the signature no longer covers the whole run,
     // and both verify and the reports say so.

@@ -22,6 +22,17 @@ import Testing
     #expect(key.fingerprint == fingerprint)
   }
 
+  /// The fixtures sign "x\n" in runbook's namespace: an ed25519 signature is checked here,
+  /// as `ssh-keygen -Y check-novalidate` checks it; other key types are not.
+  @Test func anEd25519SignatureIsCheckedAgainstWhatItSigns() throws {
+    let key = try #require(SSHSignatureKey(armored: try Fixtures.text("signatures/ed25519.sig")))
+    #expect(key.signs(Data("x\n".utf8), namespace: "runbook-run") == true)
+    #expect(key.signs(Data("y\n".utf8), namespace: "runbook-run") == false)
+    #expect(key.signs(Data("x\n".utf8), namespace: "git") == false)
+    let rsa = try #require(SSHSignatureKey(armored: try Fixtures.text("signatures/rsa.sig")))
+    #expect(rsa.signs(Data("x\n".utf8), namespace: "runbook-run") == nil)
+  }
+
   @Test func whatIsNotASignatureNamesNoKey() throws {
     let good = try Fixtures.text("signatures/ed25519.sig")
     #expect(SSHSignatureKey(armored: "") == nil)

@@ -19,8 +19,8 @@ extension RunReport {
       // "signed": a statement that names this journal's current state, by a key the files
       // name; whether that key is trusted is `verify --allowed-signers`'s to say.
       return .map([
-        "signed": .bool(seal.record != nil && seal.uncovered == 0 && seal.key != nil),
-        "verified": .bool(false),
+        "signed": .bool(isSigned),
+        "signatureValid": seal.valid.map(Value.bool) ?? .null,
         "signer": seal.statement.signer.map(Value.string) ?? .null,
         "keyType": seal.key.map { .string($0.type) } ?? .null,
         "fingerprint": seal.key.map { .string($0.fingerprint) } ?? .null,

@@ -6,7 +6,7 @@ extension RunReport {
   /// Whether a signature names this journal's current state (by a key the files name).
   var isSigned: Bool {
     guard case .signed(let seal) = signature else { return false }
-    return seal.record != nil && seal.uncovered == 0 && seal.key != nil
+    return seal.record != nil && seal.uncovered == 0 && seal.key != nil && seal.valid != false
   }
 
   /// The principal the signature names, when the run is signed and names one.
@@ -23,15 +23,21 @@ extension RunReport {
       return "not signed (\(code("runbook sign DIR --key KEY")) signs it with an ssh key)"
     case .unreadable(let why):
       return "a signature is present but cannot be read: \(why)"
+    case .signed(let seal) where seal.valid == false:
+      return
+        "a signature file is present, but it does not sign this run's statement with the key it names: not signed"
     case .signed(let seal):
-      // What the files say: the report does not check the signature (verify does, against
-      // the keys the auditor trusts), and says so.
+      // An ed25519 signature is checked here; whether its key is one the auditor trusts,
+      // only verify --allowed-signers can say, and the text says so.
       var text =
         seal.statement.signer.map { "signed, naming \(code($0)) as its signer," }
         ?? "signed, naming no signer,"
       text +=
         seal.key.map { " with the \(code($0.type)) key \(code($0.fingerprint))" }
         ?? " (the signature file is not an ssh signature)"
+      text +=
+        seal.valid == true
+        ? " (a valid signature by that key)" : " (this report checks only ed25519 signatures)"
       guard let record = seal.record else {
         return text
           + ". It signs a journal state this run no longer has: the journal was rewritten after signing."
@@ -43,9 +49,9 @@ extension RunReport {
           " The \(seal.uncovered) records after it (added after signing, as a resume adds them) are not covered: sign the run again."
       }
       return text
-        + " The reports are renderings of that journal and are not signed themselves. This is what the signature files say; "
+        + " The reports are renderings of that journal and are not signed themselves. Whether the key is one you trust, "
         + code("runbook verify DIR --allowed-signers FILE")
-        + " checks the signature and the key against the keys you trust."
+        + " says."
     }
   }
 }

@@ -80,6 +80,9 @@ extension RunSignature {
     /// The records after the signed one that the signature does not cover (a resume after
     /// signing added them); reports records do not count.
     public var uncovered: Int
+    /// Whether the signature signs the statement with the key it names: checked here for
+    /// ed25519 keys, nil for others (whether the key is trusted, only `verify` says).
+    public var valid: Bool? = nil
   }
 
   /// The signature state of a run directory whose journal's lines are `records` (each
@@ -97,11 +100,11 @@ extension RunSignature {
       return .unreadable("\(fileName) is not a runbook signature statement")
     }
     let signed = records.firstIndex { $0.digest == statement.journalDigest }
+    let key = SSHSignatureKey(armored: String(decoding: signatureData, as: UTF8.self))
     return .signed(
       Seal(
-        statement: statement,
-        key: SSHSignatureKey(armored: String(decoding: signatureData, as: UTF8.self)),
-        record: signed.map { $0 + 1 },
-        uncovered: signed.map { records[($0 + 1)...].count { !$0.isReports } } ?? 0))
+        statement: statement, key: key, record: signed.map { $0 + 1 },
+        uncovered: signed.map { records[($0 + 1)...].count { !$0.isReports } } ?? 0,
+        valid: key?.signs(statementData, namespace: namespace)))
   }
 }

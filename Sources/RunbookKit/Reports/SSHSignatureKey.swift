@@ -10,6 +10,12 @@ public struct SSHSignatureKey: Sendable, Equatable {
   public var type: String
   /// `SHA256:` and the unpadded base64 of the key blob's SHA-256, as `ssh-keygen -l` prints.
   public var fingerprint: String
+  /// What the signature says it signs with, to check it without a process (ed25519).
+  private var publicKey: Data
+  private var namespace: String
+  private var reserved: Data
+  private var hashAlgorithm: String
+  private var signature: Data
 
   /// The key of an armored signature; nil when the text is not one.
   public init?(armored text: String) {
@@ -21,12 +27,53 @@ public struct SSHSignatureKey: Sendable, Equatable {
     else { return nil }
     var reader = WireReader(data: data.dropFirst(6))
     guard reader.uint32() != nil, let blob = reader.string(),
-      let kind = WireReader(data: blob[...]).firstString()
+      let kind = WireReader(data: blob[...]).firstString(),
+      let namespace = reader.string(), let reserved = reader.string(),
+      let hash = reader.string(), let signature = reader.string()
     else { return nil }
     type = Self.typeName(String(decoding: kind, as: UTF8.self))
+    publicKey = blob
+    self.namespace = String(decoding: namespace, as: UTF8.self)
+    self.reserved = reserved
+    hashAlgorithm = String(decoding: hash, as: UTF8.self)
+    self.signature = signature
     fingerprint =
       "SHA256:"
       + Data(SHA256.hash(data: blob)).base64EncodedString().replacingOccurrences(of: "=", with: "")
+  }
+
+  /// Whether the signature signs `message` in `namespace` with the key it names: true or
+  /// false for an ed25519 key (checked here, as `ssh-keygen -Y check-novalidate` checks
+  /// it), nil for a key type this does not check. Whether the key is trusted is another
+  /// question (`verify --allowed-signers`).
+  public func signs(_ message: Data, namespace expected: String) -> Bool? {
+    var keyReader = WireReader(data: publicKey[...])
+    var signatureReader = WireReader(data: signature[...])
+    guard keyReader.string() == Data("ssh-ed25519".utf8) else { return nil }
+    guard namespace == expected, let key = keyReader.string(),
+      signatureReader.string() == Data("ssh-ed25519".utf8), let raw = signatureReader.string(),
+      let verifier = try? Curve25519.Signing.PublicKey(rawRepresentation: key)
+    else { return false }
+    let digest: Data
+    switch hashAlgorithm {
+    case "sha512": digest = Data(SHA512.hash(data: message))
+    case "sha256": digest = Data(SHA256.hash(data: message))
+    default: return false
+    }
+    // The signed blob of PROTOCOL.sshsig: the preamble, then namespace, reserved, hash
+    // algorithm and the message's hash as SSH strings.
+    var signed = Data("SSHSIG".utf8)
+    for field in [Data(namespace.utf8), reserved, Data(hashAlgorithm.utf8), digest] {
+      signed += Self.wireString(field)
+    }
+    return verifier.isValidSignature(raw, for: signed)
+  }
+
+  /// `data` as an SSH string: its length as four big-endian bytes, then itself.
+  private static func wireString(_ data: Data) -> Data {
+    let n = UInt32(data.count)
+    return Data([UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)])
+      + data
   }
 
   /// The short name of a key type, from its wire name.
