@@ -122,7 +122,7 @@ import Testing
     // Attempt 3 runs the step as written again; in attempt 4 the operator edits it.
     let third = try ws.exec(["--resume", "run"])
     #expect(third.status == 1, "\(third.stdout)")
-    let fourth = try ws.exec(["--resume", "run", "--interactive"], input: "e\ny\n")
+    let fourth = try ws.exec(["--resume", "run", "--interactive"], input: "e\ny\ny\n")
     #expect(fourth.status == 0, "\(fourth.stdout)\(fourth.stderr)")
 
     // verify accepts the honest sequence of attempts…

@@ -79,6 +79,35 @@ import Testing
     return (process, input, screen)
   }
 
+  /// An edit is reviewed: "n" goes back to the question and nothing edited runs; after a
+  /// failure, "e" edits and retries on the hosts that failed, with the edit recorded.
+  @Test func anEditIsShownBeforeItRunsAndAFailureCanBeEditedAndRetried() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    try "#!/bin/sh\nsed -i 's/echo three/echo edited-three/; s/exit 1; }/exit 0; }/' \"$1\"\n"
+      .write(to: ws.dir.appendingPathComponent("editor.sh"), atomically: true, encoding: .utf8)
+    chmod(ws.dir.appendingPathComponent("editor.sh").path, 0o755)
+    let result = try CLI.run(
+      [
+        "exec", "r.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--interactive",
+        "--report-dir", "run",
+      ],
+      in: ws.dir, input: "y\ny\ne\nn\ny\ny\ne\ny\ny\n\n",
+      environment: ["EDITOR": ws.dir.appendingPathComponent("editor.sh").path])
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    // Declined: the runbook's own script ran.
+    #expect(ws.read("three-a") == "three\n")
+    #expect(result.stdout.contains("  + echo edited-three > "))
+    #expect(result.stdout.contains("[r]etry [e]dit and retry [s]kip [o]pen shell [q]uit"))
+    // The failed host ran again with the edit; the other host did not run again.
+    #expect(ws.statuses("flaky") == ["a=failed", "b=ok", "a=ok"])
+    #expect(ws.read("flaky-b") == "run\n")
+    let retried = ws.steps.last { $0["step"] as? String == "flaky" }
+    #expect(
+      (retried?["deviation"] as? String)?.contains("exit 0; }") == true,
+      "\(String(describing: retried))")
+  }
+
   @Test func pipedAnswersRunSkipEditRetryAndConfirm() throws {
     let ws = try Workspace()
     defer { try? FileManager.default.removeItem(at: ws.dir) }
@@ -87,10 +116,13 @@ import Testing
         "exec", "r.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--interactive",
         "--report-dir", "run",
       ],
-      in: ws.dir, input: "y\nn\ne\ny\nr\ny\nlooked fine\n",
+      in: ws.dir, input: "y\nn\ne\ny\ny\nr\ny\nlooked fine\n",
       environment: ["EDITOR": ws.dir.appendingPathComponent("editor.sh").path])
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     #expect(result.stdout.contains("Run this step? [y]es [n]o [e]dit [a]ll [q]uit [?]"))
+    // The edit is shown before it runs, and runs when the operator says so.
+    #expect(result.stdout.contains("The edit (− the runbook, + what would run):"))
+    #expect(result.stdout.contains("Run the edited script? [y]es [n]o [e]dit again [?]"))
     #expect(ws.statuses("one") == ["a=ok", "b=ok"])
     #expect(ws.statuses("two") == ["a=skipped", "b=skipped"])
     #expect(ws.read("two") == nil)

@@ -13,6 +13,8 @@ public struct StepPrompt: Sendable {
   public var rawScript: String
   /// How many different renderings the hosts get (an edit applies to all hosts).
   public var distinctRenderings: Int
+  /// Masks the run's secrets in text shown to the operator (an edit's diff).
+  public var mask: @Sendable (String) -> String = { $0 }
 }
 
 /// The answer before a step.
@@ -37,6 +39,8 @@ public enum FailureDecision: Sendable, Equatable {
   case skip
   /// Open a shell on this host, then ask again.
   case shell(String)
+  /// Run this text on the hosts that failed (an edit, recorded with its diff).
+  case retryEdited(String)
   /// End the run now.
   case quit
 }

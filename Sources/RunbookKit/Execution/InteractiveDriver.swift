@@ -57,7 +57,13 @@ actor InteractiveDriver {
     while case let hosts = current.filter(\.status.failsStep).map(\.host), !hosts.isEmpty,
       !Task.isCancelled
     {
-      switch await interaction.afterFailure(prompt, failed: hosts) {
+      // An edit after a failure starts from what ran.
+      var asked = prompt
+      if let override { asked.rawScript = override }
+      switch await interaction.afterFailure(asked, failed: hosts) {
+      case .retryEdited(let text):
+        override = text
+        fallthrough
       case .retry:
         retries += 1
         let again = positions.filter { hosts.contains(planned.hosts[$0]) }
@@ -90,6 +96,7 @@ actor InteractiveDriver {
       ordinal: ordinal, total: total, step: planned.step,
       hosts: positions.map { planned.hosts[$0] },
       script: await state.masker.mask(rendered.body), rawScript: rendered.body,
-      distinctRenderings: planned.distinctRenderings)
+      distinctRenderings: planned.distinctRenderings,
+      mask: { [masker = await state.masker] in masker.mask($0) })
   }
 }

@@ -42,6 +42,7 @@ public final class TerminalInteraction: Interaction, Sendable {
 
   static let failureHelp = """
     r  retry the step on the hosts that failed     s  skip: leave the failure and go on
+    e  edit the script, see the change, and retry it on the hosts that failed
     o  open a shell on a failed host, then come back here
     q  quit: end the run now; reports are written and --resume continues it
     ?  this help
@@ -52,7 +53,7 @@ public final class TerminalInteraction: Interaction, Sendable {
     ("y", "yes"), ("n", "no"), ("e", "edit"), ("a", "all"), ("q", "quit"), ("?", "help"),
   ]
   static let failureAnswers: [(Character, String)] = [
-    ("r", "retry"), ("s", "skip"), ("o", "open"), ("q", "quit"), ("?", "help"),
+    ("r", "retry"), ("e", "edit"), ("s", "skip"), ("o", "open"), ("q", "quit"), ("?", "help"),
   ]
   static let manualAnswers: [(Character, String)] = [
     ("y", "yes"), ("n", "no"), ("q", "quit"), ("?", "help"),
@@ -79,7 +80,7 @@ public final class TerminalInteraction: Interaction, Sendable {
         if prompt.distinctRenderings > 1 {
           write("note: the hosts render this step differently; the edit runs on all of them\n")
         }
-        if let edited = await edit(prompt.rawScript) {
+        if let edited = await reviewedEdit(of: prompt) {
           return edited == prompt.rawScript ? .run : .edit(edited)
         }
       case "?": write(Self.stepHelp + "\n")
@@ -91,13 +92,17 @@ public final class TerminalInteraction: Interaction, Sendable {
   public func afterFailure(_ prompt: StepPrompt, failed: [String]) async -> FailureDecision {
     while true {
       write(
-        "Step \(prompt.step.id) failed on \(failed.joined(separator: ", ")). [r]etry [s]kip [o]pen shell [q]uit [?] "
+        "Step \(prompt.step.id) failed on \(failed.joined(separator: ", ")). [r]etry [e]dit and retry [s]kip [o]pen shell [q]uit [?] "
       )
       guard let key = await answer(Self.failureAnswers) else { return .quit }
       switch key {
       case "r": return .retry
       case "s": return .skip
       case "q": return .quit
+      case "e":
+        if let edited = await reviewedEdit(of: prompt) {
+          return edited == prompt.rawScript ? .retry : .retryEdited(edited)
+        }
       case "o":
         // A shell needs the terminal: with answers piped in, it would read them.
         guard input == .terminal else {
@@ -157,6 +162,36 @@ public final class TerminalInteraction: Interaction, Sendable {
   }
 
   /// Opens the editor on the script; nil when the editor failed.
+  static let reviewAnswers: [(Character, String)] = [
+    ("y", "yes"), ("n", "no"), ("e", "edit"), ("?", "help"),
+  ]
+
+  /// An edit of the prompt's script, shown as a diff (secrets masked) and run only when the
+  /// operator says so: nil when they do not (or the editor failed), the text otherwise.
+  private func reviewedEdit(of prompt: StepPrompt) async -> String? {
+    var text = prompt.rawScript
+    while true {
+      guard let edited = await edit(text) else { return nil }
+      if edited == prompt.rawScript { return edited }
+      let diff = LineDiff.lines(TextLines.split(prompt.rawScript), TextLines.split(edited))
+      write("The edit (− the runbook, + what would run):\n")
+      for line in diff where !line.hasPrefix("  ") { write("  " + prompt.mask(line) + "\n") }
+      text = edited
+      asking: while true {
+        write("Run the edited script? [y]es [n]o [e]dit again [?] ")
+        switch await answer(Self.reviewAnswers) {
+        case "y": return edited
+        case "e": break asking
+        case "n", nil: return nil
+        default:
+          write(
+            "y  run it (recorded as an edit, with this diff)   n  back: nothing runs   e  edit again\n"
+          )
+        }
+      }
+    }
+  }
+
   private func edit(_ script: String) async -> String? {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent(
       "runbook-edit-\(UUID().uuidString).sh"
