@@ -52,6 +52,16 @@ import Testing
         try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
       }.filter { $0["type"] as? String == "step" }
     }
+    /// The runbook run interactively on both hosts, `answers` piped, `editor.sh` the editor.
+    func exec(answers: String) throws -> CLI.Result {
+      try CLI.run(
+        [
+          "exec", "r.md", "-i", "hosts", "--var", "dir=\(dir.path)", "--interactive",
+          "--report-dir", "run",
+        ],
+        in: dir, input: answers,
+        environment: ["EDITOR": dir.appendingPathComponent("editor.sh").path])
+    }
     func statuses(_ step: String) -> [String] {
       steps.filter { $0["step"] as? String == step }.map {
         "\($0["host"] ?? "")=\($0["status"] ?? "")"
@@ -87,13 +97,7 @@ import Testing
     try "#!/bin/sh\nsed -i 's/echo three/echo edited-three/; s/exit 1; }/exit 0; }/' \"$1\"\n"
       .write(to: ws.dir.appendingPathComponent("editor.sh"), atomically: true, encoding: .utf8)
     chmod(ws.dir.appendingPathComponent("editor.sh").path, 0o755)
-    let result = try CLI.run(
-      [
-        "exec", "r.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--interactive",
-        "--report-dir", "run",
-      ],
-      in: ws.dir, input: "y\ny\ne\nn\ny\ny\ne\ny\ny\n\n",
-      environment: ["EDITOR": ws.dir.appendingPathComponent("editor.sh").path])
+    let result = try ws.exec(answers: "y\ny\ne\nn\ny\ny\ne\ny\ny\n\n")
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     // Declined: the runbook's own script ran.
     #expect(ws.read("three-a") == "three\n")
@@ -111,13 +115,7 @@ import Testing
   @Test func pipedAnswersRunSkipEditRetryAndConfirm() throws {
     let ws = try Workspace()
     defer { try? FileManager.default.removeItem(at: ws.dir) }
-    let result = try CLI.run(
-      [
-        "exec", "r.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--interactive",
-        "--report-dir", "run",
-      ],
-      in: ws.dir, input: "y\nn\ne\ny\ny\nr\ny\nlooked fine\n",
-      environment: ["EDITOR": ws.dir.appendingPathComponent("editor.sh").path])
+    let result = try ws.exec(answers: "y\nn\ne\ny\ny\nr\ny\nlooked fine\n")
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     #expect(result.stdout.contains("Run this step? [y]es [n]o [e]dit [a]ll [q]uit [?]"))
     // The edit is shown before it runs, and runs when the operator says so.
