@@ -112,6 +112,28 @@ import Testing
       "\(String(describing: retried))")
   }
 
+  /// A step the operator skipped is asked about again when the run is resumed
+  /// interactively; the report keeps the earlier skip in the step's history.
+  @Test func aSkippedStepIsAskedAgainOnResume() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let first = try ws.exec(answers: "y\nn\nq\n")
+    #expect(first.status == 130, "\(first.stdout)")
+    #expect(ws.statuses("two") == ["a=skipped", "b=skipped"])
+    let resumed = try CLI.run(
+      [
+        "exec", "r.md", "-i", "hosts", "--var", "dir=\(ws.dir.path)", "--interactive",
+        "--resume", "run",
+      ], in: ws.dir, input: "y\nq\n")
+    #expect(resumed.status == 130)
+    // Step one, done, is not asked about; step two, skipped, is, and runs.
+    #expect(!resumed.stdout.contains("──── [1/5] one"), "\(resumed.stdout)")
+    #expect(resumed.stdout.contains("──── [2/5] two"), "\(resumed.stdout)")
+    #expect(ws.statuses("two") == ["a=skipped", "b=skipped", "a=ok", "b=ok"])
+    let report = ws.read("run/report.md") ?? ""
+    #expect(report.contains("attempt 1: skipped on a [skipped by the operator]"), "\(report)")
+  }
+
   @Test func pipedAnswersRunSkipEditRetryAndConfirm() throws {
     let ws = try Workspace()
     defer { try? FileManager.default.removeItem(at: ws.dir) }
