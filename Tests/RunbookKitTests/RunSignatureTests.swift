@@ -22,13 +22,16 @@ import Testing
     #expect(key.fingerprint == fingerprint)
   }
 
-  /// The fixtures sign "x\n" in runbook's namespace: an ed25519 signature is checked here,
-  /// as `ssh-keygen -Y check-novalidate` checks it; other key types are not.
-  @Test func anEd25519SignatureIsCheckedAgainstWhatItSigns() throws {
+  /// The fixtures sign "x\n" in runbook's namespace: ed25519 and ECDSA P-256 signatures are
+  /// checked here, as `ssh-keygen -Y check-novalidate` checks them; RSA ones are not.
+  @Test func aSignatureIsCheckedAgainstWhatItSigns() throws {
     let key = try #require(SSHSignatureKey(armored: try Fixtures.text("signatures/ed25519.sig")))
     #expect(key.signs(Data("x\n".utf8), namespace: "runbook-run") == true)
     #expect(key.signs(Data("y\n".utf8), namespace: "runbook-run") == false)
     #expect(key.signs(Data("x\n".utf8), namespace: "git") == false)
+    let ecdsa = try #require(SSHSignatureKey(armored: try Fixtures.text("signatures/ecdsa.sig")))
+    #expect(ecdsa.signs(Data("x\n".utf8), namespace: "runbook-run") == true)
+    #expect(ecdsa.signs(Data("y\n".utf8), namespace: "runbook-run") == false)
     let rsa = try #require(SSHSignatureKey(armored: try Fixtures.text("signatures/rsa.sig")))
     #expect(rsa.signs(Data("x\n".utf8), namespace: "runbook-run") == nil)
   }

@@ -27,7 +27,7 @@ extension RunReport {
       return
         "a signature file is present, but it does not sign this run's statement with the key it names: not signed"
     case .signed(let seal):
-      // An ed25519 signature is checked here; whether its key is one the auditor trusts,
+      // An ed25519 or ECDSA P-256 signature is checked here; whether its key is one the auditor trusts,
       // only verify --allowed-signers can say, and the text says so.
       var text =
         seal.statement.signer.map { "signed, naming \(code($0)) as its signer," }
@@ -37,7 +37,8 @@ extension RunReport {
         ?? " (the signature file is not an ssh signature)"
       text +=
         seal.valid == true
-        ? " (a valid signature by that key)" : " (this report checks only ed25519 signatures)"
+        ? " (a valid signature by that key)"
+        : " (this report checks ed25519 and ECDSA P-256 signatures, not this one's)"
       guard let record = seal.record else {
         return text
           + ". It signs a journal state this run no longer has: the journal was rewritten after signing."

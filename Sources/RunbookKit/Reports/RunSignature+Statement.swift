@@ -81,7 +81,8 @@ extension RunSignature {
     /// signing added them); reports records do not count.
     public var uncovered: Int
     /// Whether the signature signs the statement with the key it names: checked here for
-    /// ed25519 keys, nil for others (whether the key is trusted, only `verify` says).
+    /// ed25519 and ECDSA P-256 keys, nil for others (whether the key is trusted, only
+    /// `verify` says).
     public var valid: Bool? = nil
   }
 

@@ -43,30 +43,58 @@ public struct SSHSignatureKey: Sendable, Equatable {
   }
 
   /// Whether the signature signs `message` in `namespace` with the key it names: true or
-  /// false for an ed25519 key (checked here, as `ssh-keygen -Y check-novalidate` checks
-  /// it), nil for a key type this does not check. Whether the key is trusted is another
-  /// question (`verify --allowed-signers`).
+  /// false for an ed25519 or ECDSA P-256 key (checked here, as `ssh-keygen -Y
+  /// check-novalidate` checks it), nil for a key type this does not check. Whether the key
+  /// is trusted is another question (`verify --allowed-signers`).
   public func signs(_ message: Data, namespace expected: String) -> Bool? {
     var keyReader = WireReader(data: publicKey[...])
+    let kind = keyReader.string()
+    guard kind == Data("ssh-ed25519".utf8) || kind == Data("ecdsa-sha2-nistp256".utf8) else {
+      return nil
+    }
     var signatureReader = WireReader(data: signature[...])
-    guard keyReader.string() == Data("ssh-ed25519".utf8) else { return nil }
-    guard namespace == expected, let key = keyReader.string(),
-      signatureReader.string() == Data("ssh-ed25519".utf8), let raw = signatureReader.string(),
-      let verifier = try? Curve25519.Signing.PublicKey(rawRepresentation: key)
+    guard namespace == expected, signatureReader.string() == kind,
+      let raw = signatureReader.string(), let signed = signedData(message)
     else { return false }
+    if kind == Data("ssh-ed25519".utf8) {
+      guard let key = keyReader.string(),
+        let verifier = try? Curve25519.Signing.PublicKey(rawRepresentation: key)
+      else { return false }
+      return verifier.isValidSignature(raw, for: signed)
+    }
+    // ECDSA: the key is the curve's name and its point; the signature two mpints, r and s.
+    var point = keyReader
+    _ = point.string()
+    var numbers = WireReader(data: raw[...])
+    guard let q = point.string(), let r = numbers.string(), let s = numbers.string(),
+      let verifier = try? P256.Signing.PublicKey(x963Representation: q),
+      let signature = try? P256.Signing.ECDSASignature(
+        rawRepresentation: Self.fixed(r, 32) + Self.fixed(s, 32))
+    else { return false }
+    return verifier.isValidSignature(signature, for: signed)
+  }
+
+  /// An SSH mpint (big-endian, a leading zero byte when the high bit is set) as exactly
+  /// `count` bytes.
+  private static func fixed(_ number: Data, _ count: Int) -> Data {
+    let digits = number.drop { $0 == 0 }
+    return Data(repeating: 0, count: max(0, count - digits.count)) + digits.suffix(count)
+  }
+
+  /// What an SSHSIG signature signs for `message` (PROTOCOL.sshsig): the preamble, then
+  /// namespace, reserved, hash algorithm and the message's hash as SSH strings.
+  private func signedData(_ message: Data) -> Data? {
     let digest: Data
     switch hashAlgorithm {
     case "sha512": digest = Data(SHA512.hash(data: message))
     case "sha256": digest = Data(SHA256.hash(data: message))
-    default: return false
+    default: return nil
     }
-    // The signed blob of PROTOCOL.sshsig: the preamble, then namespace, reserved, hash
-    // algorithm and the message's hash as SSH strings.
     var signed = Data("SSHSIG".utf8)
     for field in [Data(namespace.utf8), reserved, Data(hashAlgorithm.utf8), digest] {
       signed += Self.wireString(field)
     }
-    return verifier.isValidSignature(raw, for: signed)
+    return signed
   }
 
   /// `data` as an SSH string: its length as four big-endian bytes, then itself.
