@@ -26,7 +26,7 @@ actor InteractiveDriver {
     let prompt = await self.prompt(planned, positions: positions, ordinal: ordinal, total: total)
     if step.kind == .manual, !runner.dryRun {
       guard let answer = await interaction.confirmManual(prompt) else {
-        return StepOutcome(records: [], stop: .interrupted)
+        return StepOutcome(records: [], stop: .stopped)
       }
       let records = await runner.runStep(planned, positions: positions, manual: answer)
       return StepOutcome(records: records, stop: try await record(records) ? .interrupted : nil)
@@ -37,7 +37,7 @@ actor InteractiveDriver {
       case .run: break
       case .runAll: askBeforeSteps = false
       case .edit(let text): override = text
-      case .quit: return StepOutcome(records: [], stop: .interrupted)
+      case .quit: return StepOutcome(records: [], stop: .stopped)
       case .skip:
         var records: [StepRecord] = []
         for position in positions.isEmpty ? [nil] : positions.map({ Optional($0) }) {
@@ -78,7 +78,7 @@ actor InteractiveDriver {
         current = current.filter { !hosts.contains($0.host) }
         failed = true
       case .quit:
-        return StepOutcome(records: all, stop: .interrupted)
+        return StepOutcome(records: all, stop: .stopped)
       }
     }
     return StepOutcome(records: all, failed: failed)

@@ -47,8 +47,11 @@ public enum RunStatus: String, Sendable, Codable, Hashable, CaseIterable, Custom
   case pending
   /// A step failed.
   case failed
-  /// The operator stopped the run (Ctrl-C, SIGTERM, quit).
+  /// A signal stopped the run (Ctrl-C, SIGTERM).
   case interrupted
+  /// The operator ended an interactive run at a question (`q`): a decision, not an
+  /// accident, with its own exit status.
+  case stopped
   /// Preflight and records only; nothing ran.
   case dryRun = "dry-run"
   /// The journal has no end record: the tool was killed, or the run goes on.
@@ -57,11 +60,13 @@ public enum RunStatus: String, Sendable, Codable, Hashable, CaseIterable, Custom
   /// The word, as the journal and reports write it.
   public var description: String { rawValue }
 
-  /// `runbook exec`'s exit status: 0 passed, 1 a step failed, 130 interrupted.
+  /// `runbook exec`'s exit status: 0 passed, 1 a step failed, 4 stopped by the operator,
+  /// 130 interrupted.
   public var exitCode: Int32 {
     switch self {
     case .passed, .pending, .dryRun: 0
     case .failed, .incomplete: 1
+    case .stopped: 4
     case .interrupted: 130
     }
   }
@@ -73,6 +78,7 @@ public enum RunStatus: String, Sendable, Codable, Hashable, CaseIterable, Custom
     case .pending: "⏸️"
     case .failed: "❌"
     case .interrupted: "⛔"
+    case .stopped: "⏹️"
     case .dryRun: "📝"
     case .incomplete: "⚠️"
     }

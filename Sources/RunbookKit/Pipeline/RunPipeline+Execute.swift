@@ -81,7 +81,7 @@ extension RunPipeline {
       "run directory: \(summary.runDirectory) (report.html, report.md, run.json, junit.xml)")
     // A run that stopped before its end (Ctrl-C, quit, a failure) says how to go on from
     // where it stopped, on a terminal as in a log.
-    if [.interrupted, .failed, .incomplete].contains(summary.status), !request.dryRun {
+    if [.interrupted, .stopped, .failed, .incomplete].contains(summary.status), !request.dryRun {
       let word = { (text: String) in TerminalText.visible(ShellQuote.wordIfNeeded(text)) }
       let inventory = request.preflight.inventoryPath.map { " -i " + word($0) } ?? ""
       environment.say(

@@ -103,7 +103,7 @@ public struct RunIndex: Sendable {
       table{border-collapse:collapse}td,th{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:left}
       .badge{padding:.1em .5em;border-radius:.3em;color:#fff;background:#777}
       .badge.passed{background:#2a7d2a}.badge.failed,.badge.unreadable{background:#b22}
-      .badge.pending,.badge.incomplete,.badge.interrupted{background:#b70}
+      .badge.pending,.badge.incomplete,.badge.interrupted,.badge.stopped{background:#b70}
       </style></head><body>
       <h1>Runs</h1>
       <table><tr><th>started</th><th>status</th><th>attempts</th><th>deviations</th><th>signed</th><th>operator</th><th>runbook</th><th>run</th></tr>

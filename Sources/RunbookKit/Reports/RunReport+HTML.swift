@@ -533,11 +533,11 @@ extension RunReport {
     *{box-sizing:border-box}body{margin:0 auto;max-width:1100px;padding:1rem;font:15px/1.5 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:var(--fg);background:var(--bg)}
     h1{margin:.2rem 0}code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
     pre{background:var(--code);padding:.6rem;overflow-x:auto;border-radius:6px;white-space:pre-wrap;word-break:break-word}
-    header.run{border-left:6px solid var(--skipped);padding-left:1rem;margin-bottom:1rem}header.passed{border-color:var(--ok)}header.pending{border-color:var(--pending)}header.failed{border-color:var(--failed)}header.interrupted{border-color:var(--interrupted)}
+    header.run{border-left:6px solid var(--skipped);padding-left:1rem;margin-bottom:1rem}header.passed{border-color:var(--ok)}header.pending{border-color:var(--pending)}header.failed{border-color:var(--failed)}header.interrupted,header.stopped{border-color:var(--interrupted)}
     table{border-collapse:collapse}th,td{border:1px solid var(--line);padding:.25rem .5rem;text-align:left;vertical-align:top}
     .audit th{background:var(--code);white-space:nowrap}.digest{word-break:break-all}
     .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;color:#fff;background:var(--skipped);font-size:12px;font-weight:600}
-    .badge.ok,.badge.passed{background:var(--ok)}.badge.passed.deviated{background:var(--pending)}.badge.failed{background:var(--failed)}.badge.pending{background:var(--pending)}.badge.timeout{background:var(--timeout)}.badge.interrupted{background:var(--interrupted)}
+    .badge.ok,.badge.passed{background:var(--ok)}.badge.passed.deviated{background:var(--pending)}.badge.failed{background:var(--failed)}.badge.pending{background:var(--pending)}.badge.timeout{background:var(--timeout)}.badge.interrupted,.badge.stopped{background:var(--interrupted)}
     nav ul{list-style:none;padding-left:0;columns:2}nav .l2{padding-left:1rem}nav .l3,nav .l4,nav .l5,nav .l6{padding-left:2rem}
     .scroll{overflow-x:auto}.grid td.cell{text-align:center;font-weight:700;min-width:2rem}
     .cell.ok{color:var(--ok)}.cell.failed{color:#fff;background:var(--failed)}.cell.timeout{color:#fff;background:var(--timeout)}.cell.interrupted{color:#fff;background:var(--interrupted)}.cell.pending{color:var(--pending)}.cell.skipped{color:var(--skipped)}

@@ -7,7 +7,8 @@ struct Exec: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run a runbook: preflight (exit 2 on any problem), then every step in order.",
     discussion:
-      "Exit status: 0 all steps passed, 1 a step failed, 2 invalid input, 130 interrupted.")
+      "Exit status: 0 all steps passed, 1 a step failed, 2 invalid input, 4 stopped by the operator (q), 130 interrupted."
+  )
 
   @OptionGroup var options: RunbookOptions
 
