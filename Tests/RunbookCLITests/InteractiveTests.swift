@@ -254,6 +254,46 @@ import Testing
     #expect(ws.read("after") == " icanon\n", "the terminal is back in canonical mode")
   }
 
+  /// On a terminal: an edit is shown and confirmed with single keys, and `q` ends the run
+  /// as stopped (exit status 4), the terminal back in its mode.
+  @Test(
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"),
+      "needs script(1) for a pseudo-terminal: Scripts/setup installs bsdutils"))
+  func anEditIsReviewedAndQuitStopsOnATerminal() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let command =
+      "\(CLI.binary.path) exec r.md -i hosts --var dir=\(ws.dir.path) --interactive --report-dir run; "
+      + "echo \"exit=$?\" > \(ws.dir.path)/status; stty -a | grep -o ' -*icanon' > \(ws.dir.path)/after"
+    let (process, input, screen) = try Self.onATerminal(
+      command, in: ws.dir,
+      environment: ["EDITOR": ws.dir.appendingPathComponent("editor.sh").path])
+    // one: y; two: n; three: e, then y to the edit's question; flaky: q.
+    let keys: [(String, String)] = [
+      ("Run this step?", "y"), ("Run this step?", "n"), ("Run this step?", "e"),
+      ("Run the edited script?", "y"), ("Run this step?", "q"),
+    ]
+    var seen: [String: Int] = [:]
+    for (question, key) in keys {
+      seen[question, default: 0] += 1
+      let count = seen[question]!
+      #expect(eventually { screen.text.components(separatedBy: question).count > count })
+      input.fileHandleForWriting.write(Data(key.utf8))
+    }
+    process.waitUntilExit()
+    let text = screen.finish()
+    try? input.fileHandleForWriting.close()
+    #expect(ws.read("status") == "exit=4\n", "\(text)")
+    #expect(text.contains("The edit (− the runbook, + what would run):"), "\(text)")
+    #expect(text.contains("+ echo edited-three > "), "\(text)")
+    #expect(text.contains("Run the edited script? [y]es [n]o [e]dit again [?] yes\r\n"))
+    #expect(ws.read("three-a") == "edited-three\n")
+    #expect(ws.statuses("flaky").isEmpty)
+    #expect(text.contains("run stopped"), "\(text)")
+    #expect(ws.read("after") == " icanon\n", "the terminal is back in canonical mode")
+  }
+
   @Test(
     .enabled(
       if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"),
