@@ -254,6 +254,37 @@ import Testing
     #expect(ws.read("after") == " icanon\n", "the terminal is back in canonical mode")
   }
 
+  /// On a terminal, a key that is not an answer at a manual step is asked again.
+  @Test(
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"),
+      "needs script(1) for a pseudo-terminal: Scripts/setup installs bsdutils"))
+  func aManualStepAsksAgainOnATerminal() throws {
+    let ws = try Workspace()
+    defer { try? FileManager.default.removeItem(at: ws.dir) }
+    let command =
+      "\(CLI.binary.path) exec r.md -i hosts --var dir=\(ws.dir.path) --interactive --report-dir run; "
+      + "echo \"exit=$?\" > \(ws.dir.path)/status"
+    let (process, input, screen) = try Self.onATerminal(command, in: ws.dir)
+    // All steps without asking; the flaky one fails on a and is left; then the manual step.
+    let keys: [(String, Int, String)] = [
+      ("Run this step?", 1, "a"), ("[o]pen shell", 1, "s"), ("Done? [y]es", 1, "x"),
+      ("Done? [y]es", 2, "y"), ("Note for the report", 1, "looked\r"),
+    ]
+    for (question, count, key) in keys {
+      #expect(eventually { screen.text.components(separatedBy: question).count > count })
+      input.fileHandleForWriting.write(Data(key.utf8))
+    }
+    process.waitUntilExit()
+    let text = screen.finish()
+    try? input.fileHandleForWriting.close()
+    #expect(ws.read("status") == "exit=1\n", "the failure left is the run's: \(text)")
+    #expect(text.components(separatedBy: "This is a manual step. Done?").count - 1 == 2, "\(text)")
+    let look = ws.steps.first { $0["step"] as? String == "look" }
+    #expect(look?["status"] as? String == "ok")
+    #expect(look?["note"] as? String == "looked")
+  }
+
   /// On a terminal: an edit is shown and confirmed with single keys, and `q` ends the run
   /// as stopped (exit status 4), the terminal back in its mode.
   @Test(
@@ -291,6 +322,7 @@ import Testing
     #expect(ws.read("three-a") == "edited-three\n")
     #expect(ws.statuses("flaky").isEmpty)
     #expect(text.contains("run stopped"), "\(text)")
+    #expect(text.contains("to continue: runbook exec r.md"), "\(text)")
     #expect(ws.read("after") == " icanon\n", "the terminal is back in canonical mode")
   }
 
@@ -310,7 +342,8 @@ import Testing
     ```
 
     ```sh {role=local name=fails}
-    echo "not yet" >&2; exit 1
+    [ -e {{ dir }}/ready ] || { echo "not yet" >&2; exit 1; }
+    echo ready now
     ```
     """.write(to: ws.dir.appendingPathComponent("s.md"), atomically: true, encoding: .utf8)
     let command =
@@ -327,15 +360,24 @@ import Testing
     #expect(eventually { screen.text.contains("[o]pen shell") })
     input.fileHandleForWriting.write(Data("o".utf8))
     #expect(eventually { screen.text.contains("this shell is in the session the steps left") })
+    // Keys that are answers at the prompt (s, y) go to the shell while it runs: it runs
+    // them as commands, and nothing is skipped or run by them.
     input.fileHandleForWriting.write(
-      Data("echo \"[$(basename \"$PWD\")] [$PORT]\"; greet; exit\n".utf8))
+      Data(
+        "s\ny\necho \"[$(basename \"$PWD\")] [$PORT]\"; greet; touch \(ws.dir.path)/ready; exit\n"
+          .utf8))
     #expect(eventually { screen.text.components(separatedBy: "[o]pen shell").count > 2 })
-    input.fileHandleForWriting.write(Data("q".utf8))
+    input.fileHandleForWriting.write(Data("r".utf8))
     process.waitUntilExit()
     let text = screen.finish()
     try? input.fileHandleForWriting.close()
     #expect(text.contains("[app] [3000]"), "\(text)")
     #expect(text.contains("hello from app on 3000"), "\(text)")
+    #expect(
+      text.contains("s: command not found") && text.contains("y: command not found"), "\(text)")
+    // The retry passed, and the run with it.
+    #expect(ws.read("status") == "exit=0\n", "\(text)")
+    #expect(text.contains("ready now"), "\(text)")
     // The rc file that carried the session is gone.
     let left = try FileManager.default.contentsOfDirectory(
       atPath: FileManager.default.temporaryDirectory.path
