@@ -235,6 +235,9 @@ public actor Journal {
     public var starts: [StartRecord] = []
     /// The digest of the last record before any reports record (what reports show).
     public var digest: String
+    /// Each line's digest (empty when it has none) and whether it is a reports record: the
+    /// chain as a signature's coverage reads it, from the same read.
+    var chain: [(digest: String, isReports: Bool)] = []
   }
 
   /// Reads a whole journal, decoding each line once; the record type is found on the raw
@@ -256,8 +259,20 @@ public actor Journal {
         let end = (bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count)
         let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
         defer { start = end + 1 }
-        guard let kind = kinds.first(where: { ByteSearch.firstIndex(of: $0.0, in: line) != nil })?.1
-        else { continue }
+        if line.isEmpty, end == bytes.count { break }
+        var digest = ""
+        if line.count > 66,
+          let at = ByteSearch.firstIndex(
+            of: digestMarker, in: line, from: line.count - 66 - digestMarker.count),
+          at + digestMarker.count + 64 <= line.count
+        {
+          let from = at + digestMarker.count
+          digest = String(
+            decoding: UnsafeBufferPointer(rebasing: line[from..<(from + 64)]), as: UTF8.self)
+        }
+        let kind = kinds.first(where: { ByteSearch.firstIndex(of: $0.0, in: line) != nil })?.1
+        contents.chain.append((digest, kind == "reports"))
+        guard let kind else { continue }
         let lineData = Data(line)
         switch kind {
         case "step":
@@ -287,16 +302,7 @@ public actor Journal {
           contents.reports = try? decoder.decode(ReportsRecord.self, from: lineData)
           continue
         }
-        if line.count > 66,
-          let at = ByteSearch.firstIndex(
-            of: digestMarker, in: line, from: line.count - 66 - digestMarker.count)
-        {
-          let from = at + digestMarker.count
-          if from + 64 <= line.count {
-            contents.digest = String(
-              decoding: UnsafeBufferPointer(rebasing: line[from..<(from + 64)]), as: UTF8.self)
-          }
-        }
+        if !digest.isEmpty { contents.digest = digest }
       }
     }
     return contents

@@ -143,7 +143,8 @@ public struct Preflight: Sendable {
       warnings.append(
         .warning(
           plan.runbook.file, planned.step.line,
-          "cwd=\(cwd) is not a directory on this machine: the step fails at its cd unless an earlier step makes it"
+          // As written: a rendered value could hold a secret.
+          "cwd=\(planned.step.attributes.cwd ?? cwd) is not a directory on this machine: the step fails at its cd unless an earlier step makes it"
         ))
     }
     return warnings

@@ -97,7 +97,7 @@ public struct RunReport: Sendable {
       directory: directory, attempts: contents.attempts, records: contents.steps, file: run.runbook)
     report.stepLabels = labels(of: runbook)
     report.signature = RunSignature.state(
-      directory: directory, records: Journal.chainRecords(path: journalPath))
+      directory: directory, records: contents.chain)
     return report
   }
 

@@ -45,7 +45,7 @@ public enum RunSignature {
     }
     return JournalState(
       run: run, operatorName: contents.attempts.last?.operatorName ?? run.operatorName,
-      records: Journal.chainRecords(path: path))
+      records: contents.chain)
   }
 
   /// What `verify` checks of a signed run without an allowed-signers file: the statement
