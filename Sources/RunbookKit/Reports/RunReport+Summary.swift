@@ -223,20 +223,11 @@ extension RunReport {
     if let file = step.attributes.file {
       return (step.attributes.append ? "append to " : "") + file
     }
-    for raw in TextLines.split(step.body) {
-      var line = raw.trimmingCharacters(in: .whitespaces)
-      if line.isEmpty || line.hasPrefix("#!") || (line.hasPrefix("#") && step.kind != .console) {
-        continue
-      }
-      if step.kind == .console {
-        guard line.hasPrefix("$ ") || line.hasPrefix("# ") else { continue }
-        line = String(line.dropFirst(2))
-      } else if line.hasPrefix("$ ") {
-        line = String(line.dropFirst(2))
-      }
-      return line
-    }
-    return ""
+    guard step.kind == .console else { return StepBuilder.firstCommandLine(step.body) ?? "" }
+    // A transcript's first command: a `# ` line is root's prompt there, not a comment.
+    let command = TextLines.split(step.body).map { $0.trimmingCharacters(in: .whitespaces) }
+      .first { $0.hasPrefix("$ ") || $0.hasPrefix("# ") }
+    return command.map { String($0.dropFirst(2)) } ?? ""
   }
 
   /// `text` cut to `limit` characters, an ellipsis marking the cut.
