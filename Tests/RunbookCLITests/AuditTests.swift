@@ -292,6 +292,11 @@ import Testing
     let index = try String(
       contentsOf: reports.appendingPathComponent("index.html"), encoding: .utf8)
     #expect(index.contains("<a href=\"good/report.html\">good</a>"))
+    // Private to the operator, as the run directories it lists.
+    let mode =
+      try FileManager.default.attributesOfItem(
+        atPath: reports.appendingPathComponent("index.html").path)[.posixPermissions] as? Int
+    #expect(mode == 0o600)
     #expect(index.contains("<span class=\"badge failed\">failed</span>"))
 
     let missing = try CLI.run(["runs", "nowhere"], in: dir)

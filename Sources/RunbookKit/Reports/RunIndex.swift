@@ -86,6 +86,14 @@ public struct RunIndex: Sendable {
     return line(header) + rows.map(line).joined()
   }
 
+  /// Writes `index.html` into `folder`, private to the operator as the run directories
+  /// are (it names operators, runbooks and how their runs ended); returns its path.
+  public func writeHTML(into folder: String) throws -> String {
+    let path = (folder as NSString).appendingPathComponent("index.html")
+    try PrivateFile.write(Data(html.utf8), to: path)
+    return path
+  }
+
   /// `index.html`: one self-contained page, each run linking to its report.
   public var html: String {
     let x = Escape.xml

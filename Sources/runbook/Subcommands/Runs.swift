@@ -28,10 +28,9 @@ struct Runs: ParsableCommand {
     guard !noIndex else { return }
     let path = (folder as NSString).appendingPathComponent("index.html")
     do {
-      try index.html.write(toFile: path, atomically: true, encoding: .utf8)
-      print("index: \(path)")
+      print("index: \(try index.writeHTML(into: folder))")
     } catch {
-      print("error: cannot write \(path): \(error.localizedDescription)", to: &stderr)
+      print("error: \(error)", to: &stderr)
       throw ExitCode.failure
     }
   }
