@@ -26,7 +26,6 @@ struct Runs: ParsableCommand {
     }
     print(index.text, terminator: "")
     guard !noIndex else { return }
-    let path = (folder as NSString).appendingPathComponent("index.html")
     do {
       print("index: \(try index.writeHTML(into: folder))")
     } catch {
